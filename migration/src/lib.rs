@@ -1,0 +1,15 @@
+//! Youde's schema. Migrations are the only source of the schema, in tests too; they are
+//! append-only: a breaking change is expand → backfill → contract in new files.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_registry_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_create_registry_tables::Migration)]
+    }
+}

@@ -1,0 +1,139 @@
+//! `/communities`: the 区 › 街道 › 居民区 › 小区 tree. Public to read (places are not personal data).
+
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::auth::StaffAuth;
+use super::error::{ApiError, ApiResult};
+use super::etag::{check_if_match, etag, mismatch};
+use super::pagination::{page, ListPage, PageRequest};
+use super::{ApiTags, Created, Deleted};
+use crate::app::AppState;
+use crate::domain::community::CommunityDraft;
+use crate::store::communities;
+use crate::store::entities::community::Model;
+
+#[derive(Debug, Object)]
+pub struct Community {
+    pub id: i64,
+    pub name: String,
+    /// `district` (区), `subdistrict` (街道), `residential_area` (居民区) or `compound` (小区).
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    /// URL slug from the pinyin of the name, unique.
+    pub slug: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Model> for Community {
+    fn from(m: Model) -> Self {
+        Community {
+            id: m.id,
+            name: m.name,
+            kind: m.kind,
+            parent_id: m.parent_id,
+            slug: m.slug,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct CommunityInput {
+    /// 名称, e.g. 音乐广场.
+    pub name: String,
+    /// `district`, `subdistrict`, `residential_area` or `compound`.
+    pub kind: String,
+    /// The community one level up; required for every kind but `district`.
+    pub parent_id: Option<i64>,
+}
+
+impl CommunityInput {
+    fn parse(&self) -> Result<CommunityDraft, ApiError> {
+        Ok(CommunityDraft::parse(&self.name, &self.kind, self.parent_id)?)
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum CommunityResponse {
+    /// The community.
+    #[oai(status = 200)]
+    Ok(Json<Community>, #[oai(header = "ETag")] String),
+}
+
+pub struct CommunitiesApi;
+
+#[OpenApi(tag = "ApiTags::Communities")]
+impl CommunitiesApi {
+    /// List communities
+    ///
+    /// Ordered by id; filter by `parent_id` to walk the tree.
+    #[oai(path = "/communities", method = "get")]
+    async fn list(
+        &self,
+        state: poem::web::Data<&AppState>,
+        parent_id: Query<Option<i64>>,
+        /// Page size, 1–200 (default 50).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ListPage<Community>>> {
+        let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let rows = communities::list(&state.db, req.after, req.limit, parent_id.0).await?;
+        Ok(Json(page(rows, Community::from)))
+    }
+
+    /// Get a community
+    #[oai(path = "/communities/:id", method = "get")]
+    async fn get(&self, state: poem::web::Data<&AppState>, id: Path<i64>) -> ApiResult<CommunityResponse> {
+        let m = communities::get(&state.db, id.0).await?;
+        let tag = etag(m.id, m.version);
+        Ok(CommunityResponse::Ok(Json(m.into()), tag))
+    }
+
+    /// Create a community
+    #[oai(path = "/communities", method = "post")]
+    async fn create(
+        &self,
+        state: poem::web::Data<&AppState>,
+        _auth: StaffAuth,
+        body: Json<CommunityInput>,
+    ) -> ApiResult<Created<Community>> {
+        let draft = body.parse()?;
+        let m = communities::insert(&state.db, &draft).await?;
+        let tag = etag(m.id, m.version);
+        Ok(Created::new(format!("/api/v1/communities/{}", m.id), tag, Community::from(m)))
+    }
+
+    /// Update a community
+    ///
+    /// Needs `If-Match` with the `ETag` last read.
+    #[oai(path = "/communities/:id", method = "put")]
+    async fn update(
+        &self,
+        state: poem::web::Data<&AppState>,
+        _auth: StaffAuth,
+        id: Path<i64>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<CommunityInput>,
+    ) -> ApiResult<CommunityResponse> {
+        let current = communities::get(&state.db, id.0).await?;
+        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let draft = body.parse()?;
+        let m = communities::update(&state.db, id.0, version, &draft).await.map_err(mismatch(id.0))?;
+        let tag = etag(m.id, m.version);
+        Ok(CommunityResponse::Ok(Json(m.into()), tag))
+    }
+
+    /// Delete a community
+    ///
+    /// Refused (409) while it has sub-communities or residents.
+    #[oai(path = "/communities/:id", method = "delete")]
+    async fn delete(&self, state: poem::web::Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Deleted> {
+        communities::delete(&state.db, id.0).await?;
+        Ok(Deleted::NoContent)
+    }
+}

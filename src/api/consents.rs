@@ -1,0 +1,133 @@
+//! `/residents/{id}/consents`: separate consent per scope (`profile`, `photo`, `story`). A resident
+//! is public only while a profile consent is active. Staff only: consent records are personal data.
+
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::auth::StaffAuth;
+use super::error::{ApiError, ApiResult};
+use super::{ApiTags, Created};
+use crate::app::AppState;
+use crate::domain::consent::{parse_date, ConsentDraft};
+use crate::domain::ValidationErrors;
+use crate::store::entities::consent::Model;
+use crate::store::residents::{self, Visibility};
+use crate::store::consents;
+
+#[derive(Debug, Object)]
+pub struct Consent {
+    pub id: i64,
+    pub resident_id: i64,
+    /// `profile`, `photo` or `story`.
+    pub scope: String,
+    /// Version of the consent text the resident signed.
+    pub text_version: String,
+    pub signed_on: chrono::NaiveDate,
+    pub recorded_by: String,
+    pub evidence: Option<String>,
+    /// Set once withdrawn (撤回); the scope is then no longer consented.
+    pub withdrawn_on: Option<chrono::NaiveDate>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Model> for Consent {
+    fn from(m: Model) -> Self {
+        Consent {
+            id: m.id,
+            resident_id: m.resident_id,
+            scope: m.scope,
+            text_version: m.text_version,
+            signed_on: m.signed_on,
+            recorded_by: m.recorded_by,
+            evidence: m.evidence,
+            withdrawn_on: m.withdrawn_on,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct ConsentInput {
+    /// `profile`, `photo` or `story`.
+    pub scope: String,
+    pub text_version: String,
+    /// `YYYY-MM-DD`, not in the future.
+    pub signed_on: String,
+    /// Defaults to the token's name.
+    pub recorded_by: Option<String>,
+    /// Where the signed form is kept, e.g. "纸质同意书存档于居委会".
+    pub evidence: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct WithdrawalInput {
+    /// `YYYY-MM-DD`; defaults to today.
+    pub withdrawn_on: Option<String>,
+}
+
+pub struct ConsentsApi;
+
+#[OpenApi(tag = "ApiTags::Consents")]
+impl ConsentsApi {
+    /// List a resident's consents
+    #[oai(path = "/residents/:id/consents", method = "get")]
+    async fn list(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Json<Vec<Consent>>> {
+        let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
+        let rows = consents::list_for_resident(&state.db, resident.id).await?;
+        Ok(Json(rows.into_iter().map(Consent::from).collect()))
+    }
+
+    /// Record a consent
+    ///
+    /// 409 while the same scope already has an active consent.
+    #[oai(path = "/residents/:id/consents", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        body: Json<ConsentInput>,
+    ) -> ApiResult<Created<Consent>> {
+        let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
+        let b = body.0;
+        let recorded_by = b.recorded_by.unwrap_or_else(|| auth.0.name.clone());
+        let draft = ConsentDraft::parse(
+            &b.scope,
+            &b.text_version,
+            &b.signed_on,
+            &recorded_by,
+            b.evidence.as_deref(),
+            crate::app::today(),
+        )?;
+        let m = consents::insert(&state.db, resident.id, &draft).await?;
+        let location = format!("/api/v1/residents/{}/consents/{}", resident.id, m.id);
+        let tag = format!("\"{}-1\"", m.id);
+        Ok(Created::new(location, tag, m.into()))
+    }
+
+    /// Withdraw a consent
+    ///
+    /// Takes effect at once: without an active profile consent the resident disappears from every
+    /// public answer.
+    #[oai(path = "/residents/:id/consents/:consent_id/withdraw", method = "post")]
+    async fn withdraw(
+        &self,
+        state: Data<&AppState>,
+        _auth: StaffAuth,
+        id: Path<i64>,
+        consent_id: Path<i64>,
+        body: Json<WithdrawalInput>,
+    ) -> ApiResult<Json<Consent>> {
+        let on = match body.0.withdrawn_on.as_deref() {
+            None => crate::app::today(),
+            Some(s) => {
+                let mut errors = ValidationErrors::default();
+                parse_date(&mut errors, "withdrawn_on", s).ok_or_else(|| ApiError::validation(&errors))?
+            }
+        };
+        let m = consents::withdraw(&state.db, id.0, consent_id.0, on).await?;
+        Ok(Json(m.into()))
+    }
+}

@@ -1,0 +1,198 @@
+//! The one place where failures become HTTP. Every error body is
+//! `{"error": {"code", "message", "details"}}` with a stable `code`; internal causes are logged
+//! and never sent.
+
+use poem::http::StatusCode;
+use poem::{Endpoint, IntoResponse, Response};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+use serde_json::{json, Value};
+
+use crate::domain::ValidationErrors;
+use crate::store::StoreError;
+
+#[derive(Debug, Clone, Object)]
+pub struct ErrorInfo {
+    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`, `version_mismatch`.
+    pub code: String,
+    /// Human-readable explanation (Chinese).
+    pub message: String,
+    /// Structured details: for `validation_failed`, `{"fields": [{"field", "message"}]}`.
+    pub details: Option<Value>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ErrorBody {
+    pub error: ErrorInfo,
+}
+
+fn body(code: &str, message: impl Into<String>, details: Option<Value>) -> Json<ErrorBody> {
+    Json(ErrorBody { error: ErrorInfo { code: code.into(), message: message.into(), details } })
+}
+
+/// Every error an operation may answer with.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// Malformed request (e.g. an invalid cursor).
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Missing or invalid bearer token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The token is valid but may not do this.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such resource (or not visible to the caller).
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The change conflicts with other data.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// `If-Match` does not match the current `ETag`.
+    #[oai(status = 412)]
+    PreconditionFailed(Json<ErrorBody>),
+    /// The request body is too large.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The body is not `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    /// One or more fields are invalid; `details.fields` names each.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    /// Updates need `If-Match` with the resource's `ETag`.
+    #[oai(status = 428)]
+    PreconditionRequired(Json<ErrorBody>),
+    /// Something went wrong on our side; the cause is in the server log.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn not_found(what: &str) -> Self {
+        ApiError::NotFound(body("not_found", format!("{}不存在", chinese_name(what)), Some(json!({ "resource": what }))))
+    }
+
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest(body(code, message, None))
+    }
+
+    pub fn unauthorized(code: &str, message: impl Into<String>) -> Self {
+        ApiError::Unauthorized(body(code, message, None))
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        ApiError::Conflict(body("conflict", message, None))
+    }
+
+    pub fn validation(errors: &ValidationErrors) -> Self {
+        let fields: Vec<Value> = errors.0.iter().map(|e| json!({ "field": e.field, "message": e.message })).collect();
+        ApiError::Unprocessable(body("validation_failed", format!("提交的内容有误：{errors}"), Some(json!({ "fields": fields }))))
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(&ValidationErrors::single(field, message))
+    }
+
+    pub fn precondition_required() -> Self {
+        ApiError::PreconditionRequired(body(
+            "if_match_required",
+            "修改需要带上 If-Match 请求头（取自上次读取时的 ETag），以免覆盖别人的修改",
+            None,
+        ))
+    }
+
+    pub fn version_mismatch(current_etag: String) -> Self {
+        ApiError::PreconditionFailed(body(
+            "version_mismatch",
+            "内容已被他人修改，请重新读取后再提交",
+            Some(json!({ "current_etag": current_etag })),
+        ))
+    }
+
+    pub fn internal() -> Self {
+        ApiError::Internal(body("internal", "服务器内部错误，请稍后再试", None))
+    }
+}
+
+fn chinese_name(what: &str) -> &str {
+    match what {
+        "resident" => "居民",
+        "community" => "社区",
+        "service record" => "服务记录",
+        "activity" => "活动",
+        "consent" => "同意记录",
+        _ => "资源",
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        ApiError::validation(&errors)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => ApiError::not_found(what),
+            // The handler knows the resource and builds the right ETag; this is the fallback.
+            StoreError::VersionMismatch { current } => ApiError::version_mismatch(format!("\"{current}\"")),
+            StoreError::Conflict(message) => ApiError::conflict(message),
+            StoreError::Invalid(errors) => ApiError::validation(&errors),
+            StoreError::Db(db) => {
+                tracing::error!(error = %db, "database error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        StoreError::Db(err).into()
+    }
+}
+
+/// Turns every error that did not come from an [`ApiError`] (unknown route, wrong method, missing
+/// bearer token, unparsable JSON, body over the limit) into the same JSON shape.
+pub fn catch_all(err: poem::Error) -> Response {
+    let status = err.status();
+    let message = err.to_string();
+    let response = err.into_response();
+    let is_json = response.content_type().is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (status, code, message) = match status {
+        StatusCode::NOT_FOUND => (status, "not_found", "没有这个地址".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => (status, "method_not_allowed", "这个地址不支持该请求方法".to_string()),
+        StatusCode::UNAUTHORIZED => (status, "unauthorized", "需要有效的令牌：Authorization: Bearer <token>".to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => (status, "payload_too_large", "请求内容过大".to_string()),
+        StatusCode::LENGTH_REQUIRED => (status, "length_required", "请求需要 Content-Length".to_string()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            (status, "unsupported_media_type", "请求内容类型不受支持，请使用 application/json".to_string())
+        }
+        // poem-openapi reports unparsable bodies and parameters as 400; a body that is JSON but
+        // not of the expected shape is a validation problem.
+        StatusCode::BAD_REQUEST if message.contains("parse request payload") => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("请求内容无法解析：{message}"))
+        }
+        StatusCode::BAD_REQUEST => (status, "bad_request", format!("请求有误：{message}")),
+        s if s.is_server_error() => {
+            tracing::error!(%status, error = %message, "unhandled error");
+            (status, "internal", "服务器内部错误，请稍后再试".to_string())
+        }
+        _ => (status, "error", message),
+    };
+    let body = json!({ "error": { "code": code, "message": message, "details": null } });
+    poem::web::Json(body).with_status(status).into_response()
+}
+
+/// Applies [`catch_all`] to an endpoint.
+pub fn json_errors<E: Endpoint>(ep: E) -> impl Endpoint {
+    use poem::EndpointExt;
+    ep.catch_all_error(|err| async move { catch_all(err) })
+}

@@ -1,0 +1,33 @@
+//! ETags and `If-Match`: every mutable resource carries a version; an update must name the
+//! version it read (428 without `If-Match`, 412 when someone changed it since).
+
+use super::error::ApiError;
+use crate::store::StoreError;
+
+/// The ETag of version `version` of resource `id`.
+pub fn etag(id: i64, version: i32) -> String {
+    format!("\"{id}-{version}\"")
+}
+
+/// Check `If-Match` against the current version and return the version to write against. The
+/// store's update repeats the comparison atomically, so a change that slips in between still
+/// fails (see [`mismatch`]).
+pub fn check_if_match(if_match: Option<&str>, id: i64, current_version: i32) -> Result<i32, ApiError> {
+    let header = if_match.map(str::trim).filter(|h| !h.is_empty()).ok_or_else(ApiError::precondition_required)?;
+    let current = etag(id, current_version);
+    let matches = header == "*"
+        || header.split(',').map(str::trim).map(|t| t.strip_prefix("W/").unwrap_or(t)).any(|t| t == current);
+    if matches {
+        Ok(current_version)
+    } else {
+        Err(ApiError::version_mismatch(current))
+    }
+}
+
+/// Map a store error of an update, giving a version mismatch the resource's real ETag.
+pub fn mismatch(id: i64) -> impl FnOnce(StoreError) -> ApiError {
+    move |err| match err {
+        StoreError::VersionMismatch { current } => ApiError::version_mismatch(etag(id, current)),
+        other => other.into(),
+    }
+}

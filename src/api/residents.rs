@@ -1,0 +1,246 @@
+//! `/residents` and `/residents/{id}/summary`. Anonymous readers see only residents with an active
+//! profile consent, and never the private fields; staff see both.
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::auth::{StaffAuth, Viewer};
+use super::error::{ApiError, ApiResult};
+use super::etag::{check_if_match, etag, mismatch};
+use super::pagination::{page, ListPage, PageRequest};
+use super::service_records::MeasureDto;
+use super::{ApiTags, Created, Deleted};
+use crate::app::AppState;
+use crate::domain::resident::{ResidentDraft, ResidentInput as DomainInput};
+use crate::domain::summary::{ServiceSummary, Total};
+use crate::store::entities::resident::Model;
+use crate::store::residents::{self, ListFilter, Visibility};
+use crate::store::service_records;
+
+/// A resident. `phone`, `id_number`, `birth_year` and `address` are private: they appear only in
+/// answers to staff, and are absent (not null) for everyone else.
+#[derive(Debug, Object)]
+pub struct Resident {
+    pub id: i64,
+    pub name: String,
+    /// Derived from the name: "sun jianwei".
+    pub pinyin: String,
+    /// URL slug from the pinyin, unique: `sun-jianwei`, `sun-jianwei-2`. Stays when the name changes.
+    pub slug: String,
+    pub community_id: i64,
+    /// Public citation / bio (Markdown).
+    pub citation: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub phone: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub id_number: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub birth_year: Option<i32>,
+    #[oai(skip_serializing_if_is_none)]
+    pub address: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Resident {
+    pub fn view(m: Model, visibility: Visibility) -> Self {
+        let staff = visibility == Visibility::Staff;
+        Resident {
+            id: m.id,
+            name: m.name,
+            pinyin: m.pinyin,
+            slug: m.slug,
+            community_id: m.community_id,
+            citation: m.citation,
+            phone: m.phone.filter(|_| staff),
+            id_number: m.id_number.filter(|_| staff),
+            birth_year: m.birth_year.filter(|_| staff),
+            address: m.address.filter(|_| staff),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct ResidentInput {
+    /// 姓名 (1–40 characters). Pinyin and slug are derived from it.
+    pub name: String,
+    pub community_id: i64,
+    /// Public citation / bio in Markdown (up to 20,000 characters).
+    pub citation: Option<String>,
+    /// Private: 7–15 digits, may contain `+ - ( )` and spaces.
+    pub phone: Option<String>,
+    /// Private: 18-character resident ID number with a valid check digit.
+    pub id_number: Option<String>,
+    /// Private.
+    pub birth_year: Option<i32>,
+    /// Private.
+    pub address: Option<String>,
+}
+
+impl ResidentInput {
+    fn parse(self) -> Result<ResidentDraft, ApiError> {
+        Ok(ResidentDraft::parse(DomainInput {
+            name: self.name,
+            community_id: self.community_id,
+            citation: self.citation,
+            phone: self.phone,
+            id_number: self.id_number,
+            birth_year: self.birth_year,
+            address: self.address,
+        })?)
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum ResidentResponse {
+    /// The resident.
+    #[oai(status = 200)]
+    Ok(Json<Resident>, #[oai(header = "ETag")] String),
+}
+
+/// A total over all records for one unit, with its Chinese rendering.
+pub type TotalDto = MeasureDto;
+
+fn total(t: &Total) -> TotalDto {
+    MeasureDto::from(&t.as_measure())
+}
+
+/// Derived from the service records at the time of the request; never stored.
+#[derive(Debug, Object)]
+pub struct Summary {
+    pub resident_id: i64,
+    /// The day ongoing periods are counted up to.
+    pub as_of: chrono::NaiveDate,
+    /// Whole years in the union of all role periods (overlaps counted once).
+    pub service_years: i64,
+    pub service_months: i64,
+    /// Whole years in the union of unpaid role periods.
+    pub unpaid_years: i64,
+    pub unpaid_months: i64,
+    /// 接待参访: total hosted visits and delegations.
+    pub visits_hosted: Option<TotalDto>,
+    /// 节约资金: total money saved, in yuan.
+    pub money_saved: Option<TotalDto>,
+    /// 调研小区: compounds surveyed.
+    pub compounds_surveyed: Option<TotalDto>,
+    /// Totals per unit over every record (percentages are not summed).
+    pub totals: Vec<TotalDto>,
+    pub activities: u64,
+    pub records: u64,
+    /// The Chinese lines a page shows: "无偿服务 12 年", "接待参访 52 批次", "节约资金 30 万元".
+    pub headlines: Vec<String>,
+}
+
+impl Summary {
+    fn new(resident_id: i64, s: ServiceSummary) -> Self {
+        Summary {
+            resident_id,
+            as_of: s.as_of,
+            service_years: s.service_years(),
+            service_months: s.service_months,
+            unpaid_years: s.unpaid_years(),
+            unpaid_months: s.unpaid_months,
+            visits_hosted: s.visits_hosted.as_ref().map(total),
+            money_saved: s.money_saved.as_ref().map(total),
+            compounds_surveyed: s.compounds_surveyed.as_ref().map(total),
+            totals: s.totals.iter().map(total).collect(),
+            activities: s.activities as u64,
+            records: s.records as u64,
+            headlines: s.headlines,
+        }
+    }
+}
+
+pub struct ResidentsApi;
+
+#[OpenApi(tag = "ApiTags::Residents")]
+impl ResidentsApi {
+    /// List residents
+    ///
+    /// Anonymous: residents with an active profile consent, public fields only. Staff: everyone,
+    /// private fields included.
+    #[oai(path = "/residents", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        community_id: Query<Option<i64>>,
+        /// Page size, 1–200 (default 50).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ListPage<Resident>>> {
+        let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let visibility = viewer.visibility();
+        let rows = residents::list(
+            &state.db,
+            ListFilter { after: req.after, limit: req.limit, community_id: community_id.0, visibility },
+        )
+        .await?;
+        Ok(Json(page(rows, |m| Resident::view(m, visibility))))
+    }
+
+    /// Get a resident
+    #[oai(path = "/residents/:id", method = "get")]
+    async fn get(&self, state: Data<&AppState>, viewer: Data<&Viewer>, id: Path<i64>) -> ApiResult<ResidentResponse> {
+        let m = residents::get(&state.db, id.0, viewer.visibility()).await?;
+        let tag = etag(m.id, m.version);
+        Ok(ResidentResponse::Ok(Json(Resident::view(m, viewer.visibility())), tag))
+    }
+
+    /// Create a resident
+    #[oai(path = "/residents", method = "post")]
+    async fn create(&self, state: Data<&AppState>, _auth: StaffAuth, body: Json<ResidentInput>) -> ApiResult<Created<Resident>> {
+        let draft = body.0.parse()?;
+        let m = residents::insert(&state.db, &draft).await?;
+        let tag = etag(m.id, m.version);
+        Ok(Created::new(format!("/api/v1/residents/{}", m.id), tag, Resident::view(m, Visibility::Staff)))
+    }
+
+    /// Update a resident
+    ///
+    /// Replaces every field (private ones included: send them again to keep them). Needs
+    /// `If-Match`. The slug stays as it was, so published links keep working.
+    #[oai(path = "/residents/:id", method = "put")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        _auth: StaffAuth,
+        id: Path<i64>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<ResidentInput>,
+    ) -> ApiResult<ResidentResponse> {
+        let current = residents::get(&state.db, id.0, Visibility::Staff).await?;
+        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let draft = body.0.parse()?;
+        let m = residents::update(&state.db, id.0, version, &draft).await.map_err(mismatch(id.0))?;
+        let tag = etag(m.id, m.version);
+        Ok(ResidentResponse::Ok(Json(Resident::view(m, Visibility::Staff)), tag))
+    }
+
+    /// Delete a resident
+    ///
+    /// Deletes their service records and consents with them.
+    #[oai(path = "/residents/:id", method = "delete")]
+    async fn delete(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Deleted> {
+        residents::delete(&state.db, id.0).await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// Service summary of a resident
+    ///
+    /// Derived from the records on every request: years of service as the union of role periods,
+    /// totals per unit, and the Chinese headline lines.
+    #[oai(path = "/residents/:id/summary", method = "get")]
+    async fn summary(&self, state: Data<&AppState>, viewer: Data<&Viewer>, id: Path<i64>) -> ApiResult<Json<Summary>> {
+        let resident = residents::get(&state.db, id.0, viewer.visibility()).await?;
+        let records = service_records::list_for_resident(&state.db, resident.id).await?;
+        let facts = records.iter().map(service_records::facts).collect::<Result<Vec<_>, _>>()?;
+        let summary = ServiceSummary::derive(&facts, crate::app::today());
+        Ok(Json(Summary::new(resident.id, summary)))
+    }
+}

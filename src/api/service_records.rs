@@ -1,0 +1,247 @@
+//! `/residents/{id}/service-records`: evidenced facts of service, with partial dates, measures and
+//! who recorded and verified them. Public to read when the resident is public.
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::auth::{StaffAuth, Viewer};
+use super::error::{ApiError, ApiResult};
+use super::etag::{check_if_match, etag, mismatch};
+use super::pagination::{ListPage, PageRequest};
+use super::{ApiTags, Created, Deleted};
+use crate::app::AppState;
+use crate::domain::measure::Measure;
+use crate::domain::service_record::{MeasureInput, ServiceRecordDraft, ServiceRecordInput as DomainInput};
+use crate::store::entities::service_record::Model;
+use crate::store::residents::{self, Visibility};
+use crate::store::{service_records, StoreError};
+
+/// A quantity: `{"value": 60, "unit": "compounds", "qualifier": "at_least", "text": "60余个小区"}`.
+#[derive(Debug, Clone, Object)]
+pub struct MeasureDto {
+    pub value: f64,
+    /// `visit_batches` (批次), `yuan_saved` (节约资金, 元), `yuan` (元), `compounds` (个小区),
+    /// `households` (户), `people` (人), `hours` (小时), `days` (天), `months` (个月),
+    /// `percent` (%), `items` (项).
+    pub unit: String,
+    /// `exact`, `at_least` ("60几个", "100多万") or `about` (约).
+    pub qualifier: String,
+    /// Chinese rendering, read-only: "60余个小区", "100余万元".
+    #[oai(read_only)]
+    pub text: String,
+}
+
+impl From<&Measure> for MeasureDto {
+    fn from(m: &Measure) -> Self {
+        MeasureDto {
+            value: m.value(),
+            unit: m.unit().code().into(),
+            qualifier: m.qualifier().code().into(),
+            text: m.to_chinese(),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct MeasureInputDto {
+    pub value: f64,
+    pub unit: String,
+    /// `exact` (default), `at_least` or `about`.
+    pub qualifier: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct ServiceRecord {
+    pub id: i64,
+    pub resident_id: i64,
+    /// Set when the record was written by recording an activity.
+    pub activity_id: Option<i64>,
+    /// `role`, `hosting`, `project`, `survey`, `publication`, `activity`, `volunteer_hours`, `other`.
+    pub kind: String,
+    pub title: String,
+    pub organisation: Option<String>,
+    /// Partial date: `2007`, `2018-12` or `2019-08-30`.
+    pub start: String,
+    /// Partial date; null means ongoing (至今).
+    pub end: Option<String>,
+    pub unpaid: bool,
+    pub measures: Vec<MeasureDto>,
+    /// Source citation, e.g. the newsletter issue and reporter.
+    pub evidence: Option<String>,
+    pub recorded_by: String,
+    pub verified_by: Option<String>,
+    pub verified_on: Option<chrono::NaiveDate>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ServiceRecord {
+    pub fn from_model(m: Model) -> Result<Self, StoreError> {
+        let measures = service_records::measures(&m)?.iter().map(MeasureDto::from).collect();
+        Ok(ServiceRecord {
+            id: m.id,
+            resident_id: m.resident_id,
+            activity_id: m.activity_id,
+            kind: m.kind,
+            title: m.title,
+            organisation: m.organisation,
+            start: m.start_date,
+            end: m.end_date,
+            unpaid: m.unpaid,
+            measures,
+            evidence: m.evidence,
+            recorded_by: m.recorded_by,
+            verified_by: m.verified_by,
+            verified_on: m.verified_on,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct ServiceRecordInput {
+    /// `role`, `hosting`, `project`, `survey`, `publication`, `activity`, `volunteer_hours`, `other`.
+    pub kind: String,
+    pub title: String,
+    pub organisation: Option<String>,
+    /// Partial date: `2007`, `2018-12` or `2019-08-30`.
+    pub start: String,
+    /// Partial date, not before `start`; omit or null for ongoing.
+    pub end: Option<String>,
+    #[oai(default)]
+    pub unpaid: bool,
+    #[oai(default)]
+    pub measures: Vec<MeasureInputDto>,
+    pub evidence: Option<String>,
+    /// Who recorded the fact (谁记录); defaults to the token's name.
+    pub recorded_by: Option<String>,
+    pub verified_by: Option<String>,
+    /// `YYYY-MM-DD`; needs `verified_by`.
+    pub verified_on: Option<String>,
+}
+
+impl ServiceRecordInput {
+    fn parse(self, actor: &str) -> Result<ServiceRecordDraft, ApiError> {
+        Ok(ServiceRecordDraft::parse(DomainInput {
+            kind: self.kind,
+            title: self.title,
+            organisation: self.organisation,
+            start: self.start,
+            end: self.end,
+            unpaid: self.unpaid,
+            measures: self
+                .measures
+                .into_iter()
+                .map(|m| MeasureInput {
+                    value: m.value,
+                    unit: m.unit,
+                    qualifier: m.qualifier.unwrap_or_else(|| "exact".into()),
+                })
+                .collect(),
+            evidence: self.evidence,
+            recorded_by: self.recorded_by.unwrap_or_else(|| actor.to_string()),
+            verified_by: self.verified_by,
+            verified_on: self.verified_on,
+        })?)
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum ServiceRecordResponse {
+    /// The service record.
+    #[oai(status = 200)]
+    Ok(Json<ServiceRecord>, #[oai(header = "ETag")] String),
+}
+
+fn respond(m: Model) -> ApiResult<ServiceRecordResponse> {
+    let tag = etag(m.id, m.version);
+    Ok(ServiceRecordResponse::Ok(Json(ServiceRecord::from_model(m)?), tag))
+}
+
+pub struct ServiceRecordsApi;
+
+#[OpenApi(tag = "ApiTags::ServiceRecords")]
+impl ServiceRecordsApi {
+    /// List a resident's service records
+    ///
+    /// In the order they were recorded; sort by `start` for a timeline.
+    #[oai(path = "/residents/:id/service-records", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+        /// Page size, 1–200 (default 50).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ListPage<ServiceRecord>>> {
+        let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let resident = residents::get(&state.db, id.0, viewer.visibility()).await?;
+        let rows = service_records::page_for_resident(&state.db, resident.id, req.after, req.limit).await?;
+        let items = rows.items.into_iter().map(ServiceRecord::from_model).collect::<Result<Vec<_>, _>>()?;
+        Ok(Json(ListPage { items, next_cursor: rows.next_after.map(super::pagination::encode) }))
+    }
+
+    /// Get a service record
+    #[oai(path = "/residents/:id/service-records/:record_id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+        record_id: Path<i64>,
+    ) -> ApiResult<ServiceRecordResponse> {
+        let resident = residents::get(&state.db, id.0, viewer.visibility()).await?;
+        respond(service_records::get(&state.db, resident.id, record_id.0).await?)
+    }
+
+    /// Add a service record
+    #[oai(path = "/residents/:id/service-records", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        body: Json<ServiceRecordInput>,
+    ) -> ApiResult<Created<ServiceRecord>> {
+        let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
+        let draft = body.0.parse(&auth.0.name)?;
+        let m = service_records::insert(&state.db, resident.id, None, &draft).await?;
+        let tag = etag(m.id, m.version);
+        let location = format!("/api/v1/residents/{}/service-records/{}", resident.id, m.id);
+        Ok(Created::new(location, tag, ServiceRecord::from_model(m)?))
+    }
+
+    /// Update a service record
+    ///
+    /// Replaces every field. Needs `If-Match`.
+    #[oai(path = "/residents/:id/service-records/:record_id", method = "put")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        record_id: Path<i64>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<ServiceRecordInput>,
+    ) -> ApiResult<ServiceRecordResponse> {
+        let current = service_records::get(&state.db, id.0, record_id.0).await?;
+        let version = check_if_match(if_match.0.as_deref(), current.id, current.version)?;
+        let draft = body.0.parse(&auth.0.name)?;
+        let m = service_records::update(&state.db, id.0, current.id, Some(version), &draft)
+            .await
+            .map_err(mismatch(current.id))?;
+        respond(m)
+    }
+
+    /// Delete a service record
+    #[oai(path = "/residents/:id/service-records/:record_id", method = "delete")]
+    async fn delete(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>, record_id: Path<i64>) -> ApiResult<Deleted> {
+        service_records::delete(&state.db, id.0, record_id.0).await?;
+        Ok(Deleted::NoContent)
+    }
+}

@@ -1,0 +1,15 @@
+//! The domain: types and rules of the registry, with no HTTP and no SQL. Everything here parses
+//! once into types that cannot hold a bad value; the layers around it trust those types.
+
+pub mod activity;
+pub mod community;
+pub mod consent;
+pub mod measure;
+pub mod naming;
+pub mod partial_date;
+pub mod resident;
+pub mod service_record;
+pub mod summary;
+pub mod validation;
+
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,133 @@
+//! Communities: the 区 › 街道 › 居民区 › 小区 tree.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::entities::community::{ActiveModel, Column, Entity, Model};
+use super::entities::resident;
+use super::{now, Page, StoreError, StoreResult};
+use crate::domain::community::{CommunityDraft, CommunityKind};
+use crate::domain::naming;
+use crate::domain::ValidationErrors;
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
+    Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound("community"))
+}
+
+pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> StoreResult<Option<Model>> {
+    Ok(Entity::find().filter(Column::Slug.eq(slug)).one(db).await?)
+}
+
+pub async fn list(db: &impl ConnectionTrait, after: Option<i64>, limit: u64, parent_id: Option<i64>) -> StoreResult<Page<Model>> {
+    let mut query = Entity::find().order_by_asc(Column::Id).limit(limit + 1);
+    if let Some(after) = after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    if let Some(parent) = parent_id {
+        query = query.filter(Column::ParentId.eq(parent));
+    }
+    Ok(Page::from_rows(query.all(db).await?, limit, |m| m.id))
+}
+
+/// Parent must exist and be one level up; reported on `parent_id` as a validation error.
+async fn check_parent(db: &impl ConnectionTrait, draft: &CommunityDraft) -> StoreResult<()> {
+    let Some(parent_id) = draft.parent_id else { return Ok(()) };
+    let parent = Entity::find_by_id(parent_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::Invalid(ValidationErrors::single("parent_id", format!("上级社区 {parent_id} 不存在"))))?;
+    let parent_kind = parent.kind.parse::<CommunityKind>().map_err(|()| StoreError::Conflict("bad kind in database".into()))?;
+    draft.check_parent(parent_kind).map_err(StoreError::Invalid)
+}
+
+pub async fn insert(db: &impl ConnectionTrait, draft: &CommunityDraft) -> StoreResult<Model> {
+    check_parent(db, draft).await?;
+    let base = naming::text_slug(&draft.name);
+    let taken: Vec<String> = Entity::find()
+        .select_only()
+        .column(Column::Slug)
+        .filter(Column::Slug.starts_with(&base))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let now = now();
+    let model = ActiveModel {
+        name: Set(draft.name.clone()),
+        kind: Set(draft.kind.code().to_string()),
+        parent_id: Set(draft.parent_id),
+        slug: Set(naming::unique_slug(&base, &taken)),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(model.insert(db).await?)
+}
+
+pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, draft: &CommunityDraft) -> StoreResult<Model> {
+    let current = get(db, id).await?;
+    if current.version != expected_version {
+        return Err(StoreError::VersionMismatch { current: current.version });
+    }
+    if draft.parent_id == Some(id) {
+        return Err(StoreError::Invalid(ValidationErrors::single("parent_id", "社区不能是自己的上级")));
+    }
+    check_parent(db, draft).await?;
+    if draft.kind.code() != current.kind {
+        let children = Entity::find().filter(Column::ParentId.eq(id)).count(db).await?;
+        if children > 0 {
+            return Err(StoreError::Conflict("该社区下还有下级社区，不能更改层级".into()));
+        }
+    }
+    let result = Entity::update_many()
+        .col_expr(Column::Name, Expr::value(draft.name.clone()))
+        .col_expr(Column::Kind, Expr::value(draft.kind.code()))
+        .col_expr(Column::ParentId, Expr::value(draft.parent_id))
+        .col_expr(Column::Version, Expr::value(expected_version + 1))
+        .col_expr(Column::UpdatedAt, Expr::value(now()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(expected_version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        let current = get(db, id).await?;
+        return Err(StoreError::VersionMismatch { current: current.version });
+    }
+    get(db, id).await
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
+    get(db, id).await?;
+    let children = Entity::find().filter(Column::ParentId.eq(id)).count(db).await?;
+    let residents = resident::Entity::find().filter(resident::Column::CommunityId.eq(id)).count(db).await?;
+    if children > 0 || residents > 0 {
+        return Err(StoreError::Conflict(format!(
+            "该社区下还有 {children} 个下级社区和 {residents} 位居民，不能删除"
+        )));
+    }
+    Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// The path from the root down to this community: 普陀区 › 长寿路街道 › 音乐广场.
+pub async fn path(db: &impl ConnectionTrait, id: i64) -> StoreResult<Vec<Model>> {
+    let mut path = Vec::new();
+    let mut next = Some(id);
+    while let Some(id) = next {
+        let node = get(db, id).await?;
+        next = node.parent_id;
+        path.push(node);
+        if path.len() > 8 {
+            break; // the tree has four levels; a longer chain would be a cycle
+        }
+    }
+    path.reverse();
+    Ok(path)
+}
+
+pub async fn count(db: &impl ConnectionTrait) -> StoreResult<u64> {
+    Ok(Entity::find().count(db).await?)
+}

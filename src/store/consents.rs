@@ -1,0 +1,61 @@
+//! Consents per resident and scope. A scope is active while its latest consent is not withdrawn.
+
+use chrono::NaiveDate;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::entities::consent::{ActiveModel, Column, Entity, Model};
+use super::{now, StoreError, StoreResult};
+use crate::domain::consent::ConsentDraft;
+
+pub async fn list_for_resident(db: &impl ConnectionTrait, resident_id: i64) -> StoreResult<Vec<Model>> {
+    Ok(Entity::find().filter(Column::ResidentId.eq(resident_id)).order_by_asc(Column::Id).all(db).await?)
+}
+
+pub async fn insert(db: &impl ConnectionTrait, resident_id: i64, draft: &ConsentDraft) -> StoreResult<Model> {
+    let active = Entity::find()
+        .filter(Column::ResidentId.eq(resident_id))
+        .filter(Column::Scope.eq(draft.scope.code()))
+        .filter(Column::WithdrawnOn.is_null())
+        .one(db)
+        .await?;
+    if let Some(active) = active {
+        return Err(StoreError::Conflict(format!(
+            "该居民已有有效的“{}”同意（编号 {}），如需更换请先撤回",
+            draft.scope.code(),
+            active.id
+        )));
+    }
+    let model = ActiveModel {
+        resident_id: Set(resident_id),
+        scope: Set(draft.scope.code().to_string()),
+        text_version: Set(draft.text_version.clone()),
+        signed_on: Set(draft.signed_on),
+        recorded_by: Set(draft.recorded_by.clone()),
+        evidence: Set(draft.evidence.clone()),
+        withdrawn_on: Set(None),
+        created_at: Set(now()),
+        ..Default::default()
+    };
+    Ok(model.insert(db).await?)
+}
+
+/// Record a withdrawal (撤回). The consent row stays, as the record of what was agreed and when.
+pub async fn withdraw(db: &impl ConnectionTrait, resident_id: i64, id: i64, on: NaiveDate) -> StoreResult<Model> {
+    let consent = Entity::find_by_id(id)
+        .filter(Column::ResidentId.eq(resident_id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("consent"))?;
+    if consent.withdrawn_on.is_some() {
+        return Err(StoreError::Conflict("该同意已经撤回".into()));
+    }
+    if on < consent.signed_on {
+        return Err(StoreError::Invalid(crate::domain::ValidationErrors::single(
+            "withdrawn_on",
+            "撤回日期不能早于签署日期",
+        )));
+    }
+    let mut active: ActiveModel = consent.into();
+    active.withdrawn_on = Set(Some(on));
+    Ok(active.update(db).await?)
+}

@@ -1,0 +1,27 @@
+//! The `residents` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "residents")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub pinyin: String,
+    pub slug: String,
+    pub community_id: i64,
+    pub citation: Option<String>,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+    pub birth_year: Option<i32>,
+    pub address: Option<String>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,31 @@
+//! The `service_records` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "service_records")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub resident_id: i64,
+    pub activity_id: Option<i64>,
+    pub kind: String,
+    pub title: String,
+    pub organisation: Option<String>,
+    pub start_date: String,
+    pub end_date: Option<String>,
+    pub unpaid: bool,
+    pub measures: String,
+    pub evidence: Option<String>,
+    pub recorded_by: String,
+    pub verified_by: Option<String>,
+    pub verified_on: Option<Date>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,88 @@
+//! Storage: sea-orm entities and queries. Every function takes `&impl ConnectionTrait`, so a change
+//! and the rows that go with it (service records of an activity, later the search outbox and audit
+//! events) commit in one transaction.
+
+pub mod activities;
+pub mod communities;
+pub mod consents;
+pub mod entities;
+pub mod residents;
+pub mod service_records;
+pub mod tokens;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+
+use crate::domain::ValidationErrors;
+
+/// What the store can fail with; mapped to HTTP in `api::error`, nowhere else.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The `If-Match` version is not the current one.
+    #[error("version mismatch: current is {current}")]
+    VersionMismatch { current: i32 },
+    /// The change would break a rule that involves other rows (e.g. deleting a community in use).
+    #[error("{0}")]
+    Conflict(String),
+    /// Input that is well-formed but refers to something that does not fit (unknown community).
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One page of a keyset-paginated list, ordered by id.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The id to continue after, when there is more.
+    pub next_after: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// Build from `limit + 1` fetched rows: the extra row only says that there is more.
+    fn from_rows(mut rows: Vec<T>, limit: u64, id: impl Fn(&T) -> i64) -> Self {
+        let next_after = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(&id)
+        } else {
+            None
+        };
+        Page { items: rows, next_after }
+    }
+}
+
+/// Connect and bring the schema up to date. SQLite files (and their folder) are created on demand.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let url = if url.starts_with("sqlite:") && !url.contains("mode=") {
+        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        format!("{url}?mode=rwc")
+    } else {
+        url.to_string()
+    };
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        // sqlx turns foreign keys on and sets a busy timeout per connection; WAL (kept in the file)
+        // lets readers go on while one writer writes.
+        db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
+    }
+    Ok(db)
+}
+
+/// Apply pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use migration::MigratorTrait;
+    migration::Migrator::up(db, None).await
+}
+
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
