@@ -7,6 +7,7 @@ pub mod consent;
 pub mod measure;
 pub mod naming;
 pub mod partial_date;
+pub mod photo;
 pub mod resident;
 pub mod service_record;
 pub mod summary;

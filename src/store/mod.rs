@@ -6,6 +6,7 @@ pub mod activities;
 pub mod communities;
 pub mod consents;
 pub mod entities;
+pub mod photos;
 pub mod residents;
 pub mod service_records;
 pub mod tokens;

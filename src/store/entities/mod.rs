@@ -4,5 +4,8 @@ pub mod activity;
 pub mod api_token;
 pub mod community;
 pub mod consent;
+pub mod photo;
+pub mod photo_file;
+pub mod photo_resident;
 pub mod resident;
 pub mod service_record;
