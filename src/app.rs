@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use crate::api;
 use crate::api::auth::Authenticate;
 use crate::api::error::ApiError;
+use crate::media::Media;
 use crate::web;
 
 /// Shared by every request.
@@ -19,6 +20,8 @@ pub struct AppState {
     pub admin_token: Option<Arc<str>>,
     /// Largest JSON request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Photo storage and upload limits.
+    pub media: Media,
 }
 
 /// Every route of the service.
@@ -26,9 +29,9 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let service = api::service();
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
-    let max_body = state.max_body_bytes;
+    let limits = BodyLimit { json: state.max_body_bytes, upload: state.media.max_upload_bytes };
     Route::new()
-        .nest("/api/v1", service.with(BodyLimit(max_body)))
+        .nest("/api/v1", service.with(limits))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/", web::routes())
@@ -39,19 +42,35 @@ pub fn routes(state: AppState) -> impl Endpoint {
 }
 
 /// Refuses bodies over the limit with 413 before anything reads them: by `Content-Length` when
-/// given, by counting otherwise (chunked uploads).
-struct BodyLimit(usize);
+/// given, by counting otherwise (chunked uploads). The photo upload (`POST /photos`, the one
+/// multipart operation) has its own, larger limit; every other operation takes JSON.
+#[derive(Clone, Copy)]
+struct BodyLimit {
+    json: usize,
+    upload: usize,
+}
+
+impl BodyLimit {
+    fn for_request(&self, req: &Request) -> usize {
+        // Paths here are relative to `/api/v1`.
+        if req.method() == poem::http::Method::POST && req.uri().path() == "/photos" {
+            self.upload
+        } else {
+            self.json
+        }
+    }
+}
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
     type Output = BodyLimitEndpoint<E>;
     fn transform(&self, ep: E) -> Self::Output {
-        BodyLimitEndpoint { inner: ep, max: self.0 }
+        BodyLimitEndpoint { inner: ep, limits: *self }
     }
 }
 
 struct BodyLimitEndpoint<E> {
     inner: E,
-    max: usize,
+    limits: BodyLimit,
 }
 
 fn too_large(max: usize) -> poem::Error {
@@ -69,16 +88,17 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
+        let max = self.limits.for_request(&req);
         let declared = req
             .headers()
             .get(poem::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         match declared {
-            Some(len) if len > self.max => return Err(too_large(self.max)),
+            Some(len) if len > max => return Err(too_large(max)),
             Some(_) => {}
             None => {
-                let body = req.take_body().into_bytes_limit(self.max).await.map_err(|_| too_large(self.max))?;
+                let body = req.take_body().into_bytes_limit(max).await.map_err(|_| too_large(max))?;
                 req.set_body(body);
             }
         }

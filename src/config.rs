@@ -28,6 +28,13 @@ pub enum Command {
     Migrate,
     /// Load the demo data from the 2019-09 newsletter (safe to run again: nothing is duplicated).
     Demo,
+    /// Remove stored media files that no photo uses (left by a crash or a deleted owner).
+    MediaSweep {
+        /// Keep unused files younger than this many seconds: they may belong to an upload that
+        /// is still being recorded by another node.
+        #[arg(long, default_value_t = 900)]
+        min_age_secs: u64,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -57,6 +64,23 @@ pub struct Config {
     /// Largest JSON request body accepted, in bytes (larger ones get 413).
     #[arg(long, env = "YOUDE_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+
+    /// Folder for photo files (used unless `--media-s3-bucket` is given).
+    #[arg(long, env = "YOUDE_MEDIA_DIR", default_value = "./media", global = true)]
+    pub media_dir: PathBuf,
+
+    /// Keep photo files in this S3-compatible bucket instead (needs the `s3` cargo feature;
+    /// credentials and endpoint from the standard `AWS_*` variables).
+    #[arg(long, env = "YOUDE_MEDIA_S3_BUCKET", global = true)]
+    pub media_s3_bucket: Option<String>,
+
+    /// Largest photo upload request, in bytes (larger ones get 413).
+    #[arg(long, env = "YOUDE_MAX_UPLOAD_BYTES", default_value_t = crate::media::DEFAULT_MAX_UPLOAD_BYTES, global = true)]
+    pub max_upload_bytes: usize,
+
+    /// Largest photo accepted, in pixels (width × height, read from the header before decoding).
+    #[arg(long, env = "YOUDE_MAX_IMAGE_PIXELS", default_value_t = crate::media::processing::DEFAULT_MAX_PIXELS, global = true)]
+    pub max_image_pixels: u64,
 }
 
 impl Config {

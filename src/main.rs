@@ -11,6 +11,7 @@ use tracing_subscriber::EnvFilter;
 
 use youde::app::{self, AppState};
 use youde::config::{Cli, Command, Config};
+use youde::media::Media;
 use youde::{demo, store};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -25,6 +26,7 @@ async fn main() -> ExitCode {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(cli.config).await,
         Command::Demo => load_demo(cli.config).await,
+        Command::MediaSweep { min_age_secs } => media_sweep(cli.config, Duration::from_secs(min_age_secs)).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -50,16 +52,48 @@ async fn migrate(config: Config) -> Result<(), Error> {
 
 async fn load_demo(config: Config) -> Result<(), Error> {
     let db = connect(&config).await?;
+    let media = Media::open(&config)?;
     let report = demo::load(&db).await?;
-    println!("demo data: {} created, {} already present", report.created, report.existing);
+    let photos = demo::load_photos(&db, &media).await?;
+    println!(
+        "demo data: {} created, {} already present",
+        report.created + photos.created,
+        report.existing + photos.existing
+    );
+    Ok(())
+}
+
+async fn media_sweep(config: Config, min_age: Duration) -> Result<(), Error> {
+    let db = connect(&config).await?;
+    let media = Media::open(&config)?;
+    let report = media.sweep(&db, min_age).await?;
+    println!(
+        "media sweep ({}): {} files removed, {} in use, {} unused but younger than {} s (kept)",
+        media.store.describe(),
+        report.removed,
+        report.kept,
+        report.too_young,
+        min_age.as_secs()
+    );
     Ok(())
 }
 
 async fn serve(config: Config) -> Result<(), Error> {
     let db = connect(&config).await?;
+    let media = Media::open(&config)?;
     if !config.no_demo && store::communities::count(&db).await? == 0 {
         let report = demo::load(&db).await?;
-        tracing::info!(created = report.created, "empty database: loaded the demo data (turn off with --no-demo)");
+        let photos = demo::load_photos(&db, &media).await?;
+        tracing::info!(
+            created = report.created + photos.created,
+            "empty database: loaded the demo data (turn off with --no-demo)"
+        );
+    }
+    // Files left by a crash between writing a photo's files and committing it.
+    match media.sweep(&db, youde::media::DEFAULT_SWEEP_MIN_AGE).await {
+        Ok(report) if report.removed > 0 => tracing::info!(removed = report.removed, "media sweep removed unused files"),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "media sweep failed; run `youde media-sweep` later"),
     }
     if config.admin_token.is_none() && store::tokens::count_active(&db).await? == 0 {
         let token = store::tokens::generate();
@@ -74,6 +108,7 @@ async fn serve(config: Config) -> Result<(), Error> {
         db,
         admin_token: config.admin_token.as_deref().map(Arc::from),
         max_body_bytes: config.max_body_bytes,
+        media,
     };
     tracing::info!(bind = %config.bind, "serving: API docs at /api/docs");
     Server::new(TcpListener::bind(config.bind.as_str()))

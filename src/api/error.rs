@@ -9,6 +9,8 @@ use poem_openapi::{ApiResponse, Object};
 use serde_json::{json, Value};
 
 use crate::domain::ValidationErrors;
+use crate::media::processing::ProcessingError;
+use crate::media::MediaError;
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, Object)]
@@ -54,7 +56,7 @@ pub enum ApiError {
     /// The request body is too large.
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorBody>),
-    /// The body is not `application/json`.
+    /// The body is not `application/json`, or an upload is not a JPEG, PNG or WebP image.
     #[oai(status = 415)]
     UnsupportedMediaType(Json<ErrorBody>),
     /// One or more fields are invalid; `details.fields` names each.
@@ -124,6 +126,7 @@ fn chinese_name(what: &str) -> &str {
         "service record" => "服务记录",
         "activity" => "活动",
         "consent" => "同意记录",
+        "photo" => "照片",
         _ => "资源",
     }
 }
@@ -156,6 +159,49 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+impl From<MediaError> for ApiError {
+    fn from(err: MediaError) -> Self {
+        match err {
+            MediaError::Processing(err) => err.into(),
+            MediaError::Store(err) => err.into(),
+            MediaError::Storage(err) => {
+                tracing::error!(error = %err, "media storage error");
+                ApiError::internal()
+            }
+            MediaError::Worker(err) => {
+                tracing::error!(error = %err, "image worker failed");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<ProcessingError> for ApiError {
+    fn from(err: ProcessingError) -> Self {
+        match err {
+            ProcessingError::Empty => ApiError::field("file", "文件为空"),
+            ProcessingError::UnsupportedType => ApiError::UnsupportedMediaType(body(
+                "unsupported_media_type",
+                "只接受 JPEG、PNG 或 WebP 图片（按文件内容判断，与文件名和声明的类型无关）",
+                None,
+            )),
+            ProcessingError::TooManyPixels { width, height, max_pixels } => ApiError::Unprocessable(body(
+                "image_too_large",
+                format!("图片为 {width}×{height} 像素，超过 {} 万像素的上限", max_pixels / 10_000),
+                Some(json!({ "width": width, "height": height, "max_pixels": max_pixels })),
+            )),
+            ProcessingError::Truncated => {
+                ApiError::Unprocessable(body("image_truncated", "图片文件不完整（可能上传中断），请重新上传", None))
+            }
+            ProcessingError::Undecodable(cause) => {
+                // The decoder's words describe our internals, not the user's mistake: logged only.
+                tracing::info!(%cause, "refused an upload that does not decode");
+                ApiError::Unprocessable(body("image_undecodable", "图片无法解码，文件可能已损坏", None))
+            }
+        }
+    }
+}
+
 /// Turns every error that did not come from an [`ApiError`] (unknown route, wrong method, missing
 /// bearer token, unparsable JSON, body over the limit) into the same JSON shape.
 pub fn catch_all(err: poem::Error) -> Response {
@@ -173,7 +219,7 @@ pub fn catch_all(err: poem::Error) -> Response {
         StatusCode::PAYLOAD_TOO_LARGE => (status, "payload_too_large", "请求内容过大".to_string()),
         StatusCode::LENGTH_REQUIRED => (status, "length_required", "请求需要 Content-Length".to_string()),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            (status, "unsupported_media_type", "请求内容类型不受支持，请使用 application/json".to_string())
+            (status, "unsupported_media_type", "请求内容类型不受支持：接口使用 application/json，上传照片使用 multipart/form-data".to_string())
         }
         // poem-openapi reports unparsable bodies and parameters as 400; a body that is JSON but
         // not of the expected shape is a validation problem.

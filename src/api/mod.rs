@@ -8,6 +8,7 @@ pub mod consents;
 pub mod error;
 pub mod etag;
 pub mod pagination;
+pub mod photos;
 pub mod residents;
 pub mod service_records;
 
@@ -27,6 +28,8 @@ pub enum ApiTags {
     Activities,
     /// 同意: separate consent per scope (PIPL Art. 25); staff only
     Consents,
+    /// 照片: uploads, derivatives and captions; public only with everyone's portrait consent
+    Photos,
 }
 
 /// `201 Created` with `Location` and `ETag`.
@@ -57,6 +60,7 @@ pub type Apis = (
     service_records::ServiceRecordsApi,
     activities::ActivitiesApi,
     consents::ConsentsApi,
+    photos::PhotosApi,
 );
 
 pub fn service() -> OpenApiService<Apis, ()> {
@@ -67,6 +71,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             service_records::ServiceRecordsApi,
             activities::ActivitiesApi,
             consents::ConsentsApi,
+            photos::PhotosApi,
         ),
         "有德 Youde API",
         env!("CARGO_PKG_VERSION"),

@@ -1,4 +1,7 @@
-//! Server-rendered pages. For now: the health endpoints that deployments probe.
+//! Server-rendered pages. For now: the health endpoints that deployments probe, and the photo
+//! files under `/media`.
+
+pub mod media;
 
 use poem::http::StatusCode;
 use poem::web::{Data, Json};
@@ -26,5 +29,5 @@ async fn readyz(state: Data<&AppState>) -> impl IntoResponse {
 }
 
 pub fn routes() -> Route {
-    Route::new().at("/healthz", get(healthz)).at("/readyz", get(readyz))
+    Route::new().at("/healthz", get(healthz)).at("/readyz", get(readyz)).at("/media/:key", get(media::serve))
 }

@@ -1,0 +1,291 @@
+//! `/photos`: upload (multipart), list by owner, read, edit the caption, credit and alt text,
+//! delete. The files themselves are served under `/media/…` (`web::media`). Anonymous readers
+//! see a photo only while it is public: its owner is public and everyone it shows has an active
+//! `photo` consent, checked at every request.
+
+use std::collections::HashMap;
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::Binary;
+use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
+use sea_orm::TransactionTrait;
+
+use super::auth::{StaffAuth, Viewer};
+use super::error::{ApiError, ApiResult};
+use super::etag::{check_if_match, etag, mismatch};
+use super::pagination::{encode, ListPage, PageRequest};
+use super::{ApiTags, Created, Deleted};
+use crate::app::AppState;
+use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoInput, PhotoText};
+use crate::media::processing::Variant;
+use crate::store::entities::{photo::Model, photo_file};
+use crate::store::photos::{self, ListFilter};
+use crate::store::residents::{self, Visibility};
+
+/// One stored rendition.
+#[derive(Debug, Object)]
+pub struct Derivative {
+    /// Where to fetch it: `/media/<sha256>.jpg`, cacheable for ever.
+    pub url: String,
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+}
+
+/// The renditions of a photo, all JPEG without any metadata (no EXIF, no GPS).
+#[derive(Debug, Object)]
+pub struct Derivatives {
+    /// About 320 px on the long edge.
+    pub thumbnail: Derivative,
+    /// About 1280 px on the long edge.
+    pub page: Derivative,
+    /// Up to 2480 px on the long edge (A4 at 300 dpi); smaller originals are not upscaled.
+    pub print: Derivative,
+}
+
+#[derive(Debug, Object)]
+pub struct Photo {
+    pub id: i64,
+    /// `resident` or `activity`.
+    pub owner_kind: String,
+    pub owner_id: i64,
+    pub caption: Option<String>,
+    /// Who took it, e.g. "记者 周晶".
+    pub credit: Option<String>,
+    /// Text alternative for readers who cannot see the picture.
+    pub alt: Option<String>,
+    /// Partial date: `2019`, `2019-08` or `2019-08-30`.
+    pub taken_on: Option<String>,
+    /// Residents shown. Anonymous readers see only public residents.
+    pub resident_ids: Vec<i64>,
+    /// Upright size of the uploaded picture, in pixels.
+    pub width: i32,
+    pub height: i32,
+    pub derivatives: Derivatives,
+    /// Staff only: whether the public can see the photo right now.
+    #[oai(skip_serializing_if_is_none)]
+    pub public: Option<bool>,
+    /// Staff only: the token that uploaded it.
+    #[oai(skip_serializing_if_is_none)]
+    pub uploaded_by: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An upload. Only the bytes decide what the file is: its name and declared type are ignored.
+#[derive(Debug, Multipart)]
+pub struct PhotoUpload {
+    /// The picture: JPEG, PNG or WebP, at most 40 megapixels (configurable).
+    pub file: Binary<Vec<u8>>,
+    /// `resident` or `activity`. (`story` is refused with 422 until stories exist.)
+    pub owner_kind: String,
+    pub owner_id: i64,
+    pub caption: Option<String>,
+    /// Who took it, e.g. "记者 周晶".
+    pub credit: Option<String>,
+    pub alt: Option<String>,
+    /// Partial date: `2019`, `2019-08` or `2019-08-30`.
+    pub taken_on: Option<String>,
+    /// Ids of the residents shown: repeat the field or separate ids with commas. Each of them
+    /// must have an active `photo` consent before the photo is public.
+    #[oai(default)]
+    pub residents: Vec<String>,
+}
+
+/// What an edit replaces: every field (an omitted one is cleared).
+#[derive(Debug, Object)]
+pub struct PhotoTextInput {
+    pub caption: Option<String>,
+    pub credit: Option<String>,
+    pub alt: Option<String>,
+    pub taken_on: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum PhotoResponse {
+    /// The photo.
+    #[oai(status = 200)]
+    Ok(Json<Photo>, #[oai(header = "ETag")] String),
+}
+
+fn owner_filter(kind: Option<String>, id: Option<i64>) -> Result<Option<Owner>, ApiError> {
+    match (kind, id) {
+        (None, None) => Ok(None),
+        (Some(kind), Some(id)) => {
+            let kind: OwnerKind = kind.parse().map_err(|e: String| ApiError::field("owner_kind", e))?;
+            Ok(Some(Owner { kind, id }))
+        }
+        (None, Some(_)) => Err(ApiError::field("owner_kind", "与 owner_id 一同给出")),
+        (Some(_), None) => Err(ApiError::field("owner_id", "与 owner_kind 一同给出")),
+    }
+}
+
+fn derivative(files: &[&photo_file::Model], variant: Variant) -> Result<Derivative, ApiError> {
+    let file = files.iter().find(|f| f.variant == variant.code()).ok_or_else(|| {
+        tracing::error!(
+            photo_id = files.first().map(|f| f.photo_id),
+            variant = variant.code(),
+            "photo rendition row missing"
+        );
+        ApiError::internal()
+    })?;
+    Ok(Derivative {
+        url: format!("/media/{}", file.object_key),
+        width: file.width,
+        height: file.height,
+        bytes: file.size_bytes,
+    })
+}
+
+/// The answers for `rows`, loading their files and residents in two queries.
+async fn views(state: &AppState, rows: Vec<Model>, visibility: Visibility) -> Result<Vec<Photo>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let files = photos::files(&state.db, &ids).await?;
+    let mut shown: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (photo_id, resident_id) in photos::residents_shown(&state.db, &ids).await? {
+        shown.entry(photo_id).or_default().push(resident_id);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let own: Vec<&photo_file::Model> = files.iter().filter(|f| f.photo_id == m.id).collect();
+        let mut resident_ids = shown.remove(&m.id).unwrap_or_default();
+        let (public, uploaded_by) = match visibility {
+            Visibility::Public => {
+                resident_ids = residents::public_subset(&state.db, &resident_ids).await?;
+                (None, None)
+            }
+            Visibility::Staff => (Some(photos::is_public(&state.db, m.id).await?), Some(m.uploaded_by.clone())),
+        };
+        let owner = photos::owner_of(&m).ok_or_else(|| {
+            tracing::error!(photo_id = m.id, "photo without a valid owner");
+            ApiError::internal()
+        })?;
+        out.push(Photo {
+            id: m.id,
+            owner_kind: owner.kind.code().to_string(),
+            owner_id: owner.id,
+            caption: m.caption,
+            credit: m.credit,
+            alt: m.alt,
+            taken_on: m.taken_on,
+            resident_ids,
+            width: m.width,
+            height: m.height,
+            derivatives: Derivatives {
+                thumbnail: derivative(&own, Variant::Thumbnail)?,
+                page: derivative(&own, Variant::Page)?,
+                print: derivative(&own, Variant::Print)?,
+            },
+            public,
+            uploaded_by,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        });
+    }
+    Ok(out)
+}
+
+async fn view(state: &AppState, m: Model, visibility: Visibility) -> Result<Photo, ApiError> {
+    Ok(views(state, vec![m], visibility).await?.remove(0))
+}
+
+pub struct PhotosApi;
+
+#[OpenApi(tag = "ApiTags::Photos")]
+impl PhotosApi {
+    /// List photos
+    ///
+    /// Optionally of one owner (`owner_kind` with `owner_id`). Anonymous readers get only the
+    /// photos that are public right now.
+    #[oai(path = "/photos", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        /// `resident` or `activity`.
+        owner_kind: Query<Option<String>>,
+        owner_id: Query<Option<i64>>,
+        /// Page size, 1–200 (default 50).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ListPage<Photo>>> {
+        let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let owner = owner_filter(owner_kind.0, owner_id.0)?;
+        let visibility = viewer.visibility();
+        let rows =
+            photos::list(&state.db, ListFilter { owner, after: req.after, limit: req.limit, visibility }).await?;
+        let next_cursor = rows.next_after.map(encode);
+        Ok(Json(ListPage { items: views(&state, rows.items, visibility).await?, next_cursor }))
+    }
+
+    /// Get a photo
+    #[oai(path = "/photos/:id", method = "get")]
+    async fn get(&self, state: Data<&AppState>, viewer: Data<&Viewer>, id: Path<i64>) -> ApiResult<PhotoResponse> {
+        let m = photos::get(&state.db, id.0, viewer.visibility()).await?;
+        let tag = etag(m.id, m.version);
+        Ok(PhotoResponse::Ok(Json(view(&state, m, viewer.visibility()).await?), tag))
+    }
+
+    /// Upload a photo
+    ///
+    /// `multipart/form-data` with the picture in `file`. Checked in this order before anything
+    /// is stored: the request size (413 over `YOUDE_MAX_UPLOAD_BYTES`), the type read from the
+    /// bytes (415 unless JPEG, PNG or WebP), the pixel count from the header (422
+    /// `image_too_large`), then decoding (422 `image_truncated` / `image_undecodable`). The
+    /// picture is turned upright by its EXIF orientation and re-encoded without any metadata
+    /// (GPS included) into the thumbnail, page and print derivatives. The same picture twice for
+    /// one owner is refused with 409; identical files are stored once.
+    #[oai(path = "/photos", method = "post")]
+    async fn upload(&self, state: Data<&AppState>, auth: StaffAuth, form: PhotoUpload) -> ApiResult<Created<Photo>> {
+        let draft = PhotoDraft::parse(PhotoInput {
+            owner_kind: form.owner_kind,
+            owner_id: form.owner_id,
+            caption: form.caption,
+            credit: form.credit,
+            alt: form.alt,
+            taken_on: form.taken_on,
+            residents: form.residents,
+        })?;
+        let processed = state.media.process(form.file.0).await?;
+        let m = state.media.save(&state.db, &draft, &processed, &auth.0.name).await?;
+        let tag = etag(m.id, m.version);
+        let location = format!("/api/v1/photos/{}", m.id);
+        Ok(Created::new(location, tag, view(&state, m, Visibility::Staff).await?))
+    }
+
+    /// Edit a photo's caption, credit, alt text and date
+    ///
+    /// Replaces the four fields. Needs `If-Match`.
+    #[oai(path = "/photos/:id", method = "put")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        _auth: StaffAuth,
+        id: Path<i64>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<PhotoTextInput>,
+    ) -> ApiResult<PhotoResponse> {
+        let current = photos::get(&state.db, id.0, Visibility::Staff).await?;
+        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let b = body.0;
+        let text =
+            PhotoText::parse(b.caption.as_deref(), b.credit.as_deref(), b.alt.as_deref(), b.taken_on.as_deref())?;
+        let txn = state.db.begin().await?;
+        let m = photos::update(&txn, id.0, version, &text).await.map_err(mismatch(id.0))?;
+        txn.commit().await?;
+        let tag = etag(m.id, m.version);
+        Ok(PhotoResponse::Ok(Json(view(&state, m, Visibility::Staff).await?), tag))
+    }
+
+    /// Delete a photo
+    ///
+    /// Its files are removed unless another photo uses the same picture.
+    #[oai(path = "/photos/:id", method = "delete")]
+    async fn delete(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Deleted> {
+        state.media.delete(&state.db, id.0).await?;
+        Ok(Deleted::NoContent)
+    }
+}
