@@ -9,10 +9,13 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use crate::domain::activity::{ActivityDraft, ActivityInput};
 use crate::domain::community::CommunityDraft;
 use crate::domain::consent::{ConsentDraft, ConsentScope};
+use crate::domain::photo::{PhotoDraft, PhotoInput};
 use crate::domain::resident::{ResidentDraft, ResidentInput};
 use crate::domain::service_record::{MeasureInput, ServiceRecordDraft, ServiceRecordInput};
+use crate::media::{Media, MediaError};
 use crate::store::entities::community;
-use crate::store::{activities, communities, consents, residents, service_records, StoreError, StoreResult};
+use crate::store::residents::Visibility;
+use crate::store::{activities, communities, consents, photos, residents, service_records, StoreError, StoreResult};
 
 const RECORDER: &str = "长寿路街道（演示数据）";
 const SOURCE_SMART: &str =
@@ -207,26 +210,10 @@ async fn sun_jianwei(db: &impl ConnectionTrait, report: &mut DemoReport, communi
         }
     };
 
-    // The newsletter published him; the demo records the separate consent a real deployment
-    // would have on paper, marked as demo data.
-    let has_profile_consent = consents::list_for_resident(db, resident.id)
-        .await?
-        .iter()
-        .any(|c| c.scope == ConsentScope::Profile.code() && c.withdrawn_on.is_none());
-    if has_profile_consent {
-        report.existing += 1;
-    } else {
-        let draft = ConsentDraft::parse(
-            "profile",
-            "demo-2019",
-            "2019-09-01",
-            RECORDER,
-            Some("演示数据：正式使用前请核实并由本人重新签署"),
-            NaiveDate::from_ymd_opt(2019, 9, 1).expect("valid date"),
-        )
-        .map_err(|e| invalid("consent", e))?;
-        consents::insert(db, resident.id, &draft).await?;
-        report.created += 1;
+    // The newsletter published him and his photo; the demo records the separate consents a real
+    // deployment would have on paper (profile, portrait photo), marked as demo data.
+    for scope in [ConsentScope::Profile, ConsentScope::Photo] {
+        demo_consent(db, report, resident.id, scope).await?;
     }
 
     for r in SUN_JIANWEI_RECORDS {
@@ -259,6 +246,34 @@ async fn sun_jianwei(db: &impl ConnectionTrait, report: &mut DemoReport, communi
         service_records::insert(db, resident.id, None, &draft).await?;
         report.created += 1;
     }
+    Ok(())
+}
+
+async fn demo_consent(
+    db: &impl ConnectionTrait,
+    report: &mut DemoReport,
+    resident_id: i64,
+    scope: ConsentScope,
+) -> StoreResult<()> {
+    let has_consent = consents::list_for_resident(db, resident_id)
+        .await?
+        .iter()
+        .any(|c| c.scope == scope.code() && c.withdrawn_on.is_none());
+    if has_consent {
+        report.existing += 1;
+        return Ok(());
+    }
+    let draft = ConsentDraft::parse(
+        scope.code(),
+        "demo-2019",
+        "2019-09-01",
+        RECORDER,
+        Some("演示数据：正式使用前请核实并由本人重新签署"),
+        NaiveDate::from_ymd_opt(2019, 9, 1).expect("valid date"),
+    )
+    .map_err(|e| invalid("consent", e))?;
+    consents::insert(db, resident_id, &draft).await?;
+    report.created += 1;
     Ok(())
 }
 
@@ -309,4 +324,123 @@ async fn secretaries_activities(db: &impl ConnectionTrait, report: &mut DemoRepo
         report.created += 1;
     }
     Ok(())
+}
+
+/// Whose photo a demo photo is.
+enum DemoOwner {
+    /// By URL slug.
+    Resident(&'static str),
+    /// By title and date.
+    Activity(&'static str, &'static str),
+}
+
+struct DemoPhoto {
+    owner: DemoOwner,
+    /// The newsletter's caption.
+    caption: &'static str,
+    taken_on: Option<&'static str>,
+    /// The placeholder's colour.
+    rgb: [u8; 3],
+}
+
+const DEMO_PHOTOS: &[DemoPhoto] = &[
+    DemoPhoto {
+        owner: DemoOwner::Resident("sun-jianwei"),
+        caption: "孙建伟与小区居民一同出席音乐广场“智慧社区”竣工仪式",
+        taken_on: None,
+        rgb: [196, 72, 58],
+    },
+    DemoPhoto {
+        owner: DemoOwner::Activity("居民区书记 2019 年半年度工作交流活动", "2019-08-30"),
+        caption: "心理减压游戏",
+        taken_on: Some("2019-08-30"),
+        rgb: [74, 144, 120],
+    },
+    DemoPhoto {
+        owner: DemoOwner::Activity("赴徐汇区枫林路街道谨斜居委会参访", "2019-08-28"),
+        caption: "赴徐汇区枫林路街道谨斜居委会参访",
+        taken_on: Some("2019-08-28"),
+        rgb: [70, 110, 176],
+    },
+    DemoPhoto {
+        owner: DemoOwner::Activity("“社会组织参与社会治理”培训", "2019-08-29"),
+        caption: "“社会组织参与社会治理”培训",
+        taken_on: Some("2019-08-29"),
+        rgb: [212, 160, 64],
+    },
+    DemoPhoto {
+        owner: DemoOwner::Activity("居民区书记 2019 年半年度工作交流活动", "2019-08-30"),
+        caption: "长寿路街道居民区书记 2019 年半年度工作交流活动",
+        taken_on: Some("2019-08-30"),
+        rgb: [128, 92, 160],
+    },
+];
+
+/// A plain picture in one colour, lighter towards the bottom, with nothing on it: it stands in
+/// for the newsletter's photo, which the demo does not have. The same bytes every time, so a
+/// second load recognises it.
+fn placeholder(rgb: [u8; 3]) -> Vec<u8> {
+    // Small: below the page size, the print and page renditions are the same file.
+    const W: u16 = 960;
+    const H: u16 = 720;
+    let mut pixels = Vec::with_capacity(usize::from(W) * usize::from(H) * 3);
+    for y in 0..u32::from(H) {
+        let lift = y * 48 / u32::from(H);
+        let colour: [u8; 3] = rgb.map(|c| (u32::from(c) + lift).min(255) as u8);
+        pixels.extend_from_slice(&colour.repeat(usize::from(W)));
+    }
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 90)
+        .encode(&pixels, W, H, jpeg_encoder::ColorType::Rgb)
+        .expect("encoding a placeholder in memory cannot fail");
+    out
+}
+
+/// The newsletter's photos as placeholders, through the same pipeline as an upload. Load after
+/// [`load`]; like it, a second run changes nothing.
+pub async fn load_photos(db: &DatabaseConnection, media: &Media) -> Result<DemoReport, MediaError> {
+    let mut report = DemoReport::default();
+    for photo in DEMO_PHOTOS {
+        let (owner_kind, owner_id) = match photo.owner {
+            DemoOwner::Resident(slug) => {
+                match residents::find_by_slug(db, slug, Visibility::Staff).await {
+                    Ok(r) => ("resident", r.id),
+                    Err(StoreError::NotFound(_)) => continue,
+                    Err(err) => return Err(err.into()),
+                }
+            }
+            DemoOwner::Activity(title, date) => {
+                match activities::find_by_title_and_date(db, title, date).await? {
+                    Some(a) => ("activity", a.id),
+                    None => continue,
+                }
+            }
+        };
+        let bytes = placeholder(photo.rgb);
+        let draft = PhotoDraft::parse(PhotoInput {
+            owner_kind: owner_kind.into(),
+            owner_id,
+            caption: Some(format!("{}（演示占位图）", photo.caption)),
+            credit: Some("记者 周晶".into()),
+            alt: Some(format!(
+                "演示占位图：一张没有画面内容的纯色图片。原报道配图为“{}”",
+                photo.caption
+            )),
+            taken_on: photo.taken_on.map(Into::into),
+            residents: vec![],
+        })
+        .map_err(|e| invalid(photo.caption, e))?;
+        let source = crate::media::processing::sha256_hex(&bytes);
+        if photos::find_by_source(db, draft.owner, &source)
+            .await?
+            .is_some()
+        {
+            report.existing += 1;
+            continue;
+        }
+        let processed = media.process(bytes).await?;
+        media.save(db, &draft, &processed, RECORDER).await?;
+        report.created += 1;
+    }
+    Ok(report)
 }
