@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use poem::endpoint::BoxEndpoint;
 use poem::http::{HeaderMap, StatusCode};
-use poem::test::{TestClient, TestRequestBuilder};
+use poem::test::{TestClient, TestForm, TestFormField, TestRequestBuilder};
 use poem::{EndpointExt, Response};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{json, Value};
 use youde::app::{routes, AppState};
+use youde::media::storage::MediaStore;
+use youde::media::Media;
 use youde::store;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-7f3a";
@@ -18,6 +20,9 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-7f3a";
 pub struct TestApp {
     pub client: TestClient<BoxEndpoint<'static, Response>>,
     pub db: DatabaseConnection,
+    /// Photo storage: a real folder of its own per test.
+    pub media: Media,
+    pub media_dir: tempfile::TempDir,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -82,18 +87,29 @@ impl TestApp {
     }
 
     pub async fn spawn_with_body_limit(max_body_bytes: usize) -> Self {
+        Self::spawn_configured(|state| state.max_body_bytes = max_body_bytes).await
+    }
+
+    /// The application with settings changed from the defaults by `configure`.
+    pub async fn spawn_configured(configure: impl FnOnce(&mut AppState)) -> Self {
         let (url, dir) = fresh_database().await;
         let db = store::connect(&url).await.expect("connect");
         store::migrate(&db).await.expect("migrate");
-        let state = AppState { db: db.clone(), admin_token: Some(Arc::from(ADMIN_TOKEN)), max_body_bytes };
+        let media_dir = tempfile::tempdir().expect("media dir");
+        let media = Media::new(MediaStore::local(media_dir.path()).expect("media store"));
+        let mut state =
+            AppState { db: db.clone(), admin_token: Some(Arc::from(ADMIN_TOKEN)), max_body_bytes: 1024 * 1024, media };
+        configure(&mut state);
+        let media = state.media.clone();
         let client = TestClient::new(routes(state).map_to_response().boxed());
-        TestApp { client, db, _dir: dir }
+        TestApp { client, db, media, media_dir, _dir: dir }
     }
 
     /// The application with the newsletter's demo data loaded.
     pub async fn with_demo() -> Self {
         let app = Self::spawn().await;
         youde::demo::load(&app.db).await.expect("demo data loads");
+        youde::demo::load_photos(&app.db, &app.media).await.expect("demo photos load");
         app
     }
 
@@ -195,6 +211,42 @@ impl TestApp {
         let reply = self.staff_get(&format!("/api/v1/residents/{resident_id}/service-records?limit=200")).await;
         reply.assert_status(200);
         reply.body["items"].as_array().unwrap().clone()
+    }
+
+    /// Upload `bytes` as the multipart field `file` named `file_name`, with the other fields.
+    pub async fn upload(&self, bytes: &[u8], file_name: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut form = TestForm::new()
+            .field(TestFormField::bytes(bytes.to_vec()).name("file").filename(file_name).content_type("image/jpeg"));
+        for (name, value) in fields {
+            form = form.text(*name, *value);
+        }
+        self.send(self.staff(self.client.post("/api/v1/photos")).multipart(form)).await
+    }
+
+    /// A resident's photo; returns the answer.
+    pub async fn upload_for_resident(&self, resident_id: i64, bytes: &[u8]) -> Reply {
+        self.upload(bytes, "photo.jpg", &[("owner_kind", "resident"), ("owner_id", &resident_id.to_string())]).await
+    }
+
+    /// The raw bytes and headers of a GET, anonymous or as staff.
+    pub async fn fetch(&self, path: &str, as_staff: bool) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(path);
+        if as_staff {
+            req = self.staff(req);
+        }
+        let resp = req.send().await.0;
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        (status, headers, resp.into_body().into_vec().await.expect("body"))
+    }
+
+    /// Names of the files in the media folder.
+    pub fn media_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.media_dir.path())
+            .expect("media dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
     }
 
     pub async fn count(&self, table: &str) -> i64 {

@@ -5,5 +5,6 @@ mod communities;
 mod demo;
 mod health;
 mod helpers;
+mod photos;
 mod residents;
 mod service_records;
