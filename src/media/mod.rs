@@ -89,10 +89,16 @@ impl Media {
     /// Check and render an upload on the blocking pool, off the async workers.
     pub async fn process(&self, bytes: Vec<u8>) -> Result<ProcessedPhoto, MediaError> {
         let limits = self.limits;
-        tokio::task::spawn_blocking(move || processing::process(&bytes, &limits))
-            .await
-            .map_err(|e| MediaError::Worker(e.to_string()))?
-            .map_err(MediaError::from)
+        match tokio::task::spawn_blocking(move || processing::process(&bytes, &limits)).await {
+            Ok(result) => Ok(result?),
+            // A decoder that panics on a hostile file has still only met a file it cannot
+            // decode: the request gets 422 and the server goes on.
+            Err(err) if err.is_panic() => {
+                tracing::error!("an image decoder panicked on an upload");
+                Err(ProcessingError::Undecodable("the decoder panicked".into()).into())
+            }
+            Err(err) => Err(MediaError::Worker(err.to_string())),
+        }
     }
 
     /// Record a processed upload and store its files, all or nothing: if anything fails, the

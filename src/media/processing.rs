@@ -102,8 +102,8 @@ impl Rendition {
     pub const CONTENT_TYPE: &'static str = "image/jpeg";
 }
 
-/// An upload that decoded, upright, with its renditions. It can only be built by [`process`], so
-/// whatever holds one holds pictures that decoded and carry no metadata.
+/// An upload that decoded, upright, with its renditions, as [`process`] makes it: pictures that
+/// decoded and carry no metadata.
 #[derive(Debug, Clone)]
 pub struct ProcessedPhoto {
     /// The format the upload really was.
