@@ -1,6 +1,9 @@
 //! The one place that wires the application: state, routes, middleware, start-up.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Middleware, Request, Route};
@@ -15,10 +18,38 @@ use crate::web;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    /// `YOUDE_ADMIN_TOKEN`, accepted as a staff bearer token when set.
+    /// `YOUDE_ADMIN_TOKEN`, accepted as the first admin's bearer token when set.
     pub admin_token: Option<Arc<str>>,
     /// Largest JSON request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Session cookies get `Secure` when the public URL is https.
+    pub secure_cookies: bool,
+    /// Default length of a public notice (公示期), in days.
+    pub notice_days: u32,
+    pub clock: Clock,
+}
+
+/// The time, for everything that compares against deadlines (公示 windows, sessions, throttles).
+/// An adjustable offset lets tests move to "after the window closed" without waiting.
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_seconds: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+
+    /// Today in Shanghai's calendar (UTC+8, no daylight saving).
+    pub fn today(&self) -> NaiveDate {
+        (self.now() + Duration::hours(8)).date_naive()
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.offset_seconds
+            .fetch_add(by.num_seconds(), Ordering::Relaxed);
+    }
 }
 
 /// Every route of the service.
@@ -45,7 +76,10 @@ struct BodyLimit(usize);
 impl<E: Endpoint> Middleware<E> for BodyLimit {
     type Output = BodyLimitEndpoint<E>;
     fn transform(&self, ep: E) -> Self::Output {
-        BodyLimitEndpoint { inner: ep, max: self.0 }
+        BodyLimitEndpoint {
+            inner: ep,
+            max: self.0,
+        }
     }
 }
 
@@ -78,16 +112,14 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             Some(len) if len > self.max => return Err(too_large(self.max)),
             Some(_) => {}
             None => {
-                let body = req.take_body().into_bytes_limit(self.max).await.map_err(|_| too_large(self.max))?;
+                let body = req
+                    .take_body()
+                    .into_bytes_limit(self.max)
+                    .await
+                    .map_err(|_| too_large(self.max))?;
                 req.set_body(body);
             }
         }
         self.inner.call(req).await
     }
-}
-
-/// Today in Shanghai's calendar (UTC+8, no daylight saving): the day summaries count up to and
-/// the latest date a consent may be signed.
-pub fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }

@@ -9,5 +9,6 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod setup;
 pub mod store;
 pub mod web;

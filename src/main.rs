@@ -1,5 +1,6 @@
 //! `youde`: a thin CLI over the library. `cargo run --release` serves everything embedded.
 
+use std::io::Read;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,22 +10,27 @@ use poem::listener::TcpListener;
 use poem::Server;
 use tracing_subscriber::EnvFilter;
 
-use youde::app::{self, AppState};
-use youde::config::{Cli, Command, Config};
-use youde::{demo, store};
+use youde::app::{self, AppState, Clock};
+use youde::config::{Cli, Command, Config, UserCommand};
+use youde::domain::user::{check_password, UserDraft};
+use youde::store::{self, users};
+use youde::{demo, setup};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
         .init();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(cli.config).await,
         Command::Demo => load_demo(cli.config).await,
+        Command::User(command) => user(cli.config, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -37,8 +43,12 @@ async fn main() -> ExitCode {
 
 async fn connect(config: &Config) -> Result<sea_orm::DatabaseConnection, Error> {
     let url = config.database_url();
-    let db = store::connect(&url).await.map_err(|e| format!("cannot open the database: {e}"))?;
-    store::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    let db = store::connect(&url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    store::migrate(&db)
+        .await
+        .map_err(|e| format!("cannot migrate the database: {e}"))?;
     Ok(db)
 }
 
@@ -50,35 +60,137 @@ async fn migrate(config: Config) -> Result<(), Error> {
 
 async fn load_demo(config: Config) -> Result<(), Error> {
     let db = connect(&config).await?;
+    setup::ensure_admin(&db, config.admin_password.as_deref()).await?;
     let report = demo::load(&db).await?;
-    println!("demo data: {} created, {} already present", report.created, report.existing);
+    println!(
+        "demo data: {} created, {} already present",
+        report.created, report.existing
+    );
     Ok(())
 }
 
 async fn serve(config: Config) -> Result<(), Error> {
     let db = connect(&config).await?;
-    if !config.no_demo && store::communities::count(&db).await? == 0 {
-        let report = demo::load(&db).await?;
-        tracing::info!(created = report.created, "empty database: loaded the demo data (turn off with --no-demo)");
-    }
-    if config.admin_token.is_none() && store::tokens::count_active(&db).await? == 0 {
-        let token = store::tokens::generate();
-        store::tokens::insert(&db, "first-admin", &token).await?;
+    let report = setup::ensure_admin(&db, config.admin_password.as_deref()).await?;
+    if let Some(password) = &report.generated_admin_password {
         // Printed once, to the terminal only: it is stored hashed and cannot be shown again.
         eprintln!(
-            "\n  First start: an admin API token was created. It is shown only this once:\n\n    {token}\n\n  \
-             Use it as `Authorization: Bearer {token}`, or set YOUDE_ADMIN_TOKEN instead.\n"
+            "\n  First start: the admin account was created.\n\n    username: admin\n    password: {password}\n\n  \
+             It is shown only this once. Change it with `youde user passwd admin`, or set\n  \
+             YOUDE_ADMIN_PASSWORD before the first start.\n"
+        );
+    }
+    if !config.no_demo && store::communities::count(&db).await? == 0 {
+        let loaded = demo::load(&db).await?;
+        tracing::info!(
+            created = loaded.created,
+            "empty database: loaded the demo data (turn off with --no-demo)"
         );
     }
     let state = AppState {
         db,
         admin_token: config.admin_token.as_deref().map(Arc::from),
         max_body_bytes: config.max_body_bytes,
+        secure_cookies: config.public_url.starts_with("https://"),
+        notice_days: config.notice_days,
+        clock: Clock::default(),
     };
     tracing::info!(bind = %config.bind, "serving: API docs at /api/docs");
     Server::new(TcpListener::bind(config.bind.as_str()))
-        .run_with_graceful_shutdown(app::routes(state), shutdown_signal(), Some(Duration::from_secs(10)))
+        .run_with_graceful_shutdown(
+            app::routes(state),
+            shutdown_signal(),
+            Some(Duration::from_secs(10)),
+        )
         .await?;
+    Ok(())
+}
+
+/// The password for `user add` / `user passwd`: from standard input, or generated and printed.
+fn new_password(from_stdin: bool) -> Result<(String, bool), Error> {
+    if from_stdin {
+        let mut input = String::new();
+        std::io::stdin().read_to_string(&mut input)?;
+        Ok((input.trim_end_matches(['\r', '\n']).to_string(), false))
+    } else {
+        Ok((setup::generate_password(), true))
+    }
+}
+
+async fn user(config: Config, command: UserCommand) -> Result<(), Error> {
+    let db = connect(&config).await?;
+    let now = store::now();
+    let find = |username: String| {
+        let db = db.clone();
+        async move {
+            users::find_by_username(&db, &username)
+                .await?
+                .ok_or_else(|| Error::from(format!("no user “{username}”")))
+        }
+    };
+    match command {
+        UserCommand::Add {
+            username,
+            name,
+            roles,
+            password_stdin,
+        } => {
+            let draft = UserDraft::parse(&username, &name, &roles).map_err(|e| e.to_string())?;
+            let (password, generated) = new_password(password_stdin)?;
+            check_password(&draft.username, &password).map_err(|e| e.to_string())?;
+            let shown = password.clone();
+            let hash = tokio::task::spawn_blocking(move || users::hash_password(&password)).await?;
+            let user = users::insert(&db, &draft, hash, now).await?;
+            println!(
+                "added {} ({}) with roles {}",
+                user.username, user.display_name, user.roles
+            );
+            if generated {
+                println!("one-time password (shown once): {shown}");
+            }
+        }
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
+            let user = find(username).await?;
+            let (password, generated) = new_password(password_stdin)?;
+            check_password(&user.username, &password).map_err(|e| e.to_string())?;
+            let shown = password.clone();
+            let hash = tokio::task::spawn_blocking(move || users::hash_password(&password)).await?;
+            users::set_password_hash(&db, user.id, hash, now).await?;
+            println!(
+                "password of {} changed; their sessions have ended",
+                user.username
+            );
+            if generated {
+                println!("new password (shown once): {shown}");
+            }
+        }
+        UserCommand::Disable { username } => {
+            let user = find(username).await?;
+            users::set_disabled(&db, user.id, true, now).await?;
+            println!(
+                "{} is disabled; their sessions ended and their tokens are revoked",
+                user.username
+            );
+        }
+        UserCommand::Enable { username } => {
+            let user = find(username).await?;
+            users::set_disabled(&db, user.id, false, now).await?;
+            println!("{} is enabled", user.username);
+        }
+        UserCommand::List => {
+            for u in users::list(&db, None, 10_000).await?.items {
+                let status = if u.disabled_at.is_some() {
+                    " (disabled)"
+                } else {
+                    ""
+                };
+                println!("{}\t{}\t{}{status}", u.username, u.display_name, u.roles);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -86,7 +198,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -6,10 +6,13 @@ pub mod community;
 pub mod consent;
 pub mod measure;
 pub mod naming;
+pub mod nomination;
 pub mod partial_date;
+pub mod policy;
 pub mod resident;
 pub mod service_record;
 pub mod summary;
+pub mod user;
 pub mod validation;
 
 pub use validation::{FieldError, ValidationErrors};

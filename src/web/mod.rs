@@ -20,11 +20,14 @@ async fn readyz(state: Data<&AppState>) -> impl IntoResponse {
         Ok(()) => Json(json!({ "status": "ready", "database": "ok" })).with_status(StatusCode::OK),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check: database unreachable");
-            Json(json!({ "status": "unavailable", "database": "unreachable" })).with_status(StatusCode::SERVICE_UNAVAILABLE)
+            Json(json!({ "status": "unavailable", "database": "unreachable" }))
+                .with_status(StatusCode::SERVICE_UNAVAILABLE)
         }
     }
 }
 
 pub fn routes() -> Route {
-    Route::new().at("/healthz", get(healthz)).at("/readyz", get(readyz))
+    Route::new()
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
 }

@@ -2,7 +2,17 @@
 
 pub mod activity;
 pub mod api_token;
+pub mod audit_event;
+pub mod category;
 pub mod community;
 pub mod consent;
+pub mod login_attempt;
+pub mod nomination;
+pub mod nomination_statement;
+pub mod objection;
+pub mod public_notice;
+pub mod recognition;
 pub mod resident;
 pub mod service_record;
+pub mod session;
+pub mod user;
