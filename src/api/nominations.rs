@@ -182,7 +182,17 @@ async fn view(
     })
 }
 
+/// Nominations are for those who nominate or review; everyone else is refused outright.
+fn require_workflow_role(staff: &Staff) -> Result<(), ApiError> {
+    if staff.may(Action::Nominate) || staff.may(Action::Review) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
 async fn load(state: &AppState, id: i64, staff: &Staff) -> Result<Model, ApiError> {
+    require_workflow_role(staff)?;
     let m = nominations::get(&state.db, id).await?;
     if !visible_to(&m, staff) {
         return Err(ApiError::not_found("nomination"));
@@ -232,9 +242,7 @@ impl NominationsApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<ListPage<Nomination>>> {
         let staff = auth.staff();
-        if !staff.may(Action::Nominate) && !staff.may(Action::Review) {
-            return Err(ApiError::forbidden());
-        }
+        require_workflow_role(staff)?;
         let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let wanted = match state_filter.0.as_deref() {
             None => None,

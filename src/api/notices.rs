@@ -41,7 +41,7 @@ pub struct Notice {
     pub closes_at: chrono::DateTime<chrono::Utc>,
     /// Whether objections are still accepted.
     pub open: bool,
-    /// Whole days left (0 on the last day).
+    /// Days left, rounded up: 7 when just opened, 1 on the last day, 0 once closed.
     pub days_left: i64,
 }
 
@@ -155,7 +155,7 @@ async fn view(
         closes_at: n.closes_at,
         open,
         days_left: if open {
-            (n.closes_at - now).num_days()
+            ((n.closes_at - now).num_seconds() + 86_399) / 86_400
         } else {
             0
         },

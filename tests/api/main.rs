@@ -1,9 +1,13 @@
 //! Integration tests: the real application, in process, over a fresh real database per test.
 
+mod accounts;
 mod activities;
 mod communities;
 mod demo;
 mod health;
 mod helpers;
+mod leaks;
 mod residents;
+mod roles;
 mod service_records;
+mod workflow;
