@@ -13,6 +13,7 @@ use crate::api;
 use crate::api::auth::Authenticate;
 use crate::api::error::ApiError;
 use crate::web;
+use crate::web::cache::{InvalidateOnWrite, PageCache};
 
 /// Shared by every request.
 #[derive(Clone)]
@@ -27,6 +28,9 @@ pub struct AppState {
     /// Default length of a public notice (公示期), in days.
     pub notice_days: u32,
     pub clock: Clock,
+    /// `YOUDE_PUBLIC_URL`: canonical links, sitemap, QR codes.
+    pub public_url: Arc<str>,
+    pub pages: Arc<PageCache>,
 }
 
 /// The time, for everything that compares against deadlines (公示 windows, sessions, throttles).
@@ -59,7 +63,10 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let docs = service.swagger_ui();
     let max_body = state.max_body_bytes;
     Route::new()
-        .nest("/api/v1", service.with(BodyLimit(max_body)))
+        .nest(
+            "/api/v1",
+            service.with(BodyLimit(max_body)).with(InvalidateOnWrite),
+        )
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/", web::routes())

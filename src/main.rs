@@ -89,12 +89,23 @@ async fn serve(config: Config) -> Result<(), Error> {
     }
     let state = AppState {
         db,
-        admin_token: config.admin_token.as_deref().map(Arc::from),
+        admin_token: config
+            .admin_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(Arc::from),
         max_body_bytes: config.max_body_bytes,
         secure_cookies: config.public_url.starts_with("https://"),
         notice_days: config.notice_days,
         clock: Clock::default(),
+        public_url: Arc::from(config.public_url.trim_end_matches('/')),
+        pages: Arc::default(),
     };
+    // Pages changed by other nodes or the CLI: the audit log moves with every change.
+    tokio::spawn(youde::web::cache::watch_changes(
+        state.clone(),
+        Duration::from_secs(2),
+    ));
     tracing::info!(bind = %config.bind, "serving: API docs at /api/docs");
     Server::new(TcpListener::bind(config.bind.as_str()))
         .run_with_graceful_shutdown(

@@ -187,6 +187,50 @@ fn receipt_code() -> String {
     format!("YD-{}-{}", &code[..5], &code[5..])
 }
 
+/// Store an objection (already validated and throttled) with its audit event; its receipt code.
+/// Shared by the API and the objection form on the notice page.
+pub async fn file_objection(
+    state: &AppState,
+    notice_id: i64,
+    name: &str,
+    contact: &str,
+    content: &str,
+    address: &str,
+) -> Result<String, StoreError> {
+    let code = receipt_code();
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let o = nominations::insert_objection(
+        &txn,
+        nominations::NewObjection {
+            notice_id,
+            receipt_code: &code,
+            objector_name: name,
+            objector_contact: contact,
+            content,
+            address_hash: address,
+        },
+        now,
+    )
+    .await?;
+    let event = crate::store::audit::Event {
+        action: "objection.file",
+        entity_kind: "objection",
+        entity_id: o.id,
+        before: None,
+        after: Some(serde_json::json!({ "notice_id": notice_id, "receipt_code": code })),
+    };
+    crate::store::audit::record(
+        &txn,
+        &crate::store::audit::Actor::system("公众"),
+        event,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(code)
+}
+
 pub struct NoticesApi;
 
 #[OpenApi(tag = "ApiTags::Workflow")]

@@ -131,6 +131,8 @@ impl TestApp {
             secure_cookies: false,
             notice_days: 7,
             clock: clock.clone(),
+            public_url: Arc::from("https://youde.example.org"),
+            pages: Arc::default(),
         };
         let client = TestClient::new(routes(state).map_to_response().boxed());
         TestApp {

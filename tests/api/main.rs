@@ -7,6 +7,7 @@ mod demo;
 mod health;
 mod helpers;
 mod leaks;
+mod pages;
 mod residents;
 mod roles;
 mod service_records;
