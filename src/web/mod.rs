@@ -139,6 +139,15 @@ pub fn html(page: &impl Template) -> Result<Response, WebError> {
 }
 
 const STYLESHEET: &str = include_str!("../../static/site.css");
+const FAVICON: &str = include_str!("../../static/favicon.svg");
+
+#[handler]
+fn favicon() -> Response {
+    Response::builder()
+        .content_type("image/svg+xml")
+        .header(header::CACHE_CONTROL, "public, max-age=604800")
+        .body(FAVICON)
+}
 
 #[handler]
 fn stylesheet() -> Response {
@@ -250,5 +259,7 @@ pub fn routes() -> impl Endpoint {
         .at("/sitemap.xml", get(pages::sitemap).with(cache::CachePage))
         .at("/robots.txt", get(pages::robots))
         .at("/static/site.css", get(stylesheet))
+        .at("/static/favicon.svg", get(favicon))
+        .at("/favicon.ico", get(favicon))
         .with(SecurityHeaders)
 }

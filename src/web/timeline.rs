@@ -10,9 +10,11 @@ use crate::domain::summary::RecordFacts;
 pub const WIDTH: f64 = 720.0;
 const LEFT: f64 = 16.0;
 const RIGHT: f64 = 16.0;
-const BAR_TOP: f64 = 34.0;
-const BAR_HEIGHT: f64 = 14.0;
-const BAR_GAP: f64 = 8.0;
+/// Each role gets a row: its name above a bar spanning its years.
+const ROW_TOP: f64 = 6.0;
+const LABEL_HEIGHT: f64 = 14.0;
+const BAR_HEIGHT: f64 = 10.0;
+const ROW_GAP: f64 = 8.0;
 
 pub struct Bar {
     pub x: String,
@@ -55,6 +57,13 @@ fn fmt(v: f64) -> String {
     format!("{v:.1}")
 }
 
+/// Where a role's name starts: above its bar, moved left when the bar starts so far right that
+/// the name would run out of the drawing (a CJK character at 11 px is about 11 px wide).
+fn label_x(bar_x: f64, title: &str) -> f64 {
+    let width = 11.0 * title.chars().count() as f64;
+    bar_x.min(WIDTH - RIGHT - width).max(LEFT)
+}
+
 /// Lay out the records: `titles[i]` names `records[i]`. `None` when there is nothing to draw.
 pub fn layout(records: &[RecordFacts], titles: &[String], as_of: NaiveDate) -> Option<Timeline> {
     if records.is_empty() {
@@ -82,7 +91,8 @@ pub fn layout(records: &[RecordFacts], titles: &[String], as_of: NaiveDate) -> O
                 .end
                 .map_or_else(|| years(today), years)
                 .max(start + 0.08);
-            let y = BAR_TOP + bars.len() as f64 * (BAR_HEIGHT + BAR_GAP);
+            let row = ROW_TOP + bars.len() as f64 * (LABEL_HEIGHT + BAR_HEIGHT + ROW_GAP);
+            let y = row + LABEL_HEIGHT;
             let until = r.period.end.map_or("至今".to_string(), |e| e.to_chinese());
             described.push(format!(
                 "{}：{}—{}",
@@ -95,8 +105,8 @@ pub fn layout(records: &[RecordFacts], titles: &[String], as_of: NaiveDate) -> O
                 y: fmt(y),
                 width: fmt(x_of(end) - x_of(start)),
                 label: title.clone(),
-                label_x: fmt(x_of(start) + 4.0),
-                label_y: fmt(y + BAR_HEIGHT - 3.0),
+                label_x: fmt(label_x(x_of(start), title)),
+                label_y: fmt(row + 11.0),
                 unpaid: r.unpaid,
             });
         } else {
@@ -106,7 +116,7 @@ pub fn layout(records: &[RecordFacts], titles: &[String], as_of: NaiveDate) -> O
             ));
         }
     }
-    let marks_y = BAR_TOP + bars.len() as f64 * (BAR_HEIGHT + BAR_GAP) + 8.0;
+    let marks_y = ROW_TOP + bars.len() as f64 * (LABEL_HEIGHT + BAR_HEIGHT + ROW_GAP) + 8.0;
     let marks = dated
         .into_iter()
         .map(|(at, title)| Mark {
