@@ -31,6 +31,15 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write a newsletter issue's export pack (zip: Markdown, clean HTML, captions, manifest), as
+    /// `GET /api/v1/issues/{id}/pack` gives it to editors.
+    ExportIssue {
+        /// The issue's id.
+        id: i64,
+        /// Where to write the zip (default: youde-issue-<id>.zip).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

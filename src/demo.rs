@@ -12,11 +12,12 @@ use crate::domain::consent::{ConsentDraft, ConsentScope};
 use crate::domain::nomination::{NominationDraft, NominationState, StatementInput};
 use crate::domain::resident::{ResidentDraft, ResidentInput};
 use crate::domain::service_record::{MeasureInput, ServiceRecordDraft, ServiceRecordInput};
+use crate::domain::story::{IssueDraft, StoryDraft, StoryInput};
 use crate::domain::user::UserDraft;
 use crate::store::entities::community;
 use crate::store::{
     activities, categories, communities, consents, nominations, recognitions, residents,
-    service_records, users, StoreError, StoreResult,
+    service_records, stories, users, StoreError, StoreResult,
 };
 
 const RECORDER: &str = "长寿路街道（演示数据）";
@@ -53,6 +54,7 @@ pub async fn load(db: &DatabaseConnection) -> StoreResult<DemoReport> {
     let sun = sun_jianwei(&txn, &mut report, music_square.id).await?;
     secretaries_activities(&txn, &mut report).await?;
     recognition_workflow(&txn, &mut report, sun).await?;
+    newsletter(&txn, &mut report, sun).await?;
     txn.commit().await?;
     Ok(report)
 }
@@ -241,26 +243,10 @@ async fn sun_jianwei(
         }
     };
 
-    // The newsletter published him; the demo records the separate consent a real deployment
+    // The newsletter published him; the demo records the separate consents a real deployment
     // would have on paper, marked as demo data.
-    let has_profile_consent = consents::list_for_resident(db, resident.id)
-        .await?
-        .iter()
-        .any(|c| c.scope == ConsentScope::Profile.code() && c.withdrawn_on.is_none());
-    if has_profile_consent {
-        report.existing += 1;
-    } else {
-        let draft = ConsentDraft::parse(
-            "profile",
-            "demo-2019",
-            "2019-09-01",
-            RECORDER,
-            Some("演示数据：正式使用前请核实并由本人重新签署"),
-            NaiveDate::from_ymd_opt(2019, 9, 1).expect("valid date"),
-        )
-        .map_err(|e| invalid("consent", e))?;
-        consents::insert(db, resident.id, &draft).await?;
-        report.created += 1;
+    for scope in [ConsentScope::Profile, ConsentScope::Story] {
+        demo_consent(db, report, resident.id, scope).await?;
     }
 
     for r in SUN_JIANWEI_RECORDS {
@@ -525,4 +511,112 @@ async fn nominate(
     Ok(Some(
         nominations::insert(db, &draft, nominator, crate::store::now()).await?,
     ))
+}
+
+/// The separate consent a real deployment would hold on paper, marked as demo data.
+async fn demo_consent(
+    db: &impl ConnectionTrait,
+    report: &mut DemoReport,
+    resident_id: i64,
+    scope: ConsentScope,
+) -> StoreResult<()> {
+    let active = consents::list_for_resident(db, resident_id)
+        .await?
+        .iter()
+        .any(|c| c.scope == scope.code() && c.withdrawn_on.is_none());
+    if active {
+        report.existing += 1;
+        return Ok(());
+    }
+    let draft = ConsentDraft::parse(
+        scope.code(),
+        "demo-2019",
+        "2019-09-01",
+        RECORDER,
+        Some("演示数据：正式使用前请核实并由本人重新签署"),
+        NaiveDate::from_ymd_opt(2019, 9, 1).expect("valid date"),
+    )
+    .map_err(|e| invalid("consent", e))?;
+    consents::insert(db, resident_id, &draft).await?;
+    report.created += 1;
+    Ok(())
+}
+
+const EDITORS_NOTE: &str = "时代进步离不开道德的引领，社会发展亦离不开道德的凝聚。悉心观察周遭世事，就会发现诸多有德之士的存在，\
+平日里他们大多默默无闻，但经由了解，便不难观察到他们独特的人格魅力与闪光点。这些有德之士是如何助力我们生活的城市愈加善美及精彩的？\
+本期长寿社区晨报小城大事为您进行关注。";
+
+/// The newsletter issue the registry grew out of: its two stories (the second featured) and its
+/// editor's note (编者按).
+async fn newsletter(
+    db: &impl ConnectionTrait,
+    report: &mut DemoReport,
+    sun: i64,
+) -> StoreResult<()> {
+    let published = Utc
+        .with_ymd_and_hms(2019, 9, 2, 0, 0, 0)
+        .single()
+        .expect("valid time");
+    let items = [
+        (
+            "开学季 居民区书记忙着增强基层治理“经验值”",
+            include_str!("../demo/story-secretaries.md"),
+            false,
+            vec![],
+        ),
+        (
+            "“智慧社区”建成的背后 有着这位专业“老法师”的强势助攻",
+            include_str!("../demo/story-smart-community.md"),
+            true,
+            vec![sun],
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (title, body, featured, residents) in items {
+        if let Some(existing) = stories::find_by_title(db, title).await? {
+            report.existing += 1;
+            ids.push(existing.id);
+            continue;
+        }
+        let draft = StoryDraft::parse(StoryInput {
+            title: title.into(),
+            subtitle: None,
+            section: Some(
+                if featured {
+                    "小城大事"
+                } else {
+                    "长寿先锋"
+                }
+                .into(),
+            ),
+            themes: vec!["有德之士".into()],
+            byline: Some("记者 周晶".into()),
+            body: body.into(),
+            recognition_story: featured,
+            featured,
+            resident_ids: residents,
+        })
+        .map_err(|e| invalid(title, e))?;
+        let story = stories::insert(db, &draft, published).await?;
+        stories::set_published(db, story.id, true, published).await?;
+        ids.push(story.id);
+        report.created += 1;
+    }
+    let name = "长寿社区晨报 · 小城大事 2019年9月";
+    if stories::find_issue_by_name(db, name).await?.is_some() {
+        report.existing += 1;
+        return Ok(());
+    }
+    let draft = IssueDraft::parse(
+        name,
+        "2019-09-02",
+        Some("有德之士"),
+        Some(EDITORS_NOTE),
+        ids,
+    )
+    .map_err(|e| invalid(name, e))?;
+    let issue = stories::insert_issue(db, &draft, published).await?;
+    stories::set_issue_published(db, issue.id, true, published).await?;
+    report.created += 1;
+    Ok(())
 }

@@ -9,6 +9,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod pack;
 pub mod setup;
 pub mod store;
 pub mod web;

@@ -31,6 +31,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(cli.config).await,
         Command::Demo => load_demo(cli.config).await,
         Command::User(command) => user(cli.config, command).await,
+        Command::ExportIssue { id, output } => export_issue(cli.config, id, output).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,6 +115,34 @@ async fn serve(config: Config) -> Result<(), Error> {
             Some(Duration::from_secs(10)),
         )
         .await?;
+    Ok(())
+}
+
+async fn export_issue(
+    config: Config,
+    id: i64,
+    output: Option<std::path::PathBuf>,
+) -> Result<(), Error> {
+    let db = connect(&config).await?;
+    let issue = store::stories::get_issue(&db, id)
+        .await
+        .map_err(|_| format!("no newsletter issue {id}"))?;
+    let state = AppState {
+        db,
+        admin_token: None,
+        max_body_bytes: config.max_body_bytes,
+        secure_cookies: false,
+        notice_days: config.notice_days,
+        clock: Clock::default(),
+        public_url: Arc::from(config.public_url.trim_end_matches('/')),
+        pages: Arc::default(),
+    };
+    let bytes = youde::api::issues::build_pack(&state, &issue, false)
+        .await
+        .map_err(|_| "building the pack failed")?;
+    let path = output.unwrap_or_else(|| format!("youde-issue-{id}.zip").into());
+    std::fs::write(&path, &bytes)?;
+    println!("wrote {} ({} bytes)", path.display(), bytes.len());
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod communities;
 pub mod consents;
 pub mod error;
 pub mod etag;
+pub mod issues;
 pub mod nominations;
 pub mod notices;
 pub mod pagination;
@@ -16,6 +17,7 @@ pub mod recognitions;
 pub mod residents;
 pub mod service_records;
 pub mod sessions;
+pub mod stories;
 pub mod tokens;
 pub mod users;
 
@@ -46,6 +48,8 @@ pub enum ApiTags {
     Workflow,
     /// Sign-in, users and roles, API tokens, the audit log
     Accounts,
+    /// 编辑: stories, newsletter issues (期), featured stories and export packs
+    Editorial,
 }
 
 /// `201 Created` with `Location` and `ETag`.
@@ -109,29 +113,7 @@ pub async fn audit(
     Ok(())
 }
 
-pub type Apis = (
-    (
-        communities::CommunitiesApi,
-        residents::ResidentsApi,
-        service_records::ServiceRecordsApi,
-        activities::ActivitiesApi,
-    ),
-    (
-        consents::ConsentsApi,
-        categories::CategoriesApi,
-        nominations::NominationsApi,
-        notices::NoticesApi,
-    ),
-    (
-        recognitions::RecognitionsApi,
-        sessions::SessionsApi,
-        users::UsersApi,
-        tokens::TokensApi,
-        audit_log::AuditApi,
-    ),
-);
-
-pub fn service() -> OpenApiService<Apis, ()> {
+pub fn service() -> OpenApiService<impl poem_openapi::OpenApi, ()> {
     OpenApiService::new(
         (
             (
@@ -153,6 +135,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
                 tokens::TokensApi,
                 audit_log::AuditApi,
             ),
+            (stories::StoriesApi, issues::IssuesApi),
         ),
         "有德 Youde API",
         env!("CARGO_PKG_VERSION"),

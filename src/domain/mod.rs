@@ -11,6 +11,7 @@ pub mod partial_date;
 pub mod policy;
 pub mod resident;
 pub mod service_record;
+pub mod story;
 pub mod summary;
 pub mod user;
 pub mod validation;

@@ -73,6 +73,8 @@ pub enum Action {
     ManageUsers,
     /// Read the audit log.
     ReadAudit,
+    /// Write, feature and publish stories; assemble newsletter issues; see drafts.
+    EditStories,
 }
 
 /// The policy table: which role may do what. Admins may do everything.
@@ -85,7 +87,7 @@ pub fn allows(role: Role, action: Action) -> bool {
             ReadPrivate | EditRegistry | ManageConsent | Nominate
         ),
         Role::Reviewer => matches!(action, ReadPrivate | Review | Decide),
-        Role::Editor => false,
+        Role::Editor => matches!(action, EditStories),
     }
 }
 
@@ -119,6 +121,8 @@ mod tests {
         assert!(!allows(Role::Nominator, Action::Decide));
         assert!(!allows(Role::Reviewer, Action::EditRegistry));
         assert!(!allows(Role::Editor, Action::ReadPrivate));
+        assert!(allows(Role::Editor, Action::EditStories));
+        assert!(!allows(Role::Nominator, Action::EditStories));
         assert!(allows(Role::Admin, Action::ReadAudit));
         assert!(!any_allows(&[], Action::ReadPrivate));
     }

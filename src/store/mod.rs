@@ -12,6 +12,7 @@ pub mod nominations;
 pub mod recognitions;
 pub mod residents;
 pub mod service_records;
+pub mod stories;
 pub mod tokens;
 pub mod users;
 

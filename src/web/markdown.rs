@@ -23,8 +23,19 @@ pub fn to_safe_html(markdown: &str) -> String {
 pub fn to_plain_summary(markdown: &str, max_chars: usize) -> String {
     use pulldown_cmark::{Event, Tag, TagEnd};
     let mut text = String::new();
+    // Text between inline <script>/<style> tags is code, not prose.
+    let mut in_code_tag = false;
     for event in Parser::new(markdown) {
         match event {
+            Event::InlineHtml(tag) | Event::Html(tag) => {
+                let tag = tag.trim_start().to_ascii_lowercase();
+                if tag.starts_with("<script") || tag.starts_with("<style") {
+                    in_code_tag = true;
+                } else if tag.starts_with("</script") || tag.starts_with("</style") {
+                    in_code_tag = false;
+                }
+            }
+            Event::Text(_) | Event::Code(_) if in_code_tag => {}
             Event::Text(t) | Event::Code(t) => text.push_str(&t),
             Event::SoftBreak | Event::HardBreak => text.push(' '),
             Event::End(TagEnd::Paragraph) if !text.is_empty() => break,
@@ -66,5 +77,9 @@ mod tests {
             "12 年无偿服务"
         );
         assert_eq!(to_plain_summary("一二三四五", 3), "一二三…");
+        assert_eq!(
+            to_plain_summary("好人<script>alert(1)</script>好事", 100),
+            "好人好事"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! headers, caching and error pages, and the health endpoints.
 
 pub mod cache;
+pub mod feeds;
 pub mod markdown;
 pub mod pages;
 pub mod timeline;
@@ -48,6 +49,8 @@ pub enum WebError {
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -89,6 +92,7 @@ pub fn error_response(status: StatusCode, detail: Option<&str>) -> Response {
         StatusCode::NOT_FOUND => ("页面不存在", "您要找的页面不存在或尚未公开。"),
         StatusCode::GONE => ("页面已撤下", "应本人要求，此页面已不再公开。感谢您的关注。"),
         StatusCode::FORBIDDEN => ("无法完成操作", detail.unwrap_or("您没有权限进行这项操作。")),
+        StatusCode::BAD_REQUEST => ("请求有误", detail.unwrap_or("请求无法处理，请返回重试。")),
         StatusCode::METHOD_NOT_ALLOWED => ("无法完成操作", "这个地址不支持该请求方式。"),
         s if s.is_client_error() => ("请求有误", "请求无法处理，请返回重试。"),
         _ => (
@@ -114,6 +118,7 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Gone => StatusCode::GONE,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -125,6 +130,7 @@ impl ResponseError for WebError {
                 error_response(StatusCode::INTERNAL_SERVER_ERROR, None)
             }
             WebError::Forbidden(message) => error_response(StatusCode::FORBIDDEN, Some(message)),
+            WebError::BadRequest(message) => error_response(StatusCode::BAD_REQUEST, Some(message)),
             other => error_response(other.status(), None),
         }
     }
@@ -257,6 +263,19 @@ pub fn routes() -> impl Endpoint {
         // Not cached: the form carries each visitor's own CSRF token.
         .at("/notices/:id", get(pages::notice_page).post(pages::object))
         .at("/sitemap.xml", get(pages::sitemap).with(cache::CachePage))
+        .at(
+            "/feeds/stories.atom",
+            get(feeds::atom).with(cache::CachePage),
+        )
+        .at(
+            "/feeds/stories.json",
+            get(feeds::json_feed).with(cache::CachePage),
+        )
+        .at(
+            "/stories/:slug",
+            get(pages::story_page).with(cache::CachePage),
+        )
+        .at("/issues/:id", get(pages::issue_page).with(cache::CachePage))
         .at("/robots.txt", get(pages::robots))
         .at("/static/site.css", get(stylesheet))
         .at("/static/favicon.svg", get(favicon))

@@ -53,6 +53,7 @@ struct HomePage {
     meta: Meta,
     groups: Vec<HonourGroup>,
     notices: Vec<NoticeItem>,
+    stories: Vec<StoryItem>,
 }
 
 async fn community_path(db: &impl ConnectionTrait, id: i64) -> Result<String, StoreError> {
@@ -150,6 +151,7 @@ pub async fn home(state: Data<&AppState>) -> Result<Response, WebError> {
         ),
         groups: honour_groups(&state, None, None).await?,
         notices: open_notices(&state).await?,
+        stories: latest_stories(&state, None, 5).await?,
     };
     html(&page)
 }
@@ -177,6 +179,7 @@ pub struct Person {
     pub honours: Vec<HonourItem>,
     pub records: Vec<RecordItem>,
     pub timeline: Option<timeline::Timeline>,
+    pub stories: Vec<StoryItem>,
 }
 
 #[derive(Template)]
@@ -277,6 +280,7 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
             honours,
             records,
             timeline: timeline::layout(&facts, &titles, state.clock.today()),
+            stories: latest_stories(state, Some(r.id), 20).await?,
         },
         description,
     ))
@@ -657,4 +661,152 @@ pub async fn sitemap(state: Data<&AppState>) -> Result<Response, WebError> {
     Ok(Response::builder()
         .content_type("application/xml; charset=utf-8")
         .body(body))
+}
+
+/// A story as lists show it.
+pub struct StoryItem {
+    pub slug: String,
+    pub title: String,
+    pub section: String,
+    pub byline: String,
+    pub published_on: String,
+}
+
+fn story_item(s: &crate::api::stories::Story) -> StoryItem {
+    StoryItem {
+        slug: s.slug.clone(),
+        title: s.title.clone(),
+        section: s.section.clone().unwrap_or_default(),
+        byline: s.byline.clone().unwrap_or_default(),
+        published_on: s
+            .published_at
+            .map(|t| {
+                PartialDate::from_date((t + chrono::Duration::hours(8)).date_naive()).to_chinese()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Public stories, newest first, optionally about one resident.
+pub async fn latest_stories(
+    state: &AppState,
+    resident_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<StoryItem>, WebError> {
+    let rows = crate::store::stories::list(
+        &state.db,
+        crate::store::stories::Filter {
+            limit,
+            public_only: true,
+            resident_id,
+            newest_first: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut out = Vec::new();
+    for m in rows.items {
+        out.push(story_item(
+            &crate::api::stories::view(&state.db, state, m).await?,
+        ));
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "story.html")]
+struct StoryPage {
+    meta: Meta,
+    story: crate::api::stories::Story,
+    published_on: String,
+    issues: Vec<(i64, String)>,
+}
+
+#[handler]
+pub async fn story_page(
+    state: Data<&AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let m = crate::store::stories::find_by_slug(&state.db, &slug).await?;
+    if !crate::store::stories::is_public(&state.db, &m).await? {
+        return Err(WebError::NotFound);
+    }
+    let story = crate::api::stories::view(&state.db, &state, m).await?;
+    let mut issues = Vec::new();
+    for issue in crate::store::stories::list_issues(&state.db, true, None, 1000)
+        .await?
+        .items
+    {
+        if crate::store::stories::issue_story_ids(&state.db, issue.id)
+            .await?
+            .contains(&story.id)
+        {
+            issues.push((issue.id, issue.name));
+        }
+    }
+    let description = story
+        .subtitle
+        .clone()
+        .unwrap_or_else(|| markdown::to_plain_summary(&story.body, 120));
+    let meta = Meta::new(
+        &state,
+        &format!("/stories/{}", story.slug),
+        &story.title,
+        &description,
+    );
+    let published_on = story_item(&story).published_on;
+    html(&StoryPage {
+        meta,
+        story,
+        published_on,
+        issues,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "issue.html")]
+struct IssuePage {
+    meta: Meta,
+    name: String,
+    date: String,
+    theme: String,
+    note_html: String,
+    stories: Vec<StoryItem>,
+    pack_url: String,
+}
+
+#[handler]
+pub async fn issue_page(state: Data<&AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let issue = crate::store::stories::get_issue(&state.db, id).await?;
+    if issue.state != crate::store::stories::PUBLISHED {
+        return Err(WebError::NotFound);
+    }
+    let mut items = Vec::new();
+    for story_id in crate::store::stories::issue_story_ids(&state.db, id).await? {
+        let m = crate::store::stories::get(&state.db, story_id).await?;
+        if crate::store::stories::is_public(&state.db, &m).await? {
+            items.push(story_item(
+                &crate::api::stories::view(&state.db, &state, m).await?,
+            ));
+        }
+    }
+    let description = issue
+        .editors_note
+        .as_deref()
+        .map(|n| markdown::to_plain_summary(n, 120))
+        .unwrap_or_default();
+    let page = IssuePage {
+        meta: Meta::new(&state, &format!("/issues/{id}"), &issue.name, &description),
+        name: issue.name,
+        date: PartialDate::from_date(issue.issue_date).to_chinese(),
+        theme: issue.theme.unwrap_or_default(),
+        note_html: issue
+            .editors_note
+            .as_deref()
+            .map(markdown::to_safe_html)
+            .unwrap_or_default(),
+        stories: items,
+        pack_url: format!("/api/v1/issues/{id}/pack"),
+    };
+    html(&page)
 }

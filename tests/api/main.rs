@@ -4,6 +4,7 @@ mod accounts;
 mod activities;
 mod communities;
 mod demo;
+mod editorial;
 mod health;
 mod helpers;
 mod leaks;

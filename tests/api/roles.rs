@@ -21,6 +21,7 @@ enum Rule {
 
 const MISSING: i64 = 999_999;
 
+#[allow(clippy::too_many_arguments)]
 fn routes(
     sun: i64,
     record: i64,
@@ -28,6 +29,8 @@ fn routes(
     notice: i64,
     recognition: i64,
     community: i64,
+    story: i64,
+    issue: i64,
 ) -> Vec<(&'static str, String, Option<Value>, Rule)> {
     use Action::*;
     use Rule::*;
@@ -292,6 +295,59 @@ fn routes(
             AnyStaff,
         ),
         ("GET", "/api/v1/audit".into(), None, Needs(ReadAudit)),
+        ("GET", "/api/v1/stories".into(), None, Public),
+        ("GET", format!("/api/v1/stories/{story}"), None, Public),
+        (
+            "POST",
+            "/api/v1/stories".into(),
+            Some(json!({ "title": "矩阵", "body": "正文" })),
+            Needs(EditStories),
+        ),
+        (
+            "PUT",
+            format!("/api/v1/stories/{MISSING}"),
+            Some(json!({ "title": "矩阵", "body": "正文" })),
+            Needs(EditStories),
+        ),
+        (
+            "PUT",
+            format!("/api/v1/stories/{MISSING}/publication"),
+            Some(json!({ "published": true })),
+            Needs(EditStories),
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/stories/{MISSING}"),
+            None,
+            Needs(EditStories),
+        ),
+        ("GET", "/api/v1/issues".into(), None, Public),
+        ("GET", format!("/api/v1/issues/{issue}"), None, Public),
+        ("GET", format!("/api/v1/issues/{issue}/pack"), None, Public),
+        (
+            "POST",
+            "/api/v1/issues".into(),
+            Some(json!({ "name": "矩阵", "date": "2020-01-01" })),
+            Needs(EditStories),
+        ),
+        (
+            "PUT",
+            format!("/api/v1/issues/{MISSING}"),
+            Some(json!({ "name": "矩阵", "date": "2020-01-01" })),
+            Needs(EditStories),
+        ),
+        (
+            "PUT",
+            format!("/api/v1/issues/{MISSING}/publication"),
+            Some(json!({ "published": true })),
+            Needs(EditStories),
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/issues/{MISSING}"),
+            None,
+            Needs(EditStories),
+        ),
     ]
 }
 
@@ -338,7 +394,22 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         callers.push((Some(role), Some(token)));
     }
 
-    let table = routes(sun, record, activity, notice, recognition, community);
+    let story = app.get("/api/v1/stories").await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let issue = app.get("/api/v1/issues").await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let table = routes(
+        sun,
+        record,
+        activity,
+        notice,
+        recognition,
+        community,
+        story,
+        issue,
+    );
     let mut failures = Vec::new();
     for (method, path, body, rule) in &table {
         for (role, token) in &callers {
