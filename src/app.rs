@@ -1,6 +1,9 @@
 //! The one place that wires the application: state, routes, middleware, start-up.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Middleware, Request, Route};
@@ -11,17 +14,49 @@ use crate::api::auth::Authenticate;
 use crate::api::error::ApiError;
 use crate::media::Media;
 use crate::web;
+use crate::web::cache::{InvalidateOnWrite, PageCache};
 
 /// Shared by every request.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    /// `YOUDE_ADMIN_TOKEN`, accepted as a staff bearer token when set.
+    /// `YOUDE_ADMIN_TOKEN`, accepted as the first admin's bearer token when set.
     pub admin_token: Option<Arc<str>>,
     /// Largest JSON request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Session cookies get `Secure` when the public URL is https.
+    pub secure_cookies: bool,
+    /// Default length of a public notice (公示期), in days.
+    pub notice_days: u32,
+    pub clock: Clock,
+    /// `YOUDE_PUBLIC_URL`: canonical links, sitemap, QR codes.
+    pub public_url: Arc<str>,
+    pub pages: Arc<PageCache>,
     /// Photo storage and upload limits.
     pub media: Media,
+}
+
+/// The time, for everything that compares against deadlines (公示 windows, sessions, throttles).
+/// An adjustable offset lets tests move to "after the window closed" without waiting.
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_seconds: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+
+    /// Today in Shanghai's calendar (UTC+8, no daylight saving).
+    pub fn today(&self) -> NaiveDate {
+        (self.now() + Duration::hours(8)).date_naive()
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.offset_seconds
+            .fetch_add(by.num_seconds(), Ordering::Relaxed);
+    }
 }
 
 /// Every route of the service.
@@ -29,9 +64,12 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let service = api::service();
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
-    let limits = BodyLimit { json: state.max_body_bytes, upload: state.media.max_upload_bytes };
+    let limits = BodyLimit {
+        json: state.max_body_bytes,
+        upload: state.media.max_upload_bytes,
+    };
     Route::new()
-        .nest("/api/v1", service.with(limits))
+        .nest("/api/v1", service.with(limits).with(InvalidateOnWrite))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/", web::routes())
@@ -64,7 +102,10 @@ impl BodyLimit {
 impl<E: Endpoint> Middleware<E> for BodyLimit {
     type Output = BodyLimitEndpoint<E>;
     fn transform(&self, ep: E) -> Self::Output {
-        BodyLimitEndpoint { inner: ep, limits: *self }
+        BodyLimitEndpoint {
+            inner: ep,
+            limits: *self,
+        }
     }
 }
 
@@ -98,16 +139,14 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             Some(len) if len > max => return Err(too_large(max)),
             Some(_) => {}
             None => {
-                let body = req.take_body().into_bytes_limit(max).await.map_err(|_| too_large(max))?;
+                let body = req
+                    .take_body()
+                    .into_bytes_limit(max)
+                    .await
+                    .map_err(|_| too_large(max))?;
                 req.set_body(body);
             }
         }
         self.inner.call(req).await
     }
-}
-
-/// Today in Shanghai's calendar (UTC+8, no daylight saving): the day summaries count up to and
-/// the latest date a consent may be signed.
-pub fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }

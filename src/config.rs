@@ -28,6 +28,18 @@ pub enum Command {
     Migrate,
     /// Load the demo data from the 2019-09 newsletter (safe to run again: nothing is duplicated).
     Demo,
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Write a newsletter issue's export pack (zip: Markdown, clean HTML, captions, manifest), as
+    /// `GET /api/v1/issues/{id}/pack` gives it to editors.
+    ExportIssue {
+        /// The issue's id.
+        id: i64,
+        /// Where to write the zip (default: youde-issue-<id>.zip).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Remove stored media files that no photo uses (left by a crash or a deleted owner).
     MediaSweep {
         /// Keep unused files younger than this many seconds: they may belong to an upload that
@@ -37,10 +49,45 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from standard input with --password-stdin; otherwise a
+    /// one-time password is generated and printed.
+    Add {
+        username: String,
+        /// Display name, e.g. 王丽.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated roles: admin, nominator, reviewer, editor.
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (ends their sessions). From standard input with --password-stdin,
+    /// otherwise generated and printed.
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user: ends their sessions and revokes their API tokens.
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+    /// List users and their roles.
+    List,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "YOUDE_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "YOUDE_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: String,
 
     /// Database URL: `sqlite://path/to/file.db` or `postgres://user@host/db`.
@@ -52,10 +99,34 @@ pub struct Config {
     #[arg(long, env = "YOUDE_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
-    /// A bearer token accepted as the first admin's, for deployment scripts. When unset and no
-    /// token exists yet, one is generated at first start and printed once.
+    /// A bearer token accepted as the first admin's API token, for deployment scripts and
+    /// automation.
     #[arg(long, env = "YOUDE_ADMIN_TOKEN", hide_env_values = true, global = true)]
     pub admin_token: Option<String>,
+
+    /// The public address of the site, for links, feeds and QR codes; https makes session cookies
+    /// `Secure`.
+    #[arg(
+        long,
+        env = "YOUDE_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub public_url: String,
+
+    /// Password of the first admin (user `admin`), used when the database has no users yet. When
+    /// unset, a one-time password is generated and printed at first start.
+    #[arg(
+        long,
+        env = "YOUDE_ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub admin_password: Option<String>,
+
+    /// Default length of a public notice (公示期) in days.
+    #[arg(long, env = "YOUDE_NOTICE_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=30), global = true)]
+    pub notice_days: u32,
 
     /// Do not load the demo data into an empty database at start.
     #[arg(long, env = "YOUDE_NO_DEMO", global = true)]
@@ -66,7 +137,12 @@ pub struct Config {
     pub max_body_bytes: usize,
 
     /// Folder for photo files (used unless `--media-s3-bucket` is given).
-    #[arg(long, env = "YOUDE_MEDIA_DIR", default_value = "./media", global = true)]
+    #[arg(
+        long,
+        env = "YOUDE_MEDIA_DIR",
+        default_value = "./media",
+        global = true
+    )]
     pub media_dir: PathBuf,
 
     /// Keep photo files in this S3-compatible bucket instead (needs the `s3` cargo feature;

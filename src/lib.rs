@@ -10,5 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod media;
+pub mod pack;
+pub mod setup;
 pub mod store;
 pub mod web;

@@ -1,5 +1,6 @@
 //! `youde`: a thin CLI over the library. `cargo run --release` serves everything embedded.
 
+use std::io::Read;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,24 +10,32 @@ use poem::listener::TcpListener;
 use poem::Server;
 use tracing_subscriber::EnvFilter;
 
-use youde::app::{self, AppState};
-use youde::config::{Cli, Command, Config};
+use youde::app::{self, AppState, Clock};
+use youde::config::{Cli, Command, Config, UserCommand};
+use youde::domain::user::{check_password, UserDraft};
 use youde::media::Media;
-use youde::{demo, store};
+use youde::store::{self, users};
+use youde::{demo, setup};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
         .init();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(cli.config).await,
         Command::Demo => load_demo(cli.config).await,
-        Command::MediaSweep { min_age_secs } => media_sweep(cli.config, Duration::from_secs(min_age_secs)).await,
+        Command::User(command) => user(cli.config, command).await,
+        Command::ExportIssue { id, output } => export_issue(cli.config, id, output).await,
+        Command::MediaSweep { min_age_secs } => {
+            media_sweep(cli.config, Duration::from_secs(min_age_secs)).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -39,8 +48,12 @@ async fn main() -> ExitCode {
 
 async fn connect(config: &Config) -> Result<sea_orm::DatabaseConnection, Error> {
     let url = config.database_url();
-    let db = store::connect(&url).await.map_err(|e| format!("cannot open the database: {e}"))?;
-    store::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    let db = store::connect(&url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    store::migrate(&db)
+        .await
+        .map_err(|e| format!("cannot migrate the database: {e}"))?;
     Ok(db)
 }
 
@@ -52,6 +65,7 @@ async fn migrate(config: Config) -> Result<(), Error> {
 
 async fn load_demo(config: Config) -> Result<(), Error> {
     let db = connect(&config).await?;
+    setup::ensure_admin(&db, config.admin_password.as_deref()).await?;
     let media = Media::open(&config)?;
     let report = demo::load(&db).await?;
     let photos = demo::load_photos(&db, &media).await?;
@@ -80,40 +94,179 @@ async fn media_sweep(config: Config, min_age: Duration) -> Result<(), Error> {
 
 async fn serve(config: Config) -> Result<(), Error> {
     let db = connect(&config).await?;
+    let report = setup::ensure_admin(&db, config.admin_password.as_deref()).await?;
+    if let Some(password) = &report.generated_admin_password {
+        // Printed once, to the terminal only: it is stored hashed and cannot be shown again.
+        eprintln!(
+            "\n  First start: the admin account was created.\n\n    username: admin\n    password: {password}\n\n  \
+             It is shown only this once. Change it with `youde user passwd admin`, or set\n  \
+             YOUDE_ADMIN_PASSWORD before the first start.\n"
+        );
+    }
     let media = Media::open(&config)?;
     if !config.no_demo && store::communities::count(&db).await? == 0 {
-        let report = demo::load(&db).await?;
+        let loaded = demo::load(&db).await?;
         let photos = demo::load_photos(&db, &media).await?;
         tracing::info!(
-            created = report.created + photos.created,
+            created = loaded.created + photos.created,
             "empty database: loaded the demo data (turn off with --no-demo)"
         );
     }
     // Files left by a crash between writing a photo's files and committing it.
     match media.sweep(&db, youde::media::DEFAULT_SWEEP_MIN_AGE).await {
-        Ok(report) if report.removed > 0 => tracing::info!(removed = report.removed, "media sweep removed unused files"),
+        Ok(swept) if swept.removed > 0 => {
+            tracing::info!(removed = swept.removed, "media sweep removed unused files")
+        }
         Ok(_) => {}
-        Err(err) => tracing::warn!(error = %err, "media sweep failed; run `youde media-sweep` later"),
-    }
-    if config.admin_token.is_none() && store::tokens::count_active(&db).await? == 0 {
-        let token = store::tokens::generate();
-        store::tokens::insert(&db, "first-admin", &token).await?;
-        // Printed once, to the terminal only: it is stored hashed and cannot be shown again.
-        eprintln!(
-            "\n  First start: an admin API token was created. It is shown only this once:\n\n    {token}\n\n  \
-             Use it as `Authorization: Bearer {token}`, or set YOUDE_ADMIN_TOKEN instead.\n"
-        );
+        Err(err) => {
+            tracing::warn!(error = %err, "media sweep failed; run `youde media-sweep` later")
+        }
     }
     let state = AppState {
         db,
-        admin_token: config.admin_token.as_deref().map(Arc::from),
+        admin_token: config
+            .admin_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(Arc::from),
         max_body_bytes: config.max_body_bytes,
+        secure_cookies: config.public_url.starts_with("https://"),
+        notice_days: config.notice_days,
+        clock: Clock::default(),
+        public_url: Arc::from(config.public_url.trim_end_matches('/')),
+        pages: Arc::default(),
         media,
     };
+    // Pages changed by other nodes or the CLI: the audit log moves with every change.
+    tokio::spawn(youde::web::cache::watch_changes(
+        state.clone(),
+        Duration::from_secs(2),
+    ));
     tracing::info!(bind = %config.bind, "serving: API docs at /api/docs");
     Server::new(TcpListener::bind(config.bind.as_str()))
-        .run_with_graceful_shutdown(app::routes(state), shutdown_signal(), Some(Duration::from_secs(10)))
+        .run_with_graceful_shutdown(
+            app::routes(state),
+            shutdown_signal(),
+            Some(Duration::from_secs(10)),
+        )
         .await?;
+    Ok(())
+}
+
+async fn export_issue(
+    config: Config,
+    id: i64,
+    output: Option<std::path::PathBuf>,
+) -> Result<(), Error> {
+    let db = connect(&config).await?;
+    let issue = store::stories::get_issue(&db, id)
+        .await
+        .map_err(|_| format!("no newsletter issue {id}"))?;
+    let state = AppState {
+        db,
+        admin_token: None,
+        max_body_bytes: config.max_body_bytes,
+        secure_cookies: false,
+        notice_days: config.notice_days,
+        clock: Clock::default(),
+        public_url: Arc::from(config.public_url.trim_end_matches('/')),
+        pages: Arc::default(),
+        media: Media::open(&config)?,
+    };
+    let bytes = youde::api::issues::build_pack(&state, &issue, false)
+        .await
+        .map_err(|_| "building the pack failed")?;
+    let path = output.unwrap_or_else(|| format!("youde-issue-{id}.zip").into());
+    std::fs::write(&path, &bytes)?;
+    println!("wrote {} ({} bytes)", path.display(), bytes.len());
+    Ok(())
+}
+
+/// The password for `user add` / `user passwd`: from standard input, or generated and printed.
+fn new_password(from_stdin: bool) -> Result<(String, bool), Error> {
+    if from_stdin {
+        let mut input = String::new();
+        std::io::stdin().read_to_string(&mut input)?;
+        Ok((input.trim_end_matches(['\r', '\n']).to_string(), false))
+    } else {
+        Ok((setup::generate_password(), true))
+    }
+}
+
+async fn user(config: Config, command: UserCommand) -> Result<(), Error> {
+    let db = connect(&config).await?;
+    let now = store::now();
+    let find = |username: String| {
+        let db = db.clone();
+        async move {
+            users::find_by_username(&db, &username)
+                .await?
+                .ok_or_else(|| Error::from(format!("no user “{username}”")))
+        }
+    };
+    match command {
+        UserCommand::Add {
+            username,
+            name,
+            roles,
+            password_stdin,
+        } => {
+            let draft = UserDraft::parse(&username, &name, &roles).map_err(|e| e.to_string())?;
+            let (password, generated) = new_password(password_stdin)?;
+            check_password(&draft.username, &password).map_err(|e| e.to_string())?;
+            let shown = password.clone();
+            let hash = tokio::task::spawn_blocking(move || users::hash_password(&password)).await?;
+            let user = users::insert(&db, &draft, hash, now).await?;
+            println!(
+                "added {} ({}) with roles {}",
+                user.username, user.display_name, user.roles
+            );
+            if generated {
+                println!("one-time password (shown once): {shown}");
+            }
+        }
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
+            let user = find(username).await?;
+            let (password, generated) = new_password(password_stdin)?;
+            check_password(&user.username, &password).map_err(|e| e.to_string())?;
+            let shown = password.clone();
+            let hash = tokio::task::spawn_blocking(move || users::hash_password(&password)).await?;
+            users::set_password_hash(&db, user.id, hash, now).await?;
+            println!(
+                "password of {} changed; their sessions have ended",
+                user.username
+            );
+            if generated {
+                println!("new password (shown once): {shown}");
+            }
+        }
+        UserCommand::Disable { username } => {
+            let user = find(username).await?;
+            users::set_disabled(&db, user.id, true, now).await?;
+            println!(
+                "{} is disabled; their sessions ended and their tokens are revoked",
+                user.username
+            );
+        }
+        UserCommand::Enable { username } => {
+            let user = find(username).await?;
+            users::set_disabled(&db, user.id, false, now).await?;
+            println!("{} is enabled", user.username);
+        }
+        UserCommand::List => {
+            for u in users::list(&db, None, 10_000).await?.items {
+                let status = if u.disabled_at.is_some() {
+                    " (disabled)"
+                } else {
+                    ""
+                };
+                println!("{}\t{}\t{}{status}", u.username, u.display_name, u.roles);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -121,7 +274,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_registry_tables;
 mod m20261125_000010_create_photos;
+mod m20261125_000030_create_accounts_and_workflow;
+mod m20261125_000040_create_stories_and_issues;
 
 pub struct Migrator;
 
@@ -14,6 +16,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_registry_tables::Migration),
             Box::new(m20261125_000010_create_photos::Migration),
+            Box::new(m20261125_000030_create_accounts_and_workflow::Migration),
+            Box::new(m20261125_000040_create_stories_and_issues::Migration),
         ]
     }
 }

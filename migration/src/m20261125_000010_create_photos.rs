@@ -7,11 +7,19 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 fn id() -> ColumnDef {
-    ColumnDef::new(Alias::new("id")).big_integer().not_null().auto_increment().primary_key().to_owned()
+    ColumnDef::new(Alias::new("id"))
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
 }
 
 fn text(name: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).text().not_null().to_owned()
+    ColumnDef::new(Alias::new(name))
+        .text()
+        .not_null()
+        .to_owned()
 }
 
 fn text_null(name: &str) -> ColumnDef {
@@ -19,15 +27,24 @@ fn text_null(name: &str) -> ColumnDef {
 }
 
 fn integer(name: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).integer().not_null().to_owned()
+    ColumnDef::new(Alias::new(name))
+        .integer()
+        .not_null()
+        .to_owned()
 }
 
 fn big_integer(name: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).big_integer().not_null().to_owned()
+    ColumnDef::new(Alias::new(name))
+        .big_integer()
+        .not_null()
+        .to_owned()
 }
 
 fn timestamp(name: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(Alias::new(name))
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
 fn fk(from_table: &str, column: &str, to_table: &str) -> ForeignKeyCreateStatement {
@@ -41,7 +58,8 @@ fn fk(from_table: &str, column: &str, to_table: &str) -> ForeignKeyCreateStateme
 
 fn index(table: &str, columns: &[&str], unique: bool) -> IndexCreateStatement {
     let mut stmt = Index::create();
-    stmt.name(format!("idx_{table}_{}", columns.join("_"))).table(Alias::new(table));
+    stmt.name(format!("idx_{table}_{}", columns.join("_")))
+        .table(Alias::new(table));
     for c in columns {
         stmt.col(Alias::new(*c));
     }
@@ -63,8 +81,16 @@ impl MigrationTrait for Migration {
                     .table(Alias::new("photos"))
                     .col(id())
                     .col(text("owner_kind"))
-                    .col(ColumnDef::new(Alias::new("resident_id")).big_integer().null())
-                    .col(ColumnDef::new(Alias::new("activity_id")).big_integer().null())
+                    .col(
+                        ColumnDef::new(Alias::new("resident_id"))
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Alias::new("activity_id"))
+                            .big_integer()
+                            .null(),
+                    )
                     .col(text_null("caption"))
                     .col(text_null("credit"))
                     .col(text_null("alt"))
@@ -75,7 +101,12 @@ impl MigrationTrait for Migration {
                     .col(integer("width"))
                     .col(integer("height"))
                     .col(text("uploaded_by"))
-                    .col(ColumnDef::new(Alias::new("version")).integer().not_null().default(1))
+                    .col(
+                        ColumnDef::new(Alias::new("version"))
+                            .integer()
+                            .not_null()
+                            .default(1),
+                    )
                     .col(timestamp("created_at"))
                     .col(timestamp("updated_at"))
                     .foreign_key(&mut fk("photos", "resident_id", "residents"))
@@ -85,8 +116,12 @@ impl MigrationTrait for Migration {
             .await?;
         // The same picture twice for one owner is a mistake; NULL owners of the other kind do not
         // collide (NULLs are distinct in unique indexes on SQLite and PostgreSQL).
-        manager.create_index(index("photos", &["resident_id", "source_sha256"], true)).await?;
-        manager.create_index(index("photos", &["activity_id", "source_sha256"], true)).await?;
+        manager
+            .create_index(index("photos", &["resident_id", "source_sha256"], true))
+            .await?;
+        manager
+            .create_index(index("photos", &["activity_id", "source_sha256"], true))
+            .await?;
 
         manager
             .create_table(
@@ -106,8 +141,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("photo_files", &["photo_id", "variant"], true)).await?;
-        manager.create_index(index("photo_files", &["object_key"], false)).await?;
+        manager
+            .create_index(index("photo_files", &["photo_id", "variant"], true))
+            .await?;
+        manager
+            .create_index(index("photo_files", &["object_key"], false))
+            .await?;
 
         // The residents a photo shows. `resident_id` deliberately has no foreign key: a deleted
         // resident is still in the picture, and their id — now without any consent — must keep
@@ -118,18 +157,26 @@ impl MigrationTrait for Migration {
                     .table(Alias::new("photo_residents"))
                     .col(big_integer("photo_id"))
                     .col(big_integer("resident_id"))
-                    .primary_key(Index::create().col(Alias::new("photo_id")).col(Alias::new("resident_id")))
+                    .primary_key(
+                        Index::create()
+                            .col(Alias::new("photo_id"))
+                            .col(Alias::new("resident_id")),
+                    )
                     .foreign_key(&mut fk("photo_residents", "photo_id", "photos"))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("photo_residents", &["resident_id"], false)).await?;
+        manager
+            .create_index(index("photo_residents", &["resident_id"], false))
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in ["photo_residents", "photo_files", "photos"] {
-            manager.drop_table(Table::drop().table(Alias::new(table)).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(Alias::new(table)).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -5,15 +5,16 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
-use super::{ApiTags, Created, Deleted};
+use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::activity::{ActivityDraft, ActivityInput as DomainInput};
+use crate::domain::policy::Action;
 use crate::store::entities::activity::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{activities, StoreError};
@@ -75,10 +76,14 @@ pub enum ActivityResponse {
     Ok(Json<Activity>, #[oai(header = "ETag")] String),
 }
 
-async fn view(state: &AppState, m: Model, visibility: Visibility) -> Result<Activity, StoreError> {
-    let mut participant_ids = activities::participant_ids(&state.db, m.id).await?;
+async fn view(
+    db: &impl ConnectionTrait,
+    m: Model,
+    visibility: Visibility,
+) -> Result<Activity, StoreError> {
+    let mut participant_ids = activities::participant_ids(db, m.id).await?;
     if visibility == Visibility::Public {
-        participant_ids = residents::public_subset(&state.db, &participant_ids).await?;
+        participant_ids = residents::public_subset(db, &participant_ids).await?;
     }
     Ok(Activity {
         id: m.id,
@@ -114,31 +119,60 @@ impl ActivitiesApi {
         let rows = activities::list(&state.db, req.after, req.limit).await?;
         let mut items = Vec::with_capacity(rows.items.len());
         for m in rows.items {
-            items.push(view(&state, m, viewer.visibility()).await?);
+            items.push(view(&state.db, m, viewer.visibility()).await?);
         }
-        Ok(Json(ListPage { items, next_cursor: rows.next_after.map(encode) }))
+        Ok(Json(ListPage {
+            items,
+            next_cursor: rows.next_after.map(encode),
+        }))
     }
 
     /// Get an activity
     #[oai(path = "/activities/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, viewer: Data<&Viewer>, id: Path<i64>) -> ApiResult<ActivityResponse> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+    ) -> ApiResult<ActivityResponse> {
         let m = activities::get(&state.db, id.0).await?;
         let tag = etag(m.id, m.version);
-        Ok(ActivityResponse::Ok(Json(view(&state, m, viewer.visibility()).await?), tag))
+        Ok(ActivityResponse::Ok(
+            Json(view(&state.db, m, viewer.visibility()).await?),
+            tag,
+        ))
     }
 
     /// Record an activity
     ///
     /// Writes one service record of kind `activity` for each participant, all or nothing.
     #[oai(path = "/activities", method = "post")]
-    async fn create(&self, state: Data<&AppState>, auth: StaffAuth, body: Json<ActivityInput>) -> ApiResult<Created<Activity>> {
-        let draft = body.0.parse(&auth.0.name)?;
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        body: Json<ActivityInput>,
+    ) -> ApiResult<Created<Activity>> {
+        let staff = auth.require(Action::EditRegistry)?;
+        let draft = body.0.parse(&staff.name)?;
         let txn = state.db.begin().await?;
         let m = activities::insert(&txn, &draft).await?;
-        txn.commit().await?;
         let tag = etag(m.id, m.version);
         let location = format!("/api/v1/activities/{}", m.id);
-        Ok(Created::new(location, tag, view(&state, m, Visibility::Staff).await?))
+        let dto = view(&txn, m, Visibility::Staff).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "activity.create",
+            "activity",
+            dto.id,
+            None,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Created::new(location, tag, dto))
     }
 
     /// Update an activity
@@ -153,22 +187,59 @@ impl ActivitiesApi {
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<ActivityInput>,
     ) -> ApiResult<ActivityResponse> {
+        let staff = auth.require(Action::EditRegistry)?;
         let current = activities::get(&state.db, id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
-        let draft = body.0.parse(&auth.0.name)?;
+        let draft = body.0.parse(&staff.name)?;
         let txn = state.db.begin().await?;
-        let m = activities::update(&txn, id.0, version, &draft).await.map_err(mismatch(id.0))?;
-        txn.commit().await?;
+        let before = snap(&view(&txn, current, Visibility::Staff).await?);
+        let m = activities::update(&txn, id.0, version, &draft)
+            .await
+            .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
-        Ok(ActivityResponse::Ok(Json(view(&state, m, Visibility::Staff).await?), tag))
+        let dto = view(&txn, m, Visibility::Staff).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "activity.update",
+            "activity",
+            dto.id,
+            before,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(ActivityResponse::Ok(Json(dto), tag))
     }
 
     /// Delete an activity
     ///
     /// Its participants' records go with it.
     #[oai(path = "/activities/:id", method = "delete")]
-    async fn delete(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Deleted> {
-        activities::delete(&state.db, id.0).await?;
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Deleted> {
+        let staff = auth.require(Action::EditRegistry)?;
+        let txn = state.db.begin().await?;
+        let before =
+            snap(&view(&txn, activities::get(&txn, id.0).await?, Visibility::Staff).await?);
+        activities::delete(&txn, id.0).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "activity.delete",
+            "activity",
+            id.0,
+            before,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
         Ok(Deleted::NoContent)
     }
 }

@@ -1,23 +1,62 @@
-//! The authorisation guard. Every request passes [`Authenticate`], which turns the bearer token (if
-//! any) into a [`Viewer`]; every write operation takes a [`StaffAuth`], which admits only staff.
-//! The accounts work replaces what is checked here (users and roles), not where it sits.
+//! The authorisation guard. Every request passes [`Authenticate`], which turns a bearer token or a
+//! session cookie into a [`Viewer`]; every write operation takes a [`StaffAuth`] and asks
+//! [`Staff::require`] for the [`Action`] it performs — the one policy table in
+//! `domain::policy` decides. Deny by default.
 
 use poem::http::header::AUTHORIZATION;
-use poem::{Endpoint, Middleware, Request};
-use poem_openapi::auth::Bearer;
-use poem_openapi::SecurityScheme;
+use poem::{Endpoint, Middleware, Request, RequestBody};
+use poem_openapi::auth::{ApiKey, Bearer};
+use poem_openapi::registry::Registry;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, SecurityScheme};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use crate::app::AppState;
+use crate::domain::policy::{any_allows, Action, Role};
+use crate::store::audit::Actor;
 use crate::store::residents::Visibility;
-use crate::store::tokens;
+use crate::store::{tokens, users};
+
+/// The session cookie set by `POST /api/v1/sessions`.
+pub const SESSION_COOKIE: &str = "youde_session";
 
 /// A signed-in member of staff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staff {
-    /// Who is acting, for "recorded by" defaults and (later) the audit log.
+    pub user_id: i64,
+    pub username: String,
     pub name: String,
+    pub roles: Vec<Role>,
+}
+
+impl Staff {
+    pub fn may(&self, action: Action) -> bool {
+        any_allows(&self.roles, action)
+    }
+
+    /// 403 unless the policy table lets one of this user's roles do `action`.
+    pub fn require(&self, action: Action) -> Result<(), ApiError> {
+        if self.may(action) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.user_id),
+            name: self.name.clone(),
+        }
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        if self.may(Action::ReadPrivate) {
+            Visibility::Staff
+        } else {
+            Visibility::Public
+        }
+    }
 }
 
 /// Who is asking.
@@ -28,28 +67,85 @@ pub enum Viewer {
 }
 
 impl Viewer {
+    /// Staff whose roles allow reading private data see everything; everyone else the public view.
     pub fn visibility(&self) -> Visibility {
         match self {
             Viewer::Anonymous => Visibility::Public,
-            Viewer::Staff(_) => Visibility::Staff,
+            Viewer::Staff(staff) => staff.visibility(),
         }
     }
 
-    pub fn is_staff(&self) -> bool {
-        matches!(self, Viewer::Staff(_))
+    pub fn staff(&self) -> Option<&Staff> {
+        match self {
+            Viewer::Staff(staff) => Some(staff),
+            Viewer::Anonymous => None,
+        }
+    }
+
+    pub fn may(&self, action: Action) -> bool {
+        self.staff().is_some_and(|s| s.may(action))
     }
 }
 
-/// Staff bearer token (`Authorization: Bearer <token>`): the configured `YOUDE_ADMIN_TOKEN`, the
-/// token printed once at first start, or any other token issued for a tool.
-#[derive(SecurityScheme)]
-#[oai(ty = "bearer", checker = "staff_checker")]
-pub struct StaffAuth(pub Staff);
-
-async fn staff_checker(req: &Request, _bearer: Bearer) -> poem::Result<Staff> {
+fn signed_in(req: &Request) -> poem::Result<Staff> {
     match req.extensions().get::<Viewer>() {
         Some(Viewer::Staff(staff)) => Ok(staff.clone()),
-        _ => Err(ApiError::unauthorized("unauthorized", "需要有效的令牌").into()),
+        _ => Err(ApiError::unauthorized("unauthorized", "请先登录，或提供有效的令牌").into()),
+    }
+}
+
+/// Staff bearer token (`Authorization: Bearer <token>`): an API token issued to a user, or the
+/// configured `YOUDE_ADMIN_TOKEN` (acting as the first admin). Declared for the OpenAPI document;
+/// [`StaffAuth`] does the checking.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer")]
+#[allow(dead_code)] // declared for the OpenAPI document only
+pub struct BearerToken(Bearer);
+
+/// The session cookie `youde_session` of a signed-in user (browser use). Declared for the OpenAPI
+/// document; [`StaffAuth`] does the checking.
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "youde_session", key_in = "cookie")]
+#[allow(dead_code)] // declared for the OpenAPI document only
+pub struct SessionCookie(ApiKey);
+
+/// A signed-in member of staff, by bearer token or session cookie. The [`Authenticate`]
+/// middleware has already resolved either into a [`Viewer`]; this extractor admits only staff (401
+/// otherwise) and documents both schemes as alternatives.
+pub struct StaffAuth(Staff);
+
+impl<'a> ApiExtractor<'a> for StaffAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <BearerToken as ApiExtractor>::register(registry);
+        <SessionCookie as ApiExtractor>::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec!["BearerToken", "SessionCookie"]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _opts: ExtractParamOptions<()>,
+    ) -> poem::Result<Self> {
+        signed_in(req).map(StaffAuth)
+    }
+}
+
+impl StaffAuth {
+    pub fn staff(&self) -> &Staff {
+        &self.0
+    }
+
+    /// The signed-in user, if the policy allows them `action`.
+    pub fn require(&self, action: Action) -> Result<&Staff, ApiError> {
+        self.0.require(action)?;
+        Ok(&self.0)
     }
 }
 
@@ -57,19 +153,64 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn resolve(state: &AppState, token: &str) -> Result<Option<Staff>, ApiError> {
-    if let Some(admin) = &state.admin_token {
-        // Compare digests so the comparison takes the same time whatever the input's length.
-        let (a, b) = (Sha256::digest(admin.as_bytes()), Sha256::digest(token.as_bytes()));
-        if constant_time_eq(&a, &b) {
-            return Ok(Some(Staff { name: "admin".into() }));
-        }
+fn staff_of(user: crate::store::entities::user::Model) -> Option<Staff> {
+    if user.disabled_at.is_some() {
+        return None;
     }
-    Ok(tokens::find_active(&state.db, token).await?.map(|t| Staff { name: t.label }))
+    let roles = users::roles(&user);
+    Some(Staff {
+        user_id: user.id,
+        username: user.username,
+        name: user.display_name,
+        roles,
+    })
 }
 
-/// Resolves the bearer token into a [`Viewer`] request extension. A token that is given but not
-/// valid is refused outright (401) rather than silently treated as anonymous.
+async fn from_token(state: &AppState, token: &str) -> Result<Option<Staff>, ApiError> {
+    if let Some(admin_token) = &state.admin_token {
+        // Compare digests so the comparison takes the same time whatever the input's length.
+        let (a, b) = (
+            Sha256::digest(admin_token.as_bytes()),
+            Sha256::digest(token.as_bytes()),
+        );
+        if constant_time_eq(&a, &b) {
+            return Ok(users::first_admin(&state.db).await?.and_then(staff_of));
+        }
+    }
+    let Some(t) = tokens::find_active(&state.db, token).await? else {
+        return Ok(None);
+    };
+    let user = match t.user_id {
+        Some(id) => users::get(&state.db, id).await.ok(),
+        None => users::first_admin(&state.db).await?,
+    };
+    Ok(user.and_then(staff_of))
+}
+
+async fn from_session(state: &AppState, token: &str) -> Result<Option<Staff>, ApiError> {
+    Ok(users::session_user(&state.db, token, state.clock.now())
+        .await?
+        .and_then(staff_of))
+}
+
+/// The session token in the request's cookies, if any.
+pub fn session_token(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(poem::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|header| {
+            header.split(';').map(str::trim).find_map(|pair| {
+                pair.strip_prefix(SESSION_COOKIE)
+                    .and_then(|rest| rest.strip_prefix('='))
+                    .map(str::to_string)
+            })
+        })
+}
+
+/// Resolves the caller into a [`Viewer`] request extension. A bearer token that is given but not
+/// valid is refused outright (401) rather than silently treated as anonymous; an expired session
+/// cookie just means "anonymous" (the browser will be asked to sign in again).
 pub struct Authenticate;
 
 impl<E: Endpoint> Middleware<E> for Authenticate {
@@ -87,24 +228,54 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
+        let state = req
+            .data::<AppState>()
+            .expect("AppState is attached to every route")
+            .clone();
         let viewer = match req.headers().get(AUTHORIZATION) {
-            None => Viewer::Anonymous,
             Some(value) => {
                 let token = value
                     .to_str()
                     .ok()
-                    .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                    .and_then(|v| {
+                        v.strip_prefix("Bearer ")
+                            .or_else(|| v.strip_prefix("bearer "))
+                    })
                     .map(str::trim)
                     .filter(|t| !t.is_empty())
-                    .ok_or_else(|| ApiError::unauthorized("invalid_token", "Authorization 请求头应为 Bearer <token>"))?;
-                let state = req.data::<AppState>().expect("AppState is attached to every route");
-                match resolve(state, token).await? {
+                    .ok_or_else(|| {
+                        ApiError::unauthorized(
+                            "invalid_token",
+                            "Authorization 请求头应为 Bearer <token>",
+                        )
+                    })?;
+                match from_token(&state, token).await? {
                     Some(staff) => Viewer::Staff(staff),
-                    None => return Err(ApiError::unauthorized("invalid_token", "令牌无效或已被撤销").into()),
+                    None => {
+                        return Err(
+                            ApiError::unauthorized("invalid_token", "令牌无效或已被撤销").into(),
+                        )
+                    }
                 }
             }
+            None => match session_token(&req) {
+                Some(token) => from_session(&state, &token)
+                    .await?
+                    .map_or(Viewer::Anonymous, Viewer::Staff),
+                None => Viewer::Anonymous,
+            },
         };
         req.extensions_mut().insert(viewer);
         self.inner.call(req).await
     }
+}
+
+/// A client address, hashed: enough to throttle by, without keeping addresses.
+pub fn address_hash(req: &Request) -> String {
+    let addr = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    tokens::hash(&format!("youde-address:{addr}"))
 }

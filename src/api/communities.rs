@@ -4,13 +4,16 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
+use sea_orm::TransactionTrait;
+
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
-use super::{ApiTags, Created, Deleted};
+use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::community::CommunityDraft;
+use crate::domain::policy::Action;
 use crate::store::communities;
 use crate::store::entities::community::Model;
 
@@ -53,7 +56,11 @@ pub struct CommunityInput {
 
 impl CommunityInput {
     fn parse(&self) -> Result<CommunityDraft, ApiError> {
-        Ok(CommunityDraft::parse(&self.name, &self.kind, self.parent_id)?)
+        Ok(CommunityDraft::parse(
+            &self.name,
+            &self.kind,
+            self.parent_id,
+        )?)
     }
 }
 
@@ -88,7 +95,11 @@ impl CommunitiesApi {
 
     /// Get a community
     #[oai(path = "/communities/:id", method = "get")]
-    async fn get(&self, state: poem::web::Data<&AppState>, id: Path<i64>) -> ApiResult<CommunityResponse> {
+    async fn get(
+        &self,
+        state: poem::web::Data<&AppState>,
+        id: Path<i64>,
+    ) -> ApiResult<CommunityResponse> {
         let m = communities::get(&state.db, id.0).await?;
         let tag = etag(m.id, m.version);
         Ok(CommunityResponse::Ok(Json(m.into()), tag))
@@ -99,13 +110,32 @@ impl CommunitiesApi {
     async fn create(
         &self,
         state: poem::web::Data<&AppState>,
-        _auth: StaffAuth,
+        auth: StaffAuth,
         body: Json<CommunityInput>,
     ) -> ApiResult<Created<Community>> {
+        let staff = auth.require(Action::EditRegistry)?;
         let draft = body.parse()?;
-        let m = communities::insert(&state.db, &draft).await?;
+        let txn = state.db.begin().await?;
+        let m = communities::insert(&txn, &draft).await?;
         let tag = etag(m.id, m.version);
-        Ok(Created::new(format!("/api/v1/communities/{}", m.id), tag, Community::from(m)))
+        let dto = Community::from(m);
+        audit(
+            &txn,
+            &state,
+            staff,
+            "community.create",
+            "community",
+            dto.id,
+            None,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Created::new(
+            format!("/api/v1/communities/{}", dto.id),
+            tag,
+            dto,
+        ))
     }
 
     /// Update a community
@@ -115,25 +145,63 @@ impl CommunitiesApi {
     async fn update(
         &self,
         state: poem::web::Data<&AppState>,
-        _auth: StaffAuth,
+        auth: StaffAuth,
         id: Path<i64>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<CommunityInput>,
     ) -> ApiResult<CommunityResponse> {
+        let staff = auth.require(Action::EditRegistry)?;
         let current = communities::get(&state.db, id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.parse()?;
-        let m = communities::update(&state.db, id.0, version, &draft).await.map_err(mismatch(id.0))?;
+        let txn = state.db.begin().await?;
+        let m = communities::update(&txn, id.0, version, &draft)
+            .await
+            .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
-        Ok(CommunityResponse::Ok(Json(m.into()), tag))
+        let dto = Community::from(m);
+        let before = snap(&Community::from(current));
+        audit(
+            &txn,
+            &state,
+            staff,
+            "community.update",
+            "community",
+            dto.id,
+            before,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(CommunityResponse::Ok(Json(dto), tag))
     }
 
     /// Delete a community
     ///
     /// Refused (409) while it has sub-communities or residents.
     #[oai(path = "/communities/:id", method = "delete")]
-    async fn delete(&self, state: poem::web::Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Deleted> {
-        communities::delete(&state.db, id.0).await?;
+    async fn delete(
+        &self,
+        state: poem::web::Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Deleted> {
+        let staff = auth.require(Action::EditRegistry)?;
+        let txn = state.db.begin().await?;
+        let before = snap(&Community::from(communities::get(&txn, id.0).await?));
+        communities::delete(&txn, id.0).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "community.delete",
+            "community",
+            id.0,
+            before,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
         Ok(Deleted::NoContent)
     }
 }

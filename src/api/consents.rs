@@ -5,16 +5,18 @@ use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
+use sea_orm::TransactionTrait;
 
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
-use super::{ApiTags, Created};
+use super::{audit, snap, ApiTags, Created};
 use crate::app::AppState;
 use crate::domain::consent::{parse_date, ConsentDraft};
+use crate::domain::policy::Action;
 use crate::domain::ValidationErrors;
+use crate::store::consents;
 use crate::store::entities::consent::Model;
 use crate::store::residents::{self, Visibility};
-use crate::store::consents;
 
 #[derive(Debug, Object)]
 pub struct Consent {
@@ -73,7 +75,13 @@ pub struct ConsentsApi;
 impl ConsentsApi {
     /// List a resident's consents
     #[oai(path = "/residents/:id/consents", method = "get")]
-    async fn list(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Json<Vec<Consent>>> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Json<Vec<Consent>>> {
+        auth.require(Action::ReadPrivate)?;
         let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
         let rows = consents::list_for_resident(&state.db, resident.id).await?;
         Ok(Json(rows.into_iter().map(Consent::from).collect()))
@@ -90,21 +98,36 @@ impl ConsentsApi {
         id: Path<i64>,
         body: Json<ConsentInput>,
     ) -> ApiResult<Created<Consent>> {
+        let staff = auth.require(Action::ManageConsent)?;
         let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
         let b = body.0;
-        let recorded_by = b.recorded_by.unwrap_or_else(|| auth.0.name.clone());
+        let recorded_by = b.recorded_by.unwrap_or_else(|| staff.name.clone());
         let draft = ConsentDraft::parse(
             &b.scope,
             &b.text_version,
             &b.signed_on,
             &recorded_by,
             b.evidence.as_deref(),
-            crate::app::today(),
+            state.clock.today(),
         )?;
-        let m = consents::insert(&state.db, resident.id, &draft).await?;
+        let txn = state.db.begin().await?;
+        let m = consents::insert(&txn, resident.id, &draft).await?;
         let location = format!("/api/v1/residents/{}/consents/{}", resident.id, m.id);
         let tag = format!("\"{}-1\"", m.id);
-        Ok(Created::new(location, tag, m.into()))
+        let dto = Consent::from(m);
+        audit(
+            &txn,
+            &state,
+            staff,
+            "consent.record",
+            "consent",
+            dto.id,
+            None,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Created::new(location, tag, dto))
     }
 
     /// Withdraw a consent
@@ -115,19 +138,35 @@ impl ConsentsApi {
     async fn withdraw(
         &self,
         state: Data<&AppState>,
-        _auth: StaffAuth,
+        auth: StaffAuth,
         id: Path<i64>,
         consent_id: Path<i64>,
         body: Json<WithdrawalInput>,
     ) -> ApiResult<Json<Consent>> {
+        let staff = auth.require(Action::ManageConsent)?;
         let on = match body.0.withdrawn_on.as_deref() {
-            None => crate::app::today(),
+            None => state.clock.today(),
             Some(s) => {
                 let mut errors = ValidationErrors::default();
-                parse_date(&mut errors, "withdrawn_on", s).ok_or_else(|| ApiError::validation(&errors))?
+                parse_date(&mut errors, "withdrawn_on", s)
+                    .ok_or_else(|| ApiError::validation(&errors))?
             }
         };
-        let m = consents::withdraw(&state.db, id.0, consent_id.0, on).await?;
-        Ok(Json(m.into()))
+        let txn = state.db.begin().await?;
+        let m = consents::withdraw(&txn, id.0, consent_id.0, on).await?;
+        let dto = Consent::from(m);
+        audit(
+            &txn,
+            &state,
+            staff,
+            "consent.withdraw",
+            "consent",
+            dto.id,
+            None,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Json(dto))
     }
 }

@@ -29,7 +29,13 @@ pub struct ErrorBody {
 }
 
 fn body(code: &str, message: impl Into<String>, details: Option<Value>) -> Json<ErrorBody> {
-    Json(ErrorBody { error: ErrorInfo { code: code.into(), message: message.into(), details } })
+    Json(ErrorBody {
+        error: ErrorInfo {
+            code: code.into(),
+            message: message.into(),
+            details,
+        },
+    })
 }
 
 /// Every error an operation may answer with.
@@ -65,6 +71,9 @@ pub enum ApiError {
     /// Updates need `If-Match` with the resource's `ETag`.
     #[oai(status = 428)]
     PreconditionRequired(Json<ErrorBody>),
+    /// Too many attempts; try again later.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>),
     /// Something went wrong on our side; the cause is in the server log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -74,7 +83,11 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn not_found(what: &str) -> Self {
-        ApiError::NotFound(body("not_found", format!("{}不存在", chinese_name(what)), Some(json!({ "resource": what }))))
+        ApiError::NotFound(body(
+            "not_found",
+            format!("{}不存在", chinese_name(what)),
+            Some(json!({ "resource": what })),
+        ))
     }
 
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
@@ -85,13 +98,33 @@ impl ApiError {
         ApiError::Unauthorized(body(code, message, None))
     }
 
+    pub fn forbidden() -> Self {
+        ApiError::Forbidden(body("forbidden", "当前账号的角色不能进行这项操作", None))
+    }
+
+    pub fn too_many(message: impl Into<String>) -> Self {
+        ApiError::TooManyRequests(body("too_many_requests", message, None))
+    }
+
+    pub fn conflict_code(code: &str, message: impl Into<String>, details: Option<Value>) -> Self {
+        ApiError::Conflict(body(code, message, details))
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         ApiError::Conflict(body("conflict", message, None))
     }
 
     pub fn validation(errors: &ValidationErrors) -> Self {
-        let fields: Vec<Value> = errors.0.iter().map(|e| json!({ "field": e.field, "message": e.message })).collect();
-        ApiError::Unprocessable(body("validation_failed", format!("提交的内容有误：{errors}"), Some(json!({ "fields": fields }))))
+        let fields: Vec<Value> = errors
+            .0
+            .iter()
+            .map(|e| json!({ "field": e.field, "message": e.message }))
+            .collect();
+        ApiError::Unprocessable(body(
+            "validation_failed",
+            format!("提交的内容有误：{errors}"),
+            Some(json!({ "fields": fields })),
+        ))
     }
 
     pub fn field(field: &str, message: impl Into<String>) -> Self {
@@ -126,6 +159,13 @@ fn chinese_name(what: &str) -> &str {
         "service record" => "服务记录",
         "activity" => "活动",
         "consent" => "同意记录",
+        "user" => "用户",
+        "token" => "令牌",
+        "category" => "类别",
+        "nomination" => "提名",
+        "notice" => "公示",
+        "objection" => "异议",
+        "recognition" => "表彰",
         "photo" => "照片",
         _ => "资源",
     }
@@ -142,7 +182,9 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound(what) => ApiError::not_found(what),
             // The handler knows the resource and builds the right ETag; this is the fallback.
-            StoreError::VersionMismatch { current } => ApiError::version_mismatch(format!("\"{current}\"")),
+            StoreError::VersionMismatch { current } => {
+                ApiError::version_mismatch(format!("\"{current}\""))
+            }
             StoreError::Conflict(message) => ApiError::conflict(message),
             StoreError::Invalid(errors) => ApiError::validation(&errors),
             StoreError::Db(db) => {
@@ -185,18 +227,31 @@ impl From<ProcessingError> for ApiError {
                 "只接受 JPEG、PNG 或 WebP 图片（按文件内容判断，与文件名和声明的类型无关）",
                 None,
             )),
-            ProcessingError::TooManyPixels { width, height, max_pixels } => ApiError::Unprocessable(body(
+            ProcessingError::TooManyPixels {
+                width,
+                height,
+                max_pixels,
+            } => ApiError::Unprocessable(body(
                 "image_too_large",
-                format!("图片为 {width}×{height} 像素，超过 {} 万像素的上限", max_pixels / 10_000),
+                format!(
+                    "图片为 {width}×{height} 像素，超过 {} 万像素的上限",
+                    max_pixels / 10_000
+                ),
                 Some(json!({ "width": width, "height": height, "max_pixels": max_pixels })),
             )),
-            ProcessingError::Truncated => {
-                ApiError::Unprocessable(body("image_truncated", "图片文件不完整（可能上传中断），请重新上传", None))
-            }
+            ProcessingError::Truncated => ApiError::Unprocessable(body(
+                "image_truncated",
+                "图片文件不完整（可能上传中断），请重新上传",
+                None,
+            )),
             ProcessingError::Undecodable(cause) => {
                 // The decoder's words describe our internals, not the user's mistake: logged only.
                 tracing::info!(%cause, "refused an upload that does not decode");
-                ApiError::Unprocessable(body("image_undecodable", "图片无法解码，文件可能已损坏", None))
+                ApiError::Unprocessable(body(
+                    "image_undecodable",
+                    "图片无法解码，文件可能已损坏",
+                    None,
+                ))
             }
         }
     }
@@ -208,24 +263,48 @@ pub fn catch_all(err: poem::Error) -> Response {
     let status = err.status();
     let message = err.to_string();
     let response = err.into_response();
-    let is_json = response.content_type().is_some_and(|ct| ct.starts_with("application/json"));
+    let is_json = response
+        .content_type()
+        .is_some_and(|ct| ct.starts_with("application/json"));
     if is_json {
         return response;
     }
     let (status, code, message) = match status {
         StatusCode::NOT_FOUND => (status, "not_found", "没有这个地址".to_string()),
-        StatusCode::METHOD_NOT_ALLOWED => (status, "method_not_allowed", "这个地址不支持该请求方法".to_string()),
-        StatusCode::UNAUTHORIZED => (status, "unauthorized", "需要有效的令牌：Authorization: Bearer <token>".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            status,
+            "method_not_allowed",
+            "这个地址不支持该请求方法".to_string(),
+        ),
+        StatusCode::UNAUTHORIZED => (
+            status,
+            "unauthorized",
+            "需要有效的令牌：Authorization: Bearer <token>".to_string(),
+        ),
+        StatusCode::FORBIDDEN => (
+            status,
+            "forbidden",
+            "当前账号的角色不能进行这项操作".to_string(),
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => (status, "payload_too_large", "请求内容过大".to_string()),
-        StatusCode::LENGTH_REQUIRED => (status, "length_required", "请求需要 Content-Length".to_string()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            (status, "unsupported_media_type", "请求内容类型不受支持：接口使用 application/json，上传照片使用 multipart/form-data".to_string())
-        }
+        StatusCode::LENGTH_REQUIRED => (
+            status,
+            "length_required",
+            "请求需要 Content-Length".to_string(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            status,
+            "unsupported_media_type",
+            "请求内容类型不受支持：接口使用 application/json，上传照片使用 multipart/form-data"
+                .to_string(),
+        ),
         // poem-openapi reports unparsable bodies and parameters as 400; a body that is JSON but
         // not of the expected shape is a validation problem.
-        StatusCode::BAD_REQUEST if message.contains("parse request payload") => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("请求内容无法解析：{message}"))
-        }
+        StatusCode::BAD_REQUEST if message.contains("parse request payload") => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("请求内容无法解析：{message}"),
+        ),
         StatusCode::BAD_REQUEST => (status, "bad_request", format!("请求有误：{message}")),
         s if s.is_server_error() => {
             tracing::error!(%status, error = %message, "unhandled error");

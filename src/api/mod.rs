@@ -2,19 +2,36 @@
 //! combined in [`service`]. Reads are public and show only public data; writes need a staff token.
 
 pub mod activities;
+pub mod audit_log;
 pub mod auth;
+pub mod categories;
 pub mod communities;
 pub mod consents;
 pub mod error;
 pub mod etag;
+pub mod issues;
+pub mod nominations;
+pub mod notices;
 pub mod pagination;
 pub mod photos;
+pub mod recognitions;
 pub mod residents;
 pub mod service_records;
+pub mod sessions;
+pub mod stories;
+pub mod tokens;
+pub mod users;
 
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, OpenApiService, Tags};
+use sea_orm::ConnectionTrait;
+use serde_json::Value;
+
+use crate::app::AppState;
+use crate::store::audit;
+use auth::Staff;
+use error::ApiError;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -28,6 +45,12 @@ pub enum ApiTags {
     Activities,
     /// 同意: separate consent per scope (PIPL Art. 25); staff only
     Consents,
+    /// 提名 → 评审 → 公示 (异议) → 表彰
+    Workflow,
+    /// Sign-in, users and roles, API tokens, the audit log
+    Accounts,
+    /// 编辑: stories, newsletter issues (期), featured stories and export packs
+    Editorial,
     /// 照片: uploads, derivatives and captions; public only with everyone's portrait consent
     Photos,
 }
@@ -37,7 +60,11 @@ pub enum ApiTags {
 pub enum Created<T: ParseFromJSON + ToJSON + Send + Sync> {
     /// Created.
     #[oai(status = 201)]
-    Created(Json<T>, #[oai(header = "Location")] String, #[oai(header = "ETag")] String),
+    Created(
+        Json<T>,
+        #[oai(header = "Location")] String,
+        #[oai(header = "ETag")] String,
+    ),
 }
 
 impl<T: ParseFromJSON + ToJSON + Send + Sync> Created<T> {
@@ -54,24 +81,64 @@ pub enum Deleted {
     NoContent,
 }
 
-pub type Apis = (
-    communities::CommunitiesApi,
-    residents::ResidentsApi,
-    service_records::ServiceRecordsApi,
-    activities::ActivitiesApi,
-    consents::ConsentsApi,
-    photos::PhotosApi,
-);
+/// A required text field, trimmed and length-checked, or a 422 naming it.
+pub fn validation_text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let mut errors = crate::domain::ValidationErrors::default();
+    let value = crate::domain::validation::required_text(&mut errors, field, value, max);
+    Ok(errors.finish(|| value)?)
+}
 
-pub fn service() -> OpenApiService<Apis, ()> {
+/// A resource as the audit log keeps it: its staff view, as JSON.
+pub fn snap<T: ToJSON>(dto: &T) -> Option<Value> {
+    dto.to_json()
+}
+
+/// Write an audit event in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn audit(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    staff: &Staff,
+    action: &str,
+    entity_kind: &str,
+    entity_id: i64,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<(), ApiError> {
+    let event = audit::Event {
+        action,
+        entity_kind,
+        entity_id,
+        before,
+        after,
+    };
+    audit::record(db, &staff.actor(), event, state.clock.now()).await?;
+    Ok(())
+}
+
+pub fn service() -> OpenApiService<impl poem_openapi::OpenApi, ()> {
     OpenApiService::new(
         (
-            communities::CommunitiesApi,
-            residents::ResidentsApi,
-            service_records::ServiceRecordsApi,
-            activities::ActivitiesApi,
-            consents::ConsentsApi,
-            photos::PhotosApi,
+            (
+                communities::CommunitiesApi,
+                residents::ResidentsApi,
+                service_records::ServiceRecordsApi,
+                activities::ActivitiesApi,
+            ),
+            (
+                consents::ConsentsApi,
+                categories::CategoriesApi,
+                nominations::NominationsApi,
+                notices::NoticesApi,
+            ),
+            (
+                recognitions::RecognitionsApi,
+                sessions::SessionsApi,
+                users::UsersApi,
+                tokens::TokensApi,
+                audit_log::AuditApi,
+            ),
+            (stories::StoriesApi, issues::IssuesApi, photos::PhotosApi),
         ),
         "有德 Youde API",
         env!("CARGO_PKG_VERSION"),

@@ -10,15 +10,16 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::Binary;
 use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
-use super::{ApiTags, Created, Deleted};
+use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoInput, PhotoText};
+use crate::domain::policy::Action;
 use crate::media::processing::Variant;
 use crate::store::entities::{photo::Model, photo_file};
 use crate::store::photos::{self, ListFilter};
@@ -114,7 +115,9 @@ fn owner_filter(kind: Option<String>, id: Option<i64>) -> Result<Option<Owner>, 
     match (kind, id) {
         (None, None) => Ok(None),
         (Some(kind), Some(id)) => {
-            let kind: OwnerKind = kind.parse().map_err(|e: String| ApiError::field("owner_kind", e))?;
+            let kind: OwnerKind = kind
+                .parse()
+                .map_err(|e: String| ApiError::field("owner_kind", e))?;
             Ok(Some(Owner { kind, id }))
         }
         (None, Some(_)) => Err(ApiError::field("owner_kind", "与 owner_id 一同给出")),
@@ -123,14 +126,17 @@ fn owner_filter(kind: Option<String>, id: Option<i64>) -> Result<Option<Owner>, 
 }
 
 fn derivative(files: &[&photo_file::Model], variant: Variant) -> Result<Derivative, ApiError> {
-    let file = files.iter().find(|f| f.variant == variant.code()).ok_or_else(|| {
-        tracing::error!(
-            photo_id = files.first().map(|f| f.photo_id),
-            variant = variant.code(),
-            "photo rendition row missing"
-        );
-        ApiError::internal()
-    })?;
+    let file = files
+        .iter()
+        .find(|f| f.variant == variant.code())
+        .ok_or_else(|| {
+            tracing::error!(
+                photo_id = files.first().map(|f| f.photo_id),
+                variant = variant.code(),
+                "photo rendition row missing"
+            );
+            ApiError::internal()
+        })?;
     Ok(Derivative {
         url: format!("/media/{}", file.object_key),
         width: file.width,
@@ -140,11 +146,15 @@ fn derivative(files: &[&photo_file::Model], variant: Variant) -> Result<Derivati
 }
 
 /// The answers for `rows`, loading their files and residents in two queries.
-async fn views(state: &AppState, rows: Vec<Model>, visibility: Visibility) -> Result<Vec<Photo>, ApiError> {
+async fn views(
+    db: &impl ConnectionTrait,
+    rows: Vec<Model>,
+    visibility: Visibility,
+) -> Result<Vec<Photo>, ApiError> {
     let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
-    let files = photos::files(&state.db, &ids).await?;
+    let files = photos::files(db, &ids).await?;
     let mut shown: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (photo_id, resident_id) in photos::residents_shown(&state.db, &ids).await? {
+    for (photo_id, resident_id) in photos::residents_shown(db, &ids).await? {
         shown.entry(photo_id).or_default().push(resident_id);
     }
     let mut out = Vec::with_capacity(rows.len());
@@ -153,10 +163,13 @@ async fn views(state: &AppState, rows: Vec<Model>, visibility: Visibility) -> Re
         let mut resident_ids = shown.remove(&m.id).unwrap_or_default();
         let (public, uploaded_by) = match visibility {
             Visibility::Public => {
-                resident_ids = residents::public_subset(&state.db, &resident_ids).await?;
+                resident_ids = residents::public_subset(db, &resident_ids).await?;
                 (None, None)
             }
-            Visibility::Staff => (Some(photos::is_public(&state.db, m.id).await?), Some(m.uploaded_by.clone())),
+            Visibility::Staff => (
+                Some(photos::is_public(db, m.id).await?),
+                Some(m.uploaded_by.clone()),
+            ),
         };
         let owner = photos::owner_of(&m).ok_or_else(|| {
             tracing::error!(photo_id = m.id, "photo without a valid owner");
@@ -187,8 +200,12 @@ async fn views(state: &AppState, rows: Vec<Model>, visibility: Visibility) -> Re
     Ok(out)
 }
 
-async fn view(state: &AppState, m: Model, visibility: Visibility) -> Result<Photo, ApiError> {
-    Ok(views(state, vec![m], visibility).await?.remove(0))
+async fn view(
+    db: &impl ConnectionTrait,
+    m: Model,
+    visibility: Visibility,
+) -> Result<Photo, ApiError> {
+    Ok(views(db, vec![m], visibility).await?.remove(0))
 }
 
 pub struct PhotosApi;
@@ -215,18 +232,37 @@ impl PhotosApi {
         let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let owner = owner_filter(owner_kind.0, owner_id.0)?;
         let visibility = viewer.visibility();
-        let rows =
-            photos::list(&state.db, ListFilter { owner, after: req.after, limit: req.limit, visibility }).await?;
+        let rows = photos::list(
+            &state.db,
+            ListFilter {
+                owner,
+                after: req.after,
+                limit: req.limit,
+                visibility,
+            },
+        )
+        .await?;
         let next_cursor = rows.next_after.map(encode);
-        Ok(Json(ListPage { items: views(&state, rows.items, visibility).await?, next_cursor }))
+        Ok(Json(ListPage {
+            items: views(&state.db, rows.items, visibility).await?,
+            next_cursor,
+        }))
     }
 
     /// Get a photo
     #[oai(path = "/photos/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, viewer: Data<&Viewer>, id: Path<i64>) -> ApiResult<PhotoResponse> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+    ) -> ApiResult<PhotoResponse> {
         let m = photos::get(&state.db, id.0, viewer.visibility()).await?;
         let tag = etag(m.id, m.version);
-        Ok(PhotoResponse::Ok(Json(view(&state, m, viewer.visibility()).await?), tag))
+        Ok(PhotoResponse::Ok(
+            Json(view(&state.db, m, viewer.visibility()).await?),
+            tag,
+        ))
     }
 
     /// Upload a photo
@@ -239,7 +275,13 @@ impl PhotosApi {
     /// (GPS included) into the thumbnail, page and print derivatives. The same picture twice for
     /// one owner is refused with 409; identical files are stored once.
     #[oai(path = "/photos", method = "post")]
-    async fn upload(&self, state: Data<&AppState>, auth: StaffAuth, form: PhotoUpload) -> ApiResult<Created<Photo>> {
+    async fn upload(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        form: PhotoUpload,
+    ) -> ApiResult<Created<Photo>> {
+        let staff = auth.require(Action::EditRegistry)?;
         let draft = PhotoDraft::parse(PhotoInput {
             owner_kind: form.owner_kind,
             owner_id: form.owner_id,
@@ -250,10 +292,23 @@ impl PhotosApi {
             residents: form.residents,
         })?;
         let processed = state.media.process(form.file.0).await?;
-        let m = state.media.save(&state.db, &draft, &processed, &auth.0.name).await?;
+        let m = state
+            .media
+            .save(
+                &state.db,
+                &draft,
+                &processed,
+                &staff.actor(),
+                state.clock.now(),
+            )
+            .await?;
         let tag = etag(m.id, m.version);
         let location = format!("/api/v1/photos/{}", m.id);
-        Ok(Created::new(location, tag, view(&state, m, Visibility::Staff).await?))
+        Ok(Created::new(
+            location,
+            tag,
+            view(&state.db, m, Visibility::Staff).await?,
+        ))
     }
 
     /// Edit a photo's caption, credit, alt text and date
@@ -263,29 +318,66 @@ impl PhotosApi {
     async fn update(
         &self,
         state: Data<&AppState>,
-        _auth: StaffAuth,
+        auth: StaffAuth,
         id: Path<i64>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<PhotoTextInput>,
     ) -> ApiResult<PhotoResponse> {
+        let staff = auth.require(Action::EditRegistry)?;
         let current = photos::get(&state.db, id.0, Visibility::Staff).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let b = body.0;
-        let text =
-            PhotoText::parse(b.caption.as_deref(), b.credit.as_deref(), b.alt.as_deref(), b.taken_on.as_deref())?;
+        let text = PhotoText::parse(
+            b.caption.as_deref(),
+            b.credit.as_deref(),
+            b.alt.as_deref(),
+            b.taken_on.as_deref(),
+        )?;
+        let before = snap(&view(&state.db, current, Visibility::Staff).await?);
         let txn = state.db.begin().await?;
-        let m = photos::update(&txn, id.0, version, &text).await.map_err(mismatch(id.0))?;
+        let m = photos::update(&txn, id.0, version, &text)
+            .await
+            .map_err(mismatch(id.0))?;
+        let after = view(&txn, m.clone(), Visibility::Staff).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "photo.update",
+            "photo",
+            m.id,
+            before,
+            snap(&after),
+        )
+        .await?;
         txn.commit().await?;
         let tag = etag(m.id, m.version);
-        Ok(PhotoResponse::Ok(Json(view(&state, m, Visibility::Staff).await?), tag))
+        Ok(PhotoResponse::Ok(Json(after), tag))
     }
 
     /// Delete a photo
     ///
     /// Its files are removed unless another photo uses the same picture.
     #[oai(path = "/photos/:id", method = "delete")]
-    async fn delete(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Deleted> {
-        state.media.delete(&state.db, id.0).await?;
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Deleted> {
+        let staff = auth.require(Action::EditRegistry)?;
+        let before = snap(
+            &view(
+                &state.db,
+                photos::get(&state.db, id.0, Visibility::Staff).await?,
+                Visibility::Staff,
+            )
+            .await?,
+        );
+        state
+            .media
+            .delete(&state.db, id.0, &staff.actor(), state.clock.now(), before)
+            .await?;
         Ok(Deleted::NoContent)
     }
 }

@@ -6,11 +6,15 @@ pub mod community;
 pub mod consent;
 pub mod measure;
 pub mod naming;
+pub mod nomination;
 pub mod partial_date;
 pub mod photo;
+pub mod policy;
 pub mod resident;
 pub mod service_record;
+pub mod story;
 pub mod summary;
+pub mod user;
 pub mod validation;
 
 pub use validation::{FieldError, ValidationErrors};

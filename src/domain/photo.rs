@@ -44,7 +44,10 @@ impl FromStr for OwnerKind {
             "resident" => Ok(OwnerKind::Resident),
             "activity" => Ok(OwnerKind::Activity),
             // Part of the contract, but stories do not exist yet: say so rather than "unknown".
-            "story" => Err("报道（story）功能尚未上线，暂时只能为居民（resident）或活动（activity）上传照片".into()),
+            "story" => Err(
+                "报道（story）功能尚未上线，暂时只能为居民（resident）或活动（activity）上传照片"
+                    .into(),
+            ),
             other => Err(format!("“{other}” 无效：应为 resident、activity 或 story")),
         }
     }
@@ -108,7 +111,11 @@ impl PhotoText {
             taken_on: taken_on
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
-                .and_then(|t| PartialDate::parse(t).map_err(|e| errors.add("taken_on", e.to_string())).ok()),
+                .and_then(|t| {
+                    PartialDate::parse(t)
+                        .map_err(|e| errors.add("taken_on", e.to_string()))
+                        .ok()
+                }),
         }
     }
 }
@@ -125,7 +132,11 @@ pub struct PhotoDraft {
 impl PhotoDraft {
     pub fn parse(input: PhotoInput) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let kind = input.owner_kind.parse::<OwnerKind>().map_err(|e| errors.add("owner_kind", e)).ok();
+        let kind = input
+            .owner_kind
+            .parse::<OwnerKind>()
+            .map_err(|e| errors.add("owner_kind", e))
+            .ok();
         if input.owner_id < 1 {
             errors.add("owner_id", "应为正整数");
         }
@@ -137,7 +148,13 @@ impl PhotoDraft {
             input.taken_on.as_deref(),
         );
         let mut resident_ids = Vec::new();
-        for part in input.residents.iter().flat_map(|r| r.split(',')).map(str::trim).filter(|p| !p.is_empty()) {
+        for part in input
+            .residents
+            .iter()
+            .flat_map(|r| r.split(','))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             match part.parse::<i64>() {
                 Ok(id) if id > 0 => {
                     if !resident_ids.contains(&id) {
@@ -148,10 +165,20 @@ impl PhotoDraft {
             }
         }
         if resident_ids.len() > MAX_RESIDENTS_SHOWN {
-            errors.add("residents", format!("一张照片最多标注 {MAX_RESIDENTS_SHOWN} 名居民"));
+            errors.add(
+                "residents",
+                format!("一张照片最多标注 {MAX_RESIDENTS_SHOWN} 名居民"),
+            );
         }
         let Some(kind) = kind else { return Err(errors) };
-        errors.finish(|| PhotoDraft { owner: Owner { kind, id: input.owner_id }, text, resident_ids })
+        errors.finish(|| PhotoDraft {
+            owner: Owner {
+                kind,
+                id: input.owner_id,
+            },
+            text,
+            resident_ids,
+        })
     }
 }
 
@@ -172,7 +199,13 @@ mod tests {
     fn residents_may_be_repeated_or_comma_separated() {
         let draft = PhotoDraft::parse(input("activity", &["3, 5", "7", "3", ""])).unwrap();
         assert_eq!(draft.resident_ids, [3, 5, 7]);
-        assert_eq!(draft.owner, Owner { kind: OwnerKind::Activity, id: 1 });
+        assert_eq!(
+            draft.owner,
+            Owner {
+                kind: OwnerKind::Activity,
+                id: 1
+            }
+        );
     }
 
     #[test]
@@ -187,7 +220,12 @@ mod tests {
         let mut bad = input("album", &["x"]);
         bad.taken_on = Some("8月30日".into());
         bad.owner_id = 0;
-        let fields: Vec<String> = PhotoDraft::parse(bad).unwrap_err().0.into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = PhotoDraft::parse(bad)
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["owner_kind", "owner_id", "taken_on", "residents"]);
     }
 }

@@ -9,9 +9,12 @@ pub mod storage;
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde_json::{json, Value};
 
 use crate::domain::photo::PhotoDraft;
+use crate::store::audit::{self, Actor, Event};
 use crate::store::entities::photo;
 use crate::store::photos::{self, NewFile, NewPhoto};
 use crate::store::StoreError;
@@ -63,7 +66,11 @@ pub struct Media {
 
 impl Media {
     pub fn new(store: MediaStore) -> Self {
-        Media { store, limits: IngestLimits::default(), max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES }
+        Media {
+            store,
+            limits: IngestLimits::default(),
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+        }
     }
 
     /// The store and limits the configuration names: an S3 bucket when given, else the folder.
@@ -81,7 +88,9 @@ impl Media {
         };
         Ok(Media {
             store,
-            limits: IngestLimits { max_pixels: config.max_image_pixels },
+            limits: IngestLimits {
+                max_pixels: config.max_image_pixels,
+            },
             max_upload_bytes: config.max_upload_bytes,
         })
     }
@@ -101,17 +110,21 @@ impl Media {
         }
     }
 
-    /// Record a processed upload and store its files, all or nothing: if anything fails, the
-    /// files this call created are removed again (those another photo uses stay).
+    /// Record a processed upload (with its audit event) and store its files, all or nothing: if
+    /// anything fails, the files this call created are removed again (those another photo uses
+    /// stay).
     pub async fn save(
         &self,
         db: &DatabaseConnection,
         draft: &PhotoDraft,
         processed: &ProcessedPhoto,
-        uploaded_by: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
     ) -> Result<photo::Model, MediaError> {
         let mut created = Vec::new();
-        let result = self.save_inner(db, draft, processed, uploaded_by, &mut created).await;
+        let result = self
+            .save_inner(db, draft, processed, actor, now, &mut created)
+            .await;
         if result.is_err() && !created.is_empty() {
             self.remove_unreferenced(db, &created).await;
         }
@@ -123,7 +136,8 @@ impl Media {
         db: &DatabaseConnection,
         draft: &PhotoDraft,
         processed: &ProcessedPhoto,
-        uploaded_by: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
         created: &mut Vec<String>,
     ) -> Result<photo::Model, MediaError> {
         let new = NewPhoto {
@@ -133,14 +147,26 @@ impl Media {
             width: processed.width,
             height: processed.height,
             files: processed.renditions.iter().map(new_file).collect(),
-            uploaded_by,
+            uploaded_by: &actor.name,
         };
         let txn = db.begin().await?;
         // Rows first: a refusal (unknown owner, duplicate) happens before any file is written.
         let photo = photos::insert(&txn, &new).await?;
+        let event = Event {
+            action: "photo.create",
+            entity_kind: "photo",
+            entity_id: photo.id,
+            before: None,
+            after: Some(snapshot(&photo, draft, processed)),
+        };
+        audit::record(&txn, actor, event, now).await?;
         for rendition in &processed.renditions {
             let key = rendition.key();
-            if self.store.put_if_absent(&key, rendition.bytes.clone()).await? {
+            if self
+                .store
+                .put_if_absent(&key, rendition.bytes.clone())
+                .await?
+            {
                 created.push(key);
             }
         }
@@ -148,10 +174,25 @@ impl Media {
         Ok(photo)
     }
 
-    /// Delete a photo and the files no other photo uses.
-    pub async fn delete(&self, db: &DatabaseConnection, id: i64) -> Result<(), MediaError> {
+    /// Delete a photo (recording `before` in the audit log) and the files no other photo uses.
+    pub async fn delete(
+        &self,
+        db: &DatabaseConnection,
+        id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        before: Option<Value>,
+    ) -> Result<(), MediaError> {
         let txn = db.begin().await?;
         let keys = photos::delete(&txn, id).await?;
+        let event = Event {
+            action: "photo.delete",
+            entity_kind: "photo",
+            entity_id: id,
+            before,
+            after: None,
+        };
+        audit::record(&txn, actor, event, now).await?;
         txn.commit().await?;
         self.remove_unreferenced(db, &keys).await;
         Ok(())
@@ -175,11 +216,18 @@ impl Media {
 
     /// Remove stored files no photo uses, once older than `min_age`. Objects whose names this
     /// service would not have given (a `.gitkeep`, someone else's file) are left alone.
-    pub async fn sweep(&self, db: &DatabaseConnection, min_age: Duration) -> Result<SweepReport, MediaError> {
+    pub async fn sweep(
+        &self,
+        db: &DatabaseConnection,
+        min_age: Duration,
+    ) -> Result<SweepReport, MediaError> {
         let objects = self.store.list().await?;
         let used = photos::all_keys(db).await?;
         let mut report = SweepReport::default();
-        for object in objects.into_iter().filter(|o| storage::is_valid_key(&o.key)) {
+        for object in objects
+            .into_iter()
+            .filter(|o| storage::is_valid_key(&o.key))
+        {
             if used.contains(&object.key) {
                 report.kept += 1;
             } else if object.age < min_age {
@@ -191,6 +239,27 @@ impl Media {
         }
         Ok(report)
     }
+}
+
+/// The new photo as the audit log keeps it.
+fn snapshot(photo: &photo::Model, draft: &PhotoDraft, processed: &ProcessedPhoto) -> Value {
+    let files: Vec<Value> = processed
+        .renditions
+        .iter()
+        .map(|r| json!({ "variant": r.variant.code(), "key": r.key(), "width": r.width, "height": r.height }))
+        .collect();
+    json!({
+        "id": photo.id,
+        "owner_kind": photo.owner_kind,
+        "owner_id": draft.owner.id,
+        "caption": photo.caption,
+        "credit": photo.credit,
+        "alt": photo.alt,
+        "taken_on": photo.taken_on,
+        "resident_ids": draft.resident_ids,
+        "source_sha256": photo.source_sha256,
+        "files": files,
+    })
 }
 
 fn new_file(r: &Rendition) -> NewFile {

@@ -31,7 +31,9 @@ pub struct IngestLimits {
 
 impl Default for IngestLimits {
     fn default() -> Self {
-        IngestLimits { max_pixels: DEFAULT_MAX_PIXELS }
+        IngestLimits {
+            max_pixels: DEFAULT_MAX_PIXELS,
+        }
     }
 }
 
@@ -126,7 +128,11 @@ pub enum ProcessingError {
     #[error("not a JPEG, PNG or WebP image")]
     UnsupportedType,
     #[error("{width}×{height} is more than {max_pixels} pixels")]
-    TooManyPixels { width: u32, height: u32, max_pixels: u64 },
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
     #[error("the image is cut short")]
     Truncated,
     #[error("the image cannot be decoded: {0}")]
@@ -146,20 +152,36 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn process(bytes: &[u8], limits: &IngestLimits) -> Result<ProcessedPhoto, ProcessingError> {
     let (source_kind, picture, orientation) = decode(bytes, limits)?;
     let (w, h) = (picture.width(), picture.height());
-    let (width, height) = if swaps_sides(orientation) { (h, w) } else { (w, h) };
+    let (width, height) = if swaps_sides(orientation) {
+        (h, w)
+    } else {
+        (w, h)
+    };
     let renditions = render(picture, orientation)?;
-    Ok(ProcessedPhoto { source_kind, source_sha256: sha256_hex(bytes), width, height, renditions })
+    Ok(ProcessedPhoto {
+        source_kind,
+        source_sha256: sha256_hex(bytes),
+        width,
+        height,
+        renditions,
+    })
 }
 
 fn swaps_sides(orientation: Orientation) -> bool {
     matches!(
         orientation,
-        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
     )
 }
 
 /// Sniff, check the header, decode the first frame and read the EXIF orientation.
-fn decode(bytes: &[u8], limits: &IngestLimits) -> Result<(ImageKind, DynamicImage, Orientation), ProcessingError> {
+fn decode(
+    bytes: &[u8],
+    limits: &IngestLimits,
+) -> Result<(ImageKind, DynamicImage, Orientation), ProcessingError> {
     if bytes.is_empty() {
         return Err(ProcessingError::Empty);
     }
@@ -183,17 +205,25 @@ fn decode(bytes: &[u8], limits: &IngestLimits) -> Result<(ImageKind, DynamicImag
 
 fn check_pixels(width: u32, height: u32, limits: &IngestLimits) -> Result<(), ProcessingError> {
     if width == 0 || height == 0 {
-        return Err(ProcessingError::Undecodable("the image has no pixels".into()));
+        return Err(ProcessingError::Undecodable(
+            "the image has no pixels".into(),
+        ));
     }
     if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(ProcessingError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
+        return Err(ProcessingError::TooManyPixels {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+        });
     }
     Ok(())
 }
 
 fn undecodable(err: image::ImageError) -> ProcessingError {
     match err {
-        image::ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => ProcessingError::Truncated,
+        image::ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ProcessingError::Truncated
+        }
         other => ProcessingError::Undecodable(other.to_string()),
     }
 }
@@ -231,7 +261,11 @@ fn fit(width: u32, height: u32, long_edge: u32) -> (u32, u32) {
     (w, h)
 }
 
-fn resize(resizer: &mut Resizer, src: RgbImage, long_edge: u32) -> Result<RgbImage, ProcessingError> {
+fn resize(
+    resizer: &mut Resizer,
+    src: RgbImage,
+    long_edge: u32,
+) -> Result<RgbImage, ProcessingError> {
     let (w, h) = src.dimensions();
     let (dw, dh) = fit(w, h, long_edge);
     if (dw, dh) == (w, h) {
@@ -251,7 +285,10 @@ fn internal(err: impl std::fmt::Display) -> ProcessingError {
 /// Print from the source, then page from print and thumbnail from page: each step shrinks by 2×
 /// or more, which costs a fraction of resizing the full picture three times. The orientation is
 /// applied to the print rendition, so the full-size picture is never copied for it.
-fn render(picture: DynamicImage, orientation: Orientation) -> Result<Vec<Rendition>, ProcessingError> {
+fn render(
+    picture: DynamicImage,
+    orientation: Orientation,
+) -> Result<Vec<Rendition>, ProcessingError> {
     let mut resizer = Resizer::new();
     let mut current = into_rgb8(picture);
     let mut renditions = Vec::with_capacity(Variant::ALL.len());
@@ -276,14 +313,19 @@ fn render(picture: DynamicImage, orientation: Orientation) -> Result<Vec<Renditi
 
 fn encode_jpeg(picture: &RgbImage) -> Result<Vec<u8>, ProcessingError> {
     let (w, h) = picture.dimensions();
-    let (w, h) = (u16::try_from(w).map_err(internal)?, u16::try_from(h).map_err(internal)?);
+    let (w, h) = (
+        u16::try_from(w).map_err(internal)?,
+        u16::try_from(h).map_err(internal)?,
+    );
     let mut out = Vec::with_capacity(picture.len() / 8);
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY);
     // Standard Huffman tables: optimised ones would save ~7%, but with 4:2:0 chroma they come
     // out in a form the `image` crate's decoder (zune-jpeg 0.5) misreads, so some readers
     // would see wrong colours.
     encoder.set_optimized_huffman_tables(false);
-    encoder.encode(picture.as_raw(), w, h, jpeg_encoder::ColorType::Rgb).map_err(internal)?;
+    encoder
+        .encode(picture.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
+        .map_err(internal)?;
     Ok(out)
 }
 
@@ -299,14 +341,24 @@ mod tests {
     }
 
     fn sizes(p: &ProcessedPhoto) -> Vec<(Variant, u32, u32)> {
-        p.renditions.iter().map(|r| (r.variant, r.width, r.height)).collect()
+        p.renditions
+            .iter()
+            .map(|r| (r.variant, r.width, r.height))
+            .collect()
     }
 
     #[test]
     fn renditions_fit_their_long_edge_and_are_never_upscaled() {
         let big = DynamicImage::ImageRgb8(RgbImage::new(2560, 640));
         let p = process(&encode(&big, ImageFormat::Jpeg), &IngestLimits::default()).unwrap();
-        assert_eq!(sizes(&p), [(Variant::Print, 2480, 620), (Variant::Page, 1280, 320), (Variant::Thumbnail, 320, 80)]);
+        assert_eq!(
+            sizes(&p),
+            [
+                (Variant::Print, 2480, 620),
+                (Variant::Page, 1280, 320),
+                (Variant::Thumbnail, 320, 80)
+            ]
+        );
         assert_eq!((p.width, p.height), (2560, 640));
 
         let small = DynamicImage::ImageRgb8(RgbImage::new(200, 100));
@@ -317,8 +369,14 @@ mod tests {
 
     #[test]
     fn every_rendition_is_named_by_its_own_hash() {
-        let picture = DynamicImage::ImageRgb8(RgbImage::from_fn(1300, 400, |x, y| image::Rgb([x as u8, y as u8, 7])));
-        let p = process(&encode(&picture, ImageFormat::Png), &IngestLimits::default()).unwrap();
+        let picture = DynamicImage::ImageRgb8(RgbImage::from_fn(1300, 400, |x, y| {
+            image::Rgb([x as u8, y as u8, 7])
+        }));
+        let p = process(
+            &encode(&picture, ImageFormat::Png),
+            &IngestLimits::default(),
+        )
+        .unwrap();
         for r in &p.renditions {
             assert_eq!(r.key(), format!("{}.jpg", sha256_hex(&r.bytes)));
             assert!(crate::media::storage::is_valid_key(&r.key()));
@@ -329,8 +387,13 @@ mod tests {
     fn transparency_is_laid_over_white() {
         let clear = DynamicImage::ImageRgba8(RgbaImage::from_pixel(40, 30, Rgba([0, 0, 0, 0])));
         let p = process(&encode(&clear, ImageFormat::Png), &IngestLimits::default()).unwrap();
-        let back = image::load_from_memory(&p.renditions[0].bytes).unwrap().to_rgb8();
-        assert!(back.pixels().all(|px| px.0.iter().all(|&c| c > 245)), "white, not black");
+        let back = image::load_from_memory(&p.renditions[0].bytes)
+            .unwrap()
+            .to_rgb8();
+        assert!(
+            back.pixels().all(|px| px.0.iter().all(|&c| c > 245)),
+            "white, not black"
+        );
     }
 
     #[test]
@@ -338,8 +401,18 @@ mod tests {
         let picture = DynamicImage::ImageRgb8(RgbImage::new(300, 200));
         let limits = IngestLimits { max_pixels: 50_000 };
         let err = process(&encode(&picture, ImageFormat::WebP), &limits).unwrap_err();
-        assert_eq!(err, ProcessingError::TooManyPixels { width: 300, height: 200, max_pixels: 50_000 });
+        assert_eq!(
+            err,
+            ProcessingError::TooManyPixels {
+                width: 300,
+                height: 200,
+                max_pixels: 50_000
+            }
+        );
         assert_eq!(process(b"", &limits).unwrap_err(), ProcessingError::Empty);
-        assert_eq!(process(b"GIF89a....", &limits).unwrap_err(), ProcessingError::UnsupportedType);
+        assert_eq!(
+            process(b"GIF89a....", &limits).unwrap_err(),
+            ProcessingError::UnsupportedType
+        );
     }
 }

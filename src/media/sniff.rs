@@ -55,7 +55,9 @@ pub fn header_dimensions(kind: ImageKind, bytes: &[u8]) -> Option<(u32, u32)> {
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?)))
+    Some(u32::from(u16::from_be_bytes(
+        b.get(at..at + 2)?.try_into().ok()?,
+    )))
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -63,7 +65,9 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 fn le16(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?)))
+    Some(u32::from(u16::from_le_bytes(
+        b.get(at..at + 2)?.try_into().ok()?,
+    )))
 }
 
 fn le24(b: &[u8], at: usize) -> Option<u32> {
@@ -138,10 +142,14 @@ fn jpeg_dimensions(b: &[u8]) -> Option<(u32, u32)> {
 /// data a literal `FF` is always followed by `00` or a restart marker, so `FF D9` there can only
 /// be the real end (bytes after it, such as a camera's trailer, are allowed).
 pub fn jpeg_is_complete(b: &[u8]) -> bool {
-    let Some(scan) = jpeg_segments(b).find(|(marker, _, _)| *marker == 0xDA).map(|(_, p, len)| p + len) else {
+    let Some(scan) = jpeg_segments(b)
+        .find(|(marker, _, _)| *marker == 0xDA)
+        .map(|(_, p, len)| p + len)
+    else {
         return false;
     };
-    b.get(scan..).is_some_and(|rest| rest.windows(2).any(|w| w == [0xFF, 0xD9]))
+    b.get(scan..)
+        .is_some_and(|rest| rest.windows(2).any(|w| w == [0xFF, 0xD9]))
 }
 
 #[cfg(test)]

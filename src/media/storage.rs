@@ -27,8 +27,12 @@ pub type StorageResult<T> = Result<T, StorageError>;
 /// Whether `key` is a name this service could have given: 64 lowercase hex digits and `.jpg`.
 /// Anything else is refused before it reaches the store (no `..`, no folders, no other types).
 pub fn is_valid_key(key: &str) -> bool {
-    key.strip_suffix(".jpg")
-        .is_some_and(|hash| hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    key.strip_suffix(".jpg").is_some_and(|hash| {
+        hash.len() == 64
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 /// An object in the store, as the sweep sees it.
@@ -56,20 +60,31 @@ impl MediaStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::Setup(format!("cannot create {}: {e}", dir.display())))?;
         let store = LocalFileSystem::new_with_prefix(dir)?;
-        Ok(MediaStore { inner: Arc::new(store), description: format!("folder {}", dir.display()) })
+        Ok(MediaStore {
+            inner: Arc::new(store),
+            description: format!("folder {}", dir.display()),
+        })
     }
 
     /// Kept in memory only: for unit tests.
     pub fn memory() -> Self {
-        MediaStore { inner: Arc::new(InMemory::new()), description: "memory".into() }
+        MediaStore {
+            inner: Arc::new(InMemory::new()),
+            description: "memory".into(),
+        }
     }
 
     /// An S3-compatible bucket. Credentials, region and endpoint come from the usual
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT` variables.
     #[cfg(feature = "s3")]
     pub fn s3(bucket: &str) -> StorageResult<Self> {
-        let store = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
-        Ok(MediaStore { inner: Arc::new(store), description: format!("s3 bucket {bucket}") })
+        let store = object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .build()?;
+        Ok(MediaStore {
+            inner: Arc::new(store),
+            description: format!("s3 bucket {bucket}"),
+        })
     }
 
     pub fn describe(&self) -> &str {
@@ -80,7 +95,11 @@ impl MediaStore {
     /// created it, so that a failed upload removes only what it added.
     pub async fn put_if_absent(&self, key: &str, bytes: Bytes) -> StorageResult<bool> {
         let options = PutOptions::from(PutMode::Create);
-        match self.inner.put_opts(&Path::from(key), PutPayload::from_bytes(bytes), options).await {
+        match self
+            .inner
+            .put_opts(&Path::from(key), PutPayload::from_bytes(bytes), options)
+            .await
+        {
             Ok(_) => Ok(true),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
             Err(err) => Err(err.into()),
@@ -127,9 +146,14 @@ mod tests {
     #[test]
     fn only_content_addresses_are_keys() {
         assert!(is_valid_key(KEY));
-        for bad in
-            ["../etc/passwd", "x.jpg", &KEY.to_uppercase(), &KEY.replace(".jpg", ".html"), &format!("a/{KEY}"), ""]
-        {
+        for bad in [
+            "../etc/passwd",
+            "x.jpg",
+            &KEY.to_uppercase(),
+            &KEY.replace(".jpg", ".html"),
+            &format!("a/{KEY}"),
+            "",
+        ] {
             assert!(!is_valid_key(bad), "{bad}");
         }
     }
@@ -137,8 +161,14 @@ mod tests {
     #[tokio::test]
     async fn writing_the_same_name_twice_creates_it_once() {
         let store = MediaStore::memory();
-        assert!(store.put_if_absent(KEY, Bytes::from_static(b"x")).await.unwrap());
-        assert!(!store.put_if_absent(KEY, Bytes::from_static(b"x")).await.unwrap());
+        assert!(store
+            .put_if_absent(KEY, Bytes::from_static(b"x"))
+            .await
+            .unwrap());
+        assert!(!store
+            .put_if_absent(KEY, Bytes::from_static(b"x"))
+            .await
+            .unwrap());
         assert_eq!(store.get(KEY).await.unwrap().as_deref(), Some(&b"x"[..]));
         assert_eq!(store.list().await.unwrap().len(), 1);
         store.delete(KEY).await.unwrap();

@@ -1,17 +1,30 @@
 //! Consents per resident and scope. A scope is active while its latest consent is not withdrawn.
 
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::entities::consent::{ActiveModel, Column, Entity, Model};
 use super::{now, StoreError, StoreResult};
 use crate::domain::consent::ConsentDraft;
 
-pub async fn list_for_resident(db: &impl ConnectionTrait, resident_id: i64) -> StoreResult<Vec<Model>> {
-    Ok(Entity::find().filter(Column::ResidentId.eq(resident_id)).order_by_asc(Column::Id).all(db).await?)
+pub async fn list_for_resident(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+) -> StoreResult<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::ResidentId.eq(resident_id))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
 }
 
-pub async fn insert(db: &impl ConnectionTrait, resident_id: i64, draft: &ConsentDraft) -> StoreResult<Model> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    draft: &ConsentDraft,
+) -> StoreResult<Model> {
     let active = Entity::find()
         .filter(Column::ResidentId.eq(resident_id))
         .filter(Column::Scope.eq(draft.scope.code()))
@@ -40,7 +53,12 @@ pub async fn insert(db: &impl ConnectionTrait, resident_id: i64, draft: &Consent
 }
 
 /// Record a withdrawal (撤回). The consent row stays, as the record of what was agreed and when.
-pub async fn withdraw(db: &impl ConnectionTrait, resident_id: i64, id: i64, on: NaiveDate) -> StoreResult<Model> {
+pub async fn withdraw(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    id: i64,
+    on: NaiveDate,
+) -> StoreResult<Model> {
     let consent = Entity::find_by_id(id)
         .filter(Column::ResidentId.eq(resident_id))
         .one(db)
@@ -50,10 +68,9 @@ pub async fn withdraw(db: &impl ConnectionTrait, resident_id: i64, id: i64, on: 
         return Err(StoreError::Conflict("该同意已经撤回".into()));
     }
     if on < consent.signed_on {
-        return Err(StoreError::Invalid(crate::domain::ValidationErrors::single(
-            "withdrawn_on",
-            "撤回日期不能早于签署日期",
-        )));
+        return Err(StoreError::Invalid(
+            crate::domain::ValidationErrors::single("withdrawn_on", "撤回日期不能早于签署日期"),
+        ));
     }
     let mut active: ActiveModel = consent.into();
     active.withdrawn_on = Set(Some(on));

@@ -3,13 +3,19 @@
 //! events) commit in one transaction.
 
 pub mod activities;
+pub mod audit;
+pub mod categories;
 pub mod communities;
 pub mod consents;
 pub mod entities;
+pub mod nominations;
 pub mod photos;
+pub mod recognitions;
 pub mod residents;
 pub mod service_records;
+pub mod stories;
 pub mod tokens;
+pub mod users;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 
@@ -52,16 +58,25 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page { items: rows, next_after }
+        Page {
+            items: rows,
+            next_after,
+        }
     }
 }
 
 /// Connect and bring the schema up to date. SQLite files (and their folder) are created on demand.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let url = if url.starts_with("sqlite:") && !url.contains("mode=") {
-        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
         format!("{url}?mode=rwc")
     } else {
@@ -84,6 +99,6 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     migration::Migrator::up(db, None).await
 }
 
-pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }

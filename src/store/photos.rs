@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use sea_orm::sea_query::{Condition, Expr, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set, SqlErr,
 };
 
 use super::entities::photo::{ActiveModel, Column, Entity, Model};
@@ -30,19 +30,26 @@ fn consented(scope: &str) -> SelectStatement {
 /// The publication rule: the owner is public (an activity; a resident with active `profile` and
 /// `photo` consents) and no resident shown lacks an active `photo` consent.
 fn public_condition() -> Condition {
-    let owner_public = Condition::any().add(Column::OwnerKind.eq(OwnerKind::Activity.code())).add(
-        Condition::all()
-            .add(Column::OwnerKind.eq(OwnerKind::Resident.code()))
-            .add(Column::ResidentId.in_subquery(consented("profile")))
-            .add(Column::ResidentId.in_subquery(consented("photo"))),
-    );
+    let owner_public = Condition::any()
+        .add(Column::OwnerKind.eq(OwnerKind::Activity.code()))
+        .add(
+            Condition::all()
+                .add(Column::OwnerKind.eq(OwnerKind::Resident.code()))
+                .add(Column::ResidentId.in_subquery(consented("profile")))
+                .add(Column::ResidentId.in_subquery(consented("photo"))),
+        );
     let someone_without_consent = Query::select()
         .expr(Expr::val(1))
         .from(photo_resident::Entity)
-        .and_where(Expr::col((photo_resident::Entity, photo_resident::Column::PhotoId)).equals((Entity, Column::Id)))
+        .and_where(
+            Expr::col((photo_resident::Entity, photo_resident::Column::PhotoId))
+                .equals((Entity, Column::Id)),
+        )
         .and_where(photo_resident::Column::ResidentId.not_in_subquery(consented("photo")))
         .to_owned();
-    Condition::all().add(owner_public).add(Expr::exists(someone_without_consent).not())
+    Condition::all()
+        .add(owner_public)
+        .add(Expr::exists(someone_without_consent).not())
 }
 
 fn visible(query: Select<Entity>, visibility: Visibility) -> Select<Entity> {
@@ -62,18 +69,31 @@ fn owner_column(kind: OwnerKind) -> Column {
 /// The owner a row belongs to.
 pub fn owner_of(m: &Model) -> Option<Owner> {
     match m.owner_kind.as_str() {
-        "resident" => m.resident_id.map(|id| Owner { kind: OwnerKind::Resident, id }),
-        "activity" => m.activity_id.map(|id| Owner { kind: OwnerKind::Activity, id }),
+        "resident" => m.resident_id.map(|id| Owner {
+            kind: OwnerKind::Resident,
+            id,
+        }),
+        "activity" => m.activity_id.map(|id| Owner {
+            kind: OwnerKind::Activity,
+            id,
+        }),
         _ => None,
     }
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64, visibility: Visibility) -> StoreResult<Model> {
-    visible(Entity::find_by_id(id), visibility).one(db).await?.ok_or(StoreError::NotFound("photo"))
+    visible(Entity::find_by_id(id), visibility)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("photo"))
 }
 
 pub async fn is_public(db: &impl ConnectionTrait, id: i64) -> StoreResult<bool> {
-    Ok(Entity::find_by_id(id).filter(public_condition()).count(db).await? > 0)
+    Ok(Entity::find_by_id(id)
+        .filter(public_condition())
+        .count(db)
+        .await?
+        > 0)
 }
 
 pub struct ListFilter {
@@ -84,18 +104,27 @@ pub struct ListFilter {
 }
 
 pub async fn list(db: &impl ConnectionTrait, filter: ListFilter) -> StoreResult<Page<Model>> {
-    let mut query = visible(Entity::find(), filter.visibility).order_by_asc(Column::Id).limit(filter.limit + 1);
+    let mut query = visible(Entity::find(), filter.visibility)
+        .order_by_asc(Column::Id)
+        .limit(filter.limit + 1);
     if let Some(owner) = filter.owner {
-        query = query.filter(Column::OwnerKind.eq(owner.kind.code())).filter(owner_column(owner.kind).eq(owner.id));
+        query = query
+            .filter(Column::OwnerKind.eq(owner.kind.code()))
+            .filter(owner_column(owner.kind).eq(owner.id));
     }
     if let Some(after) = filter.after {
         query = query.filter(Column::Id.gt(after));
     }
-    Ok(Page::from_rows(query.all(db).await?, filter.limit, |m| m.id))
+    Ok(Page::from_rows(query.all(db).await?, filter.limit, |m| {
+        m.id
+    }))
 }
 
 /// The rendition files of the given photos.
-pub async fn files(db: &impl ConnectionTrait, photo_ids: &[i64]) -> StoreResult<Vec<photo_file::Model>> {
+pub async fn files(
+    db: &impl ConnectionTrait,
+    photo_ids: &[i64],
+) -> StoreResult<Vec<photo_file::Model>> {
     Ok(photo_file::Entity::find()
         .filter(photo_file::Column::PhotoId.is_in(photo_ids.to_vec()))
         .order_by_asc(photo_file::Column::Id)
@@ -104,7 +133,10 @@ pub async fn files(db: &impl ConnectionTrait, photo_ids: &[i64]) -> StoreResult<
 }
 
 /// `(photo_id, resident_id)` for the residents the given photos show.
-pub async fn residents_shown(db: &impl ConnectionTrait, photo_ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+pub async fn residents_shown(
+    db: &impl ConnectionTrait,
+    photo_ids: &[i64],
+) -> StoreResult<Vec<(i64, i64)>> {
     Ok(photo_resident::Entity::find()
         .filter(photo_resident::Column::PhotoId.is_in(photo_ids.to_vec()))
         .order_by_asc(photo_resident::Column::PhotoId)
@@ -179,8 +211,12 @@ async fn check_references(db: &impl ConnectionTrait, draft: &PhotoDraft) -> Stor
 }
 
 fn duplicate(existing: Option<i64>) -> StoreError {
-    let which = existing.map(|id| format!("（照片 {id}）")).unwrap_or_default();
-    StoreError::Conflict(format!("这张照片已经上传过{which}，如需修改说明请编辑该照片"))
+    let which = existing
+        .map(|id| format!("（照片 {id}）"))
+        .unwrap_or_default();
+    StoreError::Conflict(format!(
+        "这张照片已经上传过{which}，如需修改说明请编辑该照片"
+    ))
 }
 
 /// Record a photo with its files and the residents it shows. Call inside a transaction.
@@ -239,22 +275,37 @@ pub async fn insert(db: &impl ConnectionTrait, new: &NewPhoto<'_>) -> StoreResul
         .await?;
     }
     for resident_id in &draft.resident_ids {
-        photo_resident::ActiveModel { photo_id: Set(photo.id), resident_id: Set(*resident_id) }.insert(db).await?;
+        photo_resident::ActiveModel {
+            photo_id: Set(photo.id),
+            resident_id: Set(*resident_id),
+        }
+        .insert(db)
+        .await?;
     }
     Ok(photo)
 }
 
 /// Replace the caption, credit, alt text and date.
-pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, text: &PhotoText) -> StoreResult<Model> {
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: i64,
+    expected_version: i32,
+    text: &PhotoText,
+) -> StoreResult<Model> {
     let current = get(db, id, Visibility::Staff).await?;
     if current.version != expected_version {
-        return Err(StoreError::VersionMismatch { current: current.version });
+        return Err(StoreError::VersionMismatch {
+            current: current.version,
+        });
     }
     let result = Entity::update_many()
         .col_expr(Column::Caption, Expr::value(text.caption.clone()))
         .col_expr(Column::Credit, Expr::value(text.credit.clone()))
         .col_expr(Column::Alt, Expr::value(text.alt.clone()))
-        .col_expr(Column::TakenOn, Expr::value(text.taken_on.map(|d| d.to_string())))
+        .col_expr(
+            Column::TakenOn,
+            Expr::value(text.taken_on.map(|d| d.to_string())),
+        )
         .col_expr(Column::Version, Expr::value(expected_version + 1))
         .col_expr(Column::UpdatedAt, Expr::value(now()))
         .filter(Column::Id.eq(id))
@@ -262,14 +313,20 @@ pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, t
         .exec(db)
         .await?;
     if result.rows_affected == 0 {
-        return Err(StoreError::VersionMismatch { current: get(db, id, Visibility::Staff).await?.version });
+        return Err(StoreError::VersionMismatch {
+            current: get(db, id, Visibility::Staff).await?.version,
+        });
     }
     get(db, id, Visibility::Staff).await
 }
 
 /// Delete a photo; returns the object keys it used (its files and shown residents go with it).
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<Vec<String>> {
-    let keys: Vec<String> = files(db, &[id]).await?.into_iter().map(|f| f.object_key).collect();
+    let keys: Vec<String> = files(db, &[id])
+        .await?
+        .into_iter()
+        .map(|f| f.object_key)
+        .collect();
     let result = Entity::delete_by_id(id).exec(db).await?;
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("photo"));
@@ -308,11 +365,21 @@ pub async fn all_keys(db: &impl ConnectionTrait) -> StoreResult<HashSet<String>>
 
 /// Whether the viewer may read the object `key`: some photo uses it and, for the public, one
 /// such photo is public now.
-pub async fn key_visible(db: &impl ConnectionTrait, key: &str, visibility: Visibility) -> StoreResult<bool> {
+pub async fn key_visible(
+    db: &impl ConnectionTrait,
+    key: &str,
+    visibility: Visibility,
+) -> StoreResult<bool> {
     let users = Query::select()
         .column(photo_file::Column::PhotoId)
         .from(photo_file::Entity)
         .and_where(photo_file::Column::ObjectKey.eq(key))
         .to_owned();
-    Ok(visible(Entity::find().filter(Column::Id.in_subquery(users)), visibility).count(db).await? > 0)
+    Ok(visible(
+        Entity::find().filter(Column::Id.in_subquery(users)),
+        visibility,
+    )
+    .count(db)
+    .await?
+        > 0)
 }

@@ -1,14 +1,168 @@
-//! Server-rendered pages. For now: the health endpoints that deployments probe, and the photo
-//! files under `/media`.
+//! Server-rendered pages (zh-CN, askama templates with autoescape, no JavaScript), their security
+//! headers, caching and error pages, the health endpoints, and the photo files under `/media`.
 
+pub mod cache;
+pub mod feeds;
+pub mod markdown;
 pub mod media;
+pub mod pages;
+pub mod timeline;
 
-use poem::http::StatusCode;
+use askama::Template;
+use poem::error::ResponseError;
+use poem::http::{header, HeaderValue, StatusCode};
 use poem::web::{Data, Json};
-use poem::{get, handler, IntoResponse, Route};
+use poem::{
+    get, handler, Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route,
+};
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::store::StoreError;
+
+/// Title, description and canonical address of a page, for `<head>` and Open Graph.
+pub struct Meta {
+    pub title: String,
+    pub description: String,
+    pub canonical: String,
+    pub image: Option<String>,
+}
+
+impl Meta {
+    pub fn new(state: &AppState, path: &str, title: &str, description: &str) -> Self {
+        Meta {
+            title: title.to_string(),
+            description: description.to_string(),
+            canonical: format!("{}{path}", state.public_url.trim_end_matches('/')),
+            image: None,
+        }
+    }
+}
+
+/// Why a page cannot be shown. Rendered as a Chinese error page.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    /// The resident withdrew their consent: the page existed and is gone for good.
+    #[error("gone")]
+    Gone,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for WebError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(_) => WebError::NotFound,
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(err: askama::Error) -> Self {
+        WebError::Internal(format!("template: {err}"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    meta: Meta,
+    heading: String,
+    message: String,
+}
+
+fn error_meta(title: &str) -> Meta {
+    Meta {
+        title: title.to_string(),
+        description: String::new(),
+        canonical: String::new(),
+        image: None,
+    }
+}
+
+/// The Chinese page for an HTTP error status.
+pub fn error_response(status: StatusCode, detail: Option<&str>) -> Response {
+    let (heading, message) = match status {
+        StatusCode::NOT_FOUND => ("页面不存在", "您要找的页面不存在或尚未公开。"),
+        StatusCode::GONE => ("页面已撤下", "应本人要求，此页面已不再公开。感谢您的关注。"),
+        StatusCode::FORBIDDEN => ("无法完成操作", detail.unwrap_or("您没有权限进行这项操作。")),
+        StatusCode::BAD_REQUEST => ("请求有误", detail.unwrap_or("请求无法处理，请返回重试。")),
+        StatusCode::METHOD_NOT_ALLOWED => ("无法完成操作", "这个地址不支持该请求方式。"),
+        s if s.is_client_error() => ("请求有误", "请求无法处理，请返回重试。"),
+        _ => (
+            "服务暂时出了问题",
+            "服务器内部错误，请稍后再试。我们已记录这个问题。",
+        ),
+    };
+    let page = ErrorPage {
+        meta: error_meta(heading),
+        heading: heading.into(),
+        message: message.into(),
+    };
+    let body = page.render().unwrap_or_else(|_| message.to_string());
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+impl ResponseError for WebError {
+    fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Gone => StatusCode::GONE,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn as_response(&self) -> Response {
+        match self {
+            WebError::Internal(cause) => {
+                tracing::error!(error = %cause, "page failed");
+                error_response(StatusCode::INTERNAL_SERVER_ERROR, None)
+            }
+            WebError::Forbidden(message) => error_response(StatusCode::FORBIDDEN, Some(message)),
+            WebError::BadRequest(message) => error_response(StatusCode::BAD_REQUEST, Some(message)),
+            other => error_response(other.status(), None),
+        }
+    }
+}
+
+/// Render a page.
+pub fn html(page: &impl Template) -> Result<Response, WebError> {
+    let body = page.render()?;
+    Ok(Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+const STYLESHEET: &str = include_str!("../../static/site.css");
+const FAVICON: &str = include_str!("../../static/favicon.svg");
+
+#[handler]
+fn favicon() -> Response {
+    Response::builder()
+        .content_type("image/svg+xml")
+        .header(header::CACHE_CONTROL, "public, max-age=604800")
+        .body(FAVICON)
+}
+
+#[handler]
+fn stylesheet() -> Response {
+    Response::builder()
+        .content_type("text/css; charset=utf-8")
+        .header(header::CACHE_CONTROL, "public, max-age=86400")
+        .body(STYLESHEET)
+}
 
 /// `/healthz`: the process is up and serving.
 #[handler]
@@ -23,11 +177,110 @@ async fn readyz(state: Data<&AppState>) -> impl IntoResponse {
         Ok(()) => Json(json!({ "status": "ready", "database": "ok" })).with_status(StatusCode::OK),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check: database unreachable");
-            Json(json!({ "status": "unavailable", "database": "unreachable" })).with_status(StatusCode::SERVICE_UNAVAILABLE)
+            Json(json!({ "status": "unavailable", "database": "unreachable" }))
+                .with_status(StatusCode::SERVICE_UNAVAILABLE)
         }
     }
 }
 
-pub fn routes() -> Route {
-    Route::new().at("/healthz", get(healthz)).at("/readyz", get(readyz)).at("/media/:key", get(media::serve))
+/// Security headers for every page: no inline script, no framing, no sniffing.
+pub struct SecurityHeaders;
+
+impl<E: Endpoint> Middleware<E> for SecurityHeaders {
+    type Output = SecurityHeadersEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        SecurityHeadersEndpoint { inner: ep }
+    }
+}
+
+pub struct SecurityHeadersEndpoint<E> {
+    inner: E,
+}
+
+const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
+
+impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let https = req
+            .data::<AppState>()
+            .is_some_and(|s| s.public_url.starts_with("https://"));
+        // A WebError renders its own Chinese page; the router's own 404/405 are plain text.
+        let mut resp = match self.inner.call(req).await {
+            Ok(r) => r.into_response(),
+            Err(err) => err.into_response(),
+        };
+        let status = resp.status();
+        let is_html = resp
+            .content_type()
+            .is_some_and(|ct| ct.starts_with("text/html"));
+        if !is_html && (status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED)
+        {
+            resp = error_response(status, None);
+        }
+        let headers = resp.headers_mut();
+        headers.insert("content-security-policy", HeaderValue::from_static(CSP));
+        headers.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            "referrer-policy",
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+        headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+        if https {
+            headers.insert(
+                "strict-transport-security",
+                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            );
+        }
+        Ok(resp)
+    }
+}
+
+/// The public pages (with their security headers and page cache) and the health endpoints.
+pub fn routes() -> impl Endpoint {
+    Route::new()
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/media/:key", get(media::serve))
+        .at("/", get(pages::home).with(cache::CachePage))
+        .at(
+            "/people/:slug",
+            get(pages::person_page).with(cache::CachePage),
+        )
+        .at(
+            "/people/:slug/print",
+            get(pages::person_print).with(cache::CachePage),
+        )
+        .at(
+            "/communities/:slug",
+            get(pages::community_page).with(cache::CachePage),
+        )
+        .at("/notices", get(pages::notices_page).with(cache::CachePage))
+        // Not cached: the form carries each visitor's own CSRF token.
+        .at("/notices/:id", get(pages::notice_page).post(pages::object))
+        .at("/sitemap.xml", get(pages::sitemap).with(cache::CachePage))
+        .at(
+            "/feeds/stories.atom",
+            get(feeds::atom).with(cache::CachePage),
+        )
+        .at(
+            "/feeds/stories.json",
+            get(feeds::json_feed).with(cache::CachePage),
+        )
+        .at(
+            "/stories/:slug",
+            get(pages::story_page).with(cache::CachePage),
+        )
+        .at("/issues/:id", get(pages::issue_page).with(cache::CachePage))
+        .at("/robots.txt", get(pages::robots))
+        .at("/static/site.css", get(stylesheet))
+        .at("/static/favicon.svg", get(favicon))
+        .at("/favicon.ico", get(favicon))
+        .with(SecurityHeaders)
 }

@@ -10,16 +10,27 @@ use poem::test::{TestClient, TestForm, TestFormField, TestRequestBuilder};
 use poem::{EndpointExt, Response};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{json, Value};
-use youde::app::{routes, AppState};
+use youde::app::{routes, AppState, Clock};
+use youde::domain::user::UserDraft;
 use youde::media::storage::MediaStore;
 use youde::media::Media;
-use youde::store;
+use youde::store::{self, tokens, users};
 
+/// `YOUDE_ADMIN_TOKEN` of every test app: it acts as the first admin.
 pub const ADMIN_TOKEN: &str = "test-admin-token-7f3a";
+/// The password of every user the tests create.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Hashing with argon2 is slow on purpose; hash the tests' password once per process.
+fn password_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| users::hash_password(PASSWORD)).clone()
+}
 
 pub struct TestApp {
     pub client: TestClient<BoxEndpoint<'static, Response>>,
     pub db: DatabaseConnection,
+    pub clock: Clock,
     /// Photo storage: a real folder of its own per test.
     pub media: Media,
     pub media_dir: tempfile::TempDir,
@@ -37,11 +48,18 @@ pub struct Reply {
 
 impl Reply {
     pub fn etag(&self) -> String {
-        self.headers.get("etag").expect("ETag header").to_str().unwrap().to_string()
+        self.headers
+            .get("etag")
+            .expect("ETag header")
+            .to_str()
+            .unwrap()
+            .to_string()
     }
 
     pub fn error_code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error body: {}", self.text))
+        self.body["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error body: {}", self.text))
     }
 
     /// The fields a `validation_failed` error names.
@@ -57,19 +75,35 @@ impl Reply {
 
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self
     }
 }
 
 async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    match std::env::var("YOUDE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+    match std::env::var("YOUDE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         Some(server_url) => {
-            let admin = sea_orm::Database::connect(&server_url).await.expect("connect to YOUDE_TEST_DATABASE_URL");
+            let admin = sea_orm::Database::connect(&server_url)
+                .await
+                .expect("connect to YOUDE_TEST_DATABASE_URL");
             let name = format!("youde_t_{:016x}", rand::random::<u64>());
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
             admin.close().await.ok();
-            let base = server_url.rsplit_once('/').map(|(base, _)| base).expect("URL with a database name");
+            let base = server_url
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .expect("URL with a database name");
             (format!("{base}/{name}"), None)
         }
         None => {
@@ -95,21 +129,80 @@ impl TestApp {
         let (url, dir) = fresh_database().await;
         let db = store::connect(&url).await.expect("connect");
         store::migrate(&db).await.expect("migrate");
+        let admin = UserDraft::parse("admin", "管理员", &["admin".to_string()]).unwrap();
+        users::insert(&db, &admin, password_hash(), store::now())
+            .await
+            .expect("first admin");
+        let clock = Clock::default();
         let media_dir = tempfile::tempdir().expect("media dir");
         let media = Media::new(MediaStore::local(media_dir.path()).expect("media store"));
-        let mut state =
-            AppState { db: db.clone(), admin_token: Some(Arc::from(ADMIN_TOKEN)), max_body_bytes: 1024 * 1024, media };
+        let mut state = AppState {
+            db: db.clone(),
+            admin_token: Some(Arc::from(ADMIN_TOKEN)),
+            max_body_bytes: 1024 * 1024,
+            secure_cookies: false,
+            notice_days: 7,
+            clock: clock.clone(),
+            public_url: Arc::from("https://youde.example.org"),
+            pages: Arc::default(),
+            media,
+        };
         configure(&mut state);
         let media = state.media.clone();
         let client = TestClient::new(routes(state).map_to_response().boxed());
-        TestApp { client, db, media, media_dir, _dir: dir }
+        TestApp {
+            client,
+            db,
+            clock,
+            media,
+            media_dir,
+            _dir: dir,
+        }
+    }
+
+    /// A new user with these roles (and [`PASSWORD`]); returns an API token of theirs.
+    pub async fn user_token(&self, username: &str, roles: &[&str]) -> String {
+        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        let draft = UserDraft::parse(username, &format!("{username} 测试"), &roles).unwrap();
+        let user = users::insert(&self.db, &draft, password_hash(), store::now())
+            .await
+            .expect("user");
+        let token = tokens::generate();
+        tokens::insert(&self.db, Some(user.id), "tests", &token)
+            .await
+            .unwrap();
+        token
+    }
+
+    /// A request with another user's token.
+    pub async fn send_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let req = match method {
+            "GET" => self.client.get(path),
+            "POST" => self.client.post(path),
+            "PUT" => self.client.put(path),
+            "DELETE" => self.client.delete(path),
+            other => panic!("method {other}"),
+        };
+        let mut req = req.header("Authorization", format!("Bearer {token}"));
+        if let Some(body) = body {
+            req = req.body_json(body);
+        }
+        self.send(req).await
     }
 
     /// The application with the newsletter's demo data loaded.
     pub async fn with_demo() -> Self {
         let app = Self::spawn().await;
         youde::demo::load(&app.db).await.expect("demo data loads");
-        youde::demo::load_photos(&app.db, &app.media).await.expect("demo photos load");
+        youde::demo::load_photos(&app.db, &app.media)
+            .await
+            .expect("demo photos load");
         app
     }
 
@@ -120,7 +213,12 @@ impl TestApp {
         let bytes = resp.into_body().into_vec().await.expect("body");
         let text = String::from_utf8_lossy(&bytes).to_string();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     fn staff<'a>(
@@ -141,7 +239,8 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
-        self.send(self.staff(self.client.post(path)).body_json(body)).await
+        self.send(self.staff(self.client.post(path)).body_json(body))
+            .await
     }
 
     pub async fn put(&self, path: &str, if_match: Option<&str>, body: &Value) -> Reply {
@@ -160,7 +259,12 @@ impl TestApp {
 
     /// 普陀区 › 长寿路街道 › 音乐广场; returns the compound's id.
     pub async fn compound(&self) -> i64 {
-        let district = self.post("/api/v1/communities", &json!({ "name": "普陀区", "kind": "district" })).await;
+        let district = self
+            .post(
+                "/api/v1/communities",
+                &json!({ "name": "普陀区", "kind": "district" }),
+            )
+            .await;
         let sub = self
             .post(
                 "/api/v1/communities",
@@ -168,7 +272,10 @@ impl TestApp {
             )
             .await;
         let compound = self
-            .post("/api/v1/communities", &json!({ "name": "音乐广场", "kind": "compound", "parent_id": sub.body["id"] }))
+            .post(
+                "/api/v1/communities",
+                &json!({ "name": "音乐广场", "kind": "compound", "parent_id": sub.body["id"] }),
+            )
             .await;
         compound.assert_status(201);
         compound.body["id"].as_i64().unwrap()
@@ -181,7 +288,9 @@ impl TestApp {
     /// A resident with the given name in a new compound; returns the id.
     pub async fn resident(&self, name: &str) -> i64 {
         let community_id = self.compound_id().await;
-        let reply = self.create_resident(&json!({ "name": name, "community_id": community_id })).await;
+        let reply = self
+            .create_resident(&json!({ "name": name, "community_id": community_id }))
+            .await;
         reply.assert_status(201);
         reply.body["id"].as_i64().unwrap()
     }
@@ -189,7 +298,12 @@ impl TestApp {
     /// The first compound, created on first use.
     pub async fn compound_id(&self) -> i64 {
         let list = self.get("/api/v1/communities?limit=200").await;
-        match list.body["items"].as_array().unwrap().iter().find(|c| c["kind"] == "compound") {
+        match list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "compound")
+        {
             Some(c) => c["id"].as_i64().unwrap(),
             None => self.compound().await,
         }
@@ -204,28 +318,49 @@ impl TestApp {
     }
 
     pub async fn add_record(&self, resident_id: i64, body: &Value) -> Reply {
-        self.post(&format!("/api/v1/residents/{resident_id}/service-records"), body).await
+        self.post(
+            &format!("/api/v1/residents/{resident_id}/service-records"),
+            body,
+        )
+        .await
     }
 
     pub async fn records(&self, resident_id: i64) -> Vec<Value> {
-        let reply = self.staff_get(&format!("/api/v1/residents/{resident_id}/service-records?limit=200")).await;
+        let reply = self
+            .staff_get(&format!(
+                "/api/v1/residents/{resident_id}/service-records?limit=200"
+            ))
+            .await;
         reply.assert_status(200);
         reply.body["items"].as_array().unwrap().clone()
     }
 
     /// Upload `bytes` as the multipart field `file` named `file_name`, with the other fields.
     pub async fn upload(&self, bytes: &[u8], file_name: &str, fields: &[(&str, &str)]) -> Reply {
-        let mut form = TestForm::new()
-            .field(TestFormField::bytes(bytes.to_vec()).name("file").filename(file_name).content_type("image/jpeg"));
+        let file = TestFormField::bytes(bytes.to_vec())
+            .name("file")
+            .filename(file_name)
+            .content_type("image/jpeg");
+        let mut form = TestForm::new().field(file);
         for (name, value) in fields {
             form = form.text(*name, *value);
         }
-        self.send(self.staff(self.client.post("/api/v1/photos")).multipart(form)).await
+        self.send(
+            self.staff(self.client.post("/api/v1/photos"))
+                .multipart(form),
+        )
+        .await
     }
 
     /// A resident's photo; returns the answer.
     pub async fn upload_for_resident(&self, resident_id: i64, bytes: &[u8]) -> Reply {
-        self.upload(bytes, "photo.jpg", &[("owner_kind", "resident"), ("owner_id", &resident_id.to_string())]).await
+        let id = resident_id.to_string();
+        self.upload(
+            bytes,
+            "photo.jpg",
+            &[("owner_kind", "resident"), ("owner_id", &id)],
+        )
+        .await
     }
 
     /// The raw bytes and headers of a GET, anonymous or as staff.
@@ -236,7 +371,8 @@ impl TestApp {
         }
         let resp = req.send().await.0;
         let (status, headers) = (resp.status(), resp.headers().clone());
-        (status, headers, resp.into_body().into_vec().await.expect("body"))
+        let body = resp.into_body().into_vec().await.expect("body");
+        (status, headers, body)
     }
 
     /// Names of the files in the media folder.

@@ -1,10 +1,16 @@
 //! Integration tests: the real application, in process, over a fresh real database per test.
 
+mod accounts;
 mod activities;
 mod communities;
 mod demo;
+mod editorial;
 mod health;
 mod helpers;
+mod leaks;
+mod pages;
 mod photos;
 mod residents;
+mod roles;
 mod service_records;
+mod workflow;

@@ -35,7 +35,8 @@ fn jpeg(w: u32, h: u32) -> Vec<u8> {
 /// A noisy JPEG: large scan data, like a real photo.
 fn noisy_jpeg(w: u32, h: u32, seed: u32) -> Vec<u8> {
     let img = RgbImage::from_fn(w, h, |x, y| {
-        let v = (x.wrapping_mul(2654435761) ^ y.wrapping_mul(40503) ^ seed).wrapping_mul(2246822519);
+        let v =
+            (x.wrapping_mul(2654435761) ^ y.wrapping_mul(40503) ^ seed).wrapping_mul(2246822519);
         image::Rgb([(v >> 8) as u8, (v >> 16) as u8, (v >> 24) as u8])
     });
     encode(&img, ImageFormat::Jpeg)
@@ -111,7 +112,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -130,16 +135,30 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
 // --- helpers ---
 
 async fn activity(app: &TestApp, title: &str) -> i64 {
-    let reply = app.post("/api/v1/activities", &json!({ "title": title, "date": "2019-08-30" })).await;
+    let reply = app
+        .post(
+            "/api/v1/activities",
+            &json!({ "title": title, "date": "2019-08-30" }),
+        )
+        .await;
     reply.assert_status(201);
     reply.body["id"].as_i64().unwrap()
 }
 
 fn owner(kind: &str, id: i64) -> [(&'static str, String); 2] {
-    [("owner_kind", kind.to_string()), ("owner_id", id.to_string())]
+    [
+        ("owner_kind", kind.to_string()),
+        ("owner_id", id.to_string()),
+    ]
 }
 
-async fn upload_to(app: &TestApp, kind: &str, id: i64, bytes: &[u8], extra: &[(&str, &str)]) -> crate::helpers::Reply {
+async fn upload_to(
+    app: &TestApp,
+    kind: &str,
+    id: i64,
+    bytes: &[u8],
+    extra: &[(&str, &str)],
+) -> crate::helpers::Reply {
     let owner = owner(kind, id);
     let mut fields: Vec<(&str, &str)> = owner.iter().map(|(k, v)| (*k, v.as_str())).collect();
     fields.extend_from_slice(extra);
@@ -157,7 +176,11 @@ async fn nothing_stored(app: &TestApp) {
     for table in ["photos", "photo_files", "photo_residents"] {
         assert_eq!(app.count(table).await, 0, "rows in {table}");
     }
-    assert_eq!(app.media_files(), Vec::<String>::new(), "files in the media folder");
+    assert_eq!(
+        app.media_files(),
+        Vec::<String>::new(),
+        "files in the media folder"
+    );
 }
 
 // --- tests ---
@@ -170,12 +193,30 @@ async fn an_exif_rotated_jpeg_with_gps_comes_back_upright_without_any_metadata()
     // half ends up on top.
     let upload = with_exif(&jpeg(800, 600), 6);
     let mut decoder = image::codecs::jpeg::JpegDecoder::new(Cursor::new(&upload)).unwrap();
-    assert_eq!(decoder.orientation().unwrap(), image::metadata::Orientation::Rotate90, "the test file carries EXIF");
+    assert_eq!(
+        decoder.orientation().unwrap(),
+        image::metadata::Orientation::Rotate90,
+        "the test file carries EXIF"
+    );
 
-    let reply = upload_to(&app, "activity", activity, &upload, &[("caption", "竣工仪式")]).await;
+    let reply = upload_to(
+        &app,
+        "activity",
+        activity,
+        &upload,
+        &[("caption", "竣工仪式")],
+    )
+    .await;
     reply.assert_status(201);
-    assert_eq!((reply.body["width"].as_i64(), reply.body["height"].as_i64()), (Some(600), Some(800)));
-    assert!(!reply.text.contains("IMG_0001"), "the upload's file name is not kept: {}", reply.text);
+    assert_eq!(
+        (reply.body["width"].as_i64(), reply.body["height"].as_i64()),
+        (Some(600), Some(800))
+    );
+    assert!(
+        !reply.text.contains("IMG_0001"),
+        "the upload's file name is not kept: {}",
+        reply.text
+    );
     let expected = [(240, 320), (600, 800), (600, 800)];
     for (url, (w, h)) in urls(&reply.body).iter().zip(expected) {
         let (status, headers, bytes) = app.fetch(url, false).await;
@@ -183,10 +224,15 @@ async fn an_exif_rotated_jpeg_with_gps_comes_back_upright_without_any_metadata()
         assert_eq!(headers["content-type"], "image/jpeg");
         let markers = header_markers(&bytes);
         assert!(
-            markers.iter().all(|m| !(0xE1..=0xEF).contains(m) && *m != 0xFE),
+            markers
+                .iter()
+                .all(|m| !(0xE1..=0xEF).contains(m) && *m != 0xFE),
             "no APP1–APP15 or comment: {markers:x?}"
         );
-        assert!(!bytes.windows(4).any(|w| w == b"Exif"), "no EXIF anywhere in {url}");
+        assert!(
+            !bytes.windows(4).any(|w| w == b"Exif"),
+            "no EXIF anywhere in {url}"
+        );
         let mut decoder = image::codecs::jpeg::JpegDecoder::new(Cursor::new(&bytes)).unwrap();
         assert_eq!(decoder.exif_metadata().unwrap(), None);
         let picture = image::load_from_memory(&bytes).unwrap().to_rgb8();
@@ -194,7 +240,10 @@ async fn an_exif_rotated_jpeg_with_gps_comes_back_upright_without_any_metadata()
         let top = picture.get_pixel(w / 2, h / 4).0;
         let bottom = picture.get_pixel(w / 2, h * 3 / 4).0;
         assert!(top[0] > 150 && top[2] < 100, "red on top, got {top:?}");
-        assert!(bottom[2] > 150 && bottom[0] < 100, "blue below, got {bottom:?}");
+        assert!(
+            bottom[2] > 150 && bottom[0] < 100,
+            "blue below, got {bottom:?}"
+        );
     }
 }
 
@@ -202,7 +251,14 @@ async fn an_exif_rotated_jpeg_with_gps_comes_back_upright_without_any_metadata()
 async fn a_png_claiming_100000_by_100000_pixels_is_refused_from_its_header() {
     let app = TestApp::spawn().await;
     let activity = activity(&app, "活动").await;
-    let reply = upload_to(&app, "activity", activity, &png_claiming(100_000, 100_000), &[]).await;
+    let reply = upload_to(
+        &app,
+        "activity",
+        activity,
+        &png_claiming(100_000, 100_000),
+        &[],
+    )
+    .await;
     reply.assert_status(422);
     assert_eq!(reply.error_code(), "image_too_large");
     assert_eq!(reply.body["error"]["details"]["width"], 100_000);
@@ -214,7 +270,14 @@ async fn a_truncated_jpeg_is_refused() {
     let app = TestApp::spawn().await;
     let activity = activity(&app, "活动").await;
     let whole = noisy_jpeg(400, 300, 1);
-    let reply = upload_to(&app, "activity", activity, &whole[..whole.len() * 6 / 10], &[]).await;
+    let reply = upload_to(
+        &app,
+        "activity",
+        activity,
+        &whole[..whole.len() * 6 / 10],
+        &[],
+    )
+    .await;
     reply.assert_status(422);
     assert_eq!(reply.error_code(), "image_truncated");
     nothing_stored(&app).await;
@@ -262,7 +325,9 @@ async fn uploads_have_their_own_limit_above_the_json_one() {
     let activity = activity(&app, "活动").await;
     let photo = noisy_jpeg(400, 400, 3);
     assert!(photo.len() > 64 * 1024);
-    upload_to(&app, "activity", activity, &photo, &[]).await.assert_status(201);
+    upload_to(&app, "activity", activity, &photo, &[])
+        .await
+        .assert_status(201);
 }
 
 #[tokio::test]
@@ -275,7 +340,10 @@ async fn a_duplicate_upload_makes_no_second_file() {
     a.assert_status(201);
     let files = app.media_files();
     // Below 1280 px the page and print renditions are the same picture: one file.
-    assert_eq!(a.body["derivatives"]["page"], a.body["derivatives"]["print"]);
+    assert_eq!(
+        a.body["derivatives"]["page"],
+        a.body["derivatives"]["print"]
+    );
     assert_eq!(files.len(), 2, "thumbnail, and page = print");
 
     let again = upload_to(&app, "activity", first, &bytes, &[]).await;
@@ -289,9 +357,13 @@ async fn a_duplicate_upload_makes_no_second_file() {
     assert_eq!(app.media_files(), files);
 
     // Deleting one keeps the files the other still uses; deleting both removes them.
-    app.delete(&format!("/api/v1/photos/{}", a.body["id"])).await.assert_status(204);
+    app.delete(&format!("/api/v1/photos/{}", a.body["id"]))
+        .await
+        .assert_status(204);
     assert_eq!(app.media_files(), files);
-    app.delete(&format!("/api/v1/photos/{}", b.body["id"])).await.assert_status(204);
+    app.delete(&format!("/api/v1/photos/{}", b.body["id"]))
+        .await
+        .assert_status(204);
     assert_eq!(app.media_files(), Vec::<String>::new());
 }
 
@@ -309,13 +381,24 @@ async fn a_residents_photo_needs_their_portrait_consent_to_be_public() {
 
     // Without a photo consent: hidden from the public, there for staff.
     assert_eq!(app.fetch(page, false).await.0, 404);
-    app.get(&format!("/api/v1/photos/{id}")).await.assert_status(404);
+    app.get(&format!("/api/v1/photos/{id}"))
+        .await
+        .assert_status(404);
     assert_eq!(app.get(&list).await.body["items"], json!([]));
     let (status, headers, bytes) = app.fetch(page, true).await;
     assert_eq!(status, 200);
-    assert!(headers["cache-control"].to_str().unwrap().starts_with("private"));
+    assert!(headers["cache-control"]
+        .to_str()
+        .unwrap()
+        .starts_with("private"));
     assert!(image::load_from_memory(&bytes).is_ok());
-    assert_eq!(app.staff_get(&list).await.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.staff_get(&list).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     // With it: public, cached for ever, never sniffed.
     let consent = app.consent(resident, "photo").await;
@@ -324,9 +407,14 @@ async fn a_residents_photo_needs_their_portrait_consent_to_be_public() {
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "image/jpeg");
     assert_eq!(headers["x-content-type-options"], "nosniff");
-    assert!(headers["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(headers["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
     let etag = headers["etag"].to_str().unwrap().to_string();
-    let cached = app.send(app.client.get(page).header("If-None-Match", &etag)).await;
+    let cached = app
+        .send(app.client.get(page).header("If-None-Match", &etag))
+        .await;
     assert_eq!(cached.status, 304);
     let public = app.get(&format!("/api/v1/photos/{id}")).await;
     public.assert_status(200);
@@ -334,9 +422,12 @@ async fn a_residents_photo_needs_their_portrait_consent_to_be_public() {
 
     // A withdrawal unpublishes at once.
     let consent_id = consent.body["id"].as_i64().unwrap();
-    app.post(&format!("/api/v1/residents/{resident}/consents/{consent_id}/withdraw"), &json!({}))
-        .await
-        .assert_status(200);
+    app.post(
+        &format!("/api/v1/residents/{resident}/consents/{consent_id}/withdraw"),
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
     assert_eq!(app.fetch(page, false).await.0, 404);
     assert_eq!(app.fetch(page, true).await.0, 200);
 }
@@ -348,7 +439,14 @@ async fn everyone_shown_must_consent_before_an_activity_photo_is_public() {
     let (a, b) = (app.resident("甲").await, app.resident("乙").await);
     app.consent(a, "photo").await.assert_status(201);
     let shown = format!("{a},{b}");
-    let reply = upload_to(&app, "activity", activity, &jpeg(320, 200), &[("residents", &shown)]).await;
+    let reply = upload_to(
+        &app,
+        "activity",
+        activity,
+        &jpeg(320, 200),
+        &[("residents", &shown)],
+    )
+    .await;
     reply.assert_status(201);
     assert_eq!(reply.body["resident_ids"], json!([a, b]));
     let thumb = &urls(&reply.body)[0];
@@ -361,19 +459,36 @@ async fn everyone_shown_must_consent_before_an_activity_photo_is_public() {
 async fn captions_are_edited_with_if_match() {
     let app = TestApp::spawn().await;
     let activity = activity(&app, "培训").await;
-    let reply =
-        upload_to(&app, "activity", activity, &jpeg(320, 200), &[("caption", "旧说明"), ("credit", "记者 周晶")]).await;
+    let reply = upload_to(
+        &app,
+        "activity",
+        activity,
+        &jpeg(320, 200),
+        &[("caption", "旧说明"), ("credit", "记者 周晶")],
+    )
+    .await;
     reply.assert_status(201);
     let path = format!("/api/v1/photos/{}", reply.body["id"]);
     let edit = json!({ "caption": "“社会组织参与社会治理”培训", "credit": "记者 周晶", "alt": "讲师与居民区干部交流", "taken_on": "2019-08-29" });
     app.put(&path, None, &edit).await.assert_status(428);
-    app.put(&path, Some("\"1-9\""), &edit).await.assert_status(412);
+    app.put(&path, Some("\"1-9\""), &edit)
+        .await
+        .assert_status(412);
     let updated = app.put(&path, Some(&reply.etag()), &edit).await;
     updated.assert_status(200);
     assert_eq!(updated.body["caption"], "“社会组织参与社会治理”培训");
     assert_eq!(updated.body["taken_on"], "2019-08-29");
-    assert_eq!(updated.body["derivatives"], reply.body["derivatives"], "the files do not change");
-    let bad = app.put(&path, Some(&updated.etag()), &json!({ "taken_on": "8月29日" })).await;
+    assert_eq!(
+        updated.body["derivatives"], reply.body["derivatives"],
+        "the files do not change"
+    );
+    let bad = app
+        .put(
+            &path,
+            Some(&updated.etag()),
+            &json!({ "taken_on": "8月29日" }),
+        )
+        .await;
     assert_eq!(bad.invalid_fields(), ["taken_on"]);
 }
 
@@ -396,8 +511,18 @@ async fn bad_owners_and_fields_are_named_and_store_nothing() {
 async fn png_and_webp_are_accepted_and_stored_as_jpeg() {
     let app = TestApp::spawn().await;
     let activity = activity(&app, "活动").await;
-    for (i, format) in [ImageFormat::Png, ImageFormat::WebP].into_iter().enumerate() {
-        let reply = upload_to(&app, "activity", activity, &encode(&two_halves(300 + i as u32, 200), format), &[]).await;
+    for (i, format) in [ImageFormat::Png, ImageFormat::WebP]
+        .into_iter()
+        .enumerate()
+    {
+        let reply = upload_to(
+            &app,
+            "activity",
+            activity,
+            &encode(&two_halves(300 + i as u32, 200), format),
+            &[],
+        )
+        .await;
         reply.assert_status(201);
         let (_, headers, bytes) = app.fetch(&urls(&reply.body)[2], true).await;
         assert_eq!(headers["content-type"], "image/jpeg");
@@ -408,7 +533,11 @@ async fn png_and_webp_are_accepted_and_stored_as_jpeg() {
 #[tokio::test]
 async fn media_names_that_are_not_content_addresses_are_not_found() {
     let app = TestApp::spawn().await;
-    for path in ["/media/..%2F..%2Fetc%2Fpasswd", "/media/photo.jpg", &format!("/media/{}.jpg", "a".repeat(64))] {
+    for path in [
+        "/media/..%2F..%2Fetc%2Fpasswd",
+        "/media/photo.jpg",
+        &format!("/media/{}.jpg", "a".repeat(64)),
+    ] {
         assert_eq!(app.fetch(path, true).await.0, 404, "{path}");
     }
 }
@@ -417,15 +546,29 @@ async fn media_names_that_are_not_content_addresses_are_not_found() {
 async fn the_sweep_removes_unused_files_only() {
     let app = TestApp::spawn().await;
     let activity = activity(&app, "活动").await;
-    upload_to(&app, "activity", activity, &jpeg(320, 200), &[]).await.assert_status(201);
+    upload_to(&app, "activity", activity, &jpeg(320, 200), &[])
+        .await
+        .assert_status(201);
     let used = app.media_files();
     let orphan = format!("{}.jpg", "0".repeat(64));
     std::fs::write(app.media_dir.path().join(&orphan), b"left by a crash").unwrap();
     std::fs::write(app.media_dir.path().join("README"), b"not ours").unwrap();
 
-    let young = app.media.sweep(&app.db, std::time::Duration::from_secs(3600)).await.unwrap();
-    assert_eq!((young.removed, young.too_young), (0, 1), "a fresh file may belong to an upload in progress");
-    let report = app.media.sweep(&app.db, std::time::Duration::ZERO).await.unwrap();
+    let young = app
+        .media
+        .sweep(&app.db, std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(
+        (young.removed, young.too_young),
+        (0, 1),
+        "a fresh file may belong to an upload in progress"
+    );
+    let report = app
+        .media
+        .sweep(&app.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!((report.removed, report.kept), (1, used.len()));
     let mut expected = used.clone();
     expected.push("README".into());
@@ -436,26 +579,42 @@ async fn the_sweep_removes_unused_files_only() {
 #[tokio::test]
 async fn the_demo_has_the_newsletters_photos_as_placeholders() {
     let app = TestApp::with_demo().await;
-    let sun = app.get("/api/v1/residents").await.body["items"][0]["id"].as_i64().unwrap();
-    let photos = app.get(&format!("/api/v1/photos?owner_kind=resident&owner_id={sun}")).await;
+    let sun = app.get("/api/v1/residents").await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let photos = app
+        .get(&format!(
+            "/api/v1/photos?owner_kind=resident&owner_id={sun}"
+        ))
+        .await;
     let items = photos.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "孙建伟's photo is public: {}", photos.text);
     let caption = items[0]["caption"].as_str().unwrap();
-    assert!(caption.starts_with("孙建伟与小区居民一同出席音乐广场“智慧社区”竣工仪式"), "{caption}");
+    assert!(
+        caption.starts_with("孙建伟与小区居民一同出席音乐广场“智慧社区”竣工仪式"),
+        "{caption}"
+    );
     assert!(caption.contains("占位图"));
     assert_eq!(items[0]["credit"], "记者 周晶");
     assert_eq!(app.fetch(&urls(&items[0])[1], false).await.0, 200);
 
     let all = app.get("/api/v1/photos").await;
-    let captions: Vec<&str> =
-        all.body["items"].as_array().unwrap().iter().map(|p| p["caption"].as_str().unwrap()).collect();
+    let captions: Vec<&str> = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["caption"].as_str().unwrap())
+        .collect();
     for expected in [
         "心理减压游戏",
         "赴徐汇区枫林路街道谨斜居委会参访",
         "“社会组织参与社会治理”培训",
         "长寿路街道居民区书记 2019 年半年度工作交流活动",
     ] {
-        assert!(captions.iter().any(|c| c.starts_with(expected)), "{expected} in {captions:?}");
+        assert!(
+            captions.iter().any(|c| c.starts_with(expected)),
+            "{expected} in {captions:?}"
+        );
     }
 
     let (rows, files) = (app.count("photos").await, app.media_files());
@@ -464,4 +623,56 @@ async fn the_demo_has_the_newsletters_photos_as_placeholders() {
     assert_eq!((report.created, photos.created), (0, 0));
     assert_eq!(app.count("photos").await, rows);
     assert_eq!(app.media_files(), files);
+}
+
+#[tokio::test]
+async fn only_registry_staff_may_upload_and_every_change_is_audited() {
+    let app = TestApp::spawn().await;
+    let activity = activity(&app, "活动").await;
+    let editor = app.user_token("bianji", &["editor"]).await;
+    let form = poem::test::TestForm::new()
+        .field(
+            poem::test::TestFormField::bytes(jpeg(64, 64))
+                .name("file")
+                .filename("a.jpg"),
+        )
+        .text("owner_kind", "activity")
+        .text("owner_id", activity.to_string());
+    let refused = app
+        .send(
+            app.client
+                .post("/api/v1/photos")
+                .header("Authorization", format!("Bearer {editor}"))
+                .multipart(form),
+        )
+        .await;
+    refused.assert_status(403);
+    nothing_stored(&app).await;
+
+    let reply = upload_to(
+        &app,
+        "activity",
+        activity,
+        &jpeg(64, 64),
+        &[("caption", "说明")],
+    )
+    .await;
+    reply.assert_status(201);
+    let path = format!("/api/v1/photos/{}", reply.body["id"]);
+    app.put(&path, Some(&reply.etag()), &json!({ "caption": "新说明" }))
+        .await
+        .assert_status(200);
+    app.delete(&path).await.assert_status(204);
+    let actions: Vec<String> = ["photo.create", "photo.update", "photo.delete"]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    for action in &actions {
+        let n = app
+            .count(&format!(
+                "audit_events WHERE action = '{action}' AND entity_kind = 'photo'"
+            ))
+            .await;
+        assert_eq!(n, 1, "{action}");
+    }
 }

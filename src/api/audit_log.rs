@@ -1,0 +1,89 @@
+//! `/audit`: the audit log, for admins.
+
+use poem::web::Data;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::auth::StaffAuth;
+use super::error::ApiResult;
+use super::pagination::{page, ListPage, PageRequest};
+use super::ApiTags;
+use crate::app::AppState;
+use crate::domain::policy::Action;
+use crate::store::audit;
+use crate::store::entities::audit_event::Model;
+
+#[derive(Debug, Object)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub actor_user_id: Option<i64>,
+    pub actor_name: String,
+    /// e.g. `resident.update`, `nomination.approved`, `consent.withdraw`.
+    pub action: String,
+    pub entity_kind: String,
+    pub entity_id: i64,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Model> for AuditEvent {
+    fn from(m: Model) -> Self {
+        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        AuditEvent {
+            id: m.id,
+            actor_user_id: m.actor_user_id,
+            actor_name: m.actor_name,
+            action: m.action,
+            entity_kind: m.entity_kind,
+            entity_id: m.entity_id,
+            before: parse(m.before),
+            after: parse(m.after),
+            at: m.at,
+        }
+    }
+}
+
+pub struct AuditApi;
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl AuditApi {
+    /// Read the audit log
+    ///
+    /// Oldest first; filter by entity, actor, action and time.
+    #[oai(path = "/audit", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        /// e.g. `resident`, `nomination`, `consent`.
+        entity_kind: Query<Option<String>>,
+        entity_id: Query<Option<i64>>,
+        actor_user_id: Query<Option<i64>>,
+        action: Query<Option<String>>,
+        since: Query<Option<chrono::DateTime<chrono::Utc>>>,
+        until: Query<Option<chrono::DateTime<chrono::Utc>>>,
+        limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ListPage<AuditEvent>>> {
+        auth.require(Action::ReadAudit)?;
+        let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let rows = audit::list(
+            &state.db,
+            audit::Filter {
+                after: req.after,
+                limit: req.limit,
+                entity_kind: entity_kind.0,
+                entity_id: entity_id.0,
+                actor_user_id: actor_user_id.0,
+                action: action.0,
+                since: since.0,
+                until: until.0,
+            },
+        )
+        .await?;
+        Ok(Json(page(rows, AuditEvent::from)))
+    }
+}

@@ -1,0 +1,144 @@
+//! `/categories`: the honour categories. The five national ones are fixed; admins manage local ones.
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use sea_orm::TransactionTrait;
+
+use super::auth::{StaffAuth, Viewer};
+use super::error::{ApiError, ApiResult};
+use super::validation_text;
+use super::{audit, snap, ApiTags, Created};
+use crate::app::AppState;
+use crate::domain::policy::Action;
+use crate::store::categories;
+use crate::store::entities::category::Model;
+
+#[derive(Debug, Object)]
+pub struct Category {
+    pub id: i64,
+    /// Stable code, e.g. `dedication` (敬业奉献).
+    pub code: String,
+    pub name: String,
+    /// `national` (道德模范 / 中国好人榜) or `local`.
+    pub origin: String,
+    pub active: bool,
+}
+
+impl From<&Model> for Category {
+    fn from(m: &Model) -> Self {
+        Category {
+            id: m.id,
+            code: m.code.clone(),
+            name: m.name.clone(),
+            origin: m.origin.clone(),
+            active: m.active,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct CategoryInput {
+    /// Lower-case letters, digits and `_`.
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Object)]
+pub struct CategoryUpdate {
+    pub name: String,
+    pub active: bool,
+}
+
+pub struct CategoriesApi;
+
+#[OpenApi(tag = "ApiTags::Workflow")]
+impl CategoriesApi {
+    /// List categories
+    ///
+    /// Active ones; staff may pass `all=true` for inactive local ones too.
+    #[oai(path = "/categories", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        all: Query<Option<bool>>,
+    ) -> ApiResult<Json<Vec<Category>>> {
+        let include_inactive = all.0 == Some(true) && viewer.staff().is_some();
+        let rows = categories::list(&state.db, include_inactive).await?;
+        Ok(Json(rows.iter().map(Category::from).collect()))
+    }
+
+    /// Add a local category
+    #[oai(path = "/categories", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        body: Json<CategoryInput>,
+    ) -> ApiResult<Created<Category>> {
+        let staff = auth.require(Action::ManageCategories)?;
+        let code = body.code.trim().to_string();
+        if code.is_empty()
+            || code.len() > 40
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(ApiError::field(
+                "code",
+                "代码应为 1–40 位小写字母、数字或下划线",
+            ));
+        }
+        let name = validation_text("name", &body.name, 20)?;
+        let txn = state.db.begin().await?;
+        let m = categories::insert_local(&txn, &code, &name, state.clock.now()).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "category.create",
+            "category",
+            m.id,
+            None,
+            snap(&Category::from(&m)),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Created::new(
+            format!("/api/v1/categories/{}", m.id),
+            format!("\"{}-{}\"", m.id, m.version),
+            Category::from(&m),
+        ))
+    }
+
+    /// Rename or (de)activate a local category
+    #[oai(path = "/categories/:id", method = "put")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        body: Json<CategoryUpdate>,
+    ) -> ApiResult<Json<Category>> {
+        let staff = auth.require(Action::ManageCategories)?;
+        let name = validation_text("name", &body.name, 20)?;
+        let txn = state.db.begin().await?;
+        let before = categories::get(&txn, id.0).await?;
+        let m = categories::update_local(&txn, id.0, &name, body.active).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "category.update",
+            "category",
+            m.id,
+            snap(&Category::from(&before)),
+            snap(&Category::from(&m)),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Json(Category::from(&m)))
+    }
+}

@@ -1,0 +1,334 @@
+//! `/issues`: newsletter issues (期) — name, date, theme, editor's note (编者按) and ordered
+//! stories — and their export pack for layout software.
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::{Attachment, AttachmentType, Json};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+use super::auth::{StaffAuth, Viewer};
+use super::error::{ApiError, ApiResult};
+use super::etag::{check_if_match, etag, mismatch};
+use super::pagination::{page, ListPage, PageRequest};
+use super::stories::{view as story_view, PublishInput, Story};
+use super::{audit, snap, ApiTags, Created, Deleted};
+use crate::app::AppState;
+use crate::domain::policy::Action;
+use crate::domain::story::IssueDraft;
+use crate::pack;
+use crate::store::entities::newsletter_issue::Model;
+use crate::store::{stories, StoreError};
+use crate::web::markdown;
+
+#[derive(Debug, Object)]
+pub struct Issue {
+    pub id: i64,
+    /// e.g. 长寿社区晨报 · 小城大事 2019年9月.
+    pub name: String,
+    pub date: chrono::NaiveDate,
+    pub theme: Option<String>,
+    /// 编者按 (Markdown).
+    pub editors_note: Option<String>,
+    pub editors_note_html: String,
+    /// `draft` or `published`.
+    pub state: String,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// In order. Anonymous callers see only the stories the public may read.
+    pub story_ids: Vec<i64>,
+    pub url: String,
+}
+
+async fn view(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    m: Model,
+    public: bool,
+) -> Result<Issue, StoreError> {
+    let mut story_ids = stories::issue_story_ids(db, m.id).await?;
+    if public {
+        let mut kept = Vec::new();
+        for id in story_ids {
+            if stories::is_public(db, &stories::get(db, id).await?).await? {
+                kept.push(id);
+            }
+        }
+        story_ids = kept;
+    }
+    Ok(Issue {
+        id: m.id,
+        url: format!("{}/issues/{}", state.public_url, m.id),
+        editors_note_html: m
+            .editors_note
+            .as_deref()
+            .map(markdown::to_safe_html)
+            .unwrap_or_default(),
+        name: m.name,
+        date: m.issue_date,
+        theme: m.theme,
+        editors_note: m.editors_note,
+        state: m.state,
+        published_at: m.published_at,
+        story_ids,
+    })
+}
+
+#[derive(Debug, Object)]
+pub struct IssueInput {
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub theme: Option<String>,
+    pub editors_note: Option<String>,
+    /// Stories in order.
+    #[oai(default)]
+    pub story_ids: Vec<i64>,
+}
+
+#[derive(ApiResponse)]
+pub enum IssueResponse {
+    /// The issue.
+    #[oai(status = 200)]
+    Ok(Json<Issue>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum PackResponse {
+    /// A zip for layout software: the issue and its stories as Markdown and clean HTML, captions,
+    /// and `manifest.json`.
+    #[oai(status = 200, content_type = "application/zip")]
+    Ok(Attachment<Vec<u8>>),
+}
+
+async fn load(state: &AppState, id: i64, viewer: &Viewer) -> Result<Model, ApiError> {
+    let m = stories::get_issue(&state.db, id).await?;
+    if m.state != stories::PUBLISHED && !viewer.may(Action::EditStories) {
+        return Err(ApiError::not_found("issue"));
+    }
+    Ok(m)
+}
+
+fn parse(body: IssueInput) -> Result<IssueDraft, ApiError> {
+    Ok(IssueDraft::parse(
+        &body.name,
+        &body.date,
+        body.theme.as_deref(),
+        body.editors_note.as_deref(),
+        body.story_ids,
+    )?)
+}
+
+pub struct IssuesApi;
+
+#[OpenApi(tag = "ApiTags::Editorial")]
+impl IssuesApi {
+    /// List newsletter issues
+    ///
+    /// Published ones; editors see drafts too.
+    #[oai(path = "/issues", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ListPage<Issue>>> {
+        let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let editor = viewer.may(Action::EditStories);
+        let rows = stories::list_issues(&state.db, !editor, req.after, req.limit).await?;
+        let next = rows.next_after;
+        let mut items = Vec::new();
+        for m in rows.items {
+            items.push(view(&state.db, &state, m, !editor).await?);
+        }
+        Ok(Json(page(
+            crate::store::Page {
+                items,
+                next_after: next,
+            },
+            |i| i,
+        )))
+    }
+
+    /// Get a newsletter issue
+    #[oai(path = "/issues/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+    ) -> ApiResult<IssueResponse> {
+        let m = load(&state, id.0, &viewer).await?;
+        let tag = etag(m.id, m.version);
+        Ok(IssueResponse::Ok(
+            Json(view(&state.db, &state, m, !viewer.may(Action::EditStories)).await?),
+            tag,
+        ))
+    }
+
+    /// Assemble a newsletter issue
+    #[oai(path = "/issues", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        body: Json<IssueInput>,
+    ) -> ApiResult<Created<Issue>> {
+        let staff = auth.require(Action::EditStories)?;
+        let draft = parse(body.0)?;
+        let txn = state.db.begin().await?;
+        let m = stories::insert_issue(&txn, &draft, state.clock.now()).await?;
+        let tag = etag(m.id, m.version);
+        let dto = view(&txn, &state, m, false).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "issue.create",
+            "issue",
+            dto.id,
+            None,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Created::new(format!("/api/v1/issues/{}", dto.id), tag, dto))
+    }
+
+    /// Edit a newsletter issue
+    ///
+    /// Needs `If-Match`.
+    #[oai(path = "/issues/:id", method = "put")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<IssueInput>,
+    ) -> ApiResult<IssueResponse> {
+        let staff = auth.require(Action::EditStories)?;
+        let current = stories::get_issue(&state.db, id.0).await?;
+        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let draft = parse(body.0)?;
+        let txn = state.db.begin().await?;
+        let before = snap(&view(&txn, &state, current, false).await?);
+        let m = stories::update_issue(&txn, id.0, version, &draft, state.clock.now())
+            .await
+            .map_err(mismatch(id.0))?;
+        let tag = etag(m.id, m.version);
+        let dto = view(&txn, &state, m, false).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "issue.update",
+            "issue",
+            dto.id,
+            before,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(IssueResponse::Ok(Json(dto), tag))
+    }
+
+    /// Publish or unpublish a newsletter issue
+    #[oai(path = "/issues/:id/publication", method = "put")]
+    async fn publish(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        body: Json<PublishInput>,
+    ) -> ApiResult<IssueResponse> {
+        let staff = auth.require(Action::EditStories)?;
+        let txn = state.db.begin().await?;
+        let m = stories::set_issue_published(&txn, id.0, body.published, state.clock.now()).await?;
+        let tag = etag(m.id, m.version);
+        let dto = view(&txn, &state, m, false).await?;
+        let action = if body.published {
+            "issue.publish"
+        } else {
+            "issue.unpublish"
+        };
+        audit(
+            &txn,
+            &state,
+            staff,
+            action,
+            "issue",
+            dto.id,
+            None,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(IssueResponse::Ok(Json(dto), tag))
+    }
+
+    /// Delete a newsletter issue
+    ///
+    /// Its stories stay.
+    #[oai(path = "/issues/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Deleted> {
+        let staff = auth.require(Action::EditStories)?;
+        let txn = state.db.begin().await?;
+        let before = snap(&view(&txn, &state, stories::get_issue(&txn, id.0).await?, false).await?);
+        stories::delete_issue(&txn, id.0).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "issue.delete",
+            "issue",
+            id.0,
+            before,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// Download the issue's export pack
+    ///
+    /// A zip: `issue.md`, `issue.html`, `stories/NN-slug.md` and `.html` for each story in order,
+    /// `captions.csv`, and `manifest.json`. Anonymous callers get published issues with the stories
+    /// the public may read; editors get drafts too. The same as `youde export-issue`.
+    #[oai(path = "/issues/:id/pack", method = "get")]
+    async fn pack(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+    ) -> ApiResult<PackResponse> {
+        let m = load(&state, id.0, &viewer).await?;
+        let public = !viewer.may(Action::EditStories);
+        let bytes = build_pack(&state, &m, public).await?;
+        let name = format!("youde-issue-{}.zip", m.id);
+        Ok(PackResponse::Ok(
+            Attachment::new(bytes)
+                .attachment_type(AttachmentType::Attachment)
+                .filename(name),
+        ))
+    }
+}
+
+/// The pack's bytes; shared with `youde export-issue`.
+pub async fn build_pack(state: &AppState, m: &Model, public: bool) -> Result<Vec<u8>, ApiError> {
+    let issue = view(&state.db, state, m.clone(), public).await?;
+    let mut items: Vec<Story> = Vec::new();
+    for id in &issue.story_ids {
+        items.push(story_view(&state.db, state, stories::get(&state.db, *id).await?).await?);
+    }
+    pack::build(&issue, &items).map_err(|e| {
+        tracing::error!(error = %e, "export pack");
+        ApiError::internal()
+    })
+}

@@ -1,0 +1,498 @@
+//! `/nominations` and their transitions: draft → submitted → in_review → public_notice → approved
+//! → recognised, with rejected and withdrawn from any open state. Staff only; the public sees the
+//! 公示 board (`/notices`) and the honour roll (`/recognitions`).
+
+use chrono::Duration;
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use serde_json::json;
+
+use super::auth::{Staff, StaffAuth};
+use super::error::{ApiError, ApiResult};
+use super::etag::{check_if_match, etag, mismatch};
+use super::pagination::{encode, ListPage, PageRequest};
+use super::{audit, snap, ApiTags, Created};
+use crate::app::AppState;
+use crate::domain::nomination::{
+    check_transition, Mover, NominationDraft, NominationState, StatementInput, TransitionError,
+};
+use crate::domain::policy::{Action, Role};
+use crate::store::entities::nomination::Model;
+use crate::store::residents::{self, Visibility};
+use crate::store::{categories, nominations, recognitions, StoreError};
+
+#[derive(Debug, Clone, Object)]
+pub struct StatementDto {
+    pub author: String,
+    /// The author's relation to the nominee, e.g. "小区业主".
+    pub relation: String,
+    pub body: String,
+}
+
+#[derive(Debug, Object)]
+pub struct NoticeWindow {
+    pub id: i64,
+    pub opens_at: chrono::DateTime<chrono::Utc>,
+    pub closes_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct Nomination {
+    pub id: i64,
+    pub resident_id: i64,
+    pub resident_name: String,
+    pub category_id: i64,
+    pub category_name: String,
+    /// e.g. "2019年度长寿路街道有德之士".
+    pub honour_title: String,
+    pub year: i32,
+    /// 推荐理由.
+    pub citation: String,
+    pub statements: Vec<StatementDto>,
+    pub nominator_id: i64,
+    /// `draft`, `submitted`, `in_review`, `public_notice`, `approved`, `recognised`, `rejected`, `withdrawn`.
+    pub state: String,
+    pub state_label: String,
+    /// The states the caller may move it to now (by the state machine and the policy table).
+    pub allowed_transitions: Vec<String>,
+    pub notice: Option<NoticeWindow>,
+    pub recognition_id: Option<i64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct NominationInput {
+    pub resident_id: i64,
+    pub category_id: i64,
+    pub honour_title: String,
+    pub year: i32,
+    pub citation: String,
+    /// At least one supporting statement (事迹材料 / 推荐意见).
+    pub statements: Vec<StatementDto>,
+}
+
+#[derive(Debug, Object)]
+pub struct TransitionInput {
+    /// The state to move to.
+    pub to: String,
+    /// A note for the audit log (e.g. the reason for a rejection).
+    pub note: Option<String>,
+    /// When opening the 公示: its length in days (1–30; default from `YOUDE_NOTICE_DAYS`).
+    pub window_days: Option<u32>,
+}
+
+#[derive(ApiResponse)]
+pub enum NominationResponse {
+    /// The nomination.
+    #[oai(status = 200)]
+    Ok(Json<Nomination>, #[oai(header = "ETag")] String),
+}
+
+fn parse(input: NominationInput) -> Result<NominationDraft, ApiError> {
+    let statements = input
+        .statements
+        .into_iter()
+        .map(|s| StatementInput {
+            author: s.author,
+            relation: s.relation,
+            body: s.body,
+        })
+        .collect();
+    Ok(NominationDraft::parse(
+        input.resident_id,
+        input.category_id,
+        &input.honour_title,
+        input.year,
+        &input.citation,
+        statements,
+    )?)
+}
+
+/// Whether `staff` may see this nomination at all: their own, or any but others' drafts for
+/// reviewers, or all for admins. Anything else is "not found", so ids give nothing away.
+fn visible_to(m: &Model, staff: &Staff) -> bool {
+    m.nominator_id == staff.user_id
+        || staff.roles.contains(&Role::Admin)
+        || staff.may(Action::Review) && m.state != NominationState::Draft.code()
+}
+
+fn allowed_for(m: &Model, staff: &Staff) -> Vec<String> {
+    let Ok(state) = nominations::state(m) else {
+        return vec![];
+    };
+    let mover = Mover {
+        roles: &staff.roles,
+        is_nominator: m.nominator_id == staff.user_id,
+    };
+    state
+        .next_states()
+        .into_iter()
+        .filter(|to| check_transition(state, *to, mover).is_ok())
+        .map(|s| s.code().to_string())
+        .collect()
+}
+
+async fn view(
+    db: &impl ConnectionTrait,
+    m: Model,
+    staff: &Staff,
+) -> Result<Nomination, StoreError> {
+    let resident = residents::get(db, m.resident_id, Visibility::Staff).await?;
+    let category = categories::get(db, m.category_id).await?;
+    let statements = nominations::statements(db, m.id)
+        .await?
+        .into_iter()
+        .map(|s| StatementDto {
+            author: s.author,
+            relation: s.relation,
+            body: s.body,
+        })
+        .collect();
+    let notice = nominations::notice_of(db, m.id)
+        .await?
+        .map(|n| NoticeWindow {
+            id: n.id,
+            opens_at: n.opens_at,
+            closes_at: n.closes_at,
+        });
+    let recognition_id = recognitions::of_nomination(db, m.id).await?.map(|r| r.id);
+    let state = nominations::state(&m)?;
+    Ok(Nomination {
+        allowed_transitions: allowed_for(&m, staff),
+        id: m.id,
+        resident_id: m.resident_id,
+        resident_name: resident.name,
+        category_id: m.category_id,
+        category_name: category.name,
+        honour_title: m.honour_title,
+        year: m.year,
+        citation: m.citation,
+        statements,
+        nominator_id: m.nominator_id,
+        state: state.code().to_string(),
+        state_label: state.label().to_string(),
+        notice,
+        recognition_id,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+/// Nominations are for those who nominate or review; everyone else is refused outright.
+fn require_workflow_role(staff: &Staff) -> Result<(), ApiError> {
+    if staff.may(Action::Nominate) || staff.may(Action::Review) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+async fn load(state: &AppState, id: i64, staff: &Staff) -> Result<Model, ApiError> {
+    require_workflow_role(staff)?;
+    let m = nominations::get(&state.db, id).await?;
+    if !visible_to(&m, staff) {
+        return Err(ApiError::not_found("nomination"));
+    }
+    Ok(m)
+}
+
+fn transition_error(err: TransitionError) -> ApiError {
+    match err {
+        TransitionError::Illegal { ref allowed, .. } => {
+            let allowed: Vec<&str> = allowed.iter().map(|s| s.code()).collect();
+            ApiError::conflict_code(
+                "illegal_transition",
+                err.to_string(),
+                Some(json!({ "allowed": allowed })),
+            )
+        }
+        TransitionError::NotPermitted(_) => {
+            ApiError::Forbidden(poem_openapi::payload::Json(super::error::ErrorBody {
+                error: super::error::ErrorInfo {
+                    code: "forbidden".into(),
+                    message: err.to_string(),
+                    details: None,
+                },
+            }))
+        }
+    }
+}
+
+pub struct NominationsApi;
+
+#[OpenApi(tag = "ApiTags::Workflow")]
+impl NominationsApi {
+    /// List nominations
+    ///
+    /// Nominators see their own; reviewers see all but other people's drafts; admins see all.
+    #[oai(path = "/nominations", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        /// Filter by state, e.g. `submitted` for the review queue.
+        #[oai(name = "state")]
+        state_filter: Query<Option<String>>,
+        resident_id: Query<Option<i64>>,
+        limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ListPage<Nomination>>> {
+        let staff = auth.staff();
+        require_workflow_role(staff)?;
+        let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let wanted = match state_filter.0.as_deref() {
+            None => None,
+            Some(s) => Some(
+                s.parse::<NominationState>()
+                    .map_err(|()| ApiError::field("state", format!("未知的状态“{s}”")))?,
+            ),
+        };
+        let admin = staff.roles.contains(&Role::Admin);
+        let reviewer = staff.may(Action::Review);
+        let rows = nominations::list(
+            &state.db,
+            nominations::ListFilter {
+                after: req.after,
+                limit: req.limit,
+                state: wanted,
+                resident_id: resident_id.0,
+                nominator_id: (!admin && !reviewer).then_some(staff.user_id),
+                hide_drafts_of_others: (!admin && reviewer).then_some(staff.user_id),
+            },
+        )
+        .await?;
+        let mut items = Vec::with_capacity(rows.items.len());
+        for m in rows.items {
+            items.push(view(&state.db, m, staff).await?);
+        }
+        Ok(Json(ListPage {
+            items,
+            next_cursor: rows.next_after.map(encode),
+        }))
+    }
+
+    /// Get a nomination
+    #[oai(path = "/nominations/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<NominationResponse> {
+        let staff = auth.staff();
+        let m = load(&state, id.0, staff).await?;
+        let tag = etag(m.id, m.version);
+        Ok(NominationResponse::Ok(
+            Json(view(&state.db, m, staff).await?),
+            tag,
+        ))
+    }
+
+    /// Create a nomination
+    ///
+    /// Starts as a `draft` of the caller.
+    #[oai(path = "/nominations", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        body: Json<NominationInput>,
+    ) -> ApiResult<Created<Nomination>> {
+        let staff = auth.require(Action::Nominate)?;
+        let draft = parse(body.0)?;
+        let txn = state.db.begin().await?;
+        let m = nominations::insert(&txn, &draft, staff.user_id, state.clock.now()).await?;
+        let tag = etag(m.id, m.version);
+        let dto = view(&txn, m, staff).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "nomination.create",
+            "nomination",
+            dto.id,
+            None,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Created::new(
+            format!("/api/v1/nominations/{}", dto.id),
+            tag,
+            dto,
+        ))
+    }
+
+    /// Edit a draft nomination
+    ///
+    /// Only drafts, by their nominator or an admin. Needs `If-Match`.
+    #[oai(path = "/nominations/:id", method = "put")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<NominationInput>,
+    ) -> ApiResult<NominationResponse> {
+        let staff = auth.require(Action::Nominate)?;
+        let current = load(&state, id.0, staff).await?;
+        if current.nominator_id != staff.user_id && !staff.roles.contains(&Role::Admin) {
+            return Err(ApiError::forbidden());
+        }
+        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let draft = parse(body.0)?;
+        let txn = state.db.begin().await?;
+        let before = snap(&view(&txn, current, staff).await?);
+        let m = nominations::update(&txn, id.0, version, &draft, state.clock.now())
+            .await
+            .map_err(mismatch(id.0))?;
+        let tag = etag(m.id, m.version);
+        let dto = view(&txn, m, staff).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "nomination.update",
+            "nomination",
+            dto.id,
+            before,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(NominationResponse::Ok(Json(dto), tag))
+    }
+
+    /// Move a nomination
+    ///
+    /// 409 `illegal_transition` (with `details.allowed`) for a move the state machine does not have;
+    /// 403 when the caller's role may not make it (nobody approves their own nomination).
+    /// Opening the 公示 needs the resident's profile consent. Approval is refused (409) while the
+    /// 公示 window is open or an objection is open, under investigation or upheld. Recognising
+    /// creates the recognition on the honour roll.
+    #[oai(path = "/nominations/:id/transitions", method = "post")]
+    async fn transition(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        body: Json<TransitionInput>,
+    ) -> ApiResult<NominationResponse> {
+        let staff = auth.staff();
+        let current = load(&state, id.0, staff).await?;
+        let from = nominations::state(&current)?;
+        let to: NominationState = body
+            .to
+            .parse()
+            .map_err(|()| ApiError::field("to", format!("未知的状态“{}”", body.to)))?;
+        let mover = Mover {
+            roles: &staff.roles,
+            is_nominator: current.nominator_id == staff.user_id,
+        };
+        check_transition(from, to, mover).map_err(transition_error)?;
+        let note = body
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+            return Err(ApiError::field("note", "不能超过 2000 个字"));
+        }
+        let now = state.clock.now();
+
+        let txn = state.db.begin().await?;
+        match to {
+            NominationState::PublicNotice => {
+                if !residents::is_public(&txn, current.resident_id).await? {
+                    return Err(ApiError::conflict_code(
+                        "consent_required",
+                        "公示会公开居民的姓名和推荐理由，需要先记录本人的“公开个人资料”同意（profile）",
+                        None,
+                    ));
+                }
+                let days = body.window_days.unwrap_or(state.notice_days);
+                if !(1..=30).contains(&days) {
+                    return Err(ApiError::field("window_days", "公示期应为 1 到 30 天"));
+                }
+                nominations::open_notice(
+                    &txn,
+                    current.id,
+                    now,
+                    now + Duration::days(days as i64),
+                    staff.user_id,
+                )
+                .await?;
+            }
+            NominationState::Approved => {
+                let notice = nominations::notice_of(&txn, current.id)
+                    .await?
+                    .ok_or_else(|| ApiError::conflict("尚未公示"))?;
+                if now < notice.closes_at {
+                    return Err(ApiError::conflict_code(
+                        "notice_open",
+                        "公示期尚未结束，不能批准",
+                        Some(json!({ "closes_at": notice.closes_at })),
+                    ));
+                }
+                let objections = nominations::objections_of(&txn, notice.id).await?;
+                let blocking = objections
+                    .iter()
+                    .filter(|o| {
+                        nominations::objection_state(o)
+                            .map(|s| s.blocks_approval())
+                            .unwrap_or(true)
+                    })
+                    .count();
+                if blocking > 0 {
+                    return Err(ApiError::conflict_code(
+                        "objections_pending",
+                        format!("还有 {blocking} 条异议未处理或成立，不能批准"),
+                        Some(json!({ "blocking_objections": blocking })),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let before = snap(&view(&txn, current.clone(), staff).await?);
+        let m = nominations::set_state(&txn, current.id, from, to, now).await?;
+        if to == NominationState::Recognised {
+            let r = recognitions::insert(&txn, &m, state.clock.today(), staff.user_id, now).await?;
+            audit(
+                &txn,
+                &state,
+                staff,
+                "recognition.create",
+                "recognition",
+                r.id,
+                None,
+                Some(json!({ "title": r.title, "year": r.year, "resident_id": r.resident_id })),
+            )
+            .await?;
+        }
+        let tag = etag(m.id, m.version);
+        let dto = view(&txn, m, staff).await?;
+        let mut after = snap(&dto);
+        if let (Some(serde_json::Value::Object(map)), Some(note)) = (after.as_mut(), note) {
+            map.insert("note".into(), note.into());
+        }
+        audit(
+            &txn,
+            &state,
+            staff,
+            &format!("nomination.{}", to.code()),
+            "nomination",
+            dto.id,
+            before,
+            after,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(NominationResponse::Ok(Json(dto), tag))
+    }
+}

@@ -1,0 +1,443 @@
+//! `/notices` (公示) and objections (异议). Open notices are public with the resident's public
+//! profile and citation only. Anyone may object while a notice is open; the objector's name and
+//! contact are kept private, and a receipt code lets them follow it up.
+
+use chrono::Duration;
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+use super::auth::{address_hash, StaffAuth, Viewer};
+use super::error::{ApiError, ApiResult};
+use super::pagination::{encode, ListPage, PageRequest};
+use super::{audit, snap, ApiTags, Created};
+use crate::app::AppState;
+use crate::domain::nomination::{NominationState, ObjectionState};
+use crate::domain::policy::Action;
+use crate::domain::validation::{required_text, ValidationErrors};
+use crate::store::entities::{objection, public_notice};
+use crate::store::residents::{self, Visibility};
+use crate::store::{categories, communities, nominations, StoreError};
+
+/// A public notice as the public sees it.
+#[derive(Debug, Object)]
+pub struct Notice {
+    pub id: i64,
+    pub nomination_id: i64,
+    pub resident_id: i64,
+    pub resident_name: String,
+    pub resident_slug: String,
+    /// 普陀区 › 长寿路街道 › 音乐广场
+    pub community: String,
+    pub category: String,
+    pub honour_title: String,
+    pub year: i32,
+    /// 推荐理由.
+    pub citation: String,
+    pub opens_at: chrono::DateTime<chrono::Utc>,
+    pub closes_at: chrono::DateTime<chrono::Utc>,
+    /// Whether objections are still accepted.
+    pub open: bool,
+    /// Days left, rounded up: 7 when just opened, 1 on the last day, 0 once closed.
+    pub days_left: i64,
+}
+
+/// An objection as reviewers see it, with the objector's private name and contact.
+#[derive(Debug, Object)]
+pub struct Objection {
+    pub id: i64,
+    pub notice_id: i64,
+    pub receipt_code: String,
+    pub objector_name: String,
+    pub objector_contact: String,
+    pub content: String,
+    /// `open`, `investigating`, `upheld`, `dismissed`.
+    pub state: String,
+    pub resolution_note: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<&objection::Model> for Objection {
+    fn from(o: &objection::Model) -> Self {
+        Objection {
+            id: o.id,
+            notice_id: o.notice_id,
+            receipt_code: o.receipt_code.clone(),
+            objector_name: o.objector_name.clone(),
+            objector_contact: o.objector_contact.clone(),
+            content: o.content.clone(),
+            state: o.state.clone(),
+            resolution_note: o.resolution_note.clone(),
+            created_at: o.created_at,
+            decided_at: o.decided_at,
+        }
+    }
+}
+
+/// What the objector may see of their objection, by receipt code.
+#[derive(Debug, Object)]
+pub struct ObjectionReceipt {
+    pub receipt_code: String,
+    pub notice_id: i64,
+    pub state: String,
+    pub state_label: String,
+    pub resolution_note: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<&objection::Model> for ObjectionReceipt {
+    fn from(o: &objection::Model) -> Self {
+        let state = o.state.parse::<ObjectionState>().ok();
+        ObjectionReceipt {
+            receipt_code: o.receipt_code.clone(),
+            notice_id: o.notice_id,
+            state: o.state.clone(),
+            state_label: state.map(|s| s.label().to_string()).unwrap_or_default(),
+            resolution_note: o.resolution_note.clone(),
+            created_at: o.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct ObjectionInput {
+    /// 真实姓名 (kept private).
+    pub name: String,
+    /// 联系方式 (kept private).
+    pub contact: String,
+    /// 异议内容.
+    pub content: String,
+}
+
+#[derive(Debug, Object)]
+pub struct ObjectionTransition {
+    /// `investigating`, `upheld` or `dismissed`.
+    pub to: String,
+    /// The finding (核查结果); needed for `upheld` and `dismissed`, shown to the objector.
+    pub note: Option<String>,
+}
+
+/// Objections accepted per client address per hour.
+pub const OBJECTIONS_PER_ADDRESS_PER_HOUR: u64 = 5;
+
+async fn view(
+    db: &impl ConnectionTrait,
+    n: public_notice::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Notice, StoreError> {
+    let nomination = nominations::get(db, n.nomination_id).await?;
+    let resident = residents::get(db, nomination.resident_id, Visibility::Staff).await?;
+    let path = communities::path(db, resident.community_id).await?;
+    let category = categories::get(db, nomination.category_id).await?;
+    let open = nomination.state == NominationState::PublicNotice.code()
+        && n.opens_at <= now
+        && now < n.closes_at;
+    Ok(Notice {
+        id: n.id,
+        nomination_id: nomination.id,
+        resident_id: resident.id,
+        resident_name: resident.name,
+        resident_slug: resident.slug,
+        community: path
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" › "),
+        category: category.name,
+        honour_title: nomination.honour_title,
+        year: nomination.year,
+        citation: nomination.citation,
+        opens_at: n.opens_at,
+        closes_at: n.closes_at,
+        open,
+        days_left: if open {
+            ((n.closes_at - now).num_seconds() + 86_399) / 86_400
+        } else {
+            0
+        },
+    })
+}
+
+/// A notice the public may see: open, and the resident still consents to a public profile.
+async fn public_notice(state: &AppState, id: i64) -> Result<public_notice::Model, ApiError> {
+    let n = nominations::notice(&state.db, id).await?;
+    let nomination = nominations::get(&state.db, n.nomination_id).await?;
+    let now = state.clock.now();
+    let open = nomination.state == NominationState::PublicNotice.code()
+        && n.opens_at <= now
+        && now < n.closes_at;
+    if !open || !residents::is_public(&state.db, nomination.resident_id).await? {
+        return Err(ApiError::not_found("notice"));
+    }
+    Ok(n)
+}
+
+fn receipt_code() -> String {
+    // Unambiguous characters (no 0/O, 1/I): easy to read out over the phone.
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let bytes: [u8; 10] = rand::random();
+    let code: String = bytes
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect();
+    format!("YD-{}-{}", &code[..5], &code[5..])
+}
+
+/// Store an objection (already validated and throttled) with its audit event; its receipt code.
+/// Shared by the API and the objection form on the notice page.
+pub async fn file_objection(
+    state: &AppState,
+    notice_id: i64,
+    name: &str,
+    contact: &str,
+    content: &str,
+    address: &str,
+) -> Result<String, StoreError> {
+    let code = receipt_code();
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let o = nominations::insert_objection(
+        &txn,
+        nominations::NewObjection {
+            notice_id,
+            receipt_code: &code,
+            objector_name: name,
+            objector_contact: contact,
+            content,
+            address_hash: address,
+        },
+        now,
+    )
+    .await?;
+    let event = crate::store::audit::Event {
+        action: "objection.file",
+        entity_kind: "objection",
+        entity_id: o.id,
+        before: None,
+        after: Some(serde_json::json!({ "notice_id": notice_id, "receipt_code": code })),
+    };
+    crate::store::audit::record(
+        &txn,
+        &crate::store::audit::Actor::system("公众"),
+        event,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(code)
+}
+
+pub struct NoticesApi;
+
+#[OpenApi(tag = "ApiTags::Workflow")]
+impl NoticesApi {
+    /// List public notices
+    ///
+    /// Open notices, with the resident's public profile and citation only. Reviewers may pass
+    /// `all=true` for closed ones too.
+    #[oai(path = "/notices", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        all: Query<Option<bool>>,
+        limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ListPage<Notice>>> {
+        let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let now = state.clock.now();
+        let every = all.0 == Some(true) && viewer.may(Action::Review);
+        let rows = if every {
+            nominations::all_notices(&state.db, req.after, req.limit).await?
+        } else {
+            nominations::open_notices(&state.db, now, req.after, req.limit).await?
+        };
+        let mut items = Vec::new();
+        for n in rows.items {
+            let nomination = nominations::get(&state.db, n.nomination_id).await?;
+            if every || residents::is_public(&state.db, nomination.resident_id).await? {
+                items.push(view(&state.db, n, now).await?);
+            }
+        }
+        Ok(Json(ListPage {
+            items,
+            next_cursor: rows.next_after.map(encode),
+        }))
+    }
+
+    /// Get a public notice
+    #[oai(path = "/notices/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+    ) -> ApiResult<Json<Notice>> {
+        let n = if viewer.may(Action::Review) {
+            nominations::notice(&state.db, id.0).await?
+        } else {
+            public_notice(&state, id.0).await?
+        };
+        Ok(Json(view(&state.db, n, state.clock.now()).await?))
+    }
+
+    /// File an objection (异议)
+    ///
+    /// Open to anyone while the notice is open. Name and contact are kept private; the answer
+    /// holds the receipt code to follow the objection up. At most 5 per address per hour (429).
+    #[oai(path = "/notices/:id/objections", method = "post")]
+    async fn object(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<ObjectionInput>,
+    ) -> ApiResult<Created<ObjectionReceipt>> {
+        let n = public_notice(&state, id.0).await?;
+        let mut errors = ValidationErrors::default();
+        let name = required_text(&mut errors, "name", &body.name, 40);
+        let contact = required_text(&mut errors, "contact", &body.contact, 100);
+        let content = required_text(&mut errors, "content", &body.content, 5000);
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let address = address_hash(req);
+        let now = state.clock.now();
+        if nominations::objections_from_address_since(&state.db, &address, now - Duration::hours(1))
+            .await?
+            >= OBJECTIONS_PER_ADDRESS_PER_HOUR
+        {
+            return Err(ApiError::too_many("提交过于频繁，请一小时后再试"));
+        }
+        let code = receipt_code();
+        let txn = state.db.begin().await?;
+        let o = nominations::insert_objection(
+            &txn,
+            nominations::NewObjection {
+                notice_id: n.id,
+                receipt_code: &code,
+                objector_name: &name,
+                objector_contact: &contact,
+                content: &content,
+                address_hash: &address,
+            },
+            now,
+        )
+        .await?;
+        let event = crate::store::audit::Event {
+            action: "objection.file",
+            entity_kind: "objection",
+            entity_id: o.id,
+            before: None,
+            after: Some(serde_json::json!({ "notice_id": n.id, "receipt_code": code })),
+        };
+        crate::store::audit::record(
+            &txn,
+            &crate::store::audit::Actor::system("公众"),
+            event,
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Created::new(
+            format!("/api/v1/objections/{code}"),
+            format!("\"{}-1\"", o.id),
+            ObjectionReceipt::from(&o),
+        ))
+    }
+
+    /// Follow up an objection by its receipt code
+    #[oai(path = "/objections/:receipt_code", method = "get")]
+    async fn receipt(
+        &self,
+        state: Data<&AppState>,
+        receipt_code: Path<String>,
+    ) -> ApiResult<Json<ObjectionReceipt>> {
+        let o = nominations::objection_by_receipt(&state.db, &receipt_code.0).await?;
+        Ok(Json(ObjectionReceipt::from(&o)))
+    }
+
+    /// List a notice's objections (reviewers)
+    #[oai(path = "/notices/:id/objections", method = "get")]
+    async fn objections(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Json<Vec<Objection>>> {
+        auth.require(Action::Review)?;
+        let n = nominations::notice(&state.db, id.0).await?;
+        let rows = nominations::objections_of(&state.db, n.id).await?;
+        Ok(Json(rows.iter().map(Objection::from).collect()))
+    }
+
+    /// Handle an objection (reviewers)
+    ///
+    /// open → investigating → upheld / dismissed (or straight from open). An upheld objection
+    /// blocks approval for good; a finding note is needed to decide.
+    #[oai(path = "/objections/:id/transitions", method = "post")]
+    async fn decide(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        body: Json<ObjectionTransition>,
+    ) -> ApiResult<Json<Objection>> {
+        let staff = auth.require(Action::Review)?;
+        let current = nominations::objection(&state.db, id.0).await?;
+        let from = nominations::objection_state(&current)?;
+        let to: ObjectionState = body
+            .to
+            .parse()
+            .map_err(|()| ApiError::field("to", format!("未知的状态“{}”", body.to)))?;
+        if !from.next_states().contains(&to) {
+            let allowed: Vec<&str> = from.next_states().iter().map(|s| s.code()).collect();
+            return Err(ApiError::conflict_code(
+                "illegal_transition",
+                format!("异议不能从“{}”变为“{}”", from.label(), to.label()),
+                Some(serde_json::json!({ "allowed": allowed })),
+            ));
+        }
+        let note = body
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        if matches!(to, ObjectionState::Upheld | ObjectionState::Dismissed) && note.is_none() {
+            return Err(ApiError::field("note", "请填写核查结果"));
+        }
+        if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+            return Err(ApiError::field("note", "不能超过 2000 个字"));
+        }
+        let txn = state.db.begin().await?;
+        let o = nominations::set_objection_state(
+            &txn,
+            current.id,
+            from,
+            to,
+            note,
+            staff.user_id,
+            state.clock.now(),
+        )
+        .await?;
+        let (before, after) = (snap(&Objection::from(&current)), snap(&Objection::from(&o)));
+        audit(
+            &txn,
+            &state,
+            staff,
+            &format!("objection.{}", to.code()),
+            "objection",
+            o.id,
+            before,
+            after,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Json(Objection::from(&o)))
+    }
+}

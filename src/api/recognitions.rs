@@ -1,0 +1,159 @@
+//! `/recognitions`: the honours (表彰) on the honour roll. Public for public residents; a
+//! recognition can be revoked with a reason.
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+use super::auth::{StaffAuth, Viewer};
+use super::error::ApiResult;
+use super::pagination::{encode, ListPage, PageRequest};
+use super::{audit, snap, validation_text, ApiTags};
+use crate::app::AppState;
+use crate::domain::policy::Action;
+use crate::store::entities::recognition::Model;
+use crate::store::residents::{self, Visibility};
+use crate::store::{categories, communities, recognitions, StoreError};
+
+#[derive(Debug, Object)]
+pub struct Recognition {
+    pub id: i64,
+    pub nomination_id: i64,
+    pub resident_id: i64,
+    pub resident_name: String,
+    pub resident_slug: String,
+    pub community_id: i64,
+    pub community_name: String,
+    pub category_code: String,
+    pub category_name: String,
+    /// e.g. "2019年度长寿路街道有德之士".
+    pub title: String,
+    pub year: i32,
+    pub citation: String,
+    pub recognised_on: chrono::NaiveDate,
+    /// Staff only: set when revoked.
+    #[oai(skip_serializing_if_is_none)]
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub revoke_reason: Option<String>,
+}
+
+pub async fn view(db: &impl ConnectionTrait, r: Model) -> Result<Recognition, StoreError> {
+    let resident = residents::get(db, r.resident_id, Visibility::Staff).await?;
+    let community = communities::get(db, resident.community_id).await?;
+    let category = categories::get(db, r.category_id).await?;
+    Ok(Recognition {
+        id: r.id,
+        nomination_id: r.nomination_id,
+        resident_id: resident.id,
+        resident_name: resident.name,
+        resident_slug: resident.slug,
+        community_id: community.id,
+        community_name: community.name,
+        category_code: category.code,
+        category_name: category.name,
+        title: r.title,
+        year: r.year,
+        citation: r.citation,
+        recognised_on: r.recognised_on,
+        revoked_at: r.revoked_at,
+        revoke_reason: r.revoke_reason,
+    })
+}
+
+#[derive(Debug, Object)]
+pub struct RevokeInput {
+    pub reason: String,
+}
+
+pub struct RecognitionsApi;
+
+#[OpenApi(tag = "ApiTags::Workflow")]
+impl RecognitionsApi {
+    /// List recognitions
+    ///
+    /// The public see standing honours of residents with a public profile; staff see revoked ones
+    /// too.
+    #[oai(path = "/recognitions", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        resident_id: Query<Option<i64>>,
+        year: Query<Option<i32>>,
+        limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ListPage<Recognition>>> {
+        let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let visibility = viewer.visibility();
+        let rows = recognitions::list(
+            &state.db,
+            recognitions::ListFilter {
+                after: req.after,
+                limit: req.limit,
+                resident_id: resident_id.0,
+                year: year.0,
+                visibility,
+            },
+        )
+        .await?;
+        let mut items = Vec::with_capacity(rows.items.len());
+        for r in rows.items {
+            items.push(view(&state.db, r).await?);
+        }
+        Ok(Json(ListPage {
+            items,
+            next_cursor: rows.next_after.map(encode),
+        }))
+    }
+
+    /// Get a recognition
+    #[oai(path = "/recognitions/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+    ) -> ApiResult<Json<Recognition>> {
+        let r = recognitions::get(&state.db, id.0, viewer.visibility()).await?;
+        Ok(Json(view(&state.db, r).await?))
+    }
+
+    /// Revoke a recognition
+    #[oai(path = "/recognitions/:id/revoke", method = "post")]
+    async fn revoke(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        body: Json<RevokeInput>,
+    ) -> ApiResult<Json<Recognition>> {
+        let staff = auth.require(Action::Decide)?;
+        let reason = validation_text("reason", &body.reason, 2000)?;
+        let txn = state.db.begin().await?;
+        let before = snap(
+            &view(
+                &txn,
+                recognitions::get(&txn, id.0, Visibility::Staff).await?,
+            )
+            .await?,
+        );
+        let r = recognitions::revoke(&txn, id.0, &reason, state.clock.now()).await?;
+        let dto = view(&txn, r).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "recognition.revoke",
+            "recognition",
+            dto.id,
+            before,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Json(dto))
+    }
+}

@@ -1,0 +1,163 @@
+//! `/sessions`: sign-in with username and password (a session cookie), sign-out, and "who am I".
+//! Failed sign-ins are throttled per account and per client address.
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::auth::{address_hash, session_token, StaffAuth, SESSION_COOKIE};
+use super::error::{ApiError, ApiResult};
+use super::ApiTags;
+use crate::app::AppState;
+use crate::domain::policy::{Action, Role};
+use crate::store::users::{self, SESSION_ABSOLUTE};
+
+#[derive(Debug, Object)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+}
+
+/// The signed-in user and what their roles allow.
+#[derive(Debug, Object)]
+pub struct Me {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// `admin`, `nominator`, `reviewer`, `editor`.
+    pub roles: Vec<String>,
+    /// What the policy table allows these roles, e.g. `nominate`, `review`, `decide`.
+    pub permissions: Vec<String>,
+}
+
+const PERMISSIONS: [(Action, &str); 9] = [
+    (Action::ReadPrivate, "read_private"),
+    (Action::EditRegistry, "edit_registry"),
+    (Action::ManageConsent, "manage_consent"),
+    (Action::Nominate, "nominate"),
+    (Action::Review, "review"),
+    (Action::Decide, "decide"),
+    (Action::ManageCategories, "manage_categories"),
+    (Action::ManageUsers, "manage_users"),
+    (Action::ReadAudit, "read_audit"),
+];
+
+pub fn me(user_id: i64, username: &str, display_name: &str, roles: &[Role]) -> Me {
+    Me {
+        id: user_id,
+        username: username.to_string(),
+        display_name: display_name.to_string(),
+        roles: roles.iter().map(|r| r.code().to_string()).collect(),
+        permissions: PERMISSIONS
+            .iter()
+            .filter(|(a, _)| crate::domain::policy::any_allows(roles, *a))
+            .map(|(_, name)| name.to_string())
+            .collect(),
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum LoginResponse {
+    /// Signed in; the session cookie is set (HttpOnly, SameSite=Lax, Secure over https).
+    #[oai(status = 201)]
+    Ok(Json<Me>, #[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum LogoutResponse {
+    /// Signed out; the cookie is cleared.
+    #[oai(status = 204)]
+    Ok(#[oai(header = "Set-Cookie")] String),
+}
+
+pub fn session_cookie(state: &AppState, token: &str, max_age_seconds: i64) -> String {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}")
+}
+
+/// A fixed hash to verify against when the username is unknown, so both answers take as long.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| users::hash_password("youde-no-such-user-password"))
+}
+
+/// Check a username and password, with throttling; the signed-in user on success.
+pub async fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    address: &str,
+) -> Result<crate::store::entities::user::Model, ApiError> {
+    let now = state.clock.now();
+    if users::login_throttled(&state.db, username, address, now).await? {
+        return Err(ApiError::too_many("登录失败次数过多，请 15 分钟后再试"));
+    }
+    let user = users::find_by_username(&state.db, username).await?;
+    let stored = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+    let password = password.to_string();
+    let matches = tokio::task::spawn_blocking(move || users::verify_password(&stored, &password))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    match user {
+        Some(user) if matches && user.disabled_at.is_none() => {
+            users::record_login(&state.db, username, address, true, now).await?;
+            Ok(user)
+        }
+        _ => {
+            users::record_login(&state.db, username, address, false, now).await?;
+            Err(ApiError::unauthorized(
+                "invalid_credentials",
+                "用户名或密码不正确",
+            ))
+        }
+    }
+}
+
+pub struct SessionsApi;
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl SessionsApi {
+    /// Sign in
+    ///
+    /// Sets the session cookie. Sessions end after 2 hours without use and 12 hours after sign-in.
+    /// After 5 failures for one account, or 20 from one address, within 15 minutes: 429.
+    #[oai(path = "/sessions", method = "post")]
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<LoginInput>,
+    ) -> ApiResult<LoginResponse> {
+        let user = authenticate(&state, &body.username, &body.password, &address_hash(req)).await?;
+        // A fresh token at every sign-in: a session id planted before sign-in is worthless.
+        if let Some(old) = session_token(req) {
+            users::end_session(&state.db, &old).await?;
+        }
+        let token = users::create_session(&state.db, user.id, state.clock.now()).await?;
+        let cookie = session_cookie(&state, &token, SESSION_ABSOLUTE.num_seconds());
+        let roles = users::roles(&user);
+        Ok(LoginResponse::Ok(
+            Json(me(user.id, &user.username, &user.display_name, &roles)),
+            cookie,
+        ))
+    }
+
+    /// Who am I
+    #[oai(path = "/sessions/current", method = "get")]
+    async fn current(&self, auth: StaffAuth) -> ApiResult<Json<Me>> {
+        let s = auth.staff();
+        Ok(Json(me(s.user_id, &s.username, &s.name, &s.roles)))
+    }
+
+    /// Sign out
+    #[oai(path = "/sessions/current", method = "delete")]
+    async fn logout(&self, state: Data<&AppState>, req: &Request) -> ApiResult<LogoutResponse> {
+        if let Some(token) = session_token(req) {
+            users::end_session(&state.db, &token).await?;
+        }
+        Ok(LogoutResponse::Ok(session_cookie(&state, "", 0)))
+    }
+}

@@ -1,0 +1,149 @@
+//! `/tokens`: API tokens for tools. A token is shown once, when made; only its hash is kept.
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use sea_orm::TransactionTrait;
+
+use super::auth::StaffAuth;
+use super::error::{ApiError, ApiResult};
+use super::validation_text;
+use super::{audit, snap, ApiTags, Created};
+use crate::app::AppState;
+use crate::domain::policy::Action;
+use crate::store::entities::api_token::Model;
+use crate::store::tokens;
+
+#[derive(Debug, Object)]
+pub struct Token {
+    pub id: i64,
+    pub label: String,
+    pub user_id: Option<i64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<&Model> for Token {
+    fn from(m: &Model) -> Self {
+        Token {
+            id: m.id,
+            label: m.label.clone(),
+            user_id: m.user_id,
+            created_at: m.created_at,
+            revoked_at: m.revoked_at,
+        }
+    }
+}
+
+/// A new token: `token` is shown this once.
+#[derive(Debug, Object)]
+pub struct IssuedToken {
+    pub id: i64,
+    pub label: String,
+    /// Use as `Authorization: Bearer <token>`. It cannot be shown again.
+    pub token: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct TokenInput {
+    /// What the token is for, e.g. "newsletter layout tool".
+    pub label: String,
+}
+
+pub struct TokensApi;
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl TokensApi {
+    /// List tokens
+    ///
+    /// One's own; admins may pass `all=true` for everyone's.
+    #[oai(path = "/tokens", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        all: Query<Option<bool>>,
+    ) -> ApiResult<Json<Vec<Token>>> {
+        let staff = auth.staff();
+        let owner = if all.0 == Some(true) {
+            staff.require(Action::ManageUsers)?;
+            None
+        } else {
+            Some(staff.user_id)
+        };
+        let rows = tokens::list(&state.db, owner).await?;
+        Ok(Json(rows.iter().map(Token::from).collect()))
+    }
+
+    /// Issue a token
+    #[oai(path = "/tokens", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        body: Json<TokenInput>,
+    ) -> ApiResult<Created<IssuedToken>> {
+        let staff = auth.staff();
+        let label = validation_text("label", &body.label, 100)?;
+        let secret = tokens::generate();
+        let txn = state.db.begin().await?;
+        let m = tokens::insert(&txn, Some(staff.user_id), &label, &secret).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "token.issue",
+            "token",
+            m.id,
+            None,
+            snap(&Token::from(&m)),
+        )
+        .await?;
+        txn.commit().await?;
+        let issued = IssuedToken {
+            id: m.id,
+            label: m.label,
+            token: secret,
+            created_at: m.created_at,
+        };
+        Ok(Created::new(
+            format!("/api/v1/tokens/{}", m.id),
+            format!("\"{}-1\"", m.id),
+            issued,
+        ))
+    }
+
+    /// Revoke a token
+    ///
+    /// One's own, or anyone's for an admin; another user's token is "not found".
+    #[oai(path = "/tokens/:id", method = "delete")]
+    async fn revoke(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Json<Token>> {
+        let staff = auth.staff();
+        let token = tokens::get(&state.db, id.0).await?;
+        if token.user_id != Some(staff.user_id) && !staff.may(Action::ManageUsers) {
+            return Err(ApiError::not_found("token"));
+        }
+        let txn = state.db.begin().await?;
+        let m = tokens::revoke(&txn, id.0, state.clock.now()).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "token.revoke",
+            "token",
+            m.id,
+            snap(&Token::from(&token)),
+            snap(&Token::from(&m)),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Json(Token::from(&m)))
+    }
+}

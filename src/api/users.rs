@@ -1,0 +1,330 @@
+//! `/users`: staff accounts and roles (admins), and one's own password.
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use sea_orm::TransactionTrait;
+
+use super::auth::StaffAuth;
+use super::error::{ApiError, ApiResult};
+use super::etag::{check_if_match, etag, mismatch};
+use super::pagination::{page, ListPage, PageRequest};
+use super::{audit, snap, ApiTags, Created};
+use crate::app::AppState;
+use crate::domain::policy::{Action, Role};
+use crate::domain::user::{check_password, UserDraft};
+use crate::store::entities::user::Model;
+use crate::store::users;
+
+#[derive(Debug, Object)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub disabled: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<&Model> for User {
+    fn from(m: &Model) -> Self {
+        User {
+            id: m.id,
+            username: m.username.clone(),
+            display_name: m.display_name.clone(),
+            roles: users::roles(m)
+                .iter()
+                .map(|r| r.code().to_string())
+                .collect(),
+            disabled: m.disabled_at.is_some(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct NewUser {
+    /// 3–32 lower-case letters, digits, `-`, `_` or `.`.
+    pub username: String,
+    pub display_name: String,
+    /// Any of `admin`, `nominator`, `reviewer`, `editor`.
+    pub roles: Vec<String>,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+#[derive(Debug, Object)]
+pub struct UserUpdate {
+    pub display_name: String,
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct PasswordChange {
+    pub password: String,
+    /// Needed when changing one's own password.
+    pub current_password: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum UserResponse {
+    /// The user.
+    #[oai(status = 200)]
+    Ok(Json<User>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Ok,
+}
+
+async fn hash(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || users::hash_password(&password))
+        .await
+        .map_err(|_| ApiError::internal())
+}
+
+/// Refuse a change that would leave no active admin.
+async fn keep_an_admin(state: &AppState, id: i64, still_admin: bool) -> Result<(), ApiError> {
+    if still_admin {
+        return Ok(());
+    }
+    let others = users::list(&state.db, None, 10_000)
+        .await?
+        .items
+        .into_iter()
+        .filter(|u| {
+            u.id != id && u.disabled_at.is_none() && users::roles(u).contains(&Role::Admin)
+        });
+    if others.count() == 0 {
+        return Err(ApiError::conflict(
+            "这是最后一位管理员，不能取消其管理员角色或停用",
+        ));
+    }
+    Ok(())
+}
+
+pub struct UsersApi;
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl UsersApi {
+    /// List users
+    #[oai(path = "/users", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ListPage<User>>> {
+        auth.require(Action::ManageUsers)?;
+        let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let rows = users::list(&state.db, req.after, req.limit).await?;
+        Ok(Json(page(rows, |m| User::from(&m))))
+    }
+
+    /// Create a user
+    #[oai(path = "/users", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        body: Json<NewUser>,
+    ) -> ApiResult<Created<User>> {
+        let staff = auth.require(Action::ManageUsers)?;
+        let draft = UserDraft::parse(&body.username, &body.display_name, &body.roles)?;
+        check_password(&draft.username, &body.password)?;
+        let password_hash = hash(body.0.password).await?;
+        let txn = state.db.begin().await?;
+        let m = users::insert(&txn, &draft, password_hash, state.clock.now()).await?;
+        let dto = User::from(&m);
+        audit(
+            &txn,
+            &state,
+            staff,
+            "user.create",
+            "user",
+            m.id,
+            None,
+            snap(&dto),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Created::new(
+            format!("/api/v1/users/{}", m.id),
+            etag(m.id, m.version),
+            dto,
+        ))
+    }
+
+    /// Get a user
+    ///
+    /// Admins see everyone; others only themselves (anyone else is "not found").
+    #[oai(path = "/users/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<UserResponse> {
+        let staff = auth.staff();
+        if staff.user_id != id.0 && !staff.may(Action::ManageUsers) {
+            return Err(ApiError::not_found("user"));
+        }
+        let m = users::get(&state.db, id.0).await?;
+        Ok(UserResponse::Ok(
+            Json(User::from(&m)),
+            etag(m.id, m.version),
+        ))
+    }
+
+    /// Change a user's name and roles
+    #[oai(path = "/users/:id", method = "put")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<UserUpdate>,
+    ) -> ApiResult<UserResponse> {
+        let staff = auth.require(Action::ManageUsers)?;
+        let current = users::get(&state.db, id.0).await?;
+        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let draft = UserDraft::parse(&current.username, &body.display_name, &body.roles)?;
+        keep_an_admin(&state, id.0, draft.roles.contains(&Role::Admin)).await?;
+        let txn = state.db.begin().await?;
+        let m = users::update(&txn, id.0, version, &draft, state.clock.now())
+            .await
+            .map_err(mismatch(id.0))?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "user.update",
+            "user",
+            m.id,
+            snap(&User::from(&current)),
+            snap(&User::from(&m)),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(UserResponse::Ok(
+            Json(User::from(&m)),
+            etag(m.id, m.version),
+        ))
+    }
+
+    /// Set a password
+    ///
+    /// One's own (with `current_password`), or anyone's for an admin. Every session of the user ends.
+    #[oai(path = "/users/:id/password", method = "post")]
+    async fn password(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        body: Json<PasswordChange>,
+    ) -> ApiResult<NoContent> {
+        let staff = auth.staff();
+        let own = staff.user_id == id.0;
+        if !own && !staff.may(Action::ManageUsers) {
+            return Err(ApiError::not_found("user"));
+        }
+        let user = users::get(&state.db, id.0).await?;
+        if own {
+            let current = body.current_password.clone().unwrap_or_default();
+            let stored = user.password_hash.clone();
+            let ok = tokio::task::spawn_blocking(move || users::verify_password(&stored, &current))
+                .await
+                .map_err(|_| ApiError::internal())?;
+            if !ok {
+                return Err(ApiError::field("current_password", "当前密码不正确"));
+            }
+        }
+        check_password(&user.username, &body.password)?;
+        let password_hash = hash(body.0.password).await?;
+        let txn = state.db.begin().await?;
+        users::set_password_hash(&txn, id.0, password_hash, state.clock.now()).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "user.password",
+            "user",
+            id.0,
+            None,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(NoContent::Ok)
+    }
+
+    /// Disable a user
+    ///
+    /// Ends their sessions and revokes their tokens.
+    #[oai(path = "/users/:id/disable", method = "post")]
+    async fn disable(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Json<User>> {
+        let staff = auth.require(Action::ManageUsers)?;
+        if staff.user_id == id.0 {
+            return Err(ApiError::conflict("不能停用自己的账号"));
+        }
+        let before = users::get(&state.db, id.0).await?;
+        if users::roles(&before).contains(&Role::Admin) {
+            keep_an_admin(&state, id.0, false).await?;
+        }
+        let txn = state.db.begin().await?;
+        let m = users::set_disabled(&txn, id.0, true, state.clock.now()).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "user.disable",
+            "user",
+            m.id,
+            snap(&User::from(&before)),
+            snap(&User::from(&m)),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Json(User::from(&m)))
+    }
+
+    /// Enable a user
+    #[oai(path = "/users/:id/enable", method = "post")]
+    async fn enable(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Json<User>> {
+        let staff = auth.require(Action::ManageUsers)?;
+        let before = users::get(&state.db, id.0).await?;
+        let txn = state.db.begin().await?;
+        let m = users::set_disabled(&txn, id.0, false, state.clock.now()).await?;
+        audit(
+            &txn,
+            &state,
+            staff,
+            "user.enable",
+            "user",
+            m.id,
+            snap(&User::from(&before)),
+            snap(&User::from(&m)),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Json(User::from(&m)))
+    }
+}

@@ -1,0 +1,114 @@
+//! Recognitions (表彰): the honours on the honour roll.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::entities::nomination;
+use super::entities::recognition::{ActiveModel, Column, Entity, Model};
+use super::residents::{self, Visibility};
+use super::{Page, StoreError, StoreResult};
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    n: &nomination::Model,
+    recognised_on: NaiveDate,
+    recognised_by: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<Model> {
+    Ok(ActiveModel {
+        nomination_id: Set(n.id),
+        resident_id: Set(n.resident_id),
+        category_id: Set(n.category_id),
+        title: Set(n.honour_title.clone()),
+        year: Set(n.year),
+        citation: Set(n.citation.clone()),
+        recognised_on: Set(recognised_on),
+        recognised_by: Set(recognised_by),
+        revoked_at: Set(None),
+        revoke_reason: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64, visibility: Visibility) -> StoreResult<Model> {
+    let r = Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("recognition"))?;
+    if visibility == Visibility::Public
+        && (r.revoked_at.is_some() || !residents::is_public(db, r.resident_id).await?)
+    {
+        return Err(StoreError::NotFound("recognition"));
+    }
+    Ok(r)
+}
+
+pub struct ListFilter {
+    pub after: Option<i64>,
+    pub limit: u64,
+    pub resident_id: Option<i64>,
+    pub year: Option<i32>,
+    pub visibility: Visibility,
+}
+
+/// The public see standing honours of public residents; staff see revoked ones too.
+pub async fn list(db: &impl ConnectionTrait, f: ListFilter) -> StoreResult<Page<Model>> {
+    let mut query = Entity::find().order_by_asc(Column::Id).limit(f.limit + 1);
+    if let Some(after) = f.after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    if let Some(resident) = f.resident_id {
+        query = query.filter(Column::ResidentId.eq(resident));
+    }
+    if let Some(year) = f.year {
+        query = query.filter(Column::Year.eq(year));
+    }
+    if f.visibility == Visibility::Public {
+        let public: Vec<i64> = residents::Entity::find()
+            .select_only()
+            .column(residents::Column::Id)
+            .filter(residents::public_condition())
+            .into_tuple()
+            .all(db)
+            .await?;
+        query = query
+            .filter(Column::RevokedAt.is_null())
+            .filter(Column::ResidentId.is_in(public));
+    }
+    Ok(Page::from_rows(query.all(db).await?, f.limit, |m| m.id))
+}
+
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Model> {
+    let r = get(db, id, Visibility::Staff).await?;
+    if r.revoked_at.is_some() {
+        return Err(StoreError::Conflict("该表彰已撤销".into()));
+    }
+    let version = r.version;
+    let mut active: ActiveModel = r.into();
+    active.revoked_at = Set(Some(now));
+    active.revoke_reason = Set(Some(reason.to_string()));
+    active.version = Set(version + 1);
+    Ok(active.update(db).await?)
+}
+
+pub async fn of_nomination(
+    db: &impl ConnectionTrait,
+    nomination_id: i64,
+) -> StoreResult<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::NominationId.eq(nomination_id))
+        .one(db)
+        .await?)
+}

@@ -1,0 +1,540 @@
+//! Stories and newsletter issues. Whether a published story is public is decided at read time by
+//! the domain rule (story consent, and an honour behind a recognition story), so a withdrawal of
+//! consent unpublishes at once.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::entities::{
+    issue_story, newsletter_issue as issue, recognition, resident, story, story_resident,
+};
+use super::{nominations, residents, Page, StoreError, StoreResult};
+use crate::domain::naming;
+use crate::domain::nomination::NominationState;
+use crate::domain::story::{publication_problems, IssueDraft, ResidentStanding, StoryDraft};
+use crate::domain::ValidationErrors;
+
+pub const DRAFT: &str = "draft";
+pub const PUBLISHED: &str = "published";
+
+pub fn themes(m: &story::Model) -> Vec<String> {
+    m.themes
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn stored_themes(themes: &[String]) -> String {
+    // Leading and trailing commas let a theme be matched as `%,theme,%`.
+    if themes.is_empty() {
+        String::new()
+    } else {
+        format!(",{},", themes.join(","))
+    }
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<story::Model> {
+    story::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("story"))
+}
+
+pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> StoreResult<story::Model> {
+    story::Entity::find()
+        .filter(story::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("story"))
+}
+
+pub async fn resident_ids(db: &impl ConnectionTrait, story_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(story_resident::Entity::find()
+        .select_only()
+        .column(story_resident::Column::ResidentId)
+        .filter(story_resident::Column::StoryId.eq(story_id))
+        .order_by_asc(story_resident::Column::Position)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+async fn check_residents(db: &impl ConnectionTrait, ids: &[i64]) -> StoreResult<()> {
+    let missing = residents::missing(db, ids).await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = missing.iter().map(i64::to_string).collect();
+    Err(StoreError::Invalid(ValidationErrors::single(
+        "resident_ids",
+        format!("居民 {} 不存在", list.join("、")),
+    )))
+}
+
+async fn write_residents(db: &impl ConnectionTrait, story_id: i64, ids: &[i64]) -> StoreResult<()> {
+    story_resident::Entity::delete_many()
+        .filter(story_resident::Column::StoryId.eq(story_id))
+        .exec(db)
+        .await?;
+    for (i, resident_id) in ids.iter().enumerate() {
+        story_resident::ActiveModel {
+            story_id: Set(story_id),
+            resident_id: Set(*resident_id),
+            position: Set(i as i32),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A new draft story. Call inside a transaction.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    draft: &StoryDraft,
+    now: DateTime<Utc>,
+) -> StoreResult<story::Model> {
+    check_residents(db, &draft.resident_ids).await?;
+    let base = naming::text_slug(&draft.title);
+    let base: String = base
+        .chars()
+        .take(48)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string();
+    let taken: Vec<String> = story::Entity::find()
+        .select_only()
+        .column(story::Column::Slug)
+        .filter(story::Column::Slug.starts_with(&base))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let m = story::ActiveModel {
+        slug: Set(naming::unique_slug(&base, &taken)),
+        title: Set(draft.title.clone()),
+        subtitle: Set(draft.subtitle.clone()),
+        section: Set(draft.section.clone()),
+        themes: Set(stored_themes(&draft.themes)),
+        byline: Set(draft.byline.clone()),
+        body: Set(draft.body.clone()),
+        recognition_story: Set(draft.recognition_story),
+        state: Set(DRAFT.into()),
+        featured: Set(draft.featured),
+        published_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    write_residents(db, m.id, &draft.resident_ids).await?;
+    Ok(m)
+}
+
+/// Replace a story's content if `version` is current. Call inside a transaction.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: i64,
+    version: i32,
+    draft: &StoryDraft,
+    now: DateTime<Utc>,
+) -> StoreResult<story::Model> {
+    check_residents(db, &draft.resident_ids).await?;
+    let result = story::Entity::update_many()
+        .col_expr(story::Column::Title, Expr::value(draft.title.clone()))
+        .col_expr(story::Column::Subtitle, Expr::value(draft.subtitle.clone()))
+        .col_expr(story::Column::Section, Expr::value(draft.section.clone()))
+        .col_expr(
+            story::Column::Themes,
+            Expr::value(stored_themes(&draft.themes)),
+        )
+        .col_expr(story::Column::Byline, Expr::value(draft.byline.clone()))
+        .col_expr(story::Column::Body, Expr::value(draft.body.clone()))
+        .col_expr(
+            story::Column::RecognitionStory,
+            Expr::value(draft.recognition_story),
+        )
+        .col_expr(story::Column::Featured, Expr::value(draft.featured))
+        .col_expr(story::Column::Version, Expr::value(version + 1))
+        .col_expr(story::Column::UpdatedAt, Expr::value(now))
+        .filter(story::Column::Id.eq(id))
+        .filter(story::Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::VersionMismatch {
+            current: get(db, id).await?.version,
+        });
+    }
+    write_residents(db, id, &draft.resident_ids).await?;
+    get(db, id).await
+}
+
+/// Publish (keeping the first publication date) or take back to draft.
+pub async fn set_published(
+    db: &impl ConnectionTrait,
+    id: i64,
+    published: bool,
+    now: DateTime<Utc>,
+) -> StoreResult<story::Model> {
+    let current = get(db, id).await?;
+    let mut m: story::ActiveModel = current.clone().into();
+    m.state = Set(if published { PUBLISHED } else { DRAFT }.into());
+    if published && current.published_at.is_none() {
+        m.published_at = Set(Some(now));
+    }
+    m.version = Set(current.version + 1);
+    m.updated_at = Set(now);
+    Ok(m.update(db).await?)
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
+    let result = story::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::NotFound("story"));
+    }
+    Ok(())
+}
+
+/// Where each resident a story names stands (story consent; an honour behind them).
+pub async fn standings(
+    db: &impl ConnectionTrait,
+    resident_ids: &[i64],
+) -> StoreResult<Vec<ResidentStanding>> {
+    let mut out = Vec::new();
+    for id in resident_ids {
+        let r = residents::get(db, *id, residents::Visibility::Staff).await?;
+        let consents = super::consents::list_for_resident(db, *id).await?;
+        let story_consent = consents
+            .iter()
+            .any(|c| c.scope == "story" && c.withdrawn_on.is_none());
+        let recognised = recognition::Entity::find()
+            .filter(recognition::Column::ResidentId.eq(*id))
+            .filter(recognition::Column::RevokedAt.is_null())
+            .one(db)
+            .await?
+            .is_some();
+        let approved = nominations::list(
+            db,
+            nominations::ListFilter {
+                after: None,
+                limit: 1000,
+                state: Some(NominationState::Approved),
+                resident_id: Some(*id),
+                nominator_id: None,
+                hide_drafts_of_others: None,
+            },
+        )
+        .await?;
+        out.push(ResidentStanding {
+            name: r.name,
+            story_consent,
+            honoured: recognised || !approved.items.is_empty(),
+        });
+    }
+    Ok(out)
+}
+
+/// Why this story may not be public now (empty: it may).
+pub async fn problems(db: &impl ConnectionTrait, m: &story::Model) -> StoreResult<Vec<String>> {
+    let ids = resident_ids(db, m.id).await?;
+    Ok(publication_problems(
+        m.recognition_story,
+        &standings(db, &ids).await?,
+    ))
+}
+
+/// Whether the public may read it: published, and the publication rule holds today.
+pub async fn is_public(db: &impl ConnectionTrait, m: &story::Model) -> StoreResult<bool> {
+    Ok(m.state == PUBLISHED && problems(db, m).await?.is_empty())
+}
+
+#[derive(Default)]
+pub struct Filter {
+    pub after: Option<i64>,
+    pub limit: u64,
+    /// Only published stories the public may read (checked by the rule, not just the state).
+    pub public_only: bool,
+    pub featured: Option<bool>,
+    pub theme: Option<String>,
+    pub section: Option<String>,
+    pub resident_id: Option<i64>,
+    pub community_id: Option<i64>,
+    pub issue_id: Option<i64>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Newest first (by publication date) instead of by id.
+    pub newest_first: bool,
+}
+
+/// Stories matching the filter. Pages by id; with `newest_first` the cursor is the position in
+/// the newest-first order.
+pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<story::Model>> {
+    let mut query = story::Entity::find();
+    if f.public_only {
+        query = query.filter(story::Column::State.eq(PUBLISHED));
+    }
+    if let Some(featured) = f.featured {
+        query = query.filter(story::Column::Featured.eq(featured));
+    }
+    if let Some(theme) = &f.theme {
+        query = query.filter(story::Column::Themes.contains(format!(",{theme},")));
+    }
+    if let Some(section) = &f.section {
+        query = query.filter(story::Column::Section.eq(section.clone()));
+    }
+    if let Some(since) = f.since {
+        query = query.filter(story::Column::PublishedAt.gte(since));
+    }
+    if let Some(until) = f.until {
+        query = query.filter(story::Column::PublishedAt.lt(until));
+    }
+    if let Some(resident) = f.resident_id {
+        query = query.filter(
+            story::Column::Id.in_subquery(
+                Query::select()
+                    .column(story_resident::Column::StoryId)
+                    .from(story_resident::Entity)
+                    .and_where(story_resident::Column::ResidentId.eq(resident))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(community) = f.community_id {
+        query = query.filter(
+            story::Column::Id.in_subquery(
+                Query::select()
+                    .column(story_resident::Column::StoryId)
+                    .from(story_resident::Entity)
+                    .and_where(
+                        story_resident::Column::ResidentId.in_subquery(
+                            Query::select()
+                                .column(resident::Column::Id)
+                                .from(resident::Entity)
+                                .and_where(resident::Column::CommunityId.eq(community))
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(issue) = f.issue_id {
+        query = query.filter(
+            story::Column::Id.in_subquery(
+                Query::select()
+                    .column(issue_story::Column::StoryId)
+                    .from(issue_story::Entity)
+                    .and_where(issue_story::Column::IssueId.eq(issue))
+                    .to_owned(),
+            ),
+        );
+    }
+    let mut rows = if f.newest_first {
+        query
+            .order_by_desc(story::Column::PublishedAt)
+            .order_by_desc(story::Column::Id)
+            .all(db)
+            .await?
+    } else {
+        if let Some(after) = f.after {
+            query = query.filter(story::Column::Id.gt(after));
+        }
+        query.order_by_asc(story::Column::Id).all(db).await?
+    };
+    if f.public_only {
+        let mut kept = Vec::with_capacity(rows.len());
+        for m in rows {
+            if problems(db, &m).await?.is_empty() {
+                kept.push(m);
+            }
+        }
+        rows = kept;
+    }
+    if f.newest_first {
+        let start = f.after.unwrap_or(0).max(0) as usize;
+        let rows: Vec<_> = rows.into_iter().skip(start).collect();
+        let more = rows.len() as u64 > f.limit;
+        let items: Vec<_> = rows.into_iter().take(f.limit as usize).collect();
+        let next_after = more.then(|| (start + items.len()) as i64);
+        return Ok(Page { items, next_after });
+    }
+    Ok(Page::from_rows(
+        rows.into_iter().take(f.limit as usize + 1).collect(),
+        f.limit,
+        |m| m.id,
+    ))
+}
+
+// --- newsletter issues (期) ---
+
+pub async fn get_issue(db: &impl ConnectionTrait, id: i64) -> StoreResult<issue::Model> {
+    issue::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("issue"))
+}
+
+pub async fn issue_story_ids(db: &impl ConnectionTrait, issue_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(issue_story::Entity::find()
+        .select_only()
+        .column(issue_story::Column::StoryId)
+        .filter(issue_story::Column::IssueId.eq(issue_id))
+        .order_by_asc(issue_story::Column::Position)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+async fn write_issue_stories(
+    db: &impl ConnectionTrait,
+    issue_id: i64,
+    story_ids: &[i64],
+) -> StoreResult<()> {
+    for id in story_ids {
+        if story::Entity::find_by_id(*id).one(db).await?.is_none() {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "story_ids",
+                format!("报道 {id} 不存在"),
+            )));
+        }
+    }
+    issue_story::Entity::delete_many()
+        .filter(issue_story::Column::IssueId.eq(issue_id))
+        .exec(db)
+        .await?;
+    for (i, story_id) in story_ids.iter().enumerate() {
+        issue_story::ActiveModel {
+            issue_id: Set(issue_id),
+            story_id: Set(*story_id),
+            position: Set(i as i32),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert_issue(
+    db: &impl ConnectionTrait,
+    draft: &IssueDraft,
+    now: DateTime<Utc>,
+) -> StoreResult<issue::Model> {
+    let m = issue::ActiveModel {
+        name: Set(draft.name.clone()),
+        issue_date: Set(draft.date),
+        theme: Set(draft.theme.clone()),
+        editors_note: Set(draft.editors_note.clone()),
+        state: Set(DRAFT.into()),
+        published_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    write_issue_stories(db, m.id, &draft.story_ids).await?;
+    Ok(m)
+}
+
+pub async fn update_issue(
+    db: &impl ConnectionTrait,
+    id: i64,
+    version: i32,
+    draft: &IssueDraft,
+    now: DateTime<Utc>,
+) -> StoreResult<issue::Model> {
+    let result = issue::Entity::update_many()
+        .col_expr(issue::Column::Name, Expr::value(draft.name.clone()))
+        .col_expr(issue::Column::IssueDate, Expr::value(draft.date))
+        .col_expr(issue::Column::Theme, Expr::value(draft.theme.clone()))
+        .col_expr(
+            issue::Column::EditorsNote,
+            Expr::value(draft.editors_note.clone()),
+        )
+        .col_expr(issue::Column::Version, Expr::value(version + 1))
+        .col_expr(issue::Column::UpdatedAt, Expr::value(now))
+        .filter(issue::Column::Id.eq(id))
+        .filter(issue::Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::VersionMismatch {
+            current: get_issue(db, id).await?.version,
+        });
+    }
+    write_issue_stories(db, id, &draft.story_ids).await?;
+    get_issue(db, id).await
+}
+
+pub async fn set_issue_published(
+    db: &impl ConnectionTrait,
+    id: i64,
+    published: bool,
+    now: DateTime<Utc>,
+) -> StoreResult<issue::Model> {
+    let current = get_issue(db, id).await?;
+    let mut m: issue::ActiveModel = current.clone().into();
+    m.state = Set(if published { PUBLISHED } else { DRAFT }.into());
+    if published && current.published_at.is_none() {
+        m.published_at = Set(Some(now));
+    }
+    m.version = Set(current.version + 1);
+    m.updated_at = Set(now);
+    Ok(m.update(db).await?)
+}
+
+pub async fn delete_issue(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
+    let result = issue::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::NotFound("issue"));
+    }
+    Ok(())
+}
+
+pub async fn list_issues(
+    db: &impl ConnectionTrait,
+    published_only: bool,
+    after: Option<i64>,
+    limit: u64,
+) -> StoreResult<Page<issue::Model>> {
+    let mut query = issue::Entity::find()
+        .order_by_asc(issue::Column::Id)
+        .limit(limit + 1);
+    if published_only {
+        query = query.filter(issue::Column::State.eq(PUBLISHED));
+    }
+    if let Some(after) = after {
+        query = query.filter(issue::Column::Id.gt(after));
+    }
+    Ok(Page::from_rows(query.all(db).await?, limit, |m| m.id))
+}
+
+pub async fn find_issue_by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> StoreResult<Option<issue::Model>> {
+    Ok(issue::Entity::find()
+        .filter(issue::Column::Name.eq(name))
+        .one(db)
+        .await?)
+}
+
+pub async fn find_by_title(
+    db: &impl ConnectionTrait,
+    title: &str,
+) -> StoreResult<Option<story::Model>> {
+    Ok(story::Entity::find()
+        .filter(story::Column::Title.eq(title))
+        .one(db)
+        .await?)
+}

@@ -1,0 +1,189 @@
+//! `/feeds/stories.atom` and `/feeds/stories.json` (JSON Feed 1.1): published stories with their
+//! full sanitised content, filtered like the stories API.
+
+use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text};
+use chrono::{DateTime, FixedOffset, Utc};
+use poem::web::{Data, Query};
+use poem::{handler, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::WebError;
+use crate::api::stories::{view, Story};
+use crate::app::AppState;
+use crate::store::stories;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FeedQuery {
+    featured: Option<bool>,
+    theme: Option<String>,
+    section: Option<String>,
+    community: Option<i64>,
+    resident: Option<i64>,
+    since: Option<String>,
+    until: Option<String>,
+    issue: Option<i64>,
+}
+
+const FEED_SIZE: u64 = 50;
+
+fn date(value: Option<&str>) -> Result<Option<DateTime<Utc>>, WebError> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map(|d| {
+            Some((d.and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8)).and_utc())
+        })
+        .map_err(|_| WebError::BadRequest(format!("日期“{v}”应写作 2019-09-01")))
+}
+
+async fn items(state: &AppState, q: &FeedQuery) -> Result<Vec<Story>, WebError> {
+    let rows = stories::list(
+        &state.db,
+        stories::Filter {
+            after: None,
+            limit: FEED_SIZE,
+            public_only: true,
+            featured: q.featured,
+            theme: q.theme.clone().filter(|t| !t.is_empty()),
+            section: q.section.clone().filter(|s| !s.is_empty()),
+            resident_id: q.resident,
+            community_id: q.community,
+            issue_id: q.issue,
+            since: date(q.since.as_deref())?,
+            until: date(q.until.as_deref())?,
+            newest_first: true,
+        },
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.items.len());
+    for m in rows.items {
+        out.push(view(&state.db, state, m).await?);
+    }
+    Ok(out)
+}
+
+fn fixed(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.fixed_offset()
+}
+
+#[handler]
+pub async fn atom(
+    state: Data<&AppState>,
+    Query(q): Query<FeedQuery>,
+) -> Result<Response, WebError> {
+    let stories = items(&state, &q).await?;
+    let base = state.public_url.to_string();
+    let updated = stories
+        .iter()
+        .map(|s| s.updated_at)
+        .max()
+        .unwrap_or_else(|| state.clock.now());
+    let entries: Vec<Entry> = stories
+        .iter()
+        .map(|s| Entry {
+            id: s.url.clone(),
+            title: Text::plain(s.title.clone()),
+            updated: fixed(s.updated_at),
+            published: s.published_at.map(fixed),
+            authors: s
+                .byline
+                .iter()
+                .map(|b| Person {
+                    name: b.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            categories: s
+                .themes
+                .iter()
+                .map(|t| Category {
+                    term: t.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            links: vec![Link {
+                href: s.url.clone(),
+                rel: "alternate".into(),
+                mime_type: Some("text/html".into()),
+                ..Default::default()
+            }],
+            summary: s.subtitle.clone().map(Text::plain),
+            content: Some(Content {
+                value: Some(s.body_html.clone()),
+                content_type: Some("html".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    let feed = Feed {
+        id: format!("{base}/feeds/stories.atom"),
+        title: Text::plain("长寿路街道 · 有德之士 报道"),
+        updated: fixed(updated),
+        links: vec![
+            Link {
+                href: format!("{base}/"),
+                rel: "alternate".into(),
+                ..Default::default()
+            },
+            Link {
+                href: format!("{base}/feeds/stories.atom"),
+                rel: "self".into(),
+                ..Default::default()
+            },
+        ],
+        lang: Some("zh-CN".into()),
+        entries,
+        ..Default::default()
+    };
+    Ok(Response::builder()
+        .content_type("application/atom+xml; charset=utf-8")
+        .body(feed.to_string()))
+}
+
+#[handler]
+pub async fn json_feed(
+    state: Data<&AppState>,
+    Query(q): Query<FeedQuery>,
+) -> Result<Response, WebError> {
+    let stories = items(&state, &q).await?;
+    let base = state.public_url.to_string();
+    let items: Vec<serde_json::Value> = stories
+        .iter()
+        .map(|s| {
+            let mut item = json!({
+                "id": s.url,
+                "url": s.url,
+                "title": s.title,
+                "content_html": s.body_html,
+                "date_published": s.published_at.map(|t| t.to_rfc3339()),
+                "date_modified": s.updated_at.to_rfc3339(),
+                "tags": s.themes,
+                "language": "zh-CN",
+            });
+            if let Some(sub) = &s.subtitle {
+                item["summary"] = json!(sub);
+            }
+            if let Some(byline) = &s.byline {
+                item["authors"] = json!([{ "name": byline }]);
+            }
+            item
+        })
+        .collect();
+    let feed = json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "长寿路街道 · 有德之士 报道",
+        "home_page_url": format!("{base}/"),
+        "feed_url": format!("{base}/feeds/stories.json"),
+        "language": "zh-CN",
+        "items": items,
+    });
+    Ok(Response::builder()
+        .content_type("application/feed+json; charset=utf-8")
+        .body(feed.to_string()))
+}

@@ -1,0 +1,812 @@
+//! The public pages: honour roll, recognition pages (and their print view), communities and the
+//! 公示 board. Everything shown passes the same public rule as the API: an active profile consent.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use poem::web::{Data, Form, Path};
+use poem::{handler, Request, Response};
+use sea_orm::ConnectionTrait;
+
+use super::{html, markdown, timeline, Meta, WebError};
+use crate::api::auth::address_hash;
+use crate::app::AppState;
+use crate::domain::measure::Measure;
+use crate::domain::partial_date::PartialDate;
+use crate::domain::service_record::RecordKind;
+use crate::domain::summary::ServiceSummary;
+use crate::store::entities::resident;
+use crate::store::residents::{self, Visibility};
+use crate::store::{
+    categories, communities, consents, nominations, recognitions, service_records, StoreError,
+};
+
+/// One honour as lists show it.
+pub struct HonourItem {
+    pub name: String,
+    pub slug: String,
+    pub community: String,
+    pub title: String,
+    pub category: String,
+    pub recognised_on: String,
+}
+
+pub struct HonourGroup {
+    pub heading: String,
+    pub items: Vec<HonourItem>,
+}
+
+pub struct NoticeItem {
+    pub id: i64,
+    pub name: String,
+    pub community: String,
+    pub title: String,
+    pub category: String,
+    pub closes_on: String,
+    pub days_left: i64,
+    pub citation: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    meta: Meta,
+    groups: Vec<HonourGroup>,
+    notices: Vec<NoticeItem>,
+    stories: Vec<StoryItem>,
+}
+
+async fn community_path(db: &impl ConnectionTrait, id: i64) -> Result<String, StoreError> {
+    let path = communities::path(db, id).await?;
+    Ok(path
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" › "))
+}
+
+/// Public honours, newest year first, grouped by year and category.
+async fn honour_groups(
+    state: &AppState,
+    resident_id: Option<i64>,
+    community_id: Option<i64>,
+) -> Result<Vec<HonourGroup>, StoreError> {
+    let rows = recognitions::list(
+        &state.db,
+        recognitions::ListFilter {
+            after: None,
+            limit: 10_000,
+            resident_id,
+            year: None,
+            visibility: Visibility::Public,
+        },
+    )
+    .await?;
+    let mut groups: BTreeMap<(std::cmp::Reverse<i32>, String), Vec<HonourItem>> = BTreeMap::new();
+    for r in rows.items {
+        let resident = residents::get(&state.db, r.resident_id, Visibility::Public).await?;
+        if community_id.is_some_and(|c| c != resident.community_id) {
+            continue;
+        }
+        let category = categories::get(&state.db, r.category_id).await?;
+        let community = communities::get(&state.db, resident.community_id).await?;
+        groups
+            .entry((std::cmp::Reverse(r.year), category.name.clone()))
+            .or_default()
+            .push(HonourItem {
+                name: resident.name,
+                slug: resident.slug,
+                community: community.name,
+                title: r.title,
+                category: category.name,
+                recognised_on: PartialDate::from_date(r.recognised_on).to_chinese(),
+            });
+    }
+    Ok(groups
+        .into_iter()
+        .map(|((year, category), items)| HonourGroup {
+            heading: format!("{}年度 · {category}", year.0),
+            items,
+        })
+        .collect())
+}
+
+async fn open_notices(state: &AppState) -> Result<Vec<NoticeItem>, StoreError> {
+    let now = state.clock.now();
+    let rows = nominations::open_notices(&state.db, now, None, 1000).await?;
+    let mut items = Vec::new();
+    for n in rows.items {
+        let nomination = nominations::get(&state.db, n.nomination_id).await?;
+        let Ok(resident) =
+            residents::get(&state.db, nomination.resident_id, Visibility::Public).await
+        else {
+            continue;
+        };
+        let category = categories::get(&state.db, nomination.category_id).await?;
+        items.push(NoticeItem {
+            id: n.id,
+            name: resident.name,
+            community: community_path(&state.db, resident.community_id).await?,
+            title: nomination.honour_title,
+            category: category.name,
+            closes_on: PartialDate::from_date(
+                (n.closes_at + chrono::Duration::hours(8)).date_naive(),
+            )
+            .to_chinese(),
+            days_left: ((n.closes_at - now).num_seconds() + 86_399) / 86_400,
+            citation: nomination.citation,
+        });
+    }
+    Ok(items)
+}
+
+#[handler]
+pub async fn home(state: Data<&AppState>) -> Result<Response, WebError> {
+    let page = HomePage {
+        meta: Meta::new(
+            &state,
+            "/",
+            "光荣榜 · 长寿路街道有德之士",
+            "长寿路街道表彰的有德之士：他们的服务经历、荣誉和事迹。",
+        ),
+        groups: honour_groups(&state, None, None).await?,
+        notices: open_notices(&state).await?,
+        stories: latest_stories(&state, None, 5).await?,
+    };
+    html(&page)
+}
+
+/// One service record as the page lists it.
+pub struct RecordItem {
+    pub when: String,
+    pub kind: String,
+    pub title: String,
+    pub organisation: String,
+    pub measures: String,
+    pub unpaid: bool,
+    pub evidence: String,
+    pub verified_by: String,
+}
+
+pub struct Person {
+    pub name: String,
+    pub pinyin: String,
+    pub slug: String,
+    pub community: String,
+    pub community_slug: String,
+    pub citation_html: String,
+    pub headline: String,
+    pub honours: Vec<HonourItem>,
+    pub records: Vec<RecordItem>,
+    pub timeline: Option<timeline::Timeline>,
+    pub stories: Vec<StoryItem>,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    meta: Meta,
+    person: Person,
+}
+
+#[derive(Template)]
+#[template(path = "person_print.html")]
+struct PrintPage {
+    meta: Meta,
+    person: Person,
+    qr_svg: String,
+    url: String,
+}
+
+fn when(start: PartialDate, end: Option<PartialDate>) -> String {
+    match end {
+        None => format!("{} 至今", start.to_chinese()),
+        Some(end) if end == start => start.to_chinese(),
+        Some(end) => format!("{} — {}", start.to_chinese(), end.to_chinese()),
+    }
+}
+
+/// The resident behind a public slug; 410 when their profile consent was withdrawn, 404 when it
+/// never was public.
+async fn public_resident(state: &AppState, slug: &str) -> Result<resident::Model, WebError> {
+    match residents::find_by_slug(&state.db, slug, Visibility::Public).await {
+        Ok(r) => Ok(r),
+        Err(StoreError::NotFound(_)) => {
+            if let Ok(r) = residents::find_by_slug(&state.db, slug, Visibility::Staff).await {
+                let withdrawn = consents::list_for_resident(&state.db, r.id)
+                    .await?
+                    .iter()
+                    .any(|c| c.scope == "profile" && c.withdrawn_on.is_some());
+                if withdrawn {
+                    return Err(WebError::Gone);
+                }
+            }
+            Err(WebError::NotFound)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebError> {
+    let r = public_resident(state, slug).await?;
+    let community = communities::get(&state.db, r.community_id).await?;
+    let mut rows = service_records::list_for_resident(&state.db, r.id).await?;
+    rows.sort_by(|a, b| (&a.start_date, a.id).cmp(&(&b.start_date, b.id)));
+    let facts = rows
+        .iter()
+        .map(service_records::facts)
+        .collect::<Result<Vec<_>, _>>()?;
+    let summary = ServiceSummary::derive(&facts, state.clock.today());
+    let titles: Vec<String> = rows.iter().map(|m| m.title.clone()).collect();
+    let records = rows
+        .iter()
+        .zip(&facts)
+        .map(|(m, f)| {
+            let measures: Vec<String> = f.measures.iter().map(Measure::to_chinese).collect();
+            RecordItem {
+                when: when(f.period.start, f.period.end),
+                kind: f.kind.label().to_string(),
+                title: m.title.clone(),
+                organisation: m.organisation.clone().unwrap_or_default(),
+                measures: measures.join("、"),
+                unpaid: f.unpaid && f.kind != RecordKind::Activity,
+                evidence: m.evidence.clone().unwrap_or_default(),
+                verified_by: m.verified_by.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    let honours = honour_groups(state, Some(r.id), None)
+        .await?
+        .into_iter()
+        .flat_map(|g| g.items)
+        .collect();
+    let description = match &r.citation {
+        Some(c) => markdown::to_plain_summary(c, 120),
+        None => summary.headlines.join(" · "),
+    };
+    Ok((
+        Person {
+            name: r.name,
+            pinyin: r.pinyin,
+            slug: r.slug,
+            community: community_path(&state.db, community.id).await?,
+            community_slug: community.slug,
+            citation_html: r
+                .citation
+                .as_deref()
+                .map(markdown::to_safe_html)
+                .unwrap_or_default(),
+            headline: summary.headlines.join(" · "),
+            honours,
+            records,
+            timeline: timeline::layout(&facts, &titles, state.clock.today()),
+            stories: latest_stories(state, Some(r.id), 20).await?,
+        },
+        description,
+    ))
+}
+
+#[handler]
+pub async fn person_page(
+    state: Data<&AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let (person, description) = person(&state, &slug).await?;
+    let title = format!("{} · 有德之士 · 长寿路街道", person.name);
+    let meta = Meta::new(
+        &state,
+        &format!("/people/{}", person.slug),
+        &title,
+        &description,
+    );
+    html(&PersonPage { meta, person })
+}
+
+#[handler]
+pub async fn person_print(
+    state: Data<&AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let (person, description) = person(&state, &slug).await?;
+    let url = format!(
+        "{}/people/{}",
+        state.public_url.trim_end_matches('/'),
+        person.slug
+    );
+    let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| WebError::Internal(format!("QR code: {e}")))?;
+    let qr_svg = qr
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(180, 180)
+        .quiet_zone(true)
+        .dark_color(qrcode::render::svg::Color("#000"))
+        .light_color(qrcode::render::svg::Color("#fff"))
+        .build();
+    // The renderer starts with an XML declaration, which has no place inside HTML.
+    let qr_svg = qr_svg
+        .split_once("?>")
+        .map_or(qr_svg.clone(), |(_, svg)| svg.trim().to_string());
+    let title = format!("{} · 打印版", person.name);
+    let meta = Meta::new(
+        &state,
+        &format!("/people/{}/print", person.slug),
+        &title,
+        &description,
+    );
+    html(&PrintPage {
+        meta,
+        person,
+        qr_svg,
+        url,
+    })
+}
+
+pub struct Neighbour {
+    pub name: String,
+    pub slug: String,
+    pub headline: String,
+}
+
+#[derive(Template)]
+#[template(path = "community.html")]
+struct CommunityPage {
+    meta: Meta,
+    name: String,
+    path: String,
+    children: Vec<(String, String)>,
+    people: Vec<Neighbour>,
+    groups: Vec<HonourGroup>,
+}
+
+#[handler]
+pub async fn community_page(
+    state: Data<&AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let c = communities::find_by_slug(&state.db, &slug)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let children = communities::list(&state.db, None, 1000, Some(c.id))
+        .await?
+        .items;
+    let residents = residents::list(
+        &state.db,
+        residents::ListFilter {
+            after: None,
+            limit: 1000,
+            community_id: Some(c.id),
+            visibility: Visibility::Public,
+        },
+    )
+    .await?;
+    let mut people = Vec::new();
+    for r in residents.items {
+        let rows = service_records::list_for_resident(&state.db, r.id).await?;
+        let facts = rows
+            .iter()
+            .map(service_records::facts)
+            .collect::<Result<Vec<_>, _>>()?;
+        let summary = ServiceSummary::derive(&facts, state.clock.today());
+        people.push(Neighbour {
+            name: r.name,
+            slug: r.slug,
+            headline: summary.headlines.join(" · "),
+        });
+    }
+    let path = community_path(&state.db, c.id).await?;
+    let description = format!("{path}的有德之士和荣誉。");
+    let page = CommunityPage {
+        meta: Meta::new(
+            &state,
+            &format!("/communities/{}", c.slug),
+            &format!("{} · 有德之士", c.name),
+            &description,
+        ),
+        name: c.name,
+        path,
+        children: children.into_iter().map(|c| (c.name, c.slug)).collect(),
+        people,
+        groups: honour_groups(&state, None, Some(c.id)).await?,
+    };
+    html(&page)
+}
+
+#[derive(Template)]
+#[template(path = "notices.html")]
+struct NoticesPage {
+    meta: Meta,
+    notices: Vec<NoticeItem>,
+}
+
+#[handler]
+pub async fn notices_page(state: Data<&AppState>) -> Result<Response, WebError> {
+    let page = NoticesPage {
+        meta: Meta::new(
+            &state,
+            "/notices",
+            "公示 · 长寿路街道有德之士",
+            "正在公示的有德之士推荐人选，公示期内欢迎实名提出异议。",
+        ),
+        notices: open_notices(&state).await?,
+    };
+    html(&page)
+}
+
+/// What was typed into the objection form, kept to fill it again after a refusal.
+#[derive(Default, serde::Deserialize)]
+pub struct ObjectionForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub contact: String,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    meta: Meta,
+    notice: NoticeItem,
+    form: ObjectionForm,
+    errors: Vec<(String, String)>,
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "objection_received.html")]
+struct ReceivedPage {
+    meta: Meta,
+    notice: NoticeItem,
+    receipt_code: String,
+}
+
+async fn notice_item(state: &AppState, id: i64) -> Result<NoticeItem, WebError> {
+    open_notices(state)
+        .await?
+        .into_iter()
+        .find(|n| n.id == id)
+        .ok_or(WebError::NotFound)
+}
+
+const CSRF_COOKIE: &str = "youde_csrf";
+
+fn csrf_cookie_value(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(poem::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| {
+            h.split(';').map(str::trim).find_map(|p| {
+                p.strip_prefix(CSRF_COOKIE)
+                    .and_then(|r| r.strip_prefix('='))
+                    .map(str::to_string)
+            })
+        })
+}
+
+/// The form's CSRF token: the browser's existing one, or a new one to set.
+fn csrf_token(req: &Request) -> (String, bool) {
+    match csrf_cookie_value(req).filter(|t| t.len() >= 32) {
+        Some(t) => (t, false),
+        None => (crate::store::tokens::generate(), true),
+    }
+}
+
+fn with_csrf_cookie(mut response: Response, token: &str, new: bool) -> Response {
+    if new {
+        let cookie = format!(
+            "{CSRF_COOKIE}={token}; Path=/notices; HttpOnly; SameSite=Strict; Max-Age=86400"
+        );
+        if let Ok(value) = cookie.parse() {
+            response
+                .headers_mut()
+                .append(poem::http::header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+#[handler]
+pub async fn notice_page(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let notice = notice_item(&state, id).await?;
+    let (csrf, new) = csrf_token(req);
+    let meta = Meta::new(
+        &state,
+        &format!("/notices/{id}"),
+        &format!("公示：{} · {}", notice.name, notice.title),
+        &notice.citation,
+    );
+    let page = NoticePage {
+        meta,
+        notice,
+        form: ObjectionForm::default(),
+        errors: vec![],
+        csrf: csrf.clone(),
+    };
+    Ok(with_csrf_cookie(html(&page)?, &csrf, new))
+}
+
+#[handler]
+pub async fn object(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<i64>,
+    Form(form): Form<ObjectionForm>,
+) -> Result<Response, WebError> {
+    let notice = notice_item(&state, id).await?;
+    let cookie = csrf_cookie_value(req);
+    if cookie
+        .as_deref()
+        .is_none_or(|c| c.len() < 32 || c != form.csrf)
+    {
+        return Err(WebError::Forbidden(
+            "表单已过期或来源无效，请返回公示页面重新填写。".into(),
+        ));
+    }
+    let mut errors = Vec::new();
+    let fields = [
+        ("name", "姓名", &form.name, 40),
+        ("contact", "联系方式", &form.contact, 100),
+        ("content", "异议内容", &form.content, 5000),
+    ];
+    for (field, label, value, max) in fields {
+        let n = value.trim().chars().count();
+        if n == 0 {
+            errors.push((field.to_string(), format!("请填写{label}")));
+        } else if n > max {
+            errors.push((field.to_string(), format!("{label}不能超过 {max} 个字")));
+        }
+    }
+    let now = state.clock.now();
+    let address = address_hash(req);
+    if errors.is_empty()
+        && nominations::objections_from_address_since(
+            &state.db,
+            &address,
+            now - chrono::Duration::hours(1),
+        )
+        .await?
+            >= crate::api::notices::OBJECTIONS_PER_ADDRESS_PER_HOUR
+    {
+        errors.push(("form".into(), "提交过于频繁，请一小时后再试。".into()));
+    }
+    let meta = Meta::new(
+        &state,
+        &format!("/notices/{id}"),
+        &format!("公示：{} · {}", notice.name, notice.title),
+        &notice.citation,
+    );
+    if !errors.is_empty() {
+        let csrf = form.csrf.clone();
+        let page = NoticePage {
+            meta,
+            notice,
+            form,
+            errors,
+            csrf,
+        };
+        let mut response = html(&page)?;
+        response.set_status(poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Ok(response);
+    }
+    let receipt_code = crate::api::notices::file_objection(
+        &state,
+        id,
+        form.name.trim(),
+        form.contact.trim(),
+        form.content.trim(),
+        &address,
+    )
+    .await?;
+    html(&ReceivedPage {
+        meta,
+        notice,
+        receipt_code,
+    })
+}
+
+#[handler]
+pub fn robots(state: Data<&AppState>) -> String {
+    format!(
+        "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /admin/\nSitemap: {}/sitemap.xml\n",
+        state.public_url.trim_end_matches('/')
+    )
+}
+
+#[derive(Template)]
+#[template(path = "sitemap.xml")]
+struct Sitemap {
+    urls: Vec<String>,
+}
+
+#[handler]
+pub async fn sitemap(state: Data<&AppState>) -> Result<Response, WebError> {
+    let base = state.public_url.trim_end_matches('/');
+    let mut urls = vec![format!("{base}/"), format!("{base}/notices")];
+    let people = residents::list(
+        &state.db,
+        residents::ListFilter {
+            after: None,
+            limit: 100_000,
+            community_id: None,
+            visibility: Visibility::Public,
+        },
+    )
+    .await?;
+    urls.extend(
+        people
+            .items
+            .iter()
+            .map(|r| format!("{base}/people/{}", r.slug)),
+    );
+    for c in communities::list(&state.db, None, 100_000, None)
+        .await?
+        .items
+    {
+        urls.push(format!("{base}/communities/{}", c.slug));
+    }
+    for n in open_notices(&state).await? {
+        urls.push(format!("{base}/notices/{}", n.id));
+    }
+    let body = Sitemap { urls }
+        .render()
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(Response::builder()
+        .content_type("application/xml; charset=utf-8")
+        .body(body))
+}
+
+/// A story as lists show it.
+pub struct StoryItem {
+    pub slug: String,
+    pub title: String,
+    pub section: String,
+    pub byline: String,
+    pub published_on: String,
+}
+
+fn story_item(s: &crate::api::stories::Story) -> StoryItem {
+    StoryItem {
+        slug: s.slug.clone(),
+        title: s.title.clone(),
+        section: s.section.clone().unwrap_or_default(),
+        byline: s.byline.clone().unwrap_or_default(),
+        published_on: s
+            .published_at
+            .map(|t| {
+                PartialDate::from_date((t + chrono::Duration::hours(8)).date_naive()).to_chinese()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Public stories, newest first, optionally about one resident.
+pub async fn latest_stories(
+    state: &AppState,
+    resident_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<StoryItem>, WebError> {
+    let rows = crate::store::stories::list(
+        &state.db,
+        crate::store::stories::Filter {
+            limit,
+            public_only: true,
+            resident_id,
+            newest_first: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut out = Vec::new();
+    for m in rows.items {
+        out.push(story_item(
+            &crate::api::stories::view(&state.db, state, m).await?,
+        ));
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "story.html")]
+struct StoryPage {
+    meta: Meta,
+    story: crate::api::stories::Story,
+    published_on: String,
+    issues: Vec<(i64, String)>,
+}
+
+#[handler]
+pub async fn story_page(
+    state: Data<&AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let m = crate::store::stories::find_by_slug(&state.db, &slug).await?;
+    if !crate::store::stories::is_public(&state.db, &m).await? {
+        return Err(WebError::NotFound);
+    }
+    let story = crate::api::stories::view(&state.db, &state, m).await?;
+    let mut issues = Vec::new();
+    for issue in crate::store::stories::list_issues(&state.db, true, None, 1000)
+        .await?
+        .items
+    {
+        if crate::store::stories::issue_story_ids(&state.db, issue.id)
+            .await?
+            .contains(&story.id)
+        {
+            issues.push((issue.id, issue.name));
+        }
+    }
+    let description = story
+        .subtitle
+        .clone()
+        .unwrap_or_else(|| markdown::to_plain_summary(&story.body, 120));
+    let meta = Meta::new(
+        &state,
+        &format!("/stories/{}", story.slug),
+        &story.title,
+        &description,
+    );
+    let published_on = story_item(&story).published_on;
+    html(&StoryPage {
+        meta,
+        story,
+        published_on,
+        issues,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "issue.html")]
+struct IssuePage {
+    meta: Meta,
+    name: String,
+    date: String,
+    theme: String,
+    note_html: String,
+    stories: Vec<StoryItem>,
+    pack_url: String,
+}
+
+#[handler]
+pub async fn issue_page(state: Data<&AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let issue = crate::store::stories::get_issue(&state.db, id).await?;
+    if issue.state != crate::store::stories::PUBLISHED {
+        return Err(WebError::NotFound);
+    }
+    let mut items = Vec::new();
+    for story_id in crate::store::stories::issue_story_ids(&state.db, id).await? {
+        let m = crate::store::stories::get(&state.db, story_id).await?;
+        if crate::store::stories::is_public(&state.db, &m).await? {
+            items.push(story_item(
+                &crate::api::stories::view(&state.db, &state, m).await?,
+            ));
+        }
+    }
+    let description = issue
+        .editors_note
+        .as_deref()
+        .map(|n| markdown::to_plain_summary(n, 120))
+        .unwrap_or_default();
+    let page = IssuePage {
+        meta: Meta::new(&state, &format!("/issues/{id}"), &issue.name, &description),
+        name: issue.name,
+        date: PartialDate::from_date(issue.issue_date).to_chinese(),
+        theme: issue.theme.unwrap_or_default(),
+        note_html: issue
+            .editors_note
+            .as_deref()
+            .map(markdown::to_safe_html)
+            .unwrap_or_default(),
+        stories: items,
+        pack_url: format!("/api/v1/issues/{id}/pack"),
+    };
+    html(&page)
+}

@@ -1,0 +1,307 @@
+//! The public pages, as a browser gets them: content, status codes and headers.
+
+use serde_json::json;
+
+use crate::helpers::{Reply, TestApp};
+use crate::workflow::{cast, in_notice};
+
+fn assert_page(reply: &Reply, status: u16) {
+    reply.assert_status(status);
+    let ct = reply.headers["content-type"].to_str().unwrap();
+    assert!(ct.starts_with("text/html"), "{ct}");
+    let csp = reply.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'")
+            && !csp.contains("unsafe-inline")
+            && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+    assert_eq!(
+        reply.headers["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
+    assert!(
+        reply.headers.contains_key("strict-transport-security"),
+        "served over https: HSTS"
+    );
+    assert!(!reply.text.contains("<script"), "no script on any page");
+}
+
+#[tokio::test]
+async fn the_honour_roll_shows_recognitions_and_the_open_notice() {
+    let app = TestApp::with_demo().await;
+    let home = app.get("/").await;
+    assert_page(&home, 200);
+    assert!(home.text.contains("<html lang=\"zh-CN\">"));
+    assert!(home.text.contains("2019年度 · 敬业奉献"));
+    assert!(home.text.contains("href=\"/people/sun-jianwei\""));
+    assert!(home.text.contains("2019年度长寿路街道有德之士"));
+    assert!(home.text.contains("正在公示"));
+    assert!(home.text.contains("长寿路街道智慧社区建设带头人"));
+    assert!(home.text.contains("还剩 7 天"));
+}
+
+#[tokio::test]
+async fn the_recognition_page_of_sun_jianwei() {
+    let app = TestApp::with_demo().await;
+    let page = app.get("/people/sun-jianwei").await;
+    assert_page(&page, 200);
+    let t = &page.text;
+    assert!(t.contains("<h1>孙建伟</h1>"));
+    assert!(t.contains("普陀区 › 长寿路街道 › 音乐广场"));
+    assert!(t.contains("无偿服务 12 年 · 接待参访 52 批次 · 节约资金 30 万元 · 调研小区 60余个"));
+    assert!(t.contains("2019年度长寿路街道有德之士"));
+    assert!(
+        t.contains("<strong>音乐广场业委会委员</strong>"),
+        "markdown citation rendered"
+    );
+    assert!(
+        t.contains("<svg viewBox=\"0 0 720"),
+        "timeline drawn as inline SVG"
+    );
+    assert!(
+        t.contains("音乐广场业主委员会委员（开发商代表）：2007年—2019年"),
+        "timeline has a text alternative"
+    );
+    assert!(
+        t.contains("60余个小区") && t.contains("100余万元、89.2%"),
+        "measures as the newsletter says them"
+    );
+    assert!(
+        t.contains("来源：《长寿社区晨报》2019年9月"),
+        "evidence cited"
+    );
+    assert!(
+        t.contains(r#"<link rel="canonical" href="https://youde.example.org/people/sun-jianwei">"#)
+    );
+    assert!(t.contains(r#"<meta property="og:title" content="孙建伟 · 有德之士 · 长寿路街道">"#));
+    assert!(t.contains(
+        "<meta name=\"description\" content=\"2007 年起作为开发商代表担任音乐广场业委会委员"
+    ));
+}
+
+#[tokio::test]
+async fn the_print_view_carries_a_qr_code_of_the_public_address() {
+    let app = TestApp::with_demo().await;
+    let page = app.get("/people/sun-jianwei/print").await;
+    assert_page(&page, 200);
+    assert!(page
+        .text
+        .contains("https://youde.example.org/people/sun-jianwei"));
+    assert!(
+        page.text.matches("<svg").count() >= 2,
+        "timeline and QR code"
+    );
+    assert!(!page.text.contains("<?xml"), "the QR SVG is inline HTML");
+    let css = app.get("/static/site.css").await;
+    assert!(css.text.contains("@page { size: A4"));
+}
+
+#[tokio::test]
+async fn pages_of_people_without_consent_are_not_found_and_withdrawn_ones_are_gone() {
+    let app = TestApp::with_demo().await;
+    let private = app.resident("李明").await;
+    let slug = app
+        .staff_get(&format!("/api/v1/residents/{private}"))
+        .await
+        .body["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let missing = app.get(&format!("/people/{slug}")).await;
+    assert_page(&missing, 404);
+    assert!(missing.text.contains("页面不存在"));
+
+    let sun = app.get("/api/v1/residents").await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let consent = app
+        .staff_get(&format!("/api/v1/residents/{sun}/consents"))
+        .await
+        .body[0]["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &format!("/api/v1/residents/{sun}/consents/{consent}/withdraw"),
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    let gone = app.get("/people/sun-jianwei").await;
+    assert_page(&gone, 410);
+    assert!(gone.text.contains("应本人要求"));
+    assert!(!gone.text.contains("孙建伟"));
+    assert!(
+        !app.get("/").await.text.contains("孙建伟"),
+        "off the honour roll too"
+    );
+    app.get("/people/sun-jianwei/print")
+        .await
+        .assert_status(410);
+    assert!(!app.get("/sitemap.xml").await.text.contains("sun-jianwei"));
+}
+
+#[tokio::test]
+async fn a_citation_with_script_runs_nothing() {
+    let app = TestApp::spawn().await;
+    let community_id = app.compound_id().await;
+    let id = app
+        .create_resident(&json!({ "name": "王芳", "community_id": community_id,
+            "citation": "好人<script>alert('x')</script> [点我](javascript:alert(1)) <img src=x onerror=alert(2)> **热心**" }))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    app.consent(id, "profile").await;
+    let page = app.get("/people/wang-fang").await;
+    assert_page(&page, 200);
+    assert!(
+        !page.text.contains("javascript:")
+            && !page.text.contains("onerror")
+            && !page.text.contains("alert('x')")
+    );
+    assert!(page.text.contains("<strong>热心</strong>"));
+}
+
+#[tokio::test]
+async fn pages_revalidate_with_etags_and_change_when_the_data_does() {
+    let app = TestApp::with_demo().await;
+    let first = app.get("/people/sun-jianwei").await;
+    let etag = first.headers["etag"].to_str().unwrap().to_string();
+    let again = app
+        .send(
+            app.client
+                .get("/people/sun-jianwei")
+                .header("If-None-Match", &etag),
+        )
+        .await;
+    assert_eq!(again.status.as_u16(), 304);
+    assert!(again.text.is_empty());
+
+    // A new record through the API shows at once.
+    let sun = app.get("/api/v1/residents").await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    app.add_record(
+        sun,
+        &json!({ "kind": "volunteer_hours", "title": "社区志愿服务", "start": "2020",
+                                 "measures": [{ "value": 120, "unit": "hours" }] }),
+    )
+    .await
+    .assert_status(201);
+    let changed = app
+        .send(
+            app.client
+                .get("/people/sun-jianwei")
+                .header("If-None-Match", &etag),
+        )
+        .await;
+    changed.assert_status(200);
+    assert!(changed.text.contains("志愿服务 120 小时"));
+    assert_ne!(changed.headers["etag"].to_str().unwrap(), etag);
+}
+
+#[tokio::test]
+async fn an_objection_filed_through_the_form_arrives_with_a_receipt() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let (_, notice) = in_notice(&app, &cast).await;
+    let board = app.get("/notices").await;
+    assert_page(&board, 200);
+    assert!(board.text.contains("还剩 7 天"));
+
+    let form = app.get(&format!("/notices/{notice}")).await;
+    assert_page(&form, 200);
+    assert!(
+        form.text.contains("12 年无偿服务业委会"),
+        "the citation is on the notice"
+    );
+    let cookie = form.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = cookie.split_once('=').unwrap().1.to_string();
+    assert!(form
+        .text
+        .contains(&format!("name=\"csrf\" value=\"{token}\"")));
+
+    let post = |csrf: &str, cookie: Option<&str>, content: &str| {
+        let mut req = app
+            .client
+            .post(format!("/notices/{notice}"))
+            .content_type("application/x-www-form-urlencoded")
+            .body(format!(
+                "name=%E5%BC%A0%E4%B8%89&contact=13800001111&content={content}&csrf={csrf}"
+            ));
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        req
+    };
+    let forged = app.send(post(&token, None, "x")).await;
+    assert_page(&forged, 403);
+    let wrong = app
+        .send(post(
+            "not-the-token-but-long-enough-to-look-real",
+            Some(&cookie),
+            "x",
+        ))
+        .await;
+    wrong.assert_status(403);
+    assert_eq!(app.count("objections").await, 0);
+
+    let empty = app.send(post(&token, Some(&cookie), "")).await;
+    empty.assert_status(422);
+    assert!(empty.text.contains("请填写异议内容"));
+    assert!(
+        empty.text.contains("value=\"张三\""),
+        "the form comes back filled"
+    );
+
+    let filed = app
+        .send(post(&token, Some(&cookie), "%E8%AF%B7%E6%A0%B8%E5%AE%9E"))
+        .await;
+    assert_page(&filed, 200);
+    assert!(filed.text.contains("回执编号"));
+    assert_eq!(app.count("objections").await, 1);
+    let objections = app
+        .send_as(
+            &cast.reviewer,
+            "GET",
+            &format!("/api/v1/notices/{notice}/objections"),
+            None,
+        )
+        .await;
+    assert_eq!(objections.body[0]["content"], "请核实");
+    assert_eq!(objections.body[0]["objector_name"], "张三");
+    let receipt = objections.body[0]["receipt_code"].as_str().unwrap();
+    assert!(filed.text.contains(receipt));
+}
+
+#[tokio::test]
+async fn communities_sitemap_robots_and_chinese_error_pages() {
+    let app = TestApp::with_demo().await;
+    let community = app.get("/communities/yinyueguangchang").await;
+    assert_page(&community, 200);
+    assert!(community.text.contains("<h1>音乐广场</h1>") && community.text.contains("孙建伟"));
+    let district = app.get("/communities/putuoqu").await;
+    assert!(district
+        .text
+        .contains("href=\"/communities/changshoulujiedao\""));
+    let sitemap = app.get("/sitemap.xml").await;
+    sitemap.assert_status(200);
+    assert!(sitemap
+        .text
+        .contains("<loc>https://youde.example.org/people/sun-jianwei</loc>"));
+    let robots = app.get("/robots.txt").await;
+    assert!(robots
+        .text
+        .contains("Sitemap: https://youde.example.org/sitemap.xml"));
+    let nowhere = app.get("/no/such/page").await;
+    assert_page(&nowhere, 404);
+    assert!(nowhere.text.contains("页面不存在"));
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Browser tests: the real server (debug build) on a fresh SQLite database with the demo data, driven
+# by headless Chromium through chromedriver. Screenshots land in target/browser-artifacts/.
+# Needs: chromium, chromium-driver (Debian) and the selenium Python package (.ci/run installs them).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --quiet --bin youde
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+token="browser-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+YOUDE_ADMIN_TOKEN="$token" YOUDE_DATA_DIR="$work" YOUDE_BIND="127.0.0.1:$port" \
+  YOUDE_PUBLIC_URL="http://127.0.0.1:$port" RUST_LOG=warn ./target/debug/youde serve >"$work/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  sleep 0.5
+done
+YOUDE_URL="http://127.0.0.1:$port" YOUDE_TOKEN="$token" ARTIFACTS=target/browser-artifacts \
+  python3 tests/browser/test_pages.py
