@@ -146,7 +146,7 @@ fn derivative(files: &[&photo_file::Model], variant: Variant) -> Result<Derivati
 }
 
 /// The answers for `rows`, loading their files and residents in two queries.
-async fn views(
+pub async fn views(
     db: &impl ConnectionTrait,
     rows: Vec<Model>,
     visibility: Visibility,

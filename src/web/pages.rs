@@ -21,8 +21,58 @@ use crate::store::{
     categories, communities, consents, nominations, recognitions, service_records, StoreError,
 };
 
+/// A public photo as pages show it.
+pub struct PhotoItem {
+    pub thumbnail: String,
+    pub page: String,
+    pub width: i32,
+    pub height: i32,
+    pub caption: String,
+    pub credit: String,
+    pub alt: String,
+}
+
+/// The public photos a resident owns, first one first (the portrait).
+pub async fn resident_photos(
+    state: &AppState,
+    resident_id: i64,
+) -> Result<Vec<PhotoItem>, WebError> {
+    let rows = crate::store::photos::list(
+        &state.db,
+        crate::store::photos::ListFilter {
+            owner: Some(crate::domain::photo::Owner {
+                kind: crate::domain::photo::OwnerKind::Resident,
+                id: resident_id,
+            }),
+            after: None,
+            limit: 100,
+            visibility: Visibility::Public,
+        },
+    )
+    .await?;
+    let views = crate::api::photos::views(&state.db, rows.items, Visibility::Public)
+        .await
+        .map_err(|_| WebError::Internal("photos of a resident".into()))?;
+    Ok(views
+        .into_iter()
+        .map(|p| {
+            let caption = p.caption.unwrap_or_default();
+            PhotoItem {
+                alt: p.alt.unwrap_or_else(|| caption.clone()),
+                thumbnail: p.derivatives.thumbnail.url,
+                page: p.derivatives.page.url,
+                width: p.derivatives.page.width,
+                height: p.derivatives.page.height,
+                caption,
+                credit: p.credit.unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
 /// One honour as lists show it.
 pub struct HonourItem {
+    pub photo: Option<String>,
     pub name: String,
     pub slug: String,
     pub community: String,
@@ -70,7 +120,7 @@ async fn honour_groups(
     state: &AppState,
     resident_id: Option<i64>,
     community_id: Option<i64>,
-) -> Result<Vec<HonourGroup>, StoreError> {
+) -> Result<Vec<HonourGroup>, WebError> {
     let rows = recognitions::list(
         &state.db,
         recognitions::ListFilter {
@@ -90,10 +140,16 @@ async fn honour_groups(
         }
         let category = categories::get(&state.db, r.category_id).await?;
         let community = communities::get(&state.db, resident.community_id).await?;
+        let photo = resident_photos(state, resident.id)
+            .await?
+            .into_iter()
+            .next()
+            .map(|p| p.thumbnail);
         groups
             .entry((std::cmp::Reverse(r.year), category.name.clone()))
             .or_default()
             .push(HonourItem {
+                photo,
                 name: resident.name,
                 slug: resident.slug,
                 community: community.name,
@@ -180,6 +236,8 @@ pub struct Person {
     pub records: Vec<RecordItem>,
     pub timeline: Option<timeline::Timeline>,
     pub stories: Vec<StoryItem>,
+    /// The first photo is the portrait; all of them make the gallery.
+    pub photos: Vec<PhotoItem>,
 }
 
 #[derive(Template)]
@@ -281,6 +339,7 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
             records,
             timeline: timeline::layout(&facts, &titles, state.clock.today()),
             stories: latest_stories(state, Some(r.id), 20).await?,
+            photos: resident_photos(state, r.id).await?,
         },
         description,
     ))
@@ -293,12 +352,17 @@ pub async fn person_page(
 ) -> Result<Response, WebError> {
     let (person, description) = person(&state, &slug).await?;
     let title = format!("{} · 有德之士 · 长寿路街道", person.name);
-    let meta = Meta::new(
+    let mut meta = Meta::new(
         &state,
         &format!("/people/{}", person.slug),
         &title,
         &description,
     );
+    // The portrait, for the card a share in WeChat shows.
+    meta.image = person
+        .photos
+        .first()
+        .map(|p| format!("{}{}", state.public_url, p.page));
     html(&PersonPage { meta, person })
 }
 
