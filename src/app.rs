@@ -19,6 +19,8 @@ pub struct AppState {
     pub admin_token: Option<Arc<str>>,
     /// Largest JSON request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The search engine and the outbox relay that feeds it.
+    pub search: crate::search::Search,
 }
 
 /// Every route of the service.
@@ -45,7 +47,10 @@ struct BodyLimit(usize);
 impl<E: Endpoint> Middleware<E> for BodyLimit {
     type Output = BodyLimitEndpoint<E>;
     fn transform(&self, ep: E) -> Self::Output {
-        BodyLimitEndpoint { inner: ep, max: self.0 }
+        BodyLimitEndpoint {
+            inner: ep,
+            max: self.0,
+        }
     }
 }
 
@@ -78,7 +83,11 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             Some(len) if len > self.max => return Err(too_large(self.max)),
             Some(_) => {}
             None => {
-                let body = req.take_body().into_bytes_limit(self.max).await.map_err(|_| too_large(self.max))?;
+                let body = req
+                    .take_body()
+                    .into_bytes_limit(self.max)
+                    .await
+                    .map_err(|_| too_large(self.max))?;
                 req.set_body(body);
             }
         }

@@ -4,12 +4,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_registry_tables;
+mod m20261125_000020_create_search_outbox;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_create_registry_tables::Migration)]
+        vec![
+            Box::new(m20261125_000001_create_registry_tables::Migration),
+            Box::new(m20261125_000020_create_search_outbox::Migration),
+        ]
     }
 }

@@ -116,29 +116,49 @@ impl ActivitiesApi {
         for m in rows.items {
             items.push(view(&state, m, viewer.visibility()).await?);
         }
-        Ok(Json(ListPage { items, next_cursor: rows.next_after.map(encode) }))
+        Ok(Json(ListPage {
+            items,
+            next_cursor: rows.next_after.map(encode),
+        }))
     }
 
     /// Get an activity
     #[oai(path = "/activities/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, viewer: Data<&Viewer>, id: Path<i64>) -> ApiResult<ActivityResponse> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+    ) -> ApiResult<ActivityResponse> {
         let m = activities::get(&state.db, id.0).await?;
         let tag = etag(m.id, m.version);
-        Ok(ActivityResponse::Ok(Json(view(&state, m, viewer.visibility()).await?), tag))
+        Ok(ActivityResponse::Ok(
+            Json(view(&state, m, viewer.visibility()).await?),
+            tag,
+        ))
     }
 
     /// Record an activity
     ///
     /// Writes one service record of kind `activity` for each participant, all or nothing.
     #[oai(path = "/activities", method = "post")]
-    async fn create(&self, state: Data<&AppState>, auth: StaffAuth, body: Json<ActivityInput>) -> ApiResult<Created<Activity>> {
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        body: Json<ActivityInput>,
+    ) -> ApiResult<Created<Activity>> {
         let draft = body.0.parse(&auth.0.name)?;
         let txn = state.db.begin().await?;
         let m = activities::insert(&txn, &draft).await?;
         txn.commit().await?;
         let tag = etag(m.id, m.version);
         let location = format!("/api/v1/activities/{}", m.id);
-        Ok(Created::new(location, tag, view(&state, m, Visibility::Staff).await?))
+        Ok(Created::new(
+            location,
+            tag,
+            view(&state, m, Visibility::Staff).await?,
+        ))
     }
 
     /// Update an activity
@@ -157,18 +177,30 @@ impl ActivitiesApi {
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse(&auth.0.name)?;
         let txn = state.db.begin().await?;
-        let m = activities::update(&txn, id.0, version, &draft).await.map_err(mismatch(id.0))?;
+        let m = activities::update(&txn, id.0, version, &draft)
+            .await
+            .map_err(mismatch(id.0))?;
         txn.commit().await?;
         let tag = etag(m.id, m.version);
-        Ok(ActivityResponse::Ok(Json(view(&state, m, Visibility::Staff).await?), tag))
+        Ok(ActivityResponse::Ok(
+            Json(view(&state, m, Visibility::Staff).await?),
+            tag,
+        ))
     }
 
     /// Delete an activity
     ///
     /// Its participants' records go with it.
     #[oai(path = "/activities/:id", method = "delete")]
-    async fn delete(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Deleted> {
-        activities::delete(&state.db, id.0).await?;
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        _auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Deleted> {
+        let txn = state.db.begin().await?;
+        activities::delete(&txn, id.0).await?;
+        txn.commit().await?;
         Ok(Deleted::NoContent)
     }
 }

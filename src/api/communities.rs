@@ -3,6 +3,7 @@
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use sea_orm::TransactionTrait;
 
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
@@ -53,7 +54,11 @@ pub struct CommunityInput {
 
 impl CommunityInput {
     fn parse(&self) -> Result<CommunityDraft, ApiError> {
-        Ok(CommunityDraft::parse(&self.name, &self.kind, self.parent_id)?)
+        Ok(CommunityDraft::parse(
+            &self.name,
+            &self.kind,
+            self.parent_id,
+        )?)
     }
 }
 
@@ -88,7 +93,11 @@ impl CommunitiesApi {
 
     /// Get a community
     #[oai(path = "/communities/:id", method = "get")]
-    async fn get(&self, state: poem::web::Data<&AppState>, id: Path<i64>) -> ApiResult<CommunityResponse> {
+    async fn get(
+        &self,
+        state: poem::web::Data<&AppState>,
+        id: Path<i64>,
+    ) -> ApiResult<CommunityResponse> {
         let m = communities::get(&state.db, id.0).await?;
         let tag = etag(m.id, m.version);
         Ok(CommunityResponse::Ok(Json(m.into()), tag))
@@ -105,7 +114,11 @@ impl CommunitiesApi {
         let draft = body.parse()?;
         let m = communities::insert(&state.db, &draft).await?;
         let tag = etag(m.id, m.version);
-        Ok(Created::new(format!("/api/v1/communities/{}", m.id), tag, Community::from(m)))
+        Ok(Created::new(
+            format!("/api/v1/communities/{}", m.id),
+            tag,
+            Community::from(m),
+        ))
     }
 
     /// Update a community
@@ -123,7 +136,11 @@ impl CommunitiesApi {
         let current = communities::get(&state.db, id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.parse()?;
-        let m = communities::update(&state.db, id.0, version, &draft).await.map_err(mismatch(id.0))?;
+        let txn = state.db.begin().await?;
+        let m = communities::update(&txn, id.0, version, &draft)
+            .await
+            .map_err(mismatch(id.0))?;
+        txn.commit().await?;
         let tag = etag(m.id, m.version);
         Ok(CommunityResponse::Ok(Json(m.into()), tag))
     }
@@ -132,7 +149,12 @@ impl CommunitiesApi {
     ///
     /// Refused (409) while it has sub-communities or residents.
     #[oai(path = "/communities/:id", method = "delete")]
-    async fn delete(&self, state: poem::web::Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(
+        &self,
+        state: poem::web::Data<&AppState>,
+        _auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Deleted> {
         communities::delete(&state.db, id.0).await?;
         Ok(Deleted::NoContent)
     }

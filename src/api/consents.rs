@@ -5,6 +5,7 @@ use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
+use sea_orm::TransactionTrait;
 
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
@@ -12,9 +13,9 @@ use super::{ApiTags, Created};
 use crate::app::AppState;
 use crate::domain::consent::{parse_date, ConsentDraft};
 use crate::domain::ValidationErrors;
+use crate::store::consents;
 use crate::store::entities::consent::Model;
 use crate::store::residents::{self, Visibility};
-use crate::store::consents;
 
 #[derive(Debug, Object)]
 pub struct Consent {
@@ -73,7 +74,12 @@ pub struct ConsentsApi;
 impl ConsentsApi {
     /// List a resident's consents
     #[oai(path = "/residents/:id/consents", method = "get")]
-    async fn list(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Json<Vec<Consent>>> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        _auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Json<Vec<Consent>>> {
         let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
         let rows = consents::list_for_resident(&state.db, resident.id).await?;
         Ok(Json(rows.into_iter().map(Consent::from).collect()))
@@ -101,7 +107,9 @@ impl ConsentsApi {
             b.evidence.as_deref(),
             crate::app::today(),
         )?;
-        let m = consents::insert(&state.db, resident.id, &draft).await?;
+        let txn = state.db.begin().await?;
+        let m = consents::insert(&txn, resident.id, &draft).await?;
+        txn.commit().await?;
         let location = format!("/api/v1/residents/{}/consents/{}", resident.id, m.id);
         let tag = format!("\"{}-1\"", m.id);
         Ok(Created::new(location, tag, m.into()))
@@ -124,10 +132,13 @@ impl ConsentsApi {
             None => crate::app::today(),
             Some(s) => {
                 let mut errors = ValidationErrors::default();
-                parse_date(&mut errors, "withdrawn_on", s).ok_or_else(|| ApiError::validation(&errors))?
+                parse_date(&mut errors, "withdrawn_on", s)
+                    .ok_or_else(|| ApiError::validation(&errors))?
             }
         };
-        let m = consents::withdraw(&state.db, id.0, consent_id.0, on).await?;
+        let txn = state.db.begin().await?;
+        let m = consents::withdraw(&txn, id.0, consent_id.0, on).await?;
+        txn.commit().await?;
         Ok(Json(m.into()))
     }
 }

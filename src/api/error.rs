@@ -27,7 +27,13 @@ pub struct ErrorBody {
 }
 
 fn body(code: &str, message: impl Into<String>, details: Option<Value>) -> Json<ErrorBody> {
-    Json(ErrorBody { error: ErrorInfo { code: code.into(), message: message.into(), details } })
+    Json(ErrorBody {
+        error: ErrorInfo {
+            code: code.into(),
+            message: message.into(),
+            details,
+        },
+    })
 }
 
 /// Every error an operation may answer with.
@@ -66,13 +72,20 @@ pub enum ApiError {
     /// Something went wrong on our side; the cause is in the server log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// A service this operation needs (the search engine) is unavailable; try again shortly.
+    #[oai(status = 503)]
+    ServiceUnavailable(Json<ErrorBody>),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn not_found(what: &str) -> Self {
-        ApiError::NotFound(body("not_found", format!("{}不存在", chinese_name(what)), Some(json!({ "resource": what }))))
+        ApiError::NotFound(body(
+            "not_found",
+            format!("{}不存在", chinese_name(what)),
+            Some(json!({ "resource": what })),
+        ))
     }
 
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
@@ -88,8 +101,16 @@ impl ApiError {
     }
 
     pub fn validation(errors: &ValidationErrors) -> Self {
-        let fields: Vec<Value> = errors.0.iter().map(|e| json!({ "field": e.field, "message": e.message })).collect();
-        ApiError::Unprocessable(body("validation_failed", format!("提交的内容有误：{errors}"), Some(json!({ "fields": fields }))))
+        let fields: Vec<Value> = errors
+            .0
+            .iter()
+            .map(|e| json!({ "field": e.field, "message": e.message }))
+            .collect();
+        ApiError::Unprocessable(body(
+            "validation_failed",
+            format!("提交的内容有误：{errors}"),
+            Some(json!({ "fields": fields })),
+        ))
     }
 
     pub fn field(field: &str, message: impl Into<String>) -> Self {
@@ -109,6 +130,14 @@ impl ApiError {
             "version_mismatch",
             "内容已被他人修改，请重新读取后再提交",
             Some(json!({ "current_etag": current_etag })),
+        ))
+    }
+
+    pub fn search_unavailable() -> Self {
+        ApiError::ServiceUnavailable(body(
+            "search_unavailable",
+            "搜索暂时不可用，请稍后再试",
+            None,
         ))
     }
 
@@ -139,7 +168,9 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound(what) => ApiError::not_found(what),
             // The handler knows the resource and builds the right ETag; this is the fallback.
-            StoreError::VersionMismatch { current } => ApiError::version_mismatch(format!("\"{current}\"")),
+            StoreError::VersionMismatch { current } => {
+                ApiError::version_mismatch(format!("\"{current}\""))
+            }
             StoreError::Conflict(message) => ApiError::conflict(message),
             StoreError::Invalid(errors) => ApiError::validation(&errors),
             StoreError::Db(db) => {
@@ -147,6 +178,13 @@ impl From<StoreError> for ApiError {
                 ApiError::internal()
             }
         }
+    }
+}
+
+impl From<crate::search::SearchError> for ApiError {
+    fn from(err: crate::search::SearchError) -> Self {
+        tracing::error!(error = %err, "search failed");
+        ApiError::search_unavailable()
     }
 }
 
@@ -162,24 +200,42 @@ pub fn catch_all(err: poem::Error) -> Response {
     let status = err.status();
     let message = err.to_string();
     let response = err.into_response();
-    let is_json = response.content_type().is_some_and(|ct| ct.starts_with("application/json"));
+    let is_json = response
+        .content_type()
+        .is_some_and(|ct| ct.starts_with("application/json"));
     if is_json {
         return response;
     }
     let (status, code, message) = match status {
         StatusCode::NOT_FOUND => (status, "not_found", "没有这个地址".to_string()),
-        StatusCode::METHOD_NOT_ALLOWED => (status, "method_not_allowed", "这个地址不支持该请求方法".to_string()),
-        StatusCode::UNAUTHORIZED => (status, "unauthorized", "需要有效的令牌：Authorization: Bearer <token>".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            status,
+            "method_not_allowed",
+            "这个地址不支持该请求方法".to_string(),
+        ),
+        StatusCode::UNAUTHORIZED => (
+            status,
+            "unauthorized",
+            "需要有效的令牌：Authorization: Bearer <token>".to_string(),
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => (status, "payload_too_large", "请求内容过大".to_string()),
-        StatusCode::LENGTH_REQUIRED => (status, "length_required", "请求需要 Content-Length".to_string()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            (status, "unsupported_media_type", "请求内容类型不受支持，请使用 application/json".to_string())
-        }
+        StatusCode::LENGTH_REQUIRED => (
+            status,
+            "length_required",
+            "请求需要 Content-Length".to_string(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            status,
+            "unsupported_media_type",
+            "请求内容类型不受支持，请使用 application/json".to_string(),
+        ),
         // poem-openapi reports unparsable bodies and parameters as 400; a body that is JSON but
         // not of the expected shape is a validation problem.
-        StatusCode::BAD_REQUEST if message.contains("parse request payload") => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("请求内容无法解析：{message}"))
-        }
+        StatusCode::BAD_REQUEST if message.contains("parse request payload") => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("请求内容无法解析：{message}"),
+        ),
         StatusCode::BAD_REQUEST => (status, "bad_request", format!("请求有误：{message}")),
         s if s.is_server_error() => {
             tracing::error!(%status, error = %message, "unhandled error");

@@ -9,6 +9,7 @@ pub mod error;
 pub mod etag;
 pub mod pagination;
 pub mod residents;
+pub mod search;
 pub mod service_records;
 
 use poem_openapi::payload::Json;
@@ -27,6 +28,8 @@ pub enum ApiTags {
     Activities,
     /// 同意: separate consent per scope (PIPL Art. 25); staff only
     Consents,
+    /// 搜索: by name, pinyin, initials or what people did
+    Search,
 }
 
 /// `201 Created` with `Location` and `ETag`.
@@ -34,7 +37,11 @@ pub enum ApiTags {
 pub enum Created<T: ParseFromJSON + ToJSON + Send + Sync> {
     /// Created.
     #[oai(status = 201)]
-    Created(Json<T>, #[oai(header = "Location")] String, #[oai(header = "ETag")] String),
+    Created(
+        Json<T>,
+        #[oai(header = "Location")] String,
+        #[oai(header = "ETag")] String,
+    ),
 }
 
 impl<T: ParseFromJSON + ToJSON + Send + Sync> Created<T> {
@@ -57,6 +64,7 @@ pub type Apis = (
     service_records::ServiceRecordsApi,
     activities::ActivitiesApi,
     consents::ConsentsApi,
+    search::SearchApi,
 );
 
 pub fn service() -> OpenApiService<Apis, ()> {
@@ -67,6 +75,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             service_records::ServiceRecordsApi,
             activities::ActivitiesApi,
             consents::ConsentsApi,
+            search::SearchApi,
         ),
         "有德 Youde API",
         env!("CARGO_PKG_VERSION"),

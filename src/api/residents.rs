@@ -5,6 +5,7 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use sea_orm::TransactionTrait;
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
@@ -178,7 +179,12 @@ impl ResidentsApi {
         let visibility = viewer.visibility();
         let rows = residents::list(
             &state.db,
-            ListFilter { after: req.after, limit: req.limit, community_id: community_id.0, visibility },
+            ListFilter {
+                after: req.after,
+                limit: req.limit,
+                community_id: community_id.0,
+                visibility,
+            },
         )
         .await?;
         Ok(Json(page(rows, |m| Resident::view(m, visibility))))
@@ -186,19 +192,38 @@ impl ResidentsApi {
 
     /// Get a resident
     #[oai(path = "/residents/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, viewer: Data<&Viewer>, id: Path<i64>) -> ApiResult<ResidentResponse> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+    ) -> ApiResult<ResidentResponse> {
         let m = residents::get(&state.db, id.0, viewer.visibility()).await?;
         let tag = etag(m.id, m.version);
-        Ok(ResidentResponse::Ok(Json(Resident::view(m, viewer.visibility())), tag))
+        Ok(ResidentResponse::Ok(
+            Json(Resident::view(m, viewer.visibility())),
+            tag,
+        ))
     }
 
     /// Create a resident
     #[oai(path = "/residents", method = "post")]
-    async fn create(&self, state: Data<&AppState>, _auth: StaffAuth, body: Json<ResidentInput>) -> ApiResult<Created<Resident>> {
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        _auth: StaffAuth,
+        body: Json<ResidentInput>,
+    ) -> ApiResult<Created<Resident>> {
         let draft = body.0.parse()?;
-        let m = residents::insert(&state.db, &draft).await?;
+        let txn = state.db.begin().await?;
+        let m = residents::insert(&txn, &draft).await?;
+        txn.commit().await?;
         let tag = etag(m.id, m.version);
-        Ok(Created::new(format!("/api/v1/residents/{}", m.id), tag, Resident::view(m, Visibility::Staff)))
+        Ok(Created::new(
+            format!("/api/v1/residents/{}", m.id),
+            tag,
+            Resident::view(m, Visibility::Staff),
+        ))
     }
 
     /// Update a resident
@@ -217,17 +242,31 @@ impl ResidentsApi {
         let current = residents::get(&state.db, id.0, Visibility::Staff).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse()?;
-        let m = residents::update(&state.db, id.0, version, &draft).await.map_err(mismatch(id.0))?;
+        let txn = state.db.begin().await?;
+        let m = residents::update(&txn, id.0, version, &draft)
+            .await
+            .map_err(mismatch(id.0))?;
+        txn.commit().await?;
         let tag = etag(m.id, m.version);
-        Ok(ResidentResponse::Ok(Json(Resident::view(m, Visibility::Staff)), tag))
+        Ok(ResidentResponse::Ok(
+            Json(Resident::view(m, Visibility::Staff)),
+            tag,
+        ))
     }
 
     /// Delete a resident
     ///
     /// Deletes their service records and consents with them.
     #[oai(path = "/residents/:id", method = "delete")]
-    async fn delete(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>) -> ApiResult<Deleted> {
-        residents::delete(&state.db, id.0).await?;
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        _auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Deleted> {
+        let txn = state.db.begin().await?;
+        residents::delete(&txn, id.0).await?;
+        txn.commit().await?;
         Ok(Deleted::NoContent)
     }
 
@@ -236,10 +275,18 @@ impl ResidentsApi {
     /// Derived from the records on every request: years of service as the union of role periods,
     /// totals per unit, and the Chinese headline lines.
     #[oai(path = "/residents/:id/summary", method = "get")]
-    async fn summary(&self, state: Data<&AppState>, viewer: Data<&Viewer>, id: Path<i64>) -> ApiResult<Json<Summary>> {
+    async fn summary(
+        &self,
+        state: Data<&AppState>,
+        viewer: Data<&Viewer>,
+        id: Path<i64>,
+    ) -> ApiResult<Json<Summary>> {
         let resident = residents::get(&state.db, id.0, viewer.visibility()).await?;
         let records = service_records::list_for_resident(&state.db, resident.id).await?;
-        let facts = records.iter().map(service_records::facts).collect::<Result<Vec<_>, _>>()?;
+        let facts = records
+            .iter()
+            .map(service_records::facts)
+            .collect::<Result<Vec<_>, _>>()?;
         let summary = ServiceSummary::derive(&facts, crate::app::today());
         Ok(Json(Summary::new(resident.id, summary)))
     }

@@ -5,6 +5,7 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use sea_orm::TransactionTrait;
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
@@ -13,7 +14,9 @@ use super::pagination::{ListPage, PageRequest};
 use super::{ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::measure::Measure;
-use crate::domain::service_record::{MeasureInput, ServiceRecordDraft, ServiceRecordInput as DomainInput};
+use crate::domain::service_record::{
+    MeasureInput, ServiceRecordDraft, ServiceRecordInput as DomainInput,
+};
 use crate::store::entities::service_record::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{service_records, StoreError};
@@ -79,7 +82,10 @@ pub struct ServiceRecord {
 
 impl ServiceRecord {
     pub fn from_model(m: Model) -> Result<Self, StoreError> {
-        let measures = service_records::measures(&m)?.iter().map(MeasureDto::from).collect();
+        let measures = service_records::measures(&m)?
+            .iter()
+            .map(MeasureDto::from)
+            .collect();
         Ok(ServiceRecord {
             id: m.id,
             resident_id: m.resident_id,
@@ -158,7 +164,10 @@ pub enum ServiceRecordResponse {
 
 fn respond(m: Model) -> ApiResult<ServiceRecordResponse> {
     let tag = etag(m.id, m.version);
-    Ok(ServiceRecordResponse::Ok(Json(ServiceRecord::from_model(m)?), tag))
+    Ok(ServiceRecordResponse::Ok(
+        Json(ServiceRecord::from_model(m)?),
+        tag,
+    ))
 }
 
 pub struct ServiceRecordsApi;
@@ -181,9 +190,17 @@ impl ServiceRecordsApi {
     ) -> ApiResult<Json<ListPage<ServiceRecord>>> {
         let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let resident = residents::get(&state.db, id.0, viewer.visibility()).await?;
-        let rows = service_records::page_for_resident(&state.db, resident.id, req.after, req.limit).await?;
-        let items = rows.items.into_iter().map(ServiceRecord::from_model).collect::<Result<Vec<_>, _>>()?;
-        Ok(Json(ListPage { items, next_cursor: rows.next_after.map(super::pagination::encode) }))
+        let rows = service_records::page_for_resident(&state.db, resident.id, req.after, req.limit)
+            .await?;
+        let items = rows
+            .items
+            .into_iter()
+            .map(ServiceRecord::from_model)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Json(ListPage {
+            items,
+            next_cursor: rows.next_after.map(super::pagination::encode),
+        }))
     }
 
     /// Get a service record
@@ -210,7 +227,9 @@ impl ServiceRecordsApi {
     ) -> ApiResult<Created<ServiceRecord>> {
         let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
         let draft = body.0.parse(&auth.0.name)?;
-        let m = service_records::insert(&state.db, resident.id, None, &draft).await?;
+        let txn = state.db.begin().await?;
+        let m = service_records::insert(&txn, resident.id, None, &draft).await?;
+        txn.commit().await?;
         let tag = etag(m.id, m.version);
         let location = format!("/api/v1/residents/{}/service-records/{}", resident.id, m.id);
         Ok(Created::new(location, tag, ServiceRecord::from_model(m)?))
@@ -232,16 +251,26 @@ impl ServiceRecordsApi {
         let current = service_records::get(&state.db, id.0, record_id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), current.id, current.version)?;
         let draft = body.0.parse(&auth.0.name)?;
-        let m = service_records::update(&state.db, id.0, current.id, Some(version), &draft)
+        let txn = state.db.begin().await?;
+        let m = service_records::update(&txn, id.0, current.id, Some(version), &draft)
             .await
             .map_err(mismatch(current.id))?;
+        txn.commit().await?;
         respond(m)
     }
 
     /// Delete a service record
     #[oai(path = "/residents/:id/service-records/:record_id", method = "delete")]
-    async fn delete(&self, state: Data<&AppState>, _auth: StaffAuth, id: Path<i64>, record_id: Path<i64>) -> ApiResult<Deleted> {
-        service_records::delete(&state.db, id.0, record_id.0).await?;
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        _auth: StaffAuth,
+        id: Path<i64>,
+        record_id: Path<i64>,
+    ) -> ApiResult<Deleted> {
+        let txn = state.db.begin().await?;
+        service_records::delete(&txn, id.0, record_id.0).await?;
+        txn.commit().await?;
         Ok(Deleted::NoContent)
     }
 }

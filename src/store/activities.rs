@@ -3,20 +3,28 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::entities::activity::{ActiveModel, Column, Entity, Model};
 use super::entities::service_record;
-use super::{now, residents, service_records, Page, StoreError, StoreResult};
+use super::{now, outbox, residents, service_records, Page, StoreError, StoreResult};
 use crate::domain::activity::ActivityDraft;
 use crate::domain::ValidationErrors;
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
-    Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound("activity"))
+    Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("activity"))
 }
 
-pub async fn list(db: &impl ConnectionTrait, after: Option<i64>, limit: u64) -> StoreResult<Page<Model>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    after: Option<i64>,
+    limit: u64,
+) -> StoreResult<Page<Model>> {
     let mut query = Entity::find().order_by_asc(Column::Id).limit(limit + 1);
     if let Some(after) = after {
         query = query.filter(Column::Id.gt(after));
@@ -75,10 +83,17 @@ pub async fn insert(db: &impl ConnectionTrait, draft: &ActivityDraft) -> StoreRe
 
 /// Replace the activity and bring its participants' records in line: removed participants lose
 /// theirs, new ones get one, the rest are rewritten. Call inside a transaction.
-pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, draft: &ActivityDraft) -> StoreResult<Model> {
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: i64,
+    expected_version: i32,
+    draft: &ActivityDraft,
+) -> StoreResult<Model> {
     let current = get(db, id).await?;
     if current.version != expected_version {
-        return Err(StoreError::VersionMismatch { current: current.version });
+        return Err(StoreError::VersionMismatch {
+            current: current.version,
+        });
     }
     check_participants(db, draft).await?;
     let result = Entity::update_many()
@@ -96,11 +111,16 @@ pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, d
         .exec(db)
         .await?;
     if result.rows_affected == 0 {
-        return Err(StoreError::VersionMismatch { current: get(db, id).await?.version });
+        return Err(StoreError::VersionMismatch {
+            current: get(db, id).await?.version,
+        });
     }
     let existing = service_records::list_for_activity(db, id).await?;
-    let removed: Vec<i64> =
-        existing.iter().map(|r| r.resident_id).filter(|r| !draft.participant_ids.contains(r)).collect();
+    let removed: Vec<i64> = existing
+        .iter()
+        .map(|r| r.resident_id)
+        .filter(|r| !draft.participant_ids.contains(r))
+        .collect();
     service_records::delete_for_activity(db, id, &removed).await?;
     let record = draft.participant_record();
     for resident_id in &draft.participant_ids {
@@ -118,13 +138,24 @@ pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, d
 
 /// Delete an activity; its participants' records go with it (foreign key cascade).
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
+    // The cascade removes the participants' records without passing through `service_records`.
+    let participants = participant_ids(db, id).await?;
     let result = Entity::delete_by_id(id).exec(db).await?;
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("activity"));
     }
+    outbox::enqueue_residents(db, &participants).await?;
     Ok(())
 }
 
-pub async fn find_by_title_and_date(db: &impl ConnectionTrait, title: &str, date: &str) -> StoreResult<Option<Model>> {
-    Ok(Entity::find().filter(Column::Title.eq(title)).filter(Column::Date.eq(date)).one(db).await?)
+pub async fn find_by_title_and_date(
+    db: &impl ConnectionTrait,
+    title: &str,
+    date: &str,
+) -> StoreResult<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::Title.eq(title))
+        .filter(Column::Date.eq(date))
+        .one(db)
+        .await?)
 }

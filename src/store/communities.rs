@@ -2,26 +2,35 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::entities::community::{ActiveModel, Column, Entity, Model};
 use super::entities::resident;
+use super::outbox::{self, OutboxKind};
 use super::{now, Page, StoreError, StoreResult};
 use crate::domain::community::{CommunityDraft, CommunityKind};
 use crate::domain::naming;
 use crate::domain::ValidationErrors;
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
-    Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound("community"))
+    Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("community"))
 }
 
 pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> StoreResult<Option<Model>> {
     Ok(Entity::find().filter(Column::Slug.eq(slug)).one(db).await?)
 }
 
-pub async fn list(db: &impl ConnectionTrait, after: Option<i64>, limit: u64, parent_id: Option<i64>) -> StoreResult<Page<Model>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    after: Option<i64>,
+    limit: u64,
+    parent_id: Option<i64>,
+) -> StoreResult<Page<Model>> {
     let mut query = Entity::find().order_by_asc(Column::Id).limit(limit + 1);
     if let Some(after) = after {
         query = query.filter(Column::Id.gt(after));
@@ -34,12 +43,22 @@ pub async fn list(db: &impl ConnectionTrait, after: Option<i64>, limit: u64, par
 
 /// Parent must exist and be one level up; reported on `parent_id` as a validation error.
 async fn check_parent(db: &impl ConnectionTrait, draft: &CommunityDraft) -> StoreResult<()> {
-    let Some(parent_id) = draft.parent_id else { return Ok(()) };
+    let Some(parent_id) = draft.parent_id else {
+        return Ok(());
+    };
     let parent = Entity::find_by_id(parent_id)
         .one(db)
         .await?
-        .ok_or_else(|| StoreError::Invalid(ValidationErrors::single("parent_id", format!("上级社区 {parent_id} 不存在"))))?;
-    let parent_kind = parent.kind.parse::<CommunityKind>().map_err(|()| StoreError::Conflict("bad kind in database".into()))?;
+        .ok_or_else(|| {
+            StoreError::Invalid(ValidationErrors::single(
+                "parent_id",
+                format!("上级社区 {parent_id} 不存在"),
+            ))
+        })?;
+    let parent_kind = parent
+        .kind
+        .parse::<CommunityKind>()
+        .map_err(|()| StoreError::Conflict("bad kind in database".into()))?;
     draft.check_parent(parent_kind).map_err(StoreError::Invalid)
 }
 
@@ -67,19 +86,34 @@ pub async fn insert(db: &impl ConnectionTrait, draft: &CommunityDraft) -> StoreR
     Ok(model.insert(db).await?)
 }
 
-pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, draft: &CommunityDraft) -> StoreResult<Model> {
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: i64,
+    expected_version: i32,
+    draft: &CommunityDraft,
+) -> StoreResult<Model> {
     let current = get(db, id).await?;
     if current.version != expected_version {
-        return Err(StoreError::VersionMismatch { current: current.version });
+        return Err(StoreError::VersionMismatch {
+            current: current.version,
+        });
     }
     if draft.parent_id == Some(id) {
-        return Err(StoreError::Invalid(ValidationErrors::single("parent_id", "社区不能是自己的上级")));
+        return Err(StoreError::Invalid(ValidationErrors::single(
+            "parent_id",
+            "社区不能是自己的上级",
+        )));
     }
     check_parent(db, draft).await?;
     if draft.kind.code() != current.kind {
-        let children = Entity::find().filter(Column::ParentId.eq(id)).count(db).await?;
+        let children = Entity::find()
+            .filter(Column::ParentId.eq(id))
+            .count(db)
+            .await?;
         if children > 0 {
-            return Err(StoreError::Conflict("该社区下还有下级社区，不能更改层级".into()));
+            return Err(StoreError::Conflict(
+                "该社区下还有下级社区，不能更改层级".into(),
+            ));
         }
     }
     let result = Entity::update_many()
@@ -94,15 +128,25 @@ pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, d
         .await?;
     if result.rows_affected == 0 {
         let current = get(db, id).await?;
-        return Err(StoreError::VersionMismatch { current: current.version });
+        return Err(StoreError::VersionMismatch {
+            current: current.version,
+        });
     }
+    // Its name shows in the community path of everyone in it and below it.
+    outbox::enqueue(db, OutboxKind::Community, id).await?;
     get(db, id).await
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
     get(db, id).await?;
-    let children = Entity::find().filter(Column::ParentId.eq(id)).count(db).await?;
-    let residents = resident::Entity::find().filter(resident::Column::CommunityId.eq(id)).count(db).await?;
+    let children = Entity::find()
+        .filter(Column::ParentId.eq(id))
+        .count(db)
+        .await?;
+    let residents = resident::Entity::find()
+        .filter(resident::Column::CommunityId.eq(id))
+        .count(db)
+        .await?;
     if children > 0 || residents > 0 {
         return Err(StoreError::Conflict(format!(
             "该社区下还有 {children} 个下级社区和 {residents} 位居民，不能删除"
@@ -130,4 +174,19 @@ pub async fn path(db: &impl ConnectionTrait, id: i64) -> StoreResult<Vec<Model>>
 
 pub async fn count(db: &impl ConnectionTrait) -> StoreResult<u64> {
     Ok(Entity::find().count(db).await?)
+}
+
+/// Names of the given communities (ids that do not exist are left out).
+pub async fn names(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = Entity::find()
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|c| (c.id, c.name)).collect())
 }

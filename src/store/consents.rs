@@ -1,17 +1,31 @@
 //! Consents per resident and scope. A scope is active while its latest consent is not withdrawn.
 
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::entities::consent::{ActiveModel, Column, Entity, Model};
+use super::outbox::{self, OutboxKind};
 use super::{now, StoreError, StoreResult};
 use crate::domain::consent::ConsentDraft;
 
-pub async fn list_for_resident(db: &impl ConnectionTrait, resident_id: i64) -> StoreResult<Vec<Model>> {
-    Ok(Entity::find().filter(Column::ResidentId.eq(resident_id)).order_by_asc(Column::Id).all(db).await?)
+pub async fn list_for_resident(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+) -> StoreResult<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::ResidentId.eq(resident_id))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
 }
 
-pub async fn insert(db: &impl ConnectionTrait, resident_id: i64, draft: &ConsentDraft) -> StoreResult<Model> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    draft: &ConsentDraft,
+) -> StoreResult<Model> {
     let active = Entity::find()
         .filter(Column::ResidentId.eq(resident_id))
         .filter(Column::Scope.eq(draft.scope.code()))
@@ -36,11 +50,18 @@ pub async fn insert(db: &impl ConnectionTrait, resident_id: i64, draft: &Consent
         created_at: Set(now()),
         ..Default::default()
     };
-    Ok(model.insert(db).await?)
+    let model = model.insert(db).await?;
+    outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
+    Ok(model)
 }
 
 /// Record a withdrawal (撤回). The consent row stays, as the record of what was agreed and when.
-pub async fn withdraw(db: &impl ConnectionTrait, resident_id: i64, id: i64, on: NaiveDate) -> StoreResult<Model> {
+pub async fn withdraw(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    id: i64,
+    on: NaiveDate,
+) -> StoreResult<Model> {
     let consent = Entity::find_by_id(id)
         .filter(Column::ResidentId.eq(resident_id))
         .one(db)
@@ -50,12 +71,13 @@ pub async fn withdraw(db: &impl ConnectionTrait, resident_id: i64, id: i64, on: 
         return Err(StoreError::Conflict("该同意已经撤回".into()));
     }
     if on < consent.signed_on {
-        return Err(StoreError::Invalid(crate::domain::ValidationErrors::single(
-            "withdrawn_on",
-            "撤回日期不能早于签署日期",
-        )));
+        return Err(StoreError::Invalid(
+            crate::domain::ValidationErrors::single("withdrawn_on", "撤回日期不能早于签署日期"),
+        ));
     }
     let mut active: ActiveModel = consent.into();
     active.withdrawn_on = Set(Some(on));
-    Ok(active.update(db).await?)
+    let model = active.update(db).await?;
+    outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
+    Ok(model)
 }

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod communities;
 pub mod consents;
 pub mod entities;
+pub mod outbox;
 pub mod residents;
 pub mod service_records;
 pub mod tokens;
@@ -51,16 +52,25 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page { items: rows, next_after }
+        Page {
+            items: rows,
+            next_after,
+        }
     }
 }
 
 /// Connect and bring the schema up to date. SQLite files (and their folder) are created on demand.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let url = if url.starts_with("sqlite:") && !url.contains("mode=") {
-        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
         format!("{url}?mode=rwc")
     } else {

@@ -3,13 +3,14 @@
 
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set,
 };
 
 use super::entities::community;
 use super::entities::consent;
 use super::entities::resident::{ActiveModel, Column, Entity, Model};
+use super::outbox::{self, OutboxKind};
 use super::{now, Page, StoreError, StoreResult};
 use crate::domain::naming;
 use crate::domain::resident::ResidentDraft;
@@ -44,10 +45,17 @@ fn visible(query: Select<Entity>, visibility: Visibility) -> Select<Entity> {
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64, visibility: Visibility) -> StoreResult<Model> {
-    visible(Entity::find_by_id(id), visibility).one(db).await?.ok_or(StoreError::NotFound("resident"))
+    visible(Entity::find_by_id(id), visibility)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("resident"))
 }
 
-pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str, visibility: Visibility) -> StoreResult<Model> {
+pub async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    visibility: Visibility,
+) -> StoreResult<Model> {
     visible(Entity::find().filter(Column::Slug.eq(slug)), visibility)
         .one(db)
         .await?
@@ -55,7 +63,11 @@ pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str, visibility: Vis
 }
 
 pub async fn is_public(db: &impl ConnectionTrait, id: i64) -> StoreResult<bool> {
-    Ok(Entity::find_by_id(id).filter(public_condition()).count(db).await? > 0)
+    Ok(Entity::find_by_id(id)
+        .filter(public_condition())
+        .count(db)
+        .await?
+        > 0)
 }
 
 pub struct ListFilter {
@@ -66,18 +78,26 @@ pub struct ListFilter {
 }
 
 pub async fn list(db: &impl ConnectionTrait, filter: ListFilter) -> StoreResult<Page<Model>> {
-    let mut query = visible(Entity::find(), filter.visibility).order_by_asc(Column::Id).limit(filter.limit + 1);
+    let mut query = visible(Entity::find(), filter.visibility)
+        .order_by_asc(Column::Id)
+        .limit(filter.limit + 1);
     if let Some(after) = filter.after {
         query = query.filter(Column::Id.gt(after));
     }
     if let Some(community) = filter.community_id {
         query = query.filter(Column::CommunityId.eq(community));
     }
-    Ok(Page::from_rows(query.all(db).await?, filter.limit, |m| m.id))
+    Ok(Page::from_rows(query.all(db).await?, filter.limit, |m| {
+        m.id
+    }))
 }
 
 async fn check_community(db: &impl ConnectionTrait, community_id: i64) -> StoreResult<()> {
-    if community::Entity::find_by_id(community_id).count(db).await? == 0 {
+    if community::Entity::find_by_id(community_id)
+        .count(db)
+        .await?
+        == 0
+    {
         return Err(StoreError::Invalid(ValidationErrors::single(
             "community_id",
             format!("社区 {community_id} 不存在"),
@@ -112,15 +132,24 @@ pub async fn insert(db: &impl ConnectionTrait, draft: &ResidentDraft) -> StoreRe
         updated_at: Set(now),
         ..Default::default()
     };
-    Ok(model.insert(db).await?)
+    let model = model.insert(db).await?;
+    outbox::enqueue(db, OutboxKind::Resident, model.id).await?;
+    Ok(model)
 }
 
 /// Replace a resident's fields. The slug stays as it was: published links keep working after a
 /// name is corrected.
-pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, draft: &ResidentDraft) -> StoreResult<Model> {
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: i64,
+    expected_version: i32,
+    draft: &ResidentDraft,
+) -> StoreResult<Model> {
     let current = get(db, id, Visibility::Staff).await?;
     if current.version != expected_version {
-        return Err(StoreError::VersionMismatch { current: current.version });
+        return Err(StoreError::VersionMismatch {
+            current: current.version,
+        });
     }
     check_community(db, draft.community_id).await?;
     let result = Entity::update_many()
@@ -129,7 +158,10 @@ pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, d
         .col_expr(Column::CommunityId, Expr::value(draft.community_id))
         .col_expr(Column::Citation, Expr::value(draft.citation.clone()))
         .col_expr(Column::Phone, Expr::value(draft.private.phone.clone()))
-        .col_expr(Column::IdNumber, Expr::value(draft.private.id_number.clone()))
+        .col_expr(
+            Column::IdNumber,
+            Expr::value(draft.private.id_number.clone()),
+        )
         .col_expr(Column::BirthYear, Expr::value(draft.private.birth_year))
         .col_expr(Column::Address, Expr::value(draft.private.address.clone()))
         .col_expr(Column::Version, Expr::value(expected_version + 1))
@@ -140,8 +172,11 @@ pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, d
         .await?;
     if result.rows_affected == 0 {
         let current = get(db, id, Visibility::Staff).await?;
-        return Err(StoreError::VersionMismatch { current: current.version });
+        return Err(StoreError::VersionMismatch {
+            current: current.version,
+        });
     }
+    outbox::enqueue(db, OutboxKind::Resident, id).await?;
     get(db, id, Visibility::Staff).await
 }
 
@@ -151,6 +186,7 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("resident"));
     }
+    outbox::enqueue(db, OutboxKind::Resident, id).await?;
     Ok(())
 }
 
@@ -159,9 +195,18 @@ pub async fn missing(db: &impl ConnectionTrait, ids: &[i64]) -> StoreResult<Vec<
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let found: Vec<i64> =
-        Entity::find().select_only().column(Column::Id).filter(Column::Id.is_in(ids.to_vec())).into_tuple().all(db).await?;
-    Ok(ids.iter().copied().filter(|id| !found.contains(id)).collect())
+    let found: Vec<i64> = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| !found.contains(id))
+        .collect())
 }
 
 /// Of the given ids, those that are public.
@@ -177,9 +222,21 @@ pub async fn public_subset(db: &impl ConnectionTrait, ids: &[i64]) -> StoreResul
         .into_tuple()
         .all(db)
         .await?;
-    Ok(ids.iter().copied().filter(|id| found.contains(id)).collect())
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| found.contains(id))
+        .collect())
 }
 
-pub async fn find_by_name_in_community(db: &impl ConnectionTrait, name: &str, community_id: i64) -> StoreResult<Option<Model>> {
-    Ok(Entity::find().filter(Column::Name.eq(name)).filter(Column::CommunityId.eq(community_id)).one(db).await?)
+pub async fn find_by_name_in_community(
+    db: &impl ConnectionTrait,
+    name: &str,
+    community_id: i64,
+) -> StoreResult<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::Name.eq(name))
+        .filter(Column::CommunityId.eq(community_id))
+        .one(db)
+        .await?)
 }

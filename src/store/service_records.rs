@@ -1,10 +1,14 @@
 //! Service records, and the conversions between their rows and the domain types.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde::{Deserialize, Serialize};
 
 use super::entities::service_record::{ActiveModel, Column, Entity, Model};
+use super::outbox::{self, OutboxKind};
 use super::{now, Page, StoreError, StoreResult};
 use crate::domain::measure::Measure;
 use crate::domain::partial_date::{PartialDate, Period};
@@ -22,34 +26,60 @@ struct StoredMeasure {
 fn measures_to_json(measures: &[Measure]) -> String {
     let stored: Vec<StoredMeasure> = measures
         .iter()
-        .map(|m| StoredMeasure { value: m.value(), unit: m.unit().code().into(), qualifier: m.qualifier().code().into() })
+        .map(|m| StoredMeasure {
+            value: m.value(),
+            unit: m.unit().code().into(),
+            qualifier: m.qualifier().code().into(),
+        })
         .collect();
     serde_json::to_string(&stored).expect("measures serialise")
 }
 
 fn corrupt(what: &str, id: i64) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Custom(format!("service record {id}: stored {what} is not valid")))
+    StoreError::Db(sea_orm::DbErr::Custom(format!(
+        "service record {id}: stored {what} is not valid"
+    )))
 }
 
 /// A stored record as domain types. Rows were validated on the way in, so a failure here means
 /// the database was edited by hand; it is reported, not papered over.
 pub fn measures(model: &Model) -> StoreResult<Vec<Measure>> {
-    let stored: Vec<StoredMeasure> = serde_json::from_str(&model.measures).map_err(|_| corrupt("measures", model.id))?;
+    let stored: Vec<StoredMeasure> =
+        serde_json::from_str(&model.measures).map_err(|_| corrupt("measures", model.id))?;
     stored
         .into_iter()
-        .map(|m| Measure::parse(m.value, &m.unit, &m.qualifier).map_err(|_| corrupt("measures", model.id)))
+        .map(|m| {
+            Measure::parse(m.value, &m.unit, &m.qualifier)
+                .map_err(|_| corrupt("measures", model.id))
+        })
         .collect()
 }
 
 pub fn facts(model: &Model) -> StoreResult<RecordFacts> {
-    let kind = model.kind.parse::<RecordKind>().map_err(|()| corrupt("kind", model.id))?;
+    let kind = model
+        .kind
+        .parse::<RecordKind>()
+        .map_err(|()| corrupt("kind", model.id))?;
     let start = PartialDate::parse(&model.start_date).map_err(|_| corrupt("start", model.id))?;
-    let end = model.end_date.as_deref().map(PartialDate::parse).transpose().map_err(|_| corrupt("end", model.id))?;
+    let end = model
+        .end_date
+        .as_deref()
+        .map(PartialDate::parse)
+        .transpose()
+        .map_err(|_| corrupt("end", model.id))?;
     let period = Period::new(start, end).map_err(|_| corrupt("period", model.id))?;
-    Ok(RecordFacts { kind, period, unpaid: model.unpaid, measures: measures(model)? })
+    Ok(RecordFacts {
+        kind,
+        period,
+        unpaid: model.unpaid,
+        measures: measures(model)?,
+    })
 }
 
-pub async fn list_for_resident(db: &impl ConnectionTrait, resident_id: i64) -> StoreResult<Vec<Model>> {
+pub async fn list_for_resident(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+) -> StoreResult<Vec<Model>> {
     Ok(Entity::find()
         .filter(Column::ResidentId.eq(resident_id))
         .order_by_asc(Column::StartDate)
@@ -59,16 +89,31 @@ pub async fn list_for_resident(db: &impl ConnectionTrait, resident_id: i64) -> S
 }
 
 /// One page of a resident's records, in the order they were recorded.
-pub async fn page_for_resident(db: &impl ConnectionTrait, resident_id: i64, after: Option<i64>, limit: u64) -> StoreResult<Page<Model>> {
-    let mut query = Entity::find().filter(Column::ResidentId.eq(resident_id)).order_by_asc(Column::Id).limit(limit + 1);
+pub async fn page_for_resident(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    after: Option<i64>,
+    limit: u64,
+) -> StoreResult<Page<Model>> {
+    let mut query = Entity::find()
+        .filter(Column::ResidentId.eq(resident_id))
+        .order_by_asc(Column::Id)
+        .limit(limit + 1);
     if let Some(after) = after {
         query = query.filter(Column::Id.gt(after));
     }
     Ok(Page::from_rows(query.all(db).await?, limit, |m| m.id))
 }
 
-pub async fn list_for_activity(db: &impl ConnectionTrait, activity_id: i64) -> StoreResult<Vec<Model>> {
-    Ok(Entity::find().filter(Column::ActivityId.eq(activity_id)).order_by_asc(Column::Id).all(db).await?)
+pub async fn list_for_activity(
+    db: &impl ConnectionTrait,
+    activity_id: i64,
+) -> StoreResult<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::ActivityId.eq(activity_id))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// A record of this resident (records of other residents are "not found" through this path).
@@ -106,7 +151,9 @@ pub async fn insert(
         updated_at: Set(now),
         ..Default::default()
     };
-    Ok(model.insert(db).await?)
+    let model = model.insert(db).await?;
+    outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
+    Ok(model)
 }
 
 /// Replace a record's fields if `expected_version` is still current. Pass `None` to overwrite
@@ -121,16 +168,30 @@ pub async fn update(
     let current = get(db, resident_id, id).await?;
     let version = expected_version.unwrap_or(current.version);
     if current.version != version {
-        return Err(StoreError::VersionMismatch { current: current.version });
+        return Err(StoreError::VersionMismatch {
+            current: current.version,
+        });
     }
     let result = Entity::update_many()
         .col_expr(Column::Kind, Expr::value(draft.kind.code()))
         .col_expr(Column::Title, Expr::value(draft.title.clone()))
-        .col_expr(Column::Organisation, Expr::value(draft.organisation.clone()))
-        .col_expr(Column::StartDate, Expr::value(draft.period.start.to_string()))
-        .col_expr(Column::EndDate, Expr::value(draft.period.end.map(|d| d.to_string())))
+        .col_expr(
+            Column::Organisation,
+            Expr::value(draft.organisation.clone()),
+        )
+        .col_expr(
+            Column::StartDate,
+            Expr::value(draft.period.start.to_string()),
+        )
+        .col_expr(
+            Column::EndDate,
+            Expr::value(draft.period.end.map(|d| d.to_string())),
+        )
         .col_expr(Column::Unpaid, Expr::value(draft.unpaid))
-        .col_expr(Column::Measures, Expr::value(measures_to_json(&draft.measures)))
+        .col_expr(
+            Column::Measures,
+            Expr::value(measures_to_json(&draft.measures)),
+        )
         .col_expr(Column::Evidence, Expr::value(draft.evidence.clone()))
         .col_expr(Column::RecordedBy, Expr::value(draft.recorded_by.clone()))
         .col_expr(Column::VerifiedBy, Expr::value(draft.verified_by.clone()))
@@ -143,8 +204,11 @@ pub async fn update(
         .await?;
     if result.rows_affected == 0 {
         let current = get(db, resident_id, id).await?;
-        return Err(StoreError::VersionMismatch { current: current.version });
+        return Err(StoreError::VersionMismatch {
+            current: current.version,
+        });
     }
+    outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
     get(db, resident_id, id).await
 }
 
@@ -157,18 +221,32 @@ pub async fn delete(db: &impl ConnectionTrait, resident_id: i64, id: i64) -> Sto
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("service record"));
     }
+    outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
     Ok(())
 }
 
-pub async fn delete_for_activity(db: &impl ConnectionTrait, activity_id: i64, resident_ids: &[i64]) -> StoreResult<()> {
+pub async fn delete_for_activity(
+    db: &impl ConnectionTrait,
+    activity_id: i64,
+    resident_ids: &[i64],
+) -> StoreResult<()> {
     Entity::delete_many()
         .filter(Column::ActivityId.eq(activity_id))
         .filter(Column::ResidentId.is_in(resident_ids.to_vec()))
         .exec(db)
         .await?;
+    outbox::enqueue_residents(db, resident_ids).await?;
     Ok(())
 }
 
-pub async fn find_by_title(db: &impl ConnectionTrait, resident_id: i64, title: &str) -> StoreResult<Option<Model>> {
-    Ok(Entity::find().filter(Column::ResidentId.eq(resident_id)).filter(Column::Title.eq(title)).one(db).await?)
+pub async fn find_by_title(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    title: &str,
+) -> StoreResult<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::ResidentId.eq(resident_id))
+        .filter(Column::Title.eq(title))
+        .one(db)
+        .await?)
 }

@@ -1,6 +1,7 @@
 //! The test harness: every test gets the real application over a fresh database built by the real
 //! migrations — a new SQLite file, or a new PostgreSQL database when `YOUDE_TEST_DATABASE_URL`
-//! names a server.
+//! names a server — and its own embedded search index in its own temp dir (or, for the search
+//! conformance suite, its own Meilisearch index).
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use poem::{EndpointExt, Response};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{json, Value};
 use youde::app::{routes, AppState};
+use youde::search::{Search, SearchIndex};
 use youde::store;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-7f3a";
@@ -18,7 +20,9 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-7f3a";
 pub struct TestApp {
     pub client: TestClient<BoxEndpoint<'static, Response>>,
     pub db: DatabaseConnection,
-    _dir: Option<tempfile::TempDir>,
+    /// The engine and relay the app uses; tests deliver with `app.drain()`.
+    pub search: Search,
+    pub dir: tempfile::TempDir,
 }
 
 /// A response, read whole.
@@ -32,11 +36,18 @@ pub struct Reply {
 
 impl Reply {
     pub fn etag(&self) -> String {
-        self.headers.get("etag").expect("ETag header").to_str().unwrap().to_string()
+        self.headers
+            .get("etag")
+            .expect("ETag header")
+            .to_str()
+            .unwrap()
+            .to_string()
     }
 
     pub fn error_code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error body: {}", self.text))
+        self.body["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error body: {}", self.text))
     }
 
     /// The fields a `validation_failed` error names.
@@ -52,26 +63,38 @@ impl Reply {
 
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self
     }
 }
 
-async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    match std::env::var("YOUDE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+async fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("YOUDE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         Some(server_url) => {
-            let admin = sea_orm::Database::connect(&server_url).await.expect("connect to YOUDE_TEST_DATABASE_URL");
+            let admin = sea_orm::Database::connect(&server_url)
+                .await
+                .expect("connect to YOUDE_TEST_DATABASE_URL");
             let name = format!("youde_t_{:016x}", rand::random::<u64>());
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
             admin.close().await.ok();
-            let base = server_url.rsplit_once('/').map(|(base, _)| base).expect("URL with a database name");
-            (format!("{base}/{name}"), None)
+            let base = server_url
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .expect("URL with a database name");
+            format!("{base}/{name}")
         }
-        None => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("youde.db").display());
-            (url, Some(dir))
-        }
+        None => format!("sqlite://{}", dir.join("youde.db").display()),
     }
 }
 
@@ -82,12 +105,44 @@ impl TestApp {
     }
 
     pub async fn spawn_with_body_limit(max_body_bytes: usize) -> Self {
-        let (url, dir) = fresh_database().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (index, _) = youde::search::embedded::EmbeddedIndex::open(&dir.path().join("index"))
+            .expect("search index");
+        Self::build(dir, Arc::new(index), max_body_bytes).await
+    }
+
+    /// The application over an empty database, searching with `index` (kept in `dir`, if embedded).
+    pub async fn spawn_with_index(dir: tempfile::TempDir, index: Arc<dyn SearchIndex>) -> Self {
+        Self::build(dir, index, 1024 * 1024).await
+    }
+
+    async fn build(
+        dir: tempfile::TempDir,
+        index: Arc<dyn SearchIndex>,
+        max_body_bytes: usize,
+    ) -> Self {
+        let url = fresh_database(dir.path()).await;
         let db = store::connect(&url).await.expect("connect");
         store::migrate(&db).await.expect("migrate");
-        let state = AppState { db: db.clone(), admin_token: Some(Arc::from(ADMIN_TOKEN)), max_body_bytes };
+        let search = Search::new(db.clone(), index);
+        let state = AppState {
+            db: db.clone(),
+            admin_token: Some(Arc::from(ADMIN_TOKEN)),
+            max_body_bytes,
+            search: search.clone(),
+        };
         let client = TestClient::new(routes(state).map_to_response().boxed());
-        TestApp { client, db, _dir: dir }
+        TestApp {
+            client,
+            db,
+            search,
+            dir,
+        }
+    }
+
+    /// Deliver every pending outbox row to the search engine now.
+    pub async fn drain(&self) -> usize {
+        self.search.relay.drain().await.expect("search delivery")
     }
 
     /// The application with the newsletter's demo data loaded.
@@ -104,7 +159,12 @@ impl TestApp {
         let bytes = resp.into_body().into_vec().await.expect("body");
         let text = String::from_utf8_lossy(&bytes).to_string();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     fn staff<'a>(
@@ -125,7 +185,8 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
-        self.send(self.staff(self.client.post(path)).body_json(body)).await
+        self.send(self.staff(self.client.post(path)).body_json(body))
+            .await
     }
 
     pub async fn put(&self, path: &str, if_match: Option<&str>, body: &Value) -> Reply {
@@ -144,7 +205,12 @@ impl TestApp {
 
     /// 普陀区 › 长寿路街道 › 音乐广场; returns the compound's id.
     pub async fn compound(&self) -> i64 {
-        let district = self.post("/api/v1/communities", &json!({ "name": "普陀区", "kind": "district" })).await;
+        let district = self
+            .post(
+                "/api/v1/communities",
+                &json!({ "name": "普陀区", "kind": "district" }),
+            )
+            .await;
         let sub = self
             .post(
                 "/api/v1/communities",
@@ -152,7 +218,10 @@ impl TestApp {
             )
             .await;
         let compound = self
-            .post("/api/v1/communities", &json!({ "name": "音乐广场", "kind": "compound", "parent_id": sub.body["id"] }))
+            .post(
+                "/api/v1/communities",
+                &json!({ "name": "音乐广场", "kind": "compound", "parent_id": sub.body["id"] }),
+            )
             .await;
         compound.assert_status(201);
         compound.body["id"].as_i64().unwrap()
@@ -165,7 +234,9 @@ impl TestApp {
     /// A resident with the given name in a new compound; returns the id.
     pub async fn resident(&self, name: &str) -> i64 {
         let community_id = self.compound_id().await;
-        let reply = self.create_resident(&json!({ "name": name, "community_id": community_id })).await;
+        let reply = self
+            .create_resident(&json!({ "name": name, "community_id": community_id }))
+            .await;
         reply.assert_status(201);
         reply.body["id"].as_i64().unwrap()
     }
@@ -173,7 +244,12 @@ impl TestApp {
     /// The first compound, created on first use.
     pub async fn compound_id(&self) -> i64 {
         let list = self.get("/api/v1/communities?limit=200").await;
-        match list.body["items"].as_array().unwrap().iter().find(|c| c["kind"] == "compound") {
+        match list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "compound")
+        {
             Some(c) => c["id"].as_i64().unwrap(),
             None => self.compound().await,
         }
@@ -188,11 +264,19 @@ impl TestApp {
     }
 
     pub async fn add_record(&self, resident_id: i64, body: &Value) -> Reply {
-        self.post(&format!("/api/v1/residents/{resident_id}/service-records"), body).await
+        self.post(
+            &format!("/api/v1/residents/{resident_id}/service-records"),
+            body,
+        )
+        .await
     }
 
     pub async fn records(&self, resident_id: i64) -> Vec<Value> {
-        let reply = self.staff_get(&format!("/api/v1/residents/{resident_id}/service-records?limit=200")).await;
+        let reply = self
+            .staff_get(&format!(
+                "/api/v1/residents/{resident_id}/service-records?limit=200"
+            ))
+            .await;
         reply.assert_status(200);
         reply.body["items"].as_array().unwrap().clone()
     }

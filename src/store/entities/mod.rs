@@ -5,4 +5,5 @@ pub mod api_token;
 pub mod community;
 pub mod consent;
 pub mod resident;
+pub mod search_outbox;
 pub mod service_record;
