@@ -23,6 +23,8 @@ pub struct TestApp {
     /// The engine and relay the app uses; tests deliver with `app.drain()`.
     pub search: Search,
     pub dir: tempfile::TempDir,
+    /// The database the app uses (for running the `youde` binary against it).
+    pub db_url: String,
 }
 
 /// A response, read whole.
@@ -137,6 +139,7 @@ impl TestApp {
             db,
             search,
             dir,
+            db_url: url,
         }
     }
 

@@ -6,4 +6,6 @@ mod demo;
 mod health;
 mod helpers;
 mod residents;
+mod search;
+mod search_conformance;
 mod service_records;
