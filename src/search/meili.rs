@@ -377,10 +377,12 @@ impl IndexBuilder for MeiliBuilder {
     async fn finish(self: Box<Self>) -> SearchResult<()> {
         let engine = self.engine();
         // Tasks of one index run in order: waiting for each confirms the whole build.
+        // A big build may take longer than one wait: check again, up to about ten minutes a task.
         for task in self.tasks {
+            let mut checks = 0;
             loop {
                 match engine.wait(task.clone()).await {
-                    Err(SearchError::Unconfirmed(_)) => continue,
+                    Err(SearchError::Unconfirmed(_)) if checks < 60 => checks += 1,
                     other => break other?,
                 }
             }
