@@ -378,7 +378,8 @@ async fn build(dir: &std::path::Path, args: &[String]) -> Result<(), Error> {
         per_s / TARGET_BUILD_PER_S
     );
     if settings.meili_url.is_none() {
-        let size: u64 = walk_size(&dir.join("index"));
+        let current = std::fs::read_to_string(dir.join("index").join("CURRENT"))?;
+        let size: u64 = walk_size(&dir.join("index").join(current.trim()));
         println!("index size on disk: {:.1} MB", size as f64 / 1e6);
     }
     Ok(())
@@ -440,9 +441,12 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-/// Every query of the mix once to warm up, then `rounds` rounds; sorted latencies and each
-/// query's last `total`.
-async fn measure<F, Fut>(rounds: usize, mut call: F) -> Result<(Vec<Duration>, Vec<u64>), Error>
+/// Every query of the mix once to warm up, then `rounds` rounds. Returns all latencies sorted,
+/// each query's own latencies, and each query's `total`.
+async fn measure<F, Fut>(
+    rounds: usize,
+    mut call: F,
+) -> Result<(Vec<Duration>, Vec<Vec<Duration>>, Vec<u64>), Error>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = Result<u64, Error>>,
@@ -451,16 +455,20 @@ where
     for (i, total) in totals.iter_mut().enumerate() {
         *total = call(i).await?;
     }
-    let mut times = Vec::with_capacity(rounds * MIX.len());
+    let mut per_query = vec![Vec::with_capacity(rounds); MIX.len()];
     for _ in 0..rounds {
-        for i in 0..MIX.len() {
+        for (i, times) in per_query.iter_mut().enumerate() {
             let t = Instant::now();
             call(i).await?;
             times.push(t.elapsed());
         }
     }
-    times.sort();
-    Ok((times, totals))
+    let mut all: Vec<Duration> = per_query.iter().flatten().copied().collect();
+    all.sort();
+    for times in &mut per_query {
+        times.sort();
+    }
+    Ok((all, per_query, totals))
 }
 
 fn report(label: &str, times: &[Duration]) -> (f64, f64) {
@@ -488,7 +496,7 @@ async fn query(
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(1)
         .build()?;
-    let (api, totals) = measure(rounds, |i| {
+    let (api, per_query, totals) = measure(rounds, |i| {
         let request = client.get(format!("{url}/api/v1/search?{}", MIX[i]));
         async move {
             let response = request.send().await?;
@@ -501,8 +509,13 @@ async fn query(
     })
     .await?;
     let (rss_after, peak) = rss(pid);
-    for (q, n) in MIX.iter().zip(&totals) {
-        println!("  {n:>6} hits  {q}");
+    println!("  {:>6}  {:>8}  {:>8}  query", "hits", "p50 ms", "p99 ms");
+    for ((q, n), times) in MIX.iter().zip(&totals).zip(&per_query) {
+        println!(
+            "  {n:>6}  {:>8.2}  {:>8.2}  {q}",
+            percentile(times, 0.5),
+            percentile(times, 0.99)
+        );
     }
     let (api_p50, api_p99) = report("API /api/v1/search", &api);
     println!("server memory: {idle:.1} MB RSS before the queries, {rss_after:.1} MB after, peak {peak:.1} MB");
@@ -521,7 +534,7 @@ async fn query(
                 youde::search::text::normalize(&raw)
             })
             .collect();
-        let (direct, _) = measure(rounds, |i| {
+        let (direct, _, _) = measure(rounds, |i| {
             let mut request = client.post(format!("{meili}/indexes/{index}/search")).json(&serde_json::json!({
                 "q": terms[i], "filter": "public = true", "limit": 20, "matchingStrategy": "all",
                 "facets": ["kind", "community_id", "categories", "years"], "locales": ["cmn"],

@@ -194,6 +194,8 @@ pub struct Opened {
 
 /// Open the configured engine: Meilisearch when a URL is set, the embedded one otherwise.
 pub async fn open(settings: &SearchSettings) -> SearchResult<Opened> {
+    // Both engines cut queries with jieba: load its dictionary now rather than on the first query.
+    tokio::task::spawn_blocking(text::jieba);
     match &settings.meili_url {
         Some(url) => {
             let (index, fresh) = meili::MeiliIndex::open(

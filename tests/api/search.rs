@@ -366,3 +366,38 @@ async fn youde_reindex_rebuilds_the_index_from_the_database() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_search() {
+    let app = TestApp::spawn().await;
+    let spec = app.get("/api/openapi.json").await;
+    let op = &spec.body["paths"]["/search"]["get"];
+    assert!(op.is_object(), "spec lacks GET /search");
+    let params: Vec<&str> = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "q",
+        "community",
+        "category",
+        "year",
+        "kind",
+        "scope",
+        "limit",
+        "cursor",
+    ] {
+        assert!(
+            params.contains(&name),
+            "GET /search lacks parameter {name}: {params:?}"
+        );
+    }
+    for status in ["200", "422", "503"] {
+        assert!(
+            op["responses"][status].is_object(),
+            "GET /search lacks {status}"
+        );
+    }
+}

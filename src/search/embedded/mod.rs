@@ -35,7 +35,7 @@ const REINDEX_LOCK: &str = "reindex.lock";
 const SWITCH_CHECK: Duration = Duration::from_millis(500);
 /// tantivy's smallest indexing budget; enough for the relay's small batches.
 const BATCH_WRITER_BYTES: usize = 15_000_000;
-const REBUILD_WRITER_BYTES: usize = 256_000_000;
+const REBUILD_WRITER_BYTES: usize = 64_000_000;
 
 /// One opened generation.
 struct Live {
