@@ -233,7 +233,7 @@ async fn connect(dir: &std::path::Path) -> Result<DatabaseConnection, Error> {
 async fn generate(dir: &std::path::Path, n: usize) -> Result<(), Error> {
     let clock = Instant::now();
     let db = connect(dir).await?;
-    let mut rng = StdRng::seed_from_u64(2019_09);
+    let mut rng = StdRng::seed_from_u64(20_190_901);
     let district =
         communities::insert(&db, &CommunityDraft::parse("普陀区", "district", None)?).await?;
     let street = communities::insert(

@@ -12,9 +12,7 @@ use crate::domain::consent::{ConsentDraft, ConsentScope};
 use crate::domain::resident::{ResidentDraft, ResidentInput};
 use crate::domain::service_record::{MeasureInput, ServiceRecordDraft, ServiceRecordInput};
 use crate::store::entities::community;
-use crate::store::{
-    activities, communities, consents, residents, service_records, StoreError, StoreResult,
-};
+use crate::store::{activities, communities, consents, residents, service_records, StoreError, StoreResult};
 
 const RECORDER: &str = "长寿路街道（演示数据）";
 const SOURCE_SMART: &str =
@@ -31,22 +29,8 @@ pub async fn load(db: &DatabaseConnection) -> StoreResult<DemoReport> {
     let txn = db.begin().await?;
     let mut report = DemoReport::default();
     let putuo = community(&txn, &mut report, "普陀区", "district", None).await?;
-    let changshou = community(
-        &txn,
-        &mut report,
-        "长寿路街道",
-        "subdistrict",
-        Some(putuo.id),
-    )
-    .await?;
-    let music_square = community(
-        &txn,
-        &mut report,
-        "音乐广场",
-        "compound",
-        Some(changshou.id),
-    )
-    .await?;
+    let changshou = community(&txn, &mut report, "长寿路街道", "subdistrict", Some(putuo.id)).await?;
+    let music_square = community(&txn, &mut report, "音乐广场", "compound", Some(changshou.id)).await?;
     sun_jianwei(&txn, &mut report, music_square.id).await?;
     secretaries_activities(&txn, &mut report).await?;
     txn.commit().await?;
@@ -66,11 +50,7 @@ async fn community(
 ) -> StoreResult<community::Model> {
     let draft = CommunityDraft::parse(name, kind, parent_id).map_err(|e| invalid(name, e))?;
     let page = communities::list(db, None, 1000, parent_id).await?;
-    if let Some(existing) = page
-        .items
-        .into_iter()
-        .find(|c| c.name == name && c.parent_id == parent_id)
-    {
+    if let Some(existing) = page.items.into_iter().find(|c| c.name == name && c.parent_id == parent_id) {
         report.existing += 1;
         return Ok(existing);
     }
@@ -127,13 +107,8 @@ const SUN_JIANWEI_RECORDS: &[Record] = &[
         start: "2018",
         end: Some("2018-12"),
         unpaid: true,
-        measures: &[
-            (1_000_000.0, "yuan", "at_least"),
-            (89.2, "percent", "exact"),
-        ],
-        note: Some(
-            "“需动用物业维修资金100多万元”；方案获业主 89.2% 的高票通过率；2018 年底正式建成",
-        ),
+        measures: &[(1_000_000.0, "yuan", "at_least"), (89.2, "percent", "exact")],
+        note: Some("“需动用物业维修资金100多万元”；方案获业主 89.2% 的高票通过率；2018 年底正式建成"),
     },
     Record {
         kind: "publication",
@@ -213,13 +188,8 @@ const SUN_JIANWEI_CITATION: &str = "2007 年起作为开发商代表担任**音�
 此后他担任长寿社区治理与促进中心智慧社区工作室主任，几个月内接待参访 52 批次，用 3 个月排摸街道 60 余个商品房小区，\
 编制操作手册和“预算模块”，为各小区改造提供从项目策划到竣工验收的指导。";
 
-async fn sun_jianwei(
-    db: &impl ConnectionTrait,
-    report: &mut DemoReport,
-    community_id: i64,
-) -> StoreResult<()> {
-    let resident = match residents::find_by_name_in_community(db, "孙建伟", community_id).await?
-    {
+async fn sun_jianwei(db: &impl ConnectionTrait, report: &mut DemoReport, community_id: i64) -> StoreResult<()> {
+    let resident = match residents::find_by_name_in_community(db, "孙建伟", community_id).await? {
         Some(existing) => {
             report.existing += 1;
             existing
@@ -260,10 +230,7 @@ async fn sun_jianwei(
     }
 
     for r in SUN_JIANWEI_RECORDS {
-        if service_records::find_by_title(db, resident.id, r.title)
-            .await?
-            .is_some()
-        {
+        if service_records::find_by_title(db, resident.id, r.title).await?.is_some() {
             report.existing += 1;
             continue;
         }
@@ -281,11 +248,7 @@ async fn sun_jianwei(
             measures: r
                 .measures
                 .iter()
-                .map(|&(value, unit, qualifier)| MeasureInput {
-                    value,
-                    unit: unit.into(),
-                    qualifier: qualifier.into(),
-                })
+                .map(|&(value, unit, qualifier)| MeasureInput { value, unit: unit.into(), qualifier: qualifier.into() })
                 .collect(),
             evidence: Some(evidence),
             recorded_by: RECORDER.into(),
@@ -305,10 +268,7 @@ const SOURCE_SECRETARIES: &str =
 /// The three dated activities of the residential-area secretaries. The article names no
 /// secretary, so the demo records them without participants; recording participants writes
 /// their service records.
-async fn secretaries_activities(
-    db: &impl ConnectionTrait,
-    report: &mut DemoReport,
-) -> StoreResult<()> {
+async fn secretaries_activities(db: &impl ConnectionTrait, report: &mut DemoReport) -> StoreResult<()> {
     let items = [
         (
             "赴徐汇区枫林路街道谨斜居委会参访",
@@ -330,10 +290,7 @@ async fn secretaries_activities(
         ),
     ];
     for (title, date, place, description) in items {
-        if activities::find_by_title_and_date(db, title, date)
-            .await?
-            .is_some()
-        {
+        if activities::find_by_title_and_date(db, title, date).await?.is_some() {
             report.existing += 1;
             continue;
         }

@@ -60,19 +60,12 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 async fn resolve(state: &AppState, token: &str) -> Result<Option<Staff>, ApiError> {
     if let Some(admin) = &state.admin_token {
         // Compare digests so the comparison takes the same time whatever the input's length.
-        let (a, b) = (
-            Sha256::digest(admin.as_bytes()),
-            Sha256::digest(token.as_bytes()),
-        );
+        let (a, b) = (Sha256::digest(admin.as_bytes()), Sha256::digest(token.as_bytes()));
         if constant_time_eq(&a, &b) {
-            return Ok(Some(Staff {
-                name: "admin".into(),
-            }));
+            return Ok(Some(Staff { name: "admin".into() }));
         }
     }
-    Ok(tokens::find_active(&state.db, token)
-        .await?
-        .map(|t| Staff { name: t.label }))
+    Ok(tokens::find_active(&state.db, token).await?.map(|t| Staff { name: t.label }))
 }
 
 /// Resolves the bearer token into a [`Viewer`] request extension. A token that is given but not
@@ -100,28 +93,14 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
                 let token = value
                     .to_str()
                     .ok()
-                    .and_then(|v| {
-                        v.strip_prefix("Bearer ")
-                            .or_else(|| v.strip_prefix("bearer "))
-                    })
+                    .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
                     .map(str::trim)
                     .filter(|t| !t.is_empty())
-                    .ok_or_else(|| {
-                        ApiError::unauthorized(
-                            "invalid_token",
-                            "Authorization 请求头应为 Bearer <token>",
-                        )
-                    })?;
-                let state = req
-                    .data::<AppState>()
-                    .expect("AppState is attached to every route");
+                    .ok_or_else(|| ApiError::unauthorized("invalid_token", "Authorization 请求头应为 Bearer <token>"))?;
+                let state = req.data::<AppState>().expect("AppState is attached to every route");
                 match resolve(state, token).await? {
                     Some(staff) => Viewer::Staff(staff),
-                    None => {
-                        return Err(
-                            ApiError::unauthorized("invalid_token", "令牌无效或已被撤销").into(),
-                        )
-                    }
+                    None => return Err(ApiError::unauthorized("invalid_token", "令牌无效或已被撤销").into()),
                 }
             }
         };

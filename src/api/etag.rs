@@ -12,22 +12,11 @@ pub fn etag(id: i64, version: i32) -> String {
 /// Check `If-Match` against the current version and return the version to write against. The
 /// store's update repeats the comparison atomically, so a change that slips in between still
 /// fails (see [`mismatch`]).
-pub fn check_if_match(
-    if_match: Option<&str>,
-    id: i64,
-    current_version: i32,
-) -> Result<i32, ApiError> {
-    let header = if_match
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .ok_or_else(ApiError::precondition_required)?;
+pub fn check_if_match(if_match: Option<&str>, id: i64, current_version: i32) -> Result<i32, ApiError> {
+    let header = if_match.map(str::trim).filter(|h| !h.is_empty()).ok_or_else(ApiError::precondition_required)?;
     let current = etag(id, current_version);
     let matches = header == "*"
-        || header
-            .split(',')
-            .map(str::trim)
-            .map(|t| t.strip_prefix("W/").unwrap_or(t))
-            .any(|t| t == current);
+        || header.split(',').map(str::trim).map(|t| t.strip_prefix("W/").unwrap_or(t)).any(|t| t == current);
     if matches {
         Ok(current_version)
     } else {

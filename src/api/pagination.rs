@@ -28,10 +28,7 @@ impl PageRequest {
     pub fn parse(limit: Option<u64>, cursor: Option<&str>) -> Result<Self, ApiError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field(
-                "limit",
-                format!("limit 应在 1 到 {MAX_LIMIT} 之间"),
-            ));
+            return Err(ApiError::field("limit", format!("limit 应在 1 到 {MAX_LIMIT} 之间")));
         }
         let after = cursor.map(decode).transpose()?;
         Ok(PageRequest { limit, after })
@@ -48,20 +45,12 @@ fn decode(cursor: &str) -> Result<i64, ApiError> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|s| s.strip_prefix("after:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_cursor",
-                "cursor 无效：请使用上一页返回的 next_cursor",
-            )
-        })
+        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "cursor 无效：请使用上一页返回的 next_cursor"))
 }
 
 pub fn page<M, T: ParseFromJSON + ToJSON + Send + Sync>(
     page: crate::store::Page<M>,
     to_dto: impl FnMut(M) -> T,
 ) -> ListPage<T> {
-    ListPage {
-        items: page.items.into_iter().map(to_dto).collect(),
-        next_cursor: page.next_after.map(encode),
-    }
+    ListPage { items: page.items.into_iter().map(to_dto).collect(), next_cursor: page.next_after.map(encode) }
 }

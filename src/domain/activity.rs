@@ -36,23 +36,13 @@ impl ActivityDraft {
     pub fn parse(input: ActivityInput) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let title = required_text(&mut errors, "title", &input.title, 200);
-        let date = PartialDate::parse(input.date.trim())
-            .map_err(|e| errors.add("date", e.to_string()))
-            .ok();
+        let date = PartialDate::parse(input.date.trim()).map_err(|e| errors.add("date", e.to_string())).ok();
         let place = optional_text(&mut errors, "place", input.place.as_deref(), 200);
         let organiser = optional_text(&mut errors, "organiser", input.organiser.as_deref(), 200);
-        let description = optional_text(
-            &mut errors,
-            "description",
-            input.description.as_deref(),
-            5000,
-        );
+        let description = optional_text(&mut errors, "description", input.description.as_deref(), 5000);
         let recorded_by = required_text(&mut errors, "recorded_by", &input.recorded_by, 100);
         if input.participant_ids.len() > MAX_PARTICIPANTS {
-            errors.add(
-                "participant_ids",
-                format!("一次最多 {MAX_PARTICIPANTS} 名参与者"),
-            );
+            errors.add("participant_ids", format!("一次最多 {MAX_PARTICIPANTS} 名参与者"));
         }
         let mut participant_ids = Vec::with_capacity(input.participant_ids.len());
         for id in input.participant_ids {
@@ -80,10 +70,7 @@ impl ActivityDraft {
             kind: RecordKind::Activity,
             title: self.title.clone(),
             organisation: self.organiser.clone(),
-            period: Period {
-                start: self.date,
-                end: Some(self.date),
-            },
+            period: Period { start: self.date, end: Some(self.date) },
             unpaid: self.unpaid,
             measures: vec![],
             evidence,
@@ -116,13 +103,8 @@ mod tests {
 
     #[test]
     fn a_bad_date_is_named() {
-        let err = ActivityDraft::parse(ActivityInput {
-            title: "x".into(),
-            date: "8月30日".into(),
-            recorded_by: "a".into(),
-            ..Default::default()
-        })
-        .unwrap_err();
+        let err = ActivityDraft::parse(ActivityInput { title: "x".into(), date: "8月30日".into(), recorded_by: "a".into(), ..Default::default() })
+            .unwrap_err();
         assert_eq!(err.0[0].field, "date");
     }
 }

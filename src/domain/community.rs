@@ -17,12 +17,8 @@ pub enum CommunityKind {
 }
 
 impl CommunityKind {
-    pub const ALL: [CommunityKind; 4] = [
-        CommunityKind::District,
-        CommunityKind::Subdistrict,
-        CommunityKind::ResidentialArea,
-        CommunityKind::Compound,
-    ];
+    pub const ALL: [CommunityKind; 4] =
+        [CommunityKind::District, CommunityKind::Subdistrict, CommunityKind::ResidentialArea, CommunityKind::Compound];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -51,10 +47,7 @@ impl CommunityKind {
 impl FromStr for CommunityKind {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        CommunityKind::ALL
-            .into_iter()
-            .find(|k| k.code() == s)
-            .ok_or(())
+        CommunityKind::ALL.into_iter().find(|k| k.code() == s).ok_or(())
     }
 }
 
@@ -84,11 +77,7 @@ impl CommunityDraft {
             }
         }
         match kind {
-            Some(kind) => errors.finish(|| CommunityDraft {
-                name,
-                kind,
-                parent_id,
-            }),
+            Some(kind) => errors.finish(|| CommunityDraft { name, kind, parent_id }),
             None => Err(errors),
         }
     }
@@ -102,11 +91,7 @@ impl CommunityDraft {
         } else {
             Err(ValidationErrors::single(
                 "parent_id",
-                format!(
-                    "{}的上级应是更高一级的社区，而不是{}",
-                    self.kind.label(),
-                    parent_kind.label()
-                ),
+                format!("{}的上级应是更高一级的社区，而不是{}", self.kind.label(), parent_kind.label()),
             ))
         }
     }
@@ -122,9 +107,7 @@ mod tests {
         assert!(CommunityDraft::parse("普陀区", "district", Some(1)).is_err());
         assert!(CommunityDraft::parse("长寿路街道", "subdistrict", None).is_err());
         let compound = CommunityDraft::parse("音乐广场", "compound", Some(3)).unwrap();
-        assert!(compound
-            .check_parent(CommunityKind::ResidentialArea)
-            .is_ok());
+        assert!(compound.check_parent(CommunityKind::ResidentialArea).is_ok());
         assert!(compound.check_parent(CommunityKind::Subdistrict).is_ok());
         assert!(compound.check_parent(CommunityKind::Compound).is_err());
         let area = CommunityDraft::parse("某居民区", "residential_area", Some(9)).unwrap();

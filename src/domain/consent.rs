@@ -18,11 +18,7 @@ pub enum ConsentScope {
 }
 
 impl ConsentScope {
-    pub const ALL: [ConsentScope; 3] = [
-        ConsentScope::Profile,
-        ConsentScope::Photo,
-        ConsentScope::Story,
-    ];
+    pub const ALL: [ConsentScope; 3] = [ConsentScope::Profile, ConsentScope::Photo, ConsentScope::Story];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -36,10 +32,7 @@ impl ConsentScope {
 impl FromStr for ConsentScope {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        ConsentScope::ALL
-            .into_iter()
-            .find(|c| c.code() == s)
-            .ok_or(())
+        ConsentScope::ALL.into_iter().find(|c| c.code() == s).ok_or(())
     }
 }
 
@@ -70,10 +63,7 @@ impl ConsentDraft {
     ) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let scope_parsed = scope.parse::<ConsentScope>().map_err(|()| {
-            errors.add(
-                "scope",
-                format!("未知的同意范围“{scope}”，应为 profile、photo 或 story"),
-            )
+            errors.add("scope", format!("未知的同意范围“{scope}”，应为 profile、photo 或 story"))
         });
         let text_version = required_text(&mut errors, "text_version", text_version, 40);
         let signed = parse_date(&mut errors, "signed_on", signed_on);
@@ -83,13 +73,9 @@ impl ConsentDraft {
         let recorded_by = required_text(&mut errors, "recorded_by", recorded_by, 100);
         let evidence = optional_text(&mut errors, "evidence", evidence, 2000);
         match (scope_parsed, signed) {
-            (Ok(scope), Some(signed_on)) => errors.finish(|| ConsentDraft {
-                scope,
-                text_version,
-                signed_on,
-                recorded_by,
-                evidence,
-            }),
+            (Ok(scope), Some(signed_on)) => {
+                errors.finish(|| ConsentDraft { scope, text_version, signed_on, recorded_by, evidence })
+            }
             _ => Err(errors),
         }
     }

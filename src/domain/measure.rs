@@ -159,21 +159,14 @@ impl Measure {
         if unit == Unit::Percent && value > 100.0 {
             return Err(MeasureError::PercentOver100);
         }
-        Ok(Self {
-            value,
-            unit,
-            qualifier,
-        })
+        Ok(Self { value, unit, qualifier })
     }
 
     /// Parse the wire form (`unit` and `qualifier` codes).
     pub fn parse(value: f64, unit: &str, qualifier: &str) -> Result<Self, MeasureError> {
-        let unit = unit
-            .parse()
-            .map_err(|_| MeasureError::UnknownUnit(unit.to_string()))?;
-        let qualifier = qualifier
-            .parse()
-            .map_err(|_| MeasureError::UnknownQualifier(qualifier.to_string()))?;
+        let unit = unit.parse().map_err(|_| MeasureError::UnknownUnit(unit.to_string()))?;
+        let qualifier =
+            qualifier.parse().map_err(|_| MeasureError::UnknownQualifier(qualifier.to_string()))?;
         Self::new(value, unit, qualifier)
     }
 
@@ -204,11 +197,7 @@ impl Measure {
     pub fn headline_amount(&self) -> String {
         let (number, counter) = amount_parts(self.value, self.unit);
         // Headlines name the thing counted in their label ("排摸小区"), so 个小区 becomes 个.
-        let counter = if self.unit == Unit::Compounds {
-            "个"
-        } else {
-            counter
-        };
+        let counter = if self.unit == Unit::Compounds { "个" } else { counter };
         match self.qualifier {
             Qualifier::Exact => format!("{number} {counter}"),
             Qualifier::AtLeast => format!("{number}余{counter}"),
@@ -253,74 +242,29 @@ mod tests {
 
     #[test]
     fn renders_the_newsletters_quantities() {
-        assert_eq!(
-            m(60.0, Unit::Compounds, Qualifier::AtLeast).to_chinese(),
-            "60余个小区"
-        );
-        assert_eq!(
-            m(60.0, Unit::Compounds, Qualifier::AtLeast).headline_amount(),
-            "60余个"
-        );
-        assert_eq!(
-            m(1_000_000.0, Unit::Yuan, Qualifier::AtLeast).to_chinese(),
-            "100余万元"
-        );
-        assert_eq!(
-            m(300_000.0, Unit::YuanSaved, Qualifier::Exact).headline_amount(),
-            "30 万元"
-        );
-        assert_eq!(
-            m(38.0, Unit::VisitBatches, Qualifier::Exact).to_chinese(),
-            "38批次"
-        );
-        assert_eq!(
-            m(89.2, Unit::Percent, Qualifier::Exact).to_chinese(),
-            "89.2%"
-        );
-        assert_eq!(
-            m(200.0, Unit::People, Qualifier::About).to_chinese(),
-            "约200人"
-        );
-        assert_eq!(
-            m(5_000.0, Unit::Yuan, Qualifier::Exact).to_chinese(),
-            "5000元"
-        );
+        assert_eq!(m(60.0, Unit::Compounds, Qualifier::AtLeast).to_chinese(), "60余个小区");
+        assert_eq!(m(60.0, Unit::Compounds, Qualifier::AtLeast).headline_amount(), "60余个");
+        assert_eq!(m(1_000_000.0, Unit::Yuan, Qualifier::AtLeast).to_chinese(), "100余万元");
+        assert_eq!(m(300_000.0, Unit::YuanSaved, Qualifier::Exact).headline_amount(), "30 万元");
+        assert_eq!(m(38.0, Unit::VisitBatches, Qualifier::Exact).to_chinese(), "38批次");
+        assert_eq!(m(89.2, Unit::Percent, Qualifier::Exact).to_chinese(), "89.2%");
+        assert_eq!(m(200.0, Unit::People, Qualifier::About).to_chinese(), "约200人");
+        assert_eq!(m(5_000.0, Unit::Yuan, Qualifier::Exact).to_chinese(), "5000元");
     }
 
     #[test]
     fn refuses_negative_infinite_and_unknown_values() {
-        assert_eq!(
-            Measure::new(-1.0, Unit::Hours, Qualifier::Exact),
-            Err(MeasureError::InvalidValue)
-        );
-        assert_eq!(
-            Measure::new(f64::NAN, Unit::Hours, Qualifier::Exact),
-            Err(MeasureError::InvalidValue)
-        );
-        assert_eq!(
-            Measure::new(101.0, Unit::Percent, Qualifier::Exact),
-            Err(MeasureError::PercentOver100)
-        );
-        assert!(matches!(
-            Measure::parse(1.0, "furlongs", "exact"),
-            Err(MeasureError::UnknownUnit(_))
-        ));
-        assert!(matches!(
-            Measure::parse(1.0, "hours", "roughly"),
-            Err(MeasureError::UnknownQualifier(_))
-        ));
+        assert_eq!(Measure::new(-1.0, Unit::Hours, Qualifier::Exact), Err(MeasureError::InvalidValue));
+        assert_eq!(Measure::new(f64::NAN, Unit::Hours, Qualifier::Exact), Err(MeasureError::InvalidValue));
+        assert_eq!(Measure::new(101.0, Unit::Percent, Qualifier::Exact), Err(MeasureError::PercentOver100));
+        assert!(matches!(Measure::parse(1.0, "furlongs", "exact"), Err(MeasureError::UnknownUnit(_))));
+        assert!(matches!(Measure::parse(1.0, "hours", "roughly"), Err(MeasureError::UnknownQualifier(_))));
     }
 
     #[test]
     fn a_sum_is_as_weak_as_its_weakest_part() {
         assert_eq!(Qualifier::Exact.combine(Qualifier::Exact), Qualifier::Exact);
-        assert_eq!(
-            Qualifier::Exact.combine(Qualifier::AtLeast),
-            Qualifier::AtLeast
-        );
-        assert_eq!(
-            Qualifier::AtLeast.combine(Qualifier::About),
-            Qualifier::About
-        );
+        assert_eq!(Qualifier::Exact.combine(Qualifier::AtLeast), Qualifier::AtLeast);
+        assert_eq!(Qualifier::AtLeast.combine(Qualifier::About), Qualifier::About);
     }
 }

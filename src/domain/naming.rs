@@ -3,10 +3,8 @@
 use pinyin::ToPinyin;
 
 /// Compound surnames, read as one unit.
-const COMPOUND_SURNAMES: &[&str] = &[
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "司徒", "尉迟", "长孙", "夏侯",
-    "公孙", "宇文", "澹台",
-];
+const COMPOUND_SURNAMES: &[&str] =
+    &["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "司徒", "尉迟", "长孙", "夏侯", "公孙", "宇文", "澹台"];
 
 /// Surnames whose reading differs from the character's most common one.
 const SURNAME_READINGS: &[(char, &str)] = &[
@@ -61,17 +59,11 @@ const PHRASE_READINGS: &[(&str, &[&str])] = &[
 /// The reading of each character of `text`, with phrase readings applied.
 fn readings(text: &str) -> Vec<Option<String>> {
     let chars: Vec<char> = text.chars().collect();
-    let mut out: Vec<Option<String>> = text
-        .to_pinyin()
-        .map(|p| p.map(|p| p.plain().to_string()))
-        .collect();
+    let mut out: Vec<Option<String>> = text.to_pinyin().map(|p| p.map(|p| p.plain().to_string())).collect();
     let mut i = 0;
     while i < chars.len() {
         let rest: String = chars[i..].iter().collect();
-        match PHRASE_READINGS
-            .iter()
-            .find(|(phrase, _)| rest.starts_with(phrase))
-        {
+        match PHRASE_READINGS.iter().find(|(phrase, _)| rest.starts_with(phrase)) {
             Some((_, syllables)) => {
                 for (k, s) in syllables.iter().enumerate() {
                     out[i + k] = Some(s.to_string());
@@ -90,10 +82,7 @@ fn syllables(text: &str, surname_chars: usize) -> Vec<String> {
     let mut latin = String::new();
     for (i, (c, p)) in text.chars().zip(readings(text)).enumerate() {
         let reading = if i < surname_chars {
-            SURNAME_READINGS
-                .iter()
-                .find(|(s, _)| *s == c)
-                .map(|(_, r)| r.to_string())
+            SURNAME_READINGS.iter().find(|(s, _)| *s == c).map(|(_, r)| r.to_string())
         } else {
             None
         };
@@ -142,24 +131,13 @@ pub fn person_pinyin(name: &str) -> String {
     let given: String = name.chars().skip(n).collect();
     let surname = syllables(&surname, n).concat();
     let given = syllables(&given, 0).concat();
-    [surname, given]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    [surname, given].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// First letters of each syllable: 孙建伟 → "sjw".
 pub fn initials(name: &str) -> String {
-    let n = if is_han(name) {
-        surname_len(name.trim())
-    } else {
-        0
-    };
-    syllables(name.trim(), n)
-        .iter()
-        .filter_map(|s| s.chars().next())
-        .collect()
+    let n = if is_han(name) { surname_len(name.trim()) } else { 0 };
+    syllables(name.trim(), n).iter().filter_map(|s| s.chars().next()).collect()
 }
 
 /// The base URL slug of a person: "sun-jianwei" (the caller adds `-2`, `-3` on collision).

@@ -26,9 +26,7 @@ impl PartialDate {
     pub const MAX_YEAR: i32 = 2200;
 
     pub fn parse(input: &str) -> Result<Self, PartialDateError> {
-        let err = || PartialDateError {
-            input: input.to_string(),
-        };
+        let err = || PartialDateError { input: input.to_string() };
         let parts: Vec<&str> = input.split('-').collect();
         let number = |s: &str, len: usize| -> Result<u32, PartialDateError> {
             if s.len() != len || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -58,11 +56,7 @@ impl PartialDate {
     }
 
     pub fn from_date(date: NaiveDate) -> Self {
-        Self {
-            year: date.year(),
-            month: Some(date.month()),
-            day: Some(date.day()),
-        }
+        Self { year: date.year(), month: Some(date.month()), day: Some(date.day()) }
     }
 
     pub fn year(&self) -> i32 {
@@ -164,29 +158,13 @@ mod tests {
         for s in ["2007", "2018-12", "2019-08-30"] {
             assert_eq!(PartialDate::parse(s).unwrap().to_string(), s);
         }
-        assert_eq!(
-            PartialDate::parse("2019-08-30").unwrap().to_chinese(),
-            "2019年8月30日"
-        );
-        assert_eq!(
-            PartialDate::parse("2018-12").unwrap().to_chinese(),
-            "2018年12月"
-        );
+        assert_eq!(PartialDate::parse("2019-08-30").unwrap().to_chinese(), "2019年8月30日");
+        assert_eq!(PartialDate::parse("2018-12").unwrap().to_chinese(), "2018年12月");
     }
 
     #[test]
     fn rejects_malformed_and_impossible_dates() {
-        for s in [
-            "",
-            "07",
-            "2019-8",
-            "2019-13",
-            "2019-02-30",
-            "2019/08/30",
-            "2019-08-30-1",
-            "abcd",
-            "1800",
-        ] {
+        for s in ["", "07", "2019-8", "2019-13", "2019-02-30", "2019/08/30", "2019-08-30-1", "abcd", "1800"] {
             assert!(PartialDate::parse(s).is_err(), "{s} should be rejected");
         }
         assert!(PartialDate::parse("2020-02-29").is_ok());

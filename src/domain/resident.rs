@@ -44,18 +44,11 @@ impl ResidentDraft {
     pub fn parse(input: ResidentInput) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let name = required_text(&mut errors, "name", &input.name, 40);
-        let citation = optional_text(
-            &mut errors,
-            "citation",
-            input.citation.as_deref(),
-            MAX_CITATION_CHARS,
-        );
+        let citation = optional_text(&mut errors, "citation", input.citation.as_deref(), MAX_CITATION_CHARS);
         let phone = optional_text(&mut errors, "phone", input.phone.as_deref(), 30);
         if let Some(p) = &phone {
             let digits = p.chars().filter(char::is_ascii_digit).count();
-            if !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
-                || !(7..=15).contains(&digits)
-            {
+            if !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) || !(7..=15).contains(&digits) {
                 errors.add("phone", "电话号码应为 7–15 位数字，可含 + - ( ) 和空格");
             }
         }
@@ -69,10 +62,7 @@ impl ResidentDraft {
         if let Some(year) = input.birth_year {
             let this_year = Utc::now().year();
             if !(1900..=this_year).contains(&year) {
-                errors.add(
-                    "birth_year",
-                    format!("出生年份应在 1900 至 {this_year} 之间"),
-                );
+                errors.add("birth_year", format!("出生年份应在 1900 至 {this_year} 之间"));
             }
         }
         let address = optional_text(&mut errors, "address", input.address.as_deref(), 200);
@@ -85,12 +75,7 @@ impl ResidentDraft {
             pinyin,
             community_id: input.community_id,
             citation,
-            private: PrivateFields {
-                phone,
-                id_number,
-                birth_year: input.birth_year,
-                address,
-            },
+            private: PrivateFields { phone, id_number, birth_year: input.birth_year, address },
         })
     }
 }
@@ -103,11 +88,7 @@ pub fn valid_id_number(id: &str) -> bool {
     }
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: &[u8; 11] = b"10X98765432";
-    let sum: u32 = bytes[..17]
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(b, w)| (b - b'0') as u32 * w)
-        .sum();
+    let sum: u32 = bytes[..17].iter().zip(WEIGHTS).map(|(b, w)| (b - b'0') as u32 * w).sum();
     bytes[17] == CHECK[(sum % 11) as usize]
 }
 
@@ -124,16 +105,8 @@ mod tests {
 
     #[test]
     fn pinyin_is_derived_and_bad_private_fields_are_named() {
-        let ok = ResidentDraft::parse(ResidentInput {
-            name: " 孙建伟 ".into(),
-            community_id: 4,
-            ..Default::default()
-        })
-        .unwrap();
-        assert_eq!(
-            (ok.name.as_str(), ok.pinyin.as_str()),
-            ("孙建伟", "sun jianwei")
-        );
+        let ok = ResidentDraft::parse(ResidentInput { name: " 孙建伟 ".into(), community_id: 4, ..Default::default() }).unwrap();
+        assert_eq!((ok.name.as_str(), ok.pinyin.as_str()), ("孙建伟", "sun jianwei"));
         let bad = ResidentDraft::parse(ResidentInput {
             name: "孙建伟".into(),
             community_id: 4,

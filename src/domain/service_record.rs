@@ -71,10 +71,7 @@ impl RecordKind {
 impl FromStr for RecordKind {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        RecordKind::ALL
-            .into_iter()
-            .find(|k| k.code() == s)
-            .ok_or(())
+        RecordKind::ALL.into_iter().find(|k| k.code() == s).ok_or(())
     }
 }
 
@@ -132,39 +129,19 @@ impl ServiceRecordDraft {
             Ok(kind) => Some(kind),
             Err(()) => {
                 let codes: Vec<&str> = RecordKind::ALL.iter().map(|k| k.code()).collect();
-                errors.add(
-                    "kind",
-                    format!("未知的类型“{}”，应为 {}", input.kind, codes.join("、")),
-                );
+                errors.add("kind", format!("未知的类型“{}”，应为 {}", input.kind, codes.join("、")));
                 None
             }
         };
         let title = required_text(&mut errors, "title", &input.title, 200);
-        let organisation = optional_text(
-            &mut errors,
-            "organisation",
-            input.organisation.as_deref(),
-            200,
-        );
-        let start = PartialDate::parse(input.start.trim())
-            .map_err(|e| errors.add("start", e.to_string()))
-            .ok();
-        let end = match input
-            .end
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let organisation = optional_text(&mut errors, "organisation", input.organisation.as_deref(), 200);
+        let start = PartialDate::parse(input.start.trim()).map_err(|e| errors.add("start", e.to_string())).ok();
+        let end = match input.end.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Some(None),
-            Some(end) => PartialDate::parse(end)
-                .map(Some)
-                .map_err(|e| errors.add("end", e.to_string()))
-                .ok(),
+            Some(end) => PartialDate::parse(end).map(Some).map_err(|e| errors.add("end", e.to_string())).ok(),
         };
         let period = match (start, end) {
-            (Some(start), Some(end)) => Period::new(start, end)
-                .map_err(|e| errors.add("end", e.to_string()))
-                .ok(),
+            (Some(start), Some(end)) => Period::new(start, end).map_err(|e| errors.add("end", e.to_string())).ok(),
             _ => None,
         };
         if input.measures.len() > MAX_MEASURES {
@@ -182,26 +159,11 @@ impl ServiceRecordDraft {
             .collect();
         let evidence = optional_text(&mut errors, "evidence", input.evidence.as_deref(), 2000);
         let recorded_by = required_text(&mut errors, "recorded_by", &input.recorded_by, 100);
-        let verified_by = optional_text(
-            &mut errors,
-            "verified_by",
-            input.verified_by.as_deref(),
-            100,
-        );
-        let verified_on = match input
-            .verified_on
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let verified_by = optional_text(&mut errors, "verified_by", input.verified_by.as_deref(), 100);
+        let verified_on = match input.verified_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| {
-                    errors.add(
-                        "verified_on",
-                        format!("“{s}” 不是有效日期，应写作 2019-09-01"),
-                    )
-                })
+                .map_err(|_| errors.add("verified_on", format!("“{s}” 不是有效日期，应写作 2019-09-01")))
                 .ok(),
         };
         if verified_on.is_some() && verified_by.is_none() {
@@ -258,11 +220,7 @@ mod tests {
         bad.kind = "heroics".into();
         bad.title = "  ".into();
         bad.start = "2019-13".into();
-        bad.measures = vec![MeasureInput {
-            value: -3.0,
-            unit: "hours".into(),
-            qualifier: "exact".into(),
-        }];
+        bad.measures = vec![MeasureInput { value: -3.0, unit: "hours".into(), qualifier: "exact".into() }];
         let errors = ServiceRecordDraft::parse(bad).unwrap_err();
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["kind", "title", "start", "measures[0]"]);

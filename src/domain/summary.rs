@@ -26,8 +26,7 @@ pub struct Total {
 
 impl Total {
     pub fn as_measure(&self) -> Measure {
-        Measure::new(self.value, self.unit, self.qualifier)
-            .expect("sums of valid measures are valid")
+        Measure::new(self.value, self.unit, self.qualifier).expect("sums of valid measures are valid")
     }
 }
 
@@ -77,10 +76,7 @@ impl ServiceSummary {
         let money_saved = find(Unit::YuanSaved, &totals);
         let survey_totals = sum_by_unit(records.iter().filter(|r| r.kind == RecordKind::Survey));
         let compounds_surveyed = find(Unit::Compounds, &survey_totals);
-        let activities = records
-            .iter()
-            .filter(|r| r.kind == RecordKind::Activity)
-            .count();
+        let activities = records.iter().filter(|r| r.kind == RecordKind::Activity).count();
 
         let mut headlines = Vec::new();
         if unpaid_months >= 12 {
@@ -123,20 +119,13 @@ impl ServiceSummary {
 
 fn sum_by_unit<'a>(records: impl Iterator<Item = &'a RecordFacts>) -> Vec<Total> {
     let mut sums: BTreeMap<Unit, (f64, Qualifier)> = BTreeMap::new();
-    for m in records
-        .flat_map(|r| r.measures.iter())
-        .filter(|m| m.unit().is_additive())
-    {
+    for m in records.flat_map(|r| r.measures.iter()).filter(|m| m.unit().is_additive()) {
         let entry = sums.entry(m.unit()).or_insert((0.0, Qualifier::Exact));
         entry.0 += m.value();
         entry.1 = entry.1.combine(m.qualifier());
     }
     sums.into_iter()
-        .map(|(unit, (value, qualifier))| Total {
-            unit,
-            value: value.min(Measure::MAX_VALUE),
-            qualifier,
-        })
+        .map(|(unit, (value, qualifier))| Total { unit, value: value.min(Measure::MAX_VALUE), qualifier })
         .collect()
 }
 
@@ -164,20 +153,11 @@ mod tests {
     use crate::domain::partial_date::PartialDate;
 
     fn period(start: &str, end: Option<&str>) -> Period {
-        Period::new(
-            PartialDate::parse(start).unwrap(),
-            end.map(|e| PartialDate::parse(e).unwrap()),
-        )
-        .unwrap()
+        Period::new(PartialDate::parse(start).unwrap(), end.map(|e| PartialDate::parse(e).unwrap())).unwrap()
     }
 
     fn role(start: &str, end: Option<&str>, unpaid: bool) -> RecordFacts {
-        RecordFacts {
-            kind: RecordKind::Role,
-            period: period(start, end),
-            unpaid,
-            measures: vec![],
-        }
+        RecordFacts { kind: RecordKind::Role, period: period(start, end), unpaid, measures: vec![] }
     }
 
     fn with_measures(kind: RecordKind, measures: &[(f64, Unit, Qualifier)]) -> RecordFacts {
@@ -185,10 +165,7 @@ mod tests {
             kind,
             period: period("2019", None),
             unpaid: true,
-            measures: measures
-                .iter()
-                .map(|&(v, u, q)| Measure::new(v, u, q).unwrap())
-                .collect(),
+            measures: measures.iter().map(|&(v, u, q)| Measure::new(v, u, q).unwrap()).collect(),
         }
     }
 
@@ -206,11 +183,7 @@ mod tests {
     #[test]
     fn overlapping_roles_are_not_double_counted() {
         let s = ServiceSummary::derive(
-            &[
-                role("2007", Some("2019"), true),
-                role("2015", Some("2017"), true),
-                role("2018-06", Some("2019-06"), false),
-            ],
+            &[role("2007", Some("2019"), true), role("2015", Some("2017"), true), role("2018-06", Some("2019-06"), false)],
             as_of(),
         );
         // 2007-01 .. 2019-06: 12.5 years of service, of which 12 unpaid.
@@ -231,11 +204,7 @@ mod tests {
         let s = ServiceSummary::derive(
             &[with_measures(
                 RecordKind::Hosting,
-                &[
-                    (38.0, Unit::VisitBatches, e),
-                    (4.0, Unit::VisitBatches, e),
-                    (10.0, Unit::VisitBatches, e),
-                ],
+                &[(38.0, Unit::VisitBatches, e), (4.0, Unit::VisitBatches, e), (10.0, Unit::VisitBatches, e)],
             )],
             as_of(),
         );
@@ -247,29 +216,14 @@ mod tests {
     fn approximate_figures_stay_approximate_in_totals() {
         let s = ServiceSummary::derive(
             &[
-                with_measures(
-                    RecordKind::Survey,
-                    &[(60.0, Unit::Compounds, Qualifier::AtLeast)],
-                ),
-                with_measures(
-                    RecordKind::Project,
-                    &[
-                        (1_000_000.0, Unit::Yuan, Qualifier::AtLeast),
-                        (89.2, Unit::Percent, Qualifier::Exact),
-                    ],
-                ),
-                with_measures(
-                    RecordKind::Project,
-                    &[(300_000.0, Unit::YuanSaved, Qualifier::Exact)],
-                ),
+                with_measures(RecordKind::Survey, &[(60.0, Unit::Compounds, Qualifier::AtLeast)]),
+                with_measures(RecordKind::Project, &[(1_000_000.0, Unit::Yuan, Qualifier::AtLeast), (89.2, Unit::Percent, Qualifier::Exact)]),
+                with_measures(RecordKind::Project, &[(300_000.0, Unit::YuanSaved, Qualifier::Exact)]),
             ],
             as_of(),
         );
         let surveyed = s.compounds_surveyed.clone().unwrap();
-        assert_eq!(
-            (surveyed.value, surveyed.qualifier),
-            (60.0, Qualifier::AtLeast)
-        );
+        assert_eq!((surveyed.value, surveyed.qualifier), (60.0, Qualifier::AtLeast));
         assert!(s.headlines.contains(&"调研小区 60余个".to_string()));
         assert!(s.headlines.contains(&"节约资金 30 万元".to_string()));
         let yuan = s.totals.iter().find(|t| t.unit == Unit::Yuan).unwrap();

@@ -15,17 +15,11 @@ pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl ValidationErrors {
     pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }])
+        Self(vec![FieldError { field: field.into(), message: message.into() }])
     }
 
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.into(), message: message.into() });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -44,22 +38,13 @@ impl ValidationErrors {
 
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|e| format!("{}：{}", e.field, e.message))
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}：{}", e.field, e.message)).collect();
         f.write_str(&parts.join("；"))
     }
 }
 
 /// Trim a required text field and check its length in characters.
-pub fn required_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: &str,
-    max: usize,
-) -> String {
+pub fn required_text(errors: &mut ValidationErrors, field: &str, value: &str, max: usize) -> String {
     let value = value.trim();
     if value.is_empty() {
         errors.add(field, "不能为空");

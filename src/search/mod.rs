@@ -112,7 +112,7 @@ impl Facets {
             .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         self.category
             .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        self.year.sort_by(|a, b| b.0.cmp(&a.0));
+        self.year.sort_by_key(|y| std::cmp::Reverse(y.0));
         self
     }
 }
@@ -127,6 +127,7 @@ pub struct SearchResults {
 
 /// A change for the engine. Applying the same operations twice gives the same index.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // short-lived, in batches of a few hundred
 pub enum IndexOp {
     Upsert(SearchDocument),
     /// The document id (`resident-12`).

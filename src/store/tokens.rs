@@ -1,9 +1,7 @@
 //! API tokens: only their SHA-256 hashes are stored. Tokens are long random strings, so a fast
 //! hash is enough (a password hash is for low-entropy secrets).
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use super::entities::api_token::{ActiveModel, Column, Entity, Model};
@@ -18,10 +16,7 @@ pub fn hash(token: &str) -> String {
 pub fn generate() -> String {
     use base64::Engine;
     let bytes: [u8; 32] = rand::random();
-    format!(
-        "yd_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    format!("yd_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 pub async fn insert(db: &impl ConnectionTrait, label: &str, token: &str) -> StoreResult<Model> {
@@ -45,8 +40,5 @@ pub async fn find_active(db: &impl ConnectionTrait, token: &str) -> StoreResult<
 }
 
 pub async fn count_active(db: &impl ConnectionTrait) -> StoreResult<u64> {
-    Ok(Entity::find()
-        .filter(Column::RevokedAt.is_null())
-        .count(db)
-        .await?)
+    Ok(Entity::find().filter(Column::RevokedAt.is_null()).count(db).await?)
 }

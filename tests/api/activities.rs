@@ -19,11 +19,7 @@ async fn recording_an_activity_writes_a_record_for_each_participant() {
     let b = app.resident("王芳").await;
     let created = app.post("/api/v1/activities", &activity(&[a, b, a])).await;
     created.assert_status(201);
-    assert_eq!(
-        created.body["participant_ids"],
-        json!([a, b]),
-        "each participant once"
-    );
+    assert_eq!(created.body["participant_ids"], json!([a, b]), "each participant once");
     for resident in [a, b] {
         let records = app.records(resident).await;
         assert_eq!(records.len(), 1);
@@ -43,12 +39,7 @@ async fn an_unknown_participant_refuses_the_whole_activity() {
     assert_eq!(app.count("activities").await, 0);
     assert_eq!(app.count("service_records").await, 0);
 
-    let bad_date = app
-        .post(
-            "/api/v1/activities",
-            &json!({ "title": "培训", "date": "8月29日" }),
-        )
-        .await;
+    let bad_date = app.post("/api/v1/activities", &json!({ "title": "培训", "date": "8月29日" })).await;
     assert_eq!(bad_date.invalid_fields(), ["date"]);
 }
 
@@ -67,15 +58,8 @@ async fn updating_an_activity_keeps_the_participants_records_in_step() {
     let updated = app.put(&path, Some(&created.etag()), &changed).await;
     updated.assert_status(200);
     assert_eq!(updated.body["participant_ids"], json!([b, c]));
-    assert!(
-        app.records(a).await.is_empty(),
-        "removed participant loses the record"
-    );
-    assert_eq!(
-        app.records(b).await[0]["start"],
-        "2019-08-31",
-        "kept participant's record follows"
-    );
+    assert!(app.records(a).await.is_empty(), "removed participant loses the record");
+    assert_eq!(app.records(b).await[0]["start"], "2019-08-31", "kept participant's record follows");
     assert_eq!(app.records(c).await.len(), 1, "new participant gets one");
 
     app.delete(&path).await.assert_status(204);
@@ -88,12 +72,8 @@ async fn the_public_sees_only_consented_participants() {
     let public = app.resident("张丽").await;
     let private = app.resident("王芳").await;
     app.consent(public, "profile").await.assert_status(201);
-    let created = app
-        .post("/api/v1/activities", &activity(&[public, private]))
-        .await;
-    let seen = app
-        .get(&format!("/api/v1/activities/{}", created.body["id"]))
-        .await;
+    let created = app.post("/api/v1/activities", &activity(&[public, private])).await;
+    let seen = app.get(&format!("/api/v1/activities/{}", created.body["id"])).await;
     seen.assert_status(200);
     assert_eq!(seen.body["participant_ids"], json!([public]));
 }

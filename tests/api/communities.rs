@@ -17,45 +17,24 @@ async fn the_tree_is_built_level_by_level_with_slugs() {
 #[tokio::test]
 async fn a_level_must_hang_under_a_higher_one() {
     let app = TestApp::spawn().await;
-    let no_parent = app
-        .post(
-            "/api/v1/communities",
-            &json!({ "name": "长寿路街道", "kind": "subdistrict" }),
-        )
-        .await;
+    let no_parent = app.post("/api/v1/communities", &json!({ "name": "长寿路街道", "kind": "subdistrict" })).await;
     no_parent.assert_status(422);
     assert_eq!(no_parent.invalid_fields(), ["parent_id"]);
 
-    let unknown_parent = app
-        .post(
-            "/api/v1/communities",
-            &json!({ "name": "长寿路街道", "kind": "subdistrict", "parent_id": 999 }),
-        )
-        .await;
+    let unknown_parent =
+        app.post("/api/v1/communities", &json!({ "name": "长寿路街道", "kind": "subdistrict", "parent_id": 999 })).await;
     unknown_parent.assert_status(422);
     assert_eq!(unknown_parent.invalid_fields(), ["parent_id"]);
 
     let compound_id = app.compound().await;
     let under_compound = app
-        .post(
-            "/api/v1/communities",
-            &json!({ "name": "某居民区", "kind": "residential_area", "parent_id": compound_id }),
-        )
+        .post("/api/v1/communities", &json!({ "name": "某居民区", "kind": "residential_area", "parent_id": compound_id }))
         .await;
     under_compound.assert_status(422);
 
-    let bad_kind = app
-        .post(
-            "/api/v1/communities",
-            &json!({ "name": "某地", "kind": "village" }),
-        )
-        .await;
+    let bad_kind = app.post("/api/v1/communities", &json!({ "name": "某地", "kind": "village" })).await;
     assert_eq!(bad_kind.invalid_fields(), ["kind"]);
-    assert_eq!(
-        app.count("communities").await,
-        3,
-        "nothing stored by the refused requests"
-    );
+    assert_eq!(app.count("communities").await, 3, "nothing stored by the refused requests");
 }
 
 #[tokio::test]
@@ -63,21 +42,13 @@ async fn a_community_in_use_cannot_be_deleted() {
     let app = TestApp::spawn().await;
     let resident = app.resident("孙建伟").await;
     let compound_id = app.compound_id().await;
-    let refused = app
-        .delete(&format!("/api/v1/communities/{compound_id}"))
-        .await;
+    let refused = app.delete(&format!("/api/v1/communities/{compound_id}")).await;
     refused.assert_status(409);
     assert_eq!(refused.error_code(), "conflict");
 
-    app.delete(&format!("/api/v1/residents/{resident}"))
-        .await
-        .assert_status(204);
-    app.delete(&format!("/api/v1/communities/{compound_id}"))
-        .await
-        .assert_status(204);
-    app.get(&format!("/api/v1/communities/{compound_id}"))
-        .await
-        .assert_status(404);
+    app.delete(&format!("/api/v1/residents/{resident}")).await.assert_status(204);
+    app.delete(&format!("/api/v1/communities/{compound_id}")).await.assert_status(204);
+    app.get(&format!("/api/v1/communities/{compound_id}")).await.assert_status(404);
 }
 
 #[tokio::test]
@@ -87,28 +58,13 @@ async fn lists_page_with_an_opaque_cursor() {
     let first = app.get("/api/v1/communities?limit=2").await;
     first.assert_status(200);
     assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
-    let cursor = first.body["next_cursor"]
-        .as_str()
-        .expect("a next page")
-        .to_string();
-    let second = app
-        .get(&format!("/api/v1/communities?limit=2&cursor={cursor}"))
-        .await;
-    let names: Vec<&str> = second.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let cursor = first.body["next_cursor"].as_str().expect("a next page").to_string();
+    let second = app.get(&format!("/api/v1/communities?limit=2&cursor={cursor}")).await;
+    let names: Vec<&str> = second.body["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["音乐广场"]);
-    assert!(
-        second.body["next_cursor"].is_null(),
-        "last page has no cursor"
-    );
+    assert!(second.body["next_cursor"].is_null(), "last page has no cursor");
 
-    app.get("/api/v1/communities?cursor=not-a-cursor")
-        .await
-        .assert_status(400);
+    app.get("/api/v1/communities?cursor=not-a-cursor").await.assert_status(400);
     let zero = app.get("/api/v1/communities?limit=0").await;
     zero.assert_status(422);
     assert_eq!(zero.invalid_fields(), ["limit"]);

@@ -28,15 +28,9 @@ async fn the_openapi_document_describes_every_resource() {
     }
     // Writes are documented as needing the bearer token, and updates document 412 and 428.
     let update = &spec.body["paths"]["/residents/{id}"]["put"];
-    assert!(
-        update["security"].is_array(),
-        "PUT /residents/{{id}} must declare its security"
-    );
+    assert!(update["security"].is_array(), "PUT /residents/{{id}} must declare its security");
     for status in ["412", "428", "422", "404"] {
-        assert!(
-            update["responses"][status].is_object(),
-            "PUT /residents/{{id}} lacks {status}"
-        );
+        assert!(update["responses"][status].is_object(), "PUT /residents/{{id}} lacks {status}");
     }
     let docs = app.get("/api/docs").await;
     docs.assert_status(200);
