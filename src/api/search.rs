@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::search::document::KIND_RESIDENT;
 use crate::search::{text, Facets, Scope, SearchDocument, SearchQuery};
 use crate::store::communities;
+use crate::store::residents::Visibility;
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -187,11 +188,12 @@ impl SearchApi {
         }
         query.scope = match scope.0.as_deref() {
             None | Some("public") => Scope::Public,
-            Some("staff") if viewer.is_staff() => Scope::Staff,
+            // Whoever may see residents without consent (staff) may search them.
+            Some("staff") if viewer.visibility() == Visibility::Staff => Scope::Staff,
             Some("staff") => {
                 return Err(ApiError::unauthorized(
                     "unauthorized",
-                    "scope=staff 需要工作人员令牌",
+                    "scope=staff 需要可查看全部居民的工作人员令牌",
                 ))
             }
             Some(_) => return Err(ApiError::field("scope", "scope 只能是 public 或 staff")),

@@ -22,6 +22,12 @@ use crate::store::{residents, service_records, StoreResult};
 
 pub const KIND_RESIDENT: &str = "resident";
 
+/// Today in Shanghai (UTC+8, no daylight saving): ongoing periods in the headlines and the years
+/// of a document count up to it.
+pub fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchDocument {
     /// `{kind}-{entity_id}`: `resident-12`.

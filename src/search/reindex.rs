@@ -58,7 +58,7 @@ pub async fn run(
     let mut builder = index.rebuild().await?;
     let mut after = 0i64;
     let mut documents = 0u64;
-    let today = crate::app::today();
+    let today = document::today();
     loop {
         let ids: Vec<i64> = resident::Entity::find()
             .select_only()

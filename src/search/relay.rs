@@ -129,7 +129,7 @@ impl Relay {
     }
 
     async fn deliver(&self, subjects: &[(OutboxKind, i64)]) -> Result<(), RelayError> {
-        let ops = document::ops_for(&self.db, subjects, crate::app::today()).await?;
+        let ops = document::ops_for(&self.db, subjects, document::today()).await?;
         for chunk in ops.chunks(500) {
             self.index.apply(chunk).await?;
         }

@@ -212,7 +212,7 @@ impl Harness {
             .await
             .unwrap();
         let mut docs: Vec<SearchDocument> =
-            residents_documents(&self.app.db, &ids, youde::app::today())
+            residents_documents(&self.app.db, &ids, youde::search::document::today())
                 .await
                 .unwrap()
                 .into_iter()
