@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -144,12 +145,16 @@ fn filter_expression(query: &SearchQuery) -> String {
 pub struct MeiliIndex {
     client: Client,
     uid: String,
+    /// The index is known to exist with our settings. Until then (Meilisearch was down at start,
+    /// or the index was deleted and re-created bare by a document write) every write and search
+    /// applies them first.
+    ready: AtomicBool,
 }
 
 impl MeiliIndex {
     /// Connect and make sure the index exists with our settings. Meilisearch being down is not an
-    /// error here (the app starts and the relay catches up later); the settings are applied again
-    /// by the next successful write.
+    /// error here (the app starts and the relay catches up later); the settings are then applied
+    /// before the first write or search that reaches it.
     pub async fn open(
         url: &str,
         api_key: Option<&str>,
@@ -159,6 +164,7 @@ impl MeiliIndex {
         let index = MeiliIndex {
             client,
             uid: uid.to_string(),
+            ready: AtomicBool::new(false),
         };
         let fresh = match index.ensure(uid).await {
             Ok(fresh) => fresh,
@@ -180,7 +186,17 @@ impl MeiliIndex {
         };
         let task = timed(self.client.index(uid).set_settings(&settings())).await?;
         self.wait(task).await?;
+        if uid == self.uid {
+            self.ready.store(true, Ordering::Relaxed);
+        }
         Ok(fresh)
+    }
+
+    async fn ensure_ready(&self) -> SearchResult<()> {
+        if !self.ready.load(Ordering::Relaxed) {
+            self.ensure(&self.uid).await?;
+        }
+        Ok(())
     }
 
     async fn wait(&self, task: TaskInfo) -> SearchResult<()> {
@@ -231,6 +247,7 @@ impl SearchIndex for MeiliIndex {
                 }
             }
         }
+        self.ensure_ready().await?;
         let mut tasks = Vec::new();
         if !upserts.is_empty() {
             match self.add(&self.uid, &upserts).await {
@@ -264,6 +281,7 @@ impl SearchIndex for MeiliIndex {
     }
 
     async fn search(&self, query: &SearchQuery) -> SearchResult<SearchResults> {
+        self.ensure_ready().await?;
         let index = self.client.index(&self.uid);
         let filter = filter_expression(query);
         let mut search = index.search();
@@ -277,7 +295,17 @@ impl SearchIndex for MeiliIndex {
         if !filter.is_empty() {
             search.with_filter(&filter);
         }
-        let results = timed(search.execute::<MeiliDocument>()).await?;
+        let results = match timed(search.execute::<MeiliDocument>()).await {
+            Ok(results) => results,
+            Err(SearchError::Rejected(msg)) => {
+                // Filters or facets refused: the settings are gone (index re-created bare).
+                self.ready.store(false, Ordering::Relaxed);
+                return Err(SearchError::Unavailable(format!(
+                    "meilisearch refused the query: {msg}"
+                )));
+            }
+            Err(e) => return Err(e),
+        };
         let distribution = results.facet_distribution.unwrap_or_default();
         let group = |name: &str| -> Vec<(String, u64)> {
             distribution
@@ -362,6 +390,7 @@ impl MeiliBuilder {
         MeiliIndex {
             client: self.client.clone(),
             uid: self.live.clone(),
+            ready: AtomicBool::new(true),
         }
     }
 }
