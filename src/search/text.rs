@@ -75,8 +75,9 @@ pub fn bigrams(normalized: &str) -> Vec<(String, usize)> {
     out
 }
 
-/// What a name is indexed as, so that any part of it finds it: each character, each pair of
-/// adjacent characters and the whole name (孙建伟 → 孙 建 伟 孙建 建伟 孙建伟); Latin names by word.
+/// What a name is indexed as, so that any part of it finds it however the segmenter cuts the
+/// query: every run of its characters (孙建伟 → 孙 建 伟 孙建 建伟 孙建伟; 欧阳美玲 also 阳美玲);
+/// past eight characters only single characters, pairs and the whole. Latin names by word.
 pub fn name_grams(normalized: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |s: String| {
@@ -90,11 +91,11 @@ pub fn name_grams(normalized: &str) -> Vec<String> {
             push(run.to_string());
             continue;
         }
-        for c in &chars {
-            push(c.to_string());
-        }
-        for pair in chars.windows(2) {
-            push(pair.iter().collect());
+        let longest = if chars.len() <= 8 { chars.len() } else { 2 };
+        for len in 1..=longest {
+            for part in chars.windows(len) {
+                push(part.iter().collect());
+            }
         }
         push(run.to_string());
     }
@@ -212,6 +213,7 @@ mod tests {
                 "{part} missing from {grams:?}"
             );
         }
+        assert!(name_grams("欧阳美玲").contains(&"阳美玲".to_string()));
         assert_eq!(name_grams("anna müller"), vec!["anna", "müller"]);
     }
 
