@@ -34,6 +34,8 @@ pub struct AppState {
     pub pages: Arc<PageCache>,
     /// Photo storage and upload limits.
     pub media: Media,
+    /// The search engine and the outbox relay that feeds it.
+    pub search: crate::search::Search,
 }
 
 /// The time, for everything that compares against deadlines (公示 windows, sessions, throttles).

@@ -47,6 +47,12 @@ pub enum Command {
         #[arg(long, default_value_t = 900)]
         min_age_secs: u64,
     },
+    /// Rebuild the search index from the database into a fresh index and swap it in atomically
+    /// (searches keep answering meanwhile), then replay the changes made during the rebuild.
+    Reindex,
+    /// Run only the search outbox relay (delivery to the search engine), e.g. beside app nodes
+    /// started elsewhere. `serve` runs one itself.
+    SearchRelay,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,7 +101,7 @@ pub struct Config {
     #[arg(long, env = "YOUDE_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
-    /// Folder for the SQLite database (and, later, the embedded search index).
+    /// Folder for the SQLite database and the embedded search index.
     #[arg(long, env = "YOUDE_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
@@ -132,6 +138,33 @@ pub struct Config {
     #[arg(long, env = "YOUDE_NO_DEMO", global = true)]
     pub no_demo: bool,
 
+    /// Folder of the embedded search index. Default: `<data-dir>/index`.
+    #[arg(long, env = "YOUDE_INDEX_DIR", global = true)]
+    pub index_dir: Option<PathBuf>,
+
+    /// Meilisearch URL (`http://127.0.0.1:7700`). When set, search uses Meilisearch instead of
+    /// the embedded index.
+    #[arg(long, env = "YOUDE_MEILI_URL", global = true)]
+    pub meili_url: Option<String>,
+
+    /// Meilisearch API key (the master key or an admin key), if the instance needs one.
+    #[arg(
+        long,
+        env = "YOUDE_MEILI_API_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub meili_api_key: Option<String>,
+
+    /// Name (uid) of the Meilisearch index; several deployments may share one Meilisearch.
+    #[arg(
+        long,
+        env = "YOUDE_MEILI_INDEX",
+        default_value = "youde",
+        global = true
+    )]
+    pub meili_index: String,
+
     /// Largest JSON request body accepted, in bytes (larger ones get 413).
     #[arg(long, env = "YOUDE_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -164,6 +197,18 @@ impl Config {
         match &self.database_url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("youde.db").display()),
+        }
+    }
+
+    pub fn search_settings(&self) -> crate::search::SearchSettings {
+        crate::search::SearchSettings {
+            index_dir: self
+                .index_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("index")),
+            meili_url: self.meili_url.clone().filter(|u| !u.is_empty()),
+            meili_api_key: self.meili_api_key.clone().filter(|k| !k.is_empty()),
+            meili_index: self.meili_index.clone(),
         }
     }
 }

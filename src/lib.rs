@@ -1,8 +1,9 @@
 //! 有德 Youde: the recognition registry of 长寿路街道.
 //!
 //! Layers, each in its own module: [`domain`] (types and rules; no HTTP, no SQL) · [`store`]
-//! (sea-orm queries) · [`api`] (the JSON API) · [`web`] (pages). [`app`] wires them together and
-//! [`config`] reads the settings.
+//! (sea-orm queries) · [`search`] (the search engines and the outbox relay that feeds them) ·
+//! [`api`] (the JSON API) · [`web`] (pages). [`app`] wires them together and [`config`] reads the
+//! settings.
 
 pub mod api;
 pub mod app;
@@ -11,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod media;
 pub mod pack;
+pub mod search;
 pub mod setup;
 pub mod store;
 pub mod web;

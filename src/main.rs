@@ -14,6 +14,7 @@ use youde::app::{self, AppState, Clock};
 use youde::config::{Cli, Command, Config, UserCommand};
 use youde::domain::user::{check_password, UserDraft};
 use youde::media::Media;
+use youde::search::{self, Search};
 use youde::store::{self, users};
 use youde::{demo, setup};
 
@@ -36,6 +37,8 @@ async fn main() -> ExitCode {
         Command::MediaSweep { min_age_secs } => {
             media_sweep(cli.config, Duration::from_secs(min_age_secs)).await
         }
+        Command::Reindex => reindex(cli.config).await,
+        Command::SearchRelay => search_relay(cli.config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -122,6 +125,8 @@ async fn serve(config: Config) -> Result<(), Error> {
             tracing::warn!(error = %err, "media sweep failed; run `youde media-sweep` later")
         }
     }
+    let search = open_search(&config, &db).await?;
+    let relay = search.relay.spawn();
     let state = AppState {
         db,
         admin_token: config
@@ -136,6 +141,7 @@ async fn serve(config: Config) -> Result<(), Error> {
         public_url: Arc::from(config.public_url.trim_end_matches('/')),
         pages: Arc::default(),
         media,
+        search,
     };
     // Pages changed by other nodes or the CLI: the audit log moves with every change.
     tokio::spawn(youde::web::cache::watch_changes(
@@ -143,13 +149,75 @@ async fn serve(config: Config) -> Result<(), Error> {
         Duration::from_secs(2),
     ));
     tracing::info!(bind = %config.bind, "serving: API docs at /api/docs");
-    Server::new(TcpListener::bind(config.bind.as_str()))
+    let served = Server::new(TcpListener::bind(config.bind.as_str()))
         .run_with_graceful_shutdown(
             app::routes(state),
             shutdown_signal(),
             Some(Duration::from_secs(10)),
         )
-        .await?;
+        .await;
+    // Undelivered changes stay in the outbox for the next start.
+    relay.abort();
+    served?;
+    Ok(())
+}
+
+/// The configured engine with its relay. A new, empty index over a database that has residents
+/// (first start with search, a deleted index folder) is filled in the background.
+async fn open_search(config: &Config, db: &sea_orm::DatabaseConnection) -> Result<Search, Error> {
+    let settings = config.search_settings();
+    let opened = search::open(&settings)
+        .await
+        .map_err(|e| format!("cannot open the search index: {e}"))?;
+    tracing::info!(engine = opened.index.engine(), "search engine ready");
+    let search = Search::new(db.clone(), opened.index);
+    if opened.fresh {
+        let (db, search) = (db.clone(), search.clone());
+        tokio::spawn(async move {
+            match search::reindex::run(&db, search.index.as_ref(), &search.relay, None).await {
+                Ok(report) => tracing::info!(
+                    documents = report.documents,
+                    "new search index filled from the database"
+                ),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not fill the new search index; run `youde reindex`")
+                }
+            }
+        });
+    }
+    Ok(search)
+}
+
+async fn reindex(config: Config) -> Result<(), Error> {
+    let db = connect(&config).await?;
+    let opened = search::open(&config.search_settings())
+        .await
+        .map_err(|e| format!("cannot open the search index: {e}"))?;
+    let search = Search::new(db.clone(), opened.index);
+    let bar = search::reindex::progress_bar(0);
+    let report =
+        search::reindex::run(&db, search.index.as_ref(), &search.relay, Some(&bar)).await?;
+    println!(
+        "search index rebuilt ({}): {} documents in {:.1} s ({:.0} per second); {} changes made meanwhile replayed",
+        search.index.engine(),
+        report.documents,
+        report.elapsed.as_secs_f64(),
+        report.documents as f64 / report.elapsed.as_secs_f64().max(0.001),
+        report.replayed
+    );
+    Ok(())
+}
+
+async fn search_relay(config: Config) -> Result<(), Error> {
+    let db = connect(&config).await?;
+    let search = open_search(&config, &db).await?;
+    tracing::info!(
+        engine = search.index.engine(),
+        "search relay running; stop with Ctrl-C"
+    );
+    let relay = search.relay.spawn();
+    shutdown_signal().await;
+    relay.abort();
     Ok(())
 }
 
@@ -162,6 +230,10 @@ async fn export_issue(
     let issue = store::stories::get_issue(&db, id)
         .await
         .map_err(|_| format!("no newsletter issue {id}"))?;
+    let opened = search::open(&config.search_settings())
+        .await
+        .map_err(|e| format!("cannot open the search index: {e}"))?;
+    let search = Search::new(db.clone(), opened.index);
     let state = AppState {
         db,
         admin_token: None,
@@ -172,6 +244,7 @@ async fn export_issue(
         public_url: Arc::from(config.public_url.trim_end_matches('/')),
         pages: Arc::default(),
         media: Media::open(&config)?,
+        search,
     };
     let bytes = youde::api::issues::build_pack(&state, &issue, false)
         .await

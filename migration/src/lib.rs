@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_registry_tables;
 mod m20261125_000010_create_photos;
+mod m20261125_000020_create_search_outbox;
 mod m20261125_000030_create_accounts_and_workflow;
 mod m20261125_000040_create_stories_and_issues;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_registry_tables::Migration),
             Box::new(m20261125_000010_create_photos::Migration),
+            Box::new(m20261125_000020_create_search_outbox::Migration),
             Box::new(m20261125_000030_create_accounts_and_workflow::Migration),
             Box::new(m20261125_000040_create_stories_and_issues::Migration),
         ]

@@ -3,7 +3,6 @@
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-
 use sea_orm::TransactionTrait;
 
 use super::auth::StaffAuth;

@@ -77,6 +77,9 @@ pub enum ApiError {
     /// Something went wrong on our side; the cause is in the server log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// A service this operation needs (the search engine) is unavailable; try again shortly.
+    #[oai(status = 503)]
+    ServiceUnavailable(Json<ErrorBody>),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -147,6 +150,14 @@ impl ApiError {
         ))
     }
 
+    pub fn search_unavailable() -> Self {
+        ApiError::ServiceUnavailable(body(
+            "search_unavailable",
+            "搜索暂时不可用，请稍后再试",
+            None,
+        ))
+    }
+
     pub fn internal() -> Self {
         ApiError::Internal(body("internal", "服务器内部错误，请稍后再试", None))
     }
@@ -192,6 +203,13 @@ impl From<StoreError> for ApiError {
                 ApiError::internal()
             }
         }
+    }
+}
+
+impl From<crate::search::SearchError> for ApiError {
+    fn from(err: crate::search::SearchError) -> Self {
+        tracing::error!(error = %err, "search failed");
+        ApiError::search_unavailable()
     }
 }
 

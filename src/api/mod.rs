@@ -16,6 +16,7 @@ pub mod pagination;
 pub mod photos;
 pub mod recognitions;
 pub mod residents;
+pub mod search;
 pub mod service_records;
 pub mod sessions;
 pub mod stories;
@@ -53,6 +54,8 @@ pub enum ApiTags {
     Editorial,
     /// 照片: uploads, derivatives and captions; public only with everyone's portrait consent
     Photos,
+    /// 搜索: by name, pinyin, initials or what people did
+    Search,
 }
 
 /// `201 Created` with `Location` and `ETag`.
@@ -138,7 +141,12 @@ pub fn service() -> OpenApiService<impl poem_openapi::OpenApi, ()> {
                 tokens::TokensApi,
                 audit_log::AuditApi,
             ),
-            (stories::StoriesApi, issues::IssuesApi, photos::PhotosApi),
+            (
+                stories::StoriesApi,
+                issues::IssuesApi,
+                photos::PhotosApi,
+                search::SearchApi,
+            ),
         ),
         "有德 Youde API",
         env!("CARGO_PKG_VERSION"),

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::entities::activity::{ActiveModel, Column, Entity, Model};
 use super::entities::service_record;
-use super::{now, residents, service_records, Page, StoreError, StoreResult};
+use super::{now, outbox, residents, service_records, Page, StoreError, StoreResult};
 use crate::domain::activity::ActivityDraft;
 use crate::domain::ValidationErrors;
 
@@ -138,10 +138,13 @@ pub async fn update(
 
 /// Delete an activity; its participants' records go with it (foreign key cascade).
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
+    // The cascade removes the participants' records without passing through `service_records`.
+    let participants = participant_ids(db, id).await?;
     let result = Entity::delete_by_id(id).exec(db).await?;
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("activity"));
     }
+    outbox::enqueue_residents(db, &participants).await?;
     Ok(())
 }
 

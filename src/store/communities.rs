@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::entities::community::{ActiveModel, Column, Entity, Model};
 use super::entities::resident;
+use super::outbox::{self, OutboxKind};
 use super::{now, Page, StoreError, StoreResult};
 use crate::domain::community::{CommunityDraft, CommunityKind};
 use crate::domain::naming;
@@ -131,6 +132,8 @@ pub async fn update(
             current: current.version,
         });
     }
+    // Its name shows in the community path of everyone in it and below it.
+    outbox::enqueue(db, OutboxKind::Community, id).await?;
     get(db, id).await
 }
 
@@ -171,4 +174,19 @@ pub async fn path(db: &impl ConnectionTrait, id: i64) -> StoreResult<Vec<Model>>
 
 pub async fn count(db: &impl ConnectionTrait) -> StoreResult<u64> {
     Ok(Entity::find().count(db).await?)
+}
+
+/// Names of the given communities (ids that do not exist are left out).
+pub async fn names(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = Entity::find()
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|c| (c.id, c.name)).collect())
 }

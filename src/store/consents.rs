@@ -6,6 +6,7 @@ use sea_orm::{
 };
 
 use super::entities::consent::{ActiveModel, Column, Entity, Model};
+use super::outbox::{self, OutboxKind};
 use super::{now, StoreError, StoreResult};
 use crate::domain::consent::ConsentDraft;
 
@@ -49,7 +50,9 @@ pub async fn insert(
         created_at: Set(now()),
         ..Default::default()
     };
-    Ok(model.insert(db).await?)
+    let model = model.insert(db).await?;
+    outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
+    Ok(model)
 }
 
 /// Record a withdrawal (撤回). The consent row stays, as the record of what was agreed and when.
@@ -74,5 +77,7 @@ pub async fn withdraw(
     }
     let mut active: ActiveModel = consent.into();
     active.withdrawn_on = Set(Some(on));
-    Ok(active.update(db).await?)
+    let model = active.update(db).await?;
+    outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
+    Ok(model)
 }

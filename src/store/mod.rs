@@ -9,6 +9,7 @@ pub mod communities;
 pub mod consents;
 pub mod entities;
 pub mod nominations;
+pub mod outbox;
 pub mod photos;
 pub mod recognitions;
 pub mod residents;

@@ -11,6 +11,7 @@ use super::entities::community;
 use super::entities::consent;
 use super::entities::resident::{ActiveModel, Model};
 pub use super::entities::resident::{Column, Entity};
+use super::outbox::{self, OutboxKind};
 use super::{now, Page, StoreError, StoreResult};
 use crate::domain::naming;
 use crate::domain::resident::ResidentDraft;
@@ -132,7 +133,9 @@ pub async fn insert(db: &impl ConnectionTrait, draft: &ResidentDraft) -> StoreRe
         updated_at: Set(now),
         ..Default::default()
     };
-    Ok(model.insert(db).await?)
+    let model = model.insert(db).await?;
+    outbox::enqueue(db, OutboxKind::Resident, model.id).await?;
+    Ok(model)
 }
 
 /// Replace a resident's fields. The slug stays as it was: published links keep working after a
@@ -174,6 +177,7 @@ pub async fn update(
             current: current.version,
         });
     }
+    outbox::enqueue(db, OutboxKind::Resident, id).await?;
     get(db, id, Visibility::Staff).await
 }
 
@@ -193,6 +197,7 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("resident"));
     }
+    outbox::enqueue(db, OutboxKind::Resident, id).await?;
     Ok(())
 }
 

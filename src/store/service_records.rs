@@ -8,6 +8,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::entities::service_record::{ActiveModel, Column, Entity, Model};
+use super::outbox::{self, OutboxKind};
 use super::{now, Page, StoreError, StoreResult};
 use crate::domain::measure::Measure;
 use crate::domain::partial_date::{PartialDate, Period};
@@ -150,7 +151,9 @@ pub async fn insert(
         updated_at: Set(now),
         ..Default::default()
     };
-    Ok(model.insert(db).await?)
+    let model = model.insert(db).await?;
+    outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
+    Ok(model)
 }
 
 /// Replace a record's fields if `expected_version` is still current. Pass `None` to overwrite
@@ -205,6 +208,7 @@ pub async fn update(
             current: current.version,
         });
     }
+    outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
     get(db, resident_id, id).await
 }
 
@@ -217,6 +221,7 @@ pub async fn delete(db: &impl ConnectionTrait, resident_id: i64, id: i64) -> Sto
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("service record"));
     }
+    outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
     Ok(())
 }
 
@@ -230,6 +235,7 @@ pub async fn delete_for_activity(
         .filter(Column::ResidentId.is_in(resident_ids.to_vec()))
         .exec(db)
         .await?;
+    outbox::enqueue_residents(db, resident_ids).await?;
     Ok(())
 }
 

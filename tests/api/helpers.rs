@@ -1,6 +1,7 @@
 //! The test harness: every test gets the real application over a fresh database built by the real
 //! migrations — a new SQLite file, or a new PostgreSQL database when `YOUDE_TEST_DATABASE_URL`
-//! names a server.
+//! names a server — with its own media folder and its own embedded search index in its own temp
+//! dir (or, for the search conformance suite, its own Meilisearch index).
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use youde::app::{routes, AppState, Clock};
 use youde::domain::user::UserDraft;
 use youde::media::storage::MediaStore;
 use youde::media::Media;
+use youde::search::{Search, SearchIndex};
 use youde::store::{self, tokens, users};
 
 /// `YOUDE_ADMIN_TOKEN` of every test app: it acts as the first admin.
@@ -34,7 +36,11 @@ pub struct TestApp {
     /// Photo storage: a real folder of its own per test.
     pub media: Media,
     pub media_dir: tempfile::TempDir,
-    _dir: Option<tempfile::TempDir>,
+    /// The engine and relay the app uses; tests deliver with `app.drain()`.
+    pub search: Search,
+    pub dir: tempfile::TempDir,
+    /// The database the app uses (for running the `youde` binary against it).
+    pub db_url: String,
 }
 
 /// A response, read whole.
@@ -85,7 +91,7 @@ impl Reply {
     }
 }
 
-async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("YOUDE_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -104,13 +110,9 @@ async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
                 .rsplit_once('/')
                 .map(|(base, _)| base)
                 .expect("URL with a database name");
-            (format!("{base}/{name}"), None)
+            format!("{base}/{name}")
         }
-        None => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("youde.db").display());
-            (url, Some(dir))
-        }
+        None => format!("sqlite://{}", dir.join("youde.db").display()),
     }
 }
 
@@ -126,7 +128,23 @@ impl TestApp {
 
     /// The application with settings changed from the defaults by `configure`.
     pub async fn spawn_configured(configure: impl FnOnce(&mut AppState)) -> Self {
-        let (url, dir) = fresh_database().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (index, _) = youde::search::embedded::EmbeddedIndex::open(&dir.path().join("index"))
+            .expect("search index");
+        Self::build(dir, Arc::new(index), configure).await
+    }
+
+    /// The application over an empty database, searching with `index` (kept in `dir`, if embedded).
+    pub async fn spawn_with_index(dir: tempfile::TempDir, index: Arc<dyn SearchIndex>) -> Self {
+        Self::build(dir, index, |_| {}).await
+    }
+
+    async fn build(
+        dir: tempfile::TempDir,
+        index: Arc<dyn SearchIndex>,
+        configure: impl FnOnce(&mut AppState),
+    ) -> Self {
+        let url = fresh_database(dir.path()).await;
         let db = store::connect(&url).await.expect("connect");
         store::migrate(&db).await.expect("migrate");
         let admin = UserDraft::parse("admin", "管理员", &["admin".to_string()]).unwrap();
@@ -136,6 +154,7 @@ impl TestApp {
         let clock = Clock::default();
         let media_dir = tempfile::tempdir().expect("media dir");
         let media = Media::new(MediaStore::local(media_dir.path()).expect("media store"));
+        let search = Search::new(db.clone(), index);
         let mut state = AppState {
             db: db.clone(),
             admin_token: Some(Arc::from(ADMIN_TOKEN)),
@@ -146,6 +165,7 @@ impl TestApp {
             public_url: Arc::from("https://youde.example.org"),
             pages: Arc::default(),
             media,
+            search: search.clone(),
         };
         configure(&mut state);
         let media = state.media.clone();
@@ -156,8 +176,15 @@ impl TestApp {
             clock,
             media,
             media_dir,
-            _dir: dir,
+            search,
+            dir,
+            db_url: url,
         }
+    }
+
+    /// Deliver every pending outbox row to the search engine now.
+    pub async fn drain(&self) -> usize {
+        self.search.relay.drain().await.expect("search delivery")
     }
 
     /// A new user with these roles (and [`PASSWORD`]); returns an API token of theirs.

@@ -12,5 +12,7 @@ mod pages;
 mod photos;
 mod residents;
 mod roles;
+mod search;
+mod search_conformance;
 mod service_records;
 mod workflow;

@@ -18,6 +18,7 @@ pub mod photo_resident;
 pub mod public_notice;
 pub mod recognition;
 pub mod resident;
+pub mod search_outbox;
 pub mod service_record;
 pub mod session;
 pub mod story;

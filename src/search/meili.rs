@@ -1,0 +1,432 @@
+//! The Meilisearch engine, for deployments with several app nodes (`YOUDE_MEILI_URL`).
+//!
+//! Documents carry normalised copies of their text (`search_name`, `search_body`,
+//! `search_context`: simplified characters, the name's n-grams) and only those are searchable,
+//! so a traditional-character query (normalised before it is sent) finds simplified text whatever
+//! Meilisearch's own tokenizer does. Public queries always carry the `public = true` filter.
+//! Every write is a Meilisearch task; a task still pending after the wait is reported as
+//! [`SearchError::Unconfirmed`] (the relay keeps its rows and checks again), not as a failure.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use meilisearch_sdk::client::{Client, SwapIndexes};
+use meilisearch_sdk::documents::DocumentsQuery;
+use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode};
+use meilisearch_sdk::search::{MatchingStrategies, Selectors};
+use meilisearch_sdk::settings::{LocalizedAttributes, Settings};
+use meilisearch_sdk::task_info::TaskInfo;
+use meilisearch_sdk::tasks::Task;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    text, Facets, IndexBuilder, IndexOp, Scope, SearchDocument, SearchError, SearchIndex,
+    SearchQuery,
+};
+use super::{SearchResult, SearchResults};
+
+/// How long one HTTP request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a write waits for its task before calling it unconfirmed.
+const TASK_TIMEOUT: Duration = Duration::from_secs(10);
+const TASK_POLL: Duration = Duration::from_millis(25);
+
+const SEARCHABLE: [&str; 6] = [
+    "search_name",
+    "pinyin_joined",
+    "initials",
+    "pinyin",
+    "search_body",
+    "search_context",
+];
+const FILTERABLE: [&str; 6] = [
+    "public",
+    "kind",
+    "community_id",
+    "community_ids",
+    "categories",
+    "years",
+];
+const FACETS: [&str; 4] = ["kind", "community_id", "categories", "years"];
+
+/// The document as Meilisearch holds it.
+#[derive(Debug, Serialize, Deserialize)]
+struct MeiliDocument {
+    #[serde(flatten)]
+    doc: SearchDocument,
+    search_name: String,
+    search_body: String,
+    search_context: String,
+}
+
+impl From<&SearchDocument> for MeiliDocument {
+    fn from(doc: &SearchDocument) -> Self {
+        let name = text::normalize(&doc.name);
+        MeiliDocument {
+            doc: doc.clone(),
+            search_name: text::name_grams(&name).join(" "),
+            search_body: text::normalize(&doc.body()),
+            search_context: text::normalize(&doc.context()),
+            // `name_exact` is not needed: Meilisearch's `exactness` rule ranks the whole name first.
+        }
+    }
+}
+
+fn settings() -> Settings {
+    Settings::new()
+        .with_searchable_attributes(SEARCHABLE)
+        .with_filterable_attributes(FILTERABLE)
+        .with_sortable_attributes(["entity_id"])
+        .with_ranking_rules([
+            "words",
+            "typo",
+            "proximity",
+            "attribute",
+            "sort",
+            "exactness",
+        ])
+        .with_localized_attributes([LocalizedAttributes {
+            locales: vec!["cmn".into()],
+            attribute_patterns: vec![
+                "search_name".into(),
+                "search_body".into(),
+                "search_context".into(),
+            ],
+        }])
+        .with_max_values_per_facet(200)
+}
+
+fn unavailable(e: MeiliError) -> SearchError {
+    match e {
+        MeiliError::Meilisearch(e) => {
+            SearchError::Rejected(format!("{}: {}", e.error_code, e.error_message))
+        }
+        other => SearchError::Unavailable(format!("meilisearch: {other}")),
+    }
+}
+
+async fn timed<T>(fut: impl Future<Output = Result<T, MeiliError>>) -> SearchResult<T> {
+    match tokio::time::timeout(REQUEST_TIMEOUT, fut).await {
+        Ok(result) => result.map_err(unavailable),
+        Err(_) => Err(SearchError::Unavailable(
+            "meilisearch did not answer in time".into(),
+        )),
+    }
+}
+
+/// Filter values are quoted strings; a quote or backslash inside is escaped.
+fn quoted(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn filter_expression(query: &SearchQuery) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if query.scope == Scope::Public {
+        parts.push("public = true".into());
+    }
+    if let Some(kind) = &query.kind {
+        parts.push(format!("kind = {}", quoted(kind)));
+    }
+    if let Some(community) = query.community {
+        parts.push(format!("community_ids = {community}"));
+    }
+    if let Some(category) = &query.category {
+        parts.push(format!("categories = {}", quoted(category)));
+    }
+    if let Some(year) = query.year {
+        parts.push(format!("years = {year}"));
+    }
+    parts.join(" AND ")
+}
+
+pub struct MeiliIndex {
+    client: Client,
+    uid: String,
+    /// The index is known to exist with our settings. Until then (Meilisearch was down at start,
+    /// or the index was deleted and re-created bare by a document write) every write and search
+    /// applies them first.
+    ready: AtomicBool,
+}
+
+impl MeiliIndex {
+    /// Connect and make sure the index exists with our settings. Meilisearch being down is not an
+    /// error here (the app starts and the relay catches up later); the settings are then applied
+    /// before the first write or search that reaches it.
+    pub async fn open(
+        url: &str,
+        api_key: Option<&str>,
+        uid: &str,
+    ) -> SearchResult<(MeiliIndex, bool)> {
+        let client = Client::new(url, api_key).map_err(unavailable)?;
+        let index = MeiliIndex {
+            client,
+            uid: uid.to_string(),
+            ready: AtomicBool::new(false),
+        };
+        let fresh = match index.ensure(uid).await {
+            Ok(fresh) => fresh,
+            Err(err) => {
+                tracing::warn!(error = %err, "meilisearch not reachable at start; search is degraded until it is");
+                false
+            }
+        };
+        Ok((index, fresh))
+    }
+
+    /// Create `uid` if missing and apply the settings; true when it was created.
+    async fn ensure(&self, uid: &str) -> SearchResult<bool> {
+        let created = timed(self.client.create_index(uid, Some("id"))).await?;
+        let fresh = match self.wait(created).await {
+            Ok(()) => true,
+            Err(SearchError::Rejected(msg)) if msg.contains("index_already_exists") => false,
+            Err(e) => return Err(e),
+        };
+        let task = timed(self.client.index(uid).set_settings(&settings())).await?;
+        self.wait(task).await?;
+        if uid == self.uid {
+            self.ready.store(true, Ordering::Relaxed);
+        }
+        Ok(fresh)
+    }
+
+    async fn ensure_ready(&self) -> SearchResult<()> {
+        if !self.ready.load(Ordering::Relaxed) {
+            self.ensure(&self.uid).await?;
+        }
+        Ok(())
+    }
+
+    async fn wait(&self, task: TaskInfo) -> SearchResult<()> {
+        let uid = task.get_task_uid();
+        match task
+            .wait_for_completion(&self.client, Some(TASK_POLL), Some(TASK_TIMEOUT))
+            .await
+        {
+            Ok(Task::Succeeded { .. }) => Ok(()),
+            Ok(Task::Failed { content }) => Err(SearchError::Rejected(format!(
+                "task {uid}: {}: {}",
+                content.error.error_code, content.error.error_message
+            ))),
+            Ok(_) | Err(MeiliError::Timeout) => {
+                Err(SearchError::Unconfirmed(format!("meilisearch task {uid}")))
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn add(&self, uid: &str, docs: &[SearchDocument]) -> SearchResult<TaskInfo> {
+        let docs: Vec<MeiliDocument> = docs.iter().map(MeiliDocument::from).collect();
+        timed(self.client.index(uid).add_or_replace(&docs, Some("id"))).await
+    }
+}
+
+#[async_trait]
+impl SearchIndex for MeiliIndex {
+    fn engine(&self) -> &'static str {
+        "meilisearch"
+    }
+
+    async fn apply(&self, ops: &[IndexOp]) -> SearchResult<()> {
+        let mut upserts: Vec<SearchDocument> = Vec::new();
+        let mut deletes: Vec<String> = Vec::new();
+        // Keep the last operation per document, in order: an upsert then a delete is a delete.
+        for op in ops {
+            match op {
+                IndexOp::Upsert(doc) => {
+                    deletes.retain(|d| d != &doc.id);
+                    upserts.retain(|d| d.id != doc.id);
+                    upserts.push(doc.clone());
+                }
+                IndexOp::Delete(id) => {
+                    upserts.retain(|d| &d.id != id);
+                    deletes.retain(|d| d != id);
+                    deletes.push(id.clone());
+                }
+            }
+        }
+        self.ensure_ready().await?;
+        let mut tasks = Vec::new();
+        if !upserts.is_empty() {
+            match self.add(&self.uid, &upserts).await {
+                Ok(task) => tasks.push(task),
+                // The index vanished (deleted by hand): recreate it with its settings and retry.
+                Err(SearchError::Rejected(msg)) if msg.contains("index_not_found") => {
+                    self.ensure(&self.uid).await?;
+                    tasks.push(self.add(&self.uid, &upserts).await?);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !deletes.is_empty() {
+            tasks.push(timed(self.client.index(&self.uid).delete_documents(&deletes)).await?);
+        }
+        for task in tasks {
+            match self.wait(task).await {
+                Err(SearchError::Rejected(msg))
+                    if msg.contains(&ErrorCode::IndexNotFound.to_string()) =>
+                {
+                    self.ensure(&self.uid).await?;
+                    return Err(SearchError::Unconfirmed(format!(
+                        "index {} was missing and is recreated",
+                        self.uid
+                    )));
+                }
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+
+    async fn search(&self, query: &SearchQuery) -> SearchResult<SearchResults> {
+        self.ensure_ready().await?;
+        let index = self.client.index(&self.uid);
+        let filter = filter_expression(query);
+        let mut search = index.search();
+        search
+            .with_query(&query.text)
+            .with_offset(query.offset)
+            .with_limit(query.limit)
+            .with_matching_strategy(MatchingStrategies::ALL)
+            .with_facets(Selectors::Some(&FACETS))
+            .with_locales(&["cmn"]);
+        if !filter.is_empty() {
+            search.with_filter(&filter);
+        }
+        let results = match timed(search.execute::<MeiliDocument>()).await {
+            Ok(results) => results,
+            Err(SearchError::Rejected(msg)) => {
+                // Filters or facets refused: the settings are gone (index re-created bare).
+                self.ready.store(false, Ordering::Relaxed);
+                return Err(SearchError::Unavailable(format!(
+                    "meilisearch refused the query: {msg}"
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        let distribution = results.facet_distribution.unwrap_or_default();
+        let group = |name: &str| -> Vec<(String, u64)> {
+            distribution
+                .get(name)
+                .map_or_else(Vec::new, |m: &HashMap<String, usize>| {
+                    m.iter()
+                        .filter(|(_, n)| **n > 0)
+                        .map(|(v, n)| (v.clone(), *n as u64))
+                        .collect()
+                })
+        };
+        let facets = Facets {
+            kind: group("kind"),
+            community: group("community_id")
+                .into_iter()
+                .filter_map(|(v, n)| v.parse().ok().map(|id| (id, n)))
+                .collect(),
+            category: group("categories"),
+            year: group("years")
+                .into_iter()
+                .filter_map(|(v, n)| v.parse().ok().map(|y| (y, n)))
+                .collect(),
+        };
+        Ok(SearchResults {
+            total: results
+                .estimated_total_hits
+                .or(results.total_hits)
+                .unwrap_or(results.hits.len()) as u64,
+            hits: results.hits.into_iter().map(|h| h.result.doc).collect(),
+            facets: facets.sorted(),
+        })
+    }
+
+    async fn raw_documents(&self) -> SearchResult<Vec<serde_json::Value>> {
+        let index = self.client.index(&self.uid);
+        let mut out = Vec::new();
+        loop {
+            let mut query = DocumentsQuery::new(&index);
+            query.with_offset(out.len()).with_limit(1000);
+            let page = timed(query.execute::<serde_json::Value>()).await?;
+            let n = page.results.len();
+            out.extend(page.results);
+            if n < 1000 {
+                break;
+            }
+        }
+        out.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        Ok(out)
+    }
+
+    async fn health(&self) -> SearchResult<()> {
+        timed(self.client.health()).await.map(|_| ())
+    }
+
+    async fn rebuild(&self) -> SearchResult<Box<dyn IndexBuilder>> {
+        // Make sure the live index exists: swapping needs both.
+        self.ensure(&self.uid).await?;
+        let fresh_uid = format!(
+            "{}_rebuild_{}",
+            self.uid,
+            chrono::Utc::now().timestamp_millis()
+        );
+        self.ensure(&fresh_uid).await?;
+        Ok(Box::new(MeiliBuilder {
+            client: self.client.clone(),
+            live: self.uid.clone(),
+            fresh: fresh_uid,
+            tasks: Vec::new(),
+        }))
+    }
+}
+
+struct MeiliBuilder {
+    client: Client,
+    live: String,
+    fresh: String,
+    tasks: Vec<TaskInfo>,
+}
+
+impl MeiliBuilder {
+    fn engine(&self) -> MeiliIndex {
+        MeiliIndex {
+            client: self.client.clone(),
+            uid: self.live.clone(),
+            ready: AtomicBool::new(true),
+        }
+    }
+}
+
+#[async_trait]
+impl IndexBuilder for MeiliBuilder {
+    async fn add(&mut self, docs: Vec<SearchDocument>) -> SearchResult<()> {
+        let task = self.engine().add(&self.fresh, &docs).await?;
+        self.tasks.push(task);
+        Ok(())
+    }
+
+    async fn finish(self: Box<Self>) -> SearchResult<()> {
+        let engine = self.engine();
+        // Tasks of one index run in order: waiting for each confirms the whole build.
+        // A big build may take longer than one wait: check again, up to about ten minutes a task.
+        for task in self.tasks {
+            let mut checks = 0;
+            loop {
+                match engine.wait(task.clone()).await {
+                    Err(SearchError::Unconfirmed(_)) if checks < 60 => checks += 1,
+                    other => break other?,
+                }
+            }
+        }
+        let swap = SwapIndexes {
+            indexes: (self.live.clone(), self.fresh.clone()),
+            rename: None,
+        };
+        let task = timed(self.client.swap_indexes([&swap])).await?;
+        engine.wait(task).await?;
+        // After the swap, the rebuild's uid holds the old documents.
+        let task = timed(self.client.delete_index(&self.fresh)).await?;
+        if let Err(e) = engine.wait(task).await {
+            tracing::warn!(error = %e, index = %self.fresh, "could not delete the replaced search index");
+        }
+        Ok(())
+    }
+}
