@@ -112,7 +112,7 @@ fn counts<T: ToString>(values: Vec<(T, u64)>) -> Vec<FacetCount> {
         .collect()
 }
 
-fn hit(doc: SearchDocument, words: &[String], scope: Scope) -> SearchHit {
+pub fn hit(doc: SearchDocument, words: &[String], scope: Scope) -> SearchHit {
     let body = doc.body();
     let snippet = text::snippet(
         if body.is_empty() {

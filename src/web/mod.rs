@@ -6,6 +6,7 @@ pub mod feeds;
 pub mod markdown;
 pub mod media;
 pub mod pages;
+pub mod search_page;
 pub mod timeline;
 
 use askama::Template;
@@ -307,6 +308,8 @@ pub fn routes() -> impl Endpoint {
             get(pages::story_page).with(cache::CachePage),
         )
         .at("/issues/:id", get(pages::issue_page).with(cache::CachePage))
+        // Not cached: results follow the outbox relay, not the page cache's invalidation.
+        .at("/search", get(search_page::search_page))
         .at("/robots.txt", get(pages::robots))
         .at("/static/site.css", get(stylesheet))
         .at("/static/favicon.svg", get(favicon))

@@ -305,3 +305,38 @@ async fn communities_sitemap_robots_and_chinese_error_pages() {
     assert_page(&nowhere, 404);
     assert!(nowhere.text.contains("页面不存在"));
 }
+
+#[tokio::test]
+async fn the_search_page_finds_people_by_pinyin_and_offers_facets() {
+    let app = TestApp::with_demo().await;
+    app.drain().await;
+    let empty = app.get("/search").await;
+    assert_page(&empty, 200);
+    assert!(empty.text.contains("name=\"q\""));
+    let found = app.get("/search?q=sjw").await;
+    assert_page(&found, 200);
+    assert!(
+        found.text.contains("href=\"/people/sun-jianwei\""),
+        "{}",
+        found.text
+    );
+    assert!(found.text.contains("sun jianwei"), "pinyin shown as a hint");
+    assert!(
+        found.text.contains("/search?q=sjw&#38;category="),
+        "facet links keep the query: {}",
+        found.text
+    );
+    let traditional = app.get("/search?q=%E5%AD%AB%E5%BB%BA%E5%81%89").await; // 孫建偉
+    assert!(traditional.text.contains("孙建伟"));
+    let deeds = app
+        .get("/search?q=%E6%99%BA%E6%85%A7%E7%A4%BE%E5%8C%BA")
+        .await; // 智慧社区
+    assert!(deeds.text.contains("<mark>智慧社区</mark>"));
+    let none = app.get("/search?q=zzzzqqq").await;
+    assert!(none.text.contains("没有找到"));
+    let script = app
+        .get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        .await;
+    assert_page(&script, 200);
+    assert!(!script.text.contains("<script>alert"));
+}

@@ -1,0 +1,158 @@
+//! `/search?q=`: the search page, over the same engine and rules as `GET /api/v1/search` (public
+//! documents only), with facet links and pinyin hints.
+
+use askama::Template;
+use poem::web::{Data, Query};
+use poem::{handler, Response};
+use serde::Deserialize;
+
+use super::{html, Meta, WebError};
+use crate::api::search::hit;
+use crate::app::AppState;
+use crate::search::text;
+use crate::search::{Scope, SearchQuery};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchForm {
+    q: Option<String>,
+    category: Option<String>,
+    year: Option<i32>,
+}
+
+pub struct HitItem {
+    pub name: String,
+    pub slug: String,
+    pub pinyin: String,
+    pub community: String,
+    pub headline: String,
+    /// HTML-escaped by the search module, with `<mark>` around matches.
+    pub snippet_html: String,
+}
+
+pub struct FacetLink {
+    pub label: String,
+    pub count: u64,
+    pub href: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    meta: Meta,
+    q: String,
+    message: String,
+    total: u64,
+    hits: Vec<HitItem>,
+    categories: Vec<FacetLink>,
+    years: Vec<FacetLink>,
+}
+
+fn link(q: &str, category: Option<&str>, year: Option<i32>) -> String {
+    let mut pairs = vec![("q", q.to_string())];
+    if let Some(c) = category {
+        pairs.push(("category", c.to_string()));
+    }
+    if let Some(y) = year {
+        pairs.push(("year", y.to_string()));
+    }
+    format!(
+        "/search?{}",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
+}
+
+const MAX_QUERY_CHARS: usize = 100;
+
+#[handler]
+pub async fn search_page(
+    state: Data<&AppState>,
+    Query(form): Query<SearchForm>,
+) -> Result<Response, WebError> {
+    let q = form
+        .q
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
+    let mut page = SearchPage {
+        meta: Meta::new(
+            &state,
+            "/search",
+            "搜索 · 长寿路街道有德之士",
+            "按姓名、拼音或事迹搜索有德之士。",
+        ),
+        q: q.clone(),
+        message: String::new(),
+        total: 0,
+        hits: vec![],
+        categories: vec![],
+        years: vec![],
+    };
+    if q.is_empty() {
+        return html(&page);
+    }
+    if q.chars().count() > MAX_QUERY_CHARS {
+        page.message = format!("搜索内容不能超过 {MAX_QUERY_CHARS} 个字。");
+        return html(&page);
+    }
+    let mut query = SearchQuery::new(&q);
+    if text::query_words(&query.text).is_empty() {
+        page.message = "请输入文字、字母或数字。".into();
+        return html(&page);
+    }
+    query.category = form.category.clone().filter(|c| !c.is_empty());
+    query.year = form.year;
+    let words = query.words();
+    match state.search.index.search(&query).await {
+        Ok(results) => {
+            page.total = results.total;
+            page.hits = results
+                .hits
+                .into_iter()
+                .map(|doc| {
+                    let h = hit(doc, &words, Scope::Public);
+                    HitItem {
+                        headline: h.headlines.join(" · "),
+                        name: h.name,
+                        slug: h.slug,
+                        pinyin: h.pinyin,
+                        community: h.community_path,
+                        snippet_html: h.snippet,
+                    }
+                })
+                .collect();
+            let facets = results.facets.sorted();
+            page.categories = facets
+                .category
+                .iter()
+                .map(|(c, n)| FacetLink {
+                    label: c.clone(),
+                    count: *n,
+                    href: link(&q, Some(c), form.year),
+                    active: form.category.as_deref() == Some(c.as_str()),
+                })
+                .collect();
+            page.years = facets
+                .year
+                .iter()
+                .take(12)
+                .map(|(y, n)| FacetLink {
+                    label: format!("{y}年"),
+                    count: *n,
+                    href: link(&q, form.category.as_deref(), Some(*y)),
+                    active: form.year == Some(*y),
+                })
+                .collect();
+            if page.total == 0 {
+                page.message =
+                    "没有找到。可以试试姓名的一部分、拼音（sunjianwei）或首字母（sjw）。".into();
+            }
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "search page: engine unavailable");
+            page.message = "搜索暂时不可用，请稍后再试。".into();
+        }
+    }
+    html(&page)
+}
