@@ -70,8 +70,28 @@ fn issue_markdown(issue: &Issue, stories: &[Story]) -> String {
     md
 }
 
+/// A photo for the pack: its print-size bytes (already free of EXIF) and its caption row.
+pub struct PackPhoto {
+    /// `photos/01-1.jpg`: story position, photo position.
+    pub file: String,
+    pub bytes: Vec<u8>,
+    pub caption: String,
+    pub credit: String,
+    /// Names of the residents shown.
+    pub residents: Vec<String>,
+}
+
+/// A CSV field, quoted when it needs to be.
+fn csv(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
 /// Build the pack. File names are ASCII (`stories/01-slug.md`) so every unzip tool keeps them.
-pub fn build(issue: &Issue, stories: &[Story]) -> Result<Vec<u8>, PackError> {
+pub fn build(issue: &Issue, stories: &[Story], photos: &[PackPhoto]) -> Result<Vec<u8>, PackError> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
     let mut files = Vec::new();
@@ -116,17 +136,31 @@ pub fn build(issue: &Issue, stories: &[Story]) -> Result<Vec<u8>, PackError> {
             "residents": s.residents.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
         }));
     }
-    // One row per photo; the photos themselves join the pack with the photo library.
-    put(
-        &mut zip,
-        "captions.csv".into(),
-        b"file,caption,credit,residents\n",
-    )?;
+    // Photos are stored compressed already: deflating them again only costs time.
+    let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+    let mut captions = String::from("file,caption,credit,residents\n");
+    for p in photos {
+        zip.start_file(p.file.as_str(), stored)?;
+        zip.write_all(&p.bytes)?;
+        let row = [
+            csv(&p.file),
+            csv(&p.caption),
+            csv(&p.credit),
+            csv(&p.residents.join("、")),
+        ];
+        captions.push_str(&row.join(","));
+        captions.push('\n');
+    }
+    put(&mut zip, "captions.csv".into(), captions.as_bytes())?;
     let manifest = json!({
         "format": "youde-issue-pack/1",
         "issue": { "id": issue.id, "name": issue.name, "date": issue.date, "theme": issue.theme, "url": issue.url },
         "stories": entries,
-        "files": files.iter().chain(std::iter::once(&"manifest.json".to_string())).collect::<Vec<_>>(),
+        "files": files
+            .iter()
+            .chain(photos.iter().map(|p| &p.file))
+            .chain(std::iter::once(&"manifest.json".to_string()))
+            .collect::<Vec<_>>(),
     });
     zip.start_file("manifest.json", options)?;
     zip.write_all(

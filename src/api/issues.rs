@@ -299,7 +299,8 @@ impl IssuesApi {
     /// Download the issue's export pack
     ///
     /// A zip: `issue.md`, `issue.html`, `stories/NN-slug.md` and `.html` for each story in order,
-    /// `captions.csv`, and `manifest.json`. Anonymous callers get published issues with the stories
+    /// `photos/NN-M.jpg` at print size (no EXIF) with a row each in `captions.csv` (file, caption,
+    /// credit, residents shown), and `manifest.json`. Anonymous callers get published issues with the stories
     /// the public may read; editors get drafts too. The same as `youde export-issue`.
     #[oai(path = "/issues/:id/pack", method = "get")]
     async fn pack(
@@ -327,7 +328,39 @@ pub async fn build_pack(state: &AppState, m: &Model, public: bool) -> Result<Vec
     for id in &issue.story_ids {
         items.push(story_view(&state.db, state, stories::get(&state.db, *id).await?).await?);
     }
-    pack::build(&issue, &items).map_err(|e| {
+    let mut photos = Vec::new();
+    for (i, story) in items.iter().enumerate() {
+        for (j, photo) in story.photos.iter().enumerate() {
+            let key = photo.derivatives.print.url.trim_start_matches("/media/");
+            let Some(bytes) = state.media.store.get(key).await.map_err(|e| {
+                tracing::error!(error = %e, key, "export pack: reading a photo");
+                ApiError::internal()
+            })?
+            else {
+                continue;
+            };
+            let mut names = Vec::new();
+            for id in &photo.resident_ids {
+                names.push(
+                    crate::store::residents::get(
+                        &state.db,
+                        *id,
+                        crate::store::residents::Visibility::Staff,
+                    )
+                    .await?
+                    .name,
+                );
+            }
+            photos.push(pack::PackPhoto {
+                file: format!("photos/{:02}-{}.jpg", i + 1, j + 1),
+                bytes: bytes.to_vec(),
+                caption: photo.caption.clone().unwrap_or_default(),
+                credit: photo.credit.clone().unwrap_or_default(),
+                residents: names,
+            });
+        }
+    }
+    pack::build(&issue, &items, &photos).map_err(|e| {
         tracing::error!(error = %e, "export pack");
         ApiError::internal()
     })

@@ -59,6 +59,40 @@ pub struct Story {
     pub url: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The story's photos: until photos can belong to a story itself, the public photos of the
+    /// residents it names, in their order (the first is the lead photo of feeds and packs).
+    pub photos: Vec<crate::api::photos::Photo>,
+}
+
+/// Public photos owned by these residents, in their order.
+async fn resident_photos(
+    db: &impl ConnectionTrait,
+    resident_ids: &[i64],
+) -> Result<Vec<crate::api::photos::Photo>, StoreError> {
+    let mut rows = Vec::new();
+    for id in resident_ids {
+        let page = crate::store::photos::list(
+            db,
+            crate::store::photos::ListFilter {
+                owner: Some(crate::domain::photo::Owner {
+                    kind: crate::domain::photo::OwnerKind::Resident,
+                    id: *id,
+                }),
+                after: None,
+                limit: 50,
+                visibility: Visibility::Public,
+            },
+        )
+        .await?;
+        rows.extend(page.items);
+    }
+    crate::api::photos::views(db, rows, Visibility::Public)
+        .await
+        .map_err(|_| {
+            StoreError::Db(sea_orm::DbErr::Custom(
+                "photos of a story could not be described".into(),
+            ))
+        })
 }
 
 pub async fn view(
@@ -79,6 +113,7 @@ pub async fn view(
             community: community.name,
         });
     }
+    let photos = resident_photos(db, &resident_ids).await?;
     Ok(Story {
         id: m.id,
         url: format!("{}/stories/{}", state.public_url, m.slug),
@@ -98,6 +133,7 @@ pub async fn view(
         residents: linked,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        photos,
     })
 }
 
@@ -246,7 +282,7 @@ impl StoriesApi {
         issue: Query<Option<i64>>,
         /// Comma-separated keys to keep.
         fields: Query<Option<String>>,
-        /// `residents` (photos join when the photo library lands).
+        /// `residents` and/or `photos` (the public photos of the residents the story names).
         include: Query<Option<String>>,
         /// `id` (default) or `newest`.
         sort: Query<Option<String>>,
@@ -317,8 +353,8 @@ impl StoriesApi {
             if !includes.iter().any(|i| i == "residents") {
                 object.remove("residents");
             }
-            if includes.iter().any(|i| i == "photos") {
-                object.insert("photos".into(), json!([]));
+            if !includes.iter().any(|i| i == "photos") {
+                object.remove("photos");
             }
             if let Some(keep) = &wanted {
                 object.retain(|k, _| keep.iter().any(|f| f == k));

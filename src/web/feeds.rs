@@ -106,12 +106,22 @@ pub async fn atom(
                     ..Default::default()
                 })
                 .collect(),
-            links: vec![Link {
+            links: std::iter::once(Link {
                 href: s.url.clone(),
                 rel: "alternate".into(),
                 mime_type: Some("text/html".into()),
                 ..Default::default()
-            }],
+            })
+            // The lead photo, for readers that show a picture with the entry.
+            .chain(s.photos.first().map(|p| Link {
+                href: format!("{base}{}", p.derivatives.page.url),
+                rel: "enclosure".into(),
+                mime_type: Some("image/jpeg".into()),
+                length: Some(p.derivatives.page.bytes.to_string()),
+                title: p.caption.clone(),
+                ..Default::default()
+            }))
+            .collect(),
             summary: s.subtitle.clone().map(Text::plain),
             content: Some(Content {
                 value: Some(s.body_html.clone()),
@@ -171,6 +181,16 @@ pub async fn json_feed(
             }
             if let Some(byline) = &s.byline {
                 item["authors"] = json!([{ "name": byline }]);
+            }
+            if let Some(lead) = s.photos.first() {
+                let url = format!("{base}{}", lead.derivatives.page.url);
+                item["image"] = json!(url);
+                item["attachments"] = json!([{
+                    "url": url,
+                    "mime_type": "image/jpeg",
+                    "size_in_bytes": lead.derivatives.page.bytes,
+                    "title": lead.caption,
+                }]);
             }
             item
         })

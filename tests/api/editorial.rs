@@ -286,6 +286,15 @@ async fn the_feeds_parse_and_carry_the_featured_story() {
     assert!(entry.id().starts_with("https://youde.example.org/stories/"));
     assert!(entry.published().is_some());
     assert!(entry.content().unwrap().value().unwrap().contains("89.2%"));
+    let enclosure = entry
+        .links()
+        .iter()
+        .find(|l| l.rel() == "enclosure")
+        .expect("the lead photo as an enclosure");
+    assert!(enclosure
+        .href()
+        .starts_with("https://youde.example.org/media/"));
+    assert_eq!(enclosure.mime_type(), Some("image/jpeg"));
 
     let json = app.get("/feeds/stories.json").await;
     json.assert_status(200);
