@@ -18,6 +18,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 URL = os.environ["YOUDE_URL"]
 TOKEN = os.environ["YOUDE_TOKEN"]
@@ -73,6 +75,7 @@ def profile_at(width):
     driver = browser(width)
     try:
         driver.get(URL + "/people/sun-jianwei")
+        WebDriverWait(driver, 20).until(expected_conditions.presence_of_element_located((By.TAG_NAME, "h1")))
         assert driver.find_element(By.TAG_NAME, "h1").text == "孙建伟"
         headline = driver.find_element(By.CSS_SELECTOR, ".headline").text
         assert "无偿服务 12 年" in headline and "接待参访 52 批次" in headline, headline
@@ -106,9 +109,14 @@ def test_objection_through_the_form_arrives():
         driver.find_element(By.ID, "contact").send_keys("13800001111")
         driver.find_element(By.ID, "content").send_keys(content)
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        # The form posts and the browser navigates: wait for the confirmation page.
+        receipt = (
+            WebDriverWait(driver, 20)
+            .until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".receipt strong")))
+            .text
+        )
         body = driver.find_element(By.TAG_NAME, "body").text
         assert "回执编号" in body, body
-        receipt = driver.find_element(By.CSS_SELECTOR, ".receipt strong").text
         assert not console_errors(driver)
         print("  screenshot:", screenshot(driver, "objection-received.png", 375))
     finally:
