@@ -193,19 +193,24 @@ async fn from_session(state: &AppState, token: &str) -> Result<Option<Staff>, Ap
         .and_then(staff_of))
 }
 
-/// The session token in the request's cookies, if any.
-pub fn session_token(req: &Request) -> Option<String> {
+/// The value of the cookie `name` in the request, if any.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
     req.headers()
         .get_all(poem::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|header| {
             header.split(';').map(str::trim).find_map(|pair| {
-                pair.strip_prefix(SESSION_COOKIE)
+                pair.strip_prefix(name)
                     .and_then(|rest| rest.strip_prefix('='))
                     .map(str::to_string)
             })
         })
+}
+
+/// The session token in the request's cookies, if any.
+pub fn session_token(req: &Request) -> Option<String> {
+    cookie(req, SESSION_COOKIE)
 }
 
 /// Resolves the caller into a [`Viewer`] request extension. A bearer token that is given but not

@@ -155,7 +155,7 @@ async fn view(
         closes_at: n.closes_at,
         open,
         days_left: if open {
-            ((n.closes_at - now).num_seconds() + 86_399) / 86_400
+            crate::domain::nomination::days_left(n.closes_at, now)
         } else {
             0
         },

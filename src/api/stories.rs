@@ -8,7 +8,6 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
@@ -230,14 +229,9 @@ fn parse_time(
     value: Option<&str>,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
     let Some(value) = value else { return Ok(None) };
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
-        return Ok(Some(t.with_timezone(&chrono::Utc)));
-    }
-    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map(|d| {
-            Some((d.and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8)).and_utc())
-        })
-        .map_err(|_| {
+    crate::domain::story::parse_moment(value)
+        .map(Some)
+        .ok_or_else(|| {
             ApiError::field(
                 field,
                 format!("“{value}” 应为日期 2019-09-01 或 RFC 3339 时间"),
@@ -368,14 +362,7 @@ impl StoriesApi {
         let body =
             serde_json::to_vec(&json!({ "items": list.items, "next_cursor": list.next_cursor }))
                 .unwrap_or_default();
-        let digest = Sha256::digest(&body);
-        let tag = format!(
-            "\"{}\"",
-            digest[..12]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let tag = super::etag::of_content(&body);
         if if_none_match.0.as_deref().is_some_and(|h| {
             h.split(',')
                 .any(|t| t.trim().trim_start_matches("W/") == tag)

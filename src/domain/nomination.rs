@@ -159,6 +159,15 @@ pub fn check_transition(
     }
 }
 
+/// Days left of a 公示 window, rounded up as people count them: 7 just after it opened, 1 on the
+/// last day, 0 once it closed.
+pub fn days_left(
+    closes_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> i64 {
+    ((closes_at - now).num_seconds().max(0) + 86_399) / 86_400
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ObjectionState {
     Open,
@@ -361,6 +370,20 @@ mod tests {
         );
         assert!(check_transition(InReview, Withdrawn, mover(&reviewer, false)).is_err());
         assert!(check_transition(InReview, Rejected, mover(&reviewer, false)).is_ok());
+    }
+
+    #[test]
+    fn days_left_round_up() {
+        let now = chrono::Utc::now();
+        assert_eq!(
+            days_left(
+                now + chrono::Duration::days(7) - chrono::Duration::seconds(1),
+                now
+            ),
+            7
+        );
+        assert_eq!(days_left(now + chrono::Duration::hours(3), now), 1);
+        assert_eq!(days_left(now - chrono::Duration::hours(3), now), 0);
     }
 
     #[test]

@@ -86,6 +86,15 @@ impl StoryDraft {
     }
 }
 
+/// A `since`/`until` bound: RFC 3339, or a day (`2019-09-01`) meaning its start in Shanghai (UTC+8).
+pub fn parse_moment(value: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    let day = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+    Some((day.and_hms_opt(0, 0, 0)? - chrono::Duration::hours(8)).and_utc())
+}
+
 /// Where a resident named in a story stands.
 #[derive(Debug, Clone)]
 pub struct ResidentStanding {

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use poem::http::{header, HeaderValue, Method, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 
@@ -76,9 +75,7 @@ impl PageCache {
 }
 
 fn etag_of(body: &[u8]) -> HeaderValue {
-    let digest = Sha256::digest(body);
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    HeaderValue::from_str(&format!("\"{hex}\"")).expect("hex is a valid header value")
+    HeaderValue::from_str(&crate::api::etag::of_content(body)).expect("hex is a valid header value")
 }
 
 fn not_modified(req: &Request, etag: &HeaderValue) -> bool {

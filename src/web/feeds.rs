@@ -31,14 +31,9 @@ fn date(value: Option<&str>) -> Result<Option<DateTime<Utc>>, WebError> {
     let Some(v) = value.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map(|d| {
-            Some((d.and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8)).and_utc())
-        })
-        .map_err(|_| WebError::BadRequest(format!("日期“{v}”应写作 2019-09-01")))
+    crate::domain::story::parse_moment(v)
+        .map(Some)
+        .ok_or_else(|| WebError::BadRequest(format!("日期“{v}”应写作 2019-09-01")))
 }
 
 async fn items(state: &AppState, q: &FeedQuery) -> Result<Vec<Story>, WebError> {

@@ -189,7 +189,7 @@ async fn open_notices(state: &AppState) -> Result<Vec<NoticeItem>, StoreError> {
                 (n.closes_at + chrono::Duration::hours(8)).date_naive(),
             )
             .to_chinese(),
-            days_left: ((n.closes_at - now).num_seconds() + 86_399) / 86_400,
+            days_left: crate::domain::nomination::days_left(n.closes_at, now),
             citation: nomination.citation,
         });
     }
@@ -538,17 +538,7 @@ async fn notice_item(state: &AppState, id: i64) -> Result<NoticeItem, WebError> 
 const CSRF_COOKIE: &str = "youde_csrf";
 
 fn csrf_cookie_value(req: &Request) -> Option<String> {
-    req.headers()
-        .get_all(poem::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|h| {
-            h.split(';').map(str::trim).find_map(|p| {
-                p.strip_prefix(CSRF_COOKIE)
-                    .and_then(|r| r.strip_prefix('='))
-                    .map(str::to_string)
-            })
-        })
+    crate::api::auth::cookie(req, CSRF_COOKIE)
 }
 
 /// The form's CSRF token: the browser's existing one, or a new one to set.
