@@ -70,10 +70,23 @@ pub fn routes(state: AppState) -> impl Endpoint {
         json: state.max_body_bytes,
         upload: state.media.max_upload_bytes,
     };
+    // One API endpoint, served under /api/v1 and called in process by the staff console.
+    let api: crate::admin::client::ApiEndpoint = Arc::new(
+        service
+            .with(limits)
+            .with(InvalidateOnWrite)
+            .map_to_response()
+            .boxed(),
+    );
+    let console_limits = BodyLimit {
+        json: state.media.max_upload_bytes,
+        upload: state.media.max_upload_bytes,
+    };
     Route::new()
-        .nest("/api/v1", service.with(limits).with(InvalidateOnWrite))
+        .nest("/api/v1", api.clone())
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
+        .nest("/admin", crate::admin::routes(api).with(console_limits))
         .nest("/", web::routes())
         .with(Authenticate)
         .data(state)

@@ -5,6 +5,7 @@
 //! [`api`] (the JSON API) · [`web`] (pages). [`app`] wires them together and [`config`] reads the
 //! settings.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod config;

@@ -165,6 +165,14 @@ fn stylesheet() -> Response {
         .body(STYLESHEET)
 }
 
+#[handler]
+fn admin_stylesheet() -> Response {
+    Response::builder()
+        .content_type("text/css; charset=utf-8")
+        .header(header::CACHE_CONTROL, "public, max-age=86400")
+        .body(include_str!("../../static/admin.css"))
+}
+
 /// `/healthz`: the process is up and serving.
 #[handler]
 fn healthz() -> Json<serde_json::Value> {
@@ -312,6 +320,7 @@ pub fn routes() -> impl Endpoint {
         .at("/search", get(search_page::search_page))
         .at("/robots.txt", get(pages::robots))
         .at("/static/site.css", get(stylesheet))
+        .at("/static/admin.css", get(admin_stylesheet))
         .at("/static/favicon.svg", get(favicon))
         .at("/favicon.ico", get(favicon))
         .with(SecurityHeaders)

@@ -3,6 +3,7 @@
 mod accounts;
 mod activities;
 mod communities;
+mod console;
 mod demo;
 mod editorial;
 mod health;

@@ -28,7 +28,7 @@ fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
-fn jpeg(w: u32, h: u32) -> Vec<u8> {
+pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
     encode(&two_halves(w, h), ImageFormat::Jpeg)
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests: the real server (debug build) on a fresh SQLite database with the demo data, driven
-# by headless Chromium through chromedriver. Screenshots land in target/browser-artifacts/.
+# by headless Chromium through chromedriver: the public pages, then the staff console end to end.
+# Screenshots land in target/browser-artifacts/.
 # Needs: chromium, chromium-driver (Debian) and the selenium Python package (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,5 +17,9 @@ for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
   sleep 0.5
 done
-YOUDE_URL="http://127.0.0.1:$port" YOUDE_TOKEN="$token" ARTIFACTS=target/browser-artifacts \
-  python3 tests/browser/test_pages.py
+export YOUDE_URL="http://127.0.0.1:$port" YOUDE_TOKEN="$token" ARTIFACTS=target/browser-artifacts \
+  YOUDE_DB="$work/youde.db"
+status=0
+python3 tests/browser/test_pages.py || status=1
+python3 tests/browser/test_console.py || status=1
+exit $status

@@ -157,8 +157,9 @@ def test_a_citation_with_script_runs_nothing():
         driver.quit()
 
 
-def main():
-    tests = [(name, fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)]
+def run(namespace):
+    """Run every test_ function of a module's namespace; 0 when all passed."""
+    tests = [(name, fn) for name, fn in namespace.items() if name.startswith("test_") and callable(fn)]
     passed = failed = 0
     for name, fn in tests:
         try:
@@ -174,4 +175,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(globals()))

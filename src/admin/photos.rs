@@ -1,0 +1,322 @@
+//! Photo upload (with the residents shown), preview, and captions; consent problems shown before
+//! anything is published.
+
+use poem::http::{Method, StatusCode};
+use poem::web::{Path, Query};
+use poem::{get, handler, Response, Route};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::dashboard::has_active;
+use super::form::FormData;
+use super::residents::{fixable, partial_date, resident_options};
+use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
+use super::{redirect, Console, Result};
+use crate::api::consents::Consent;
+use crate::api::photos::Photo;
+use crate::api::residents::Resident;
+use crate::domain::policy::Action;
+
+pub fn routes(route: Route) -> Route {
+    route
+        .at("/photos", poem::post(upload))
+        .at("/photos/new", get(new_form))
+        .at("/photos/:id", get(show).post(update))
+}
+
+fn date_inputs() -> Vec<Field> {
+    vec![
+        Field::new("taken_year", "拍摄：年", Kind::Number).hint("不知道可以不填"),
+        Field::new("taken_month", "拍摄：月", Kind::Number),
+        Field::new("taken_day", "拍摄：日", Kind::Number),
+    ]
+}
+
+fn text_fields() -> Vec<Field> {
+    vec![
+        Field::text("caption", "图片说明").hint("例如：孙建伟（右）向参访团介绍智慧社区平台"),
+        Field::text("credit", "摄影").hint("例如：记者 周晶"),
+        Field::text("alt", "替代文字").hint("为看不见图片的读者描述画面内容"),
+    ]
+}
+
+async fn upload_form(console: &Console, owner: i64) -> Result<Form> {
+    let people = resident_options(console).await?;
+    Ok(Form::post("/admin/photos", &console.csrf, "上传")
+        .multipart()
+        .hidden("owner_kind", "resident")
+        .hidden("owner_id", owner.to_string())
+        .group(
+            "照片",
+            vec![Field::new("file", "照片文件", Kind::File)
+                .required()
+                .hint("JPEG、PNG 或 WebP；上传后自动去除位置等元数据，生成三种尺寸")],
+        )
+        .group("说明", text_fields())
+        .group("拍摄日期", date_inputs())
+        .group(
+            "照片中的居民（每人都需有照片同意，照片才会公开）",
+            vec![Field::new("residents", "照片中的居民", Kind::Checkboxes)
+                .options(people, &[owner.to_string()])],
+        ))
+}
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    resident: i64,
+}
+
+#[handler]
+async fn new_form(console: Console, query: Query<NewQuery>) -> Result<Response> {
+    console.require(Action::EditRegistry)?;
+    let r: Resident = console
+        .api
+        .get(&format!("/residents/{}", query.resident))
+        .await?;
+    let form = upload_form(&console, r.id).await?;
+    let mut page = console.page(format!("上传照片：{}", r.name), vec![Block::Form(form)]);
+    page.crumbs = vec![Link::new(format!("/admin/residents/{}", r.id), r.name)];
+    super::html(page)
+}
+
+/// `multipart/form-data` for the API's upload.
+fn multipart(form: &FormData, taken_on: Option<String>) -> (String, Vec<u8>) {
+    let boundary = format!(
+        "youde-{}",
+        crate::store::tokens::generate().replace(['-', '_'], "")
+    );
+    let mut body = Vec::new();
+    let clean = |s: &str| s.replace(['"', '\r', '\n'], "");
+    let mut text = |name: &str, value: &str| {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    };
+    for name in ["owner_kind", "owner_id", "caption", "credit", "alt"] {
+        if let Some(v) = form.opt(name) {
+            text(name, &v);
+        }
+    }
+    if let Some(t) = taken_on {
+        text("taken_on", &t);
+    }
+    for id in form.all("residents") {
+        text("residents", id);
+    }
+    if let Some(file) = form.file("file") {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                clean(&file.file_name),
+                clean(if file.content_type.is_empty() { "application/octet-stream" } else { &file.content_type }),
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&file.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[handler]
+async fn upload(console: Console) -> Result<Response> {
+    console.require(Action::EditRegistry)?;
+    let f = &console.form;
+    let owner: i64 = f.get("owner_id").parse().unwrap_or(0);
+    let errors = match partial_date(f, "taken") {
+        Err(e) => vec![e],
+        Ok(_) if f.file("file").is_none() => vec![("file".into(), "请选择要上传的照片文件".into())],
+        Ok(taken_on) => {
+            let (content_type, body) = multipart(f, taken_on);
+            match console
+                .api
+                .call(Method::POST, "/photos", Some((content_type, body)), None)
+                .await
+            {
+                Ok(reply) => return redirect(&format!("/admin/photos/{}", reply.body["id"])),
+                Err(p) if fixable(&p) => {
+                    let mut errors = p.field_errors(|n| match n {
+                        "taken_on" => Some("taken_year"),
+                        "file" | "" => Some("file"),
+                        _ => None,
+                    });
+                    for e in &mut errors {
+                        if e.0.is_empty() {
+                            e.0 = "file".into();
+                        }
+                    }
+                    errors
+                }
+                Err(p) => return Err(p.into()),
+            }
+        }
+    };
+    let mut form = upload_form(&console, owner).await?.refill(f, &errors);
+    form.error = Some(match form.error.take() {
+        Some(e) => format!("{e}（请重新选择照片文件）"),
+        None => "照片未上传，请改正后重新选择照片文件再提交。".into(),
+    });
+    console.render_status(
+        "上传照片",
+        vec![Block::Form(form)],
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
+fn edit_form(console: &Console, p: &Photo, etag: &str) -> Form {
+    let parts: Vec<String> = p
+        .taken_on
+        .as_deref()
+        .map(|d| {
+            d.split('-')
+                .map(|x| x.trim_start_matches('0').to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let values = FormData {
+        pairs: vec![
+            ("caption".into(), p.caption.clone().unwrap_or_default()),
+            ("credit".into(), p.credit.clone().unwrap_or_default()),
+            ("alt".into(), p.alt.clone().unwrap_or_default()),
+            (
+                "taken_year".into(),
+                parts.first().cloned().unwrap_or_default(),
+            ),
+            (
+                "taken_month".into(),
+                parts.get(1).cloned().unwrap_or_default(),
+            ),
+            (
+                "taken_day".into(),
+                parts.get(2).cloned().unwrap_or_default(),
+            ),
+        ],
+        files: Vec::new(),
+    };
+    Form::post(format!("/admin/photos/{}", p.id), &console.csrf, "保存说明")
+        .hidden("etag", etag)
+        .group("说明", text_fields())
+        .group("拍摄日期", date_inputs())
+        .refill(&values, &[])
+}
+
+async fn photo_page(console: &Console, id: i64, form: Option<Form>) -> Result<Response> {
+    let (p, etag): (Photo, String) = console.api.get_tagged(&format!("/photos/{id}")).await?;
+    let mut blocks = vec![Block::Image {
+        src: p.derivatives.page.url.clone(),
+        alt: p.alt.clone().unwrap_or_else(|| "（未填写替代文字）".into()),
+    }];
+    let mut table = Table::new(
+        "照片中的居民",
+        &["居民", "照片同意"],
+        "没有标注照片中的居民。",
+    );
+    let mut missing = Vec::new();
+    for rid in &p.resident_ids {
+        let r: Resident = console.api.get(&format!("/residents/{rid}")).await?;
+        let consents: Vec<Consent> = console
+            .api
+            .get(&format!("/residents/{rid}/consents"))
+            .await?;
+        let ok = has_active(&consents, "photo");
+        if !ok {
+            missing.push(r.name.clone());
+        }
+        table.row(vec![
+            Cell::link(r.name.clone(), format!("/admin/residents/{rid}")),
+            Cell::text(if ok { "有效" } else { "缺少" }),
+        ]);
+    }
+    blocks.insert(
+        0,
+        if p.public == Some(true) {
+            Block::Notice("ok", "这张照片现在公开可见。".into())
+        } else if !missing.is_empty() {
+            Block::Notice(
+                "warn",
+                format!(
+                    "这张照片暂不公开：{} 还没有照片同意。在其居民页面记录同意后即会公开。",
+                    missing.join("、")
+                ),
+            )
+        } else {
+            Block::Notice(
+                "warn",
+                "这张照片暂不公开（照片所属的居民或活动尚未公开）。".into(),
+            )
+        },
+    );
+    blocks.push(Block::Facts(vec![
+        ("尺寸".into(), format!("{} × {} 像素", p.width, p.height)),
+        ("上传人".into(), p.uploaded_by.clone().unwrap_or_default()),
+        ("打印尺寸文件".into(), p.derivatives.print.url.clone()),
+    ]));
+    blocks.push(Block::Table(table));
+    if console.may(Action::EditRegistry) {
+        blocks.push(Block::Form(
+            form.unwrap_or_else(|| edit_form(console, &p, &etag)),
+        ));
+    }
+    let mut page = console.page(format!("照片 #{id}"), blocks);
+    if p.owner_kind == "resident" {
+        page.crumbs = vec![Link::new(
+            format!("/admin/residents/{}", p.owner_id),
+            "返回居民",
+        )];
+    }
+    super::html(page)
+}
+
+#[handler]
+async fn show(console: Console, Path(id): Path<i64>) -> Result<Response> {
+    console.require(Action::ReadPrivate)?;
+    photo_page(&console, id, None).await
+}
+
+#[handler]
+async fn update(console: Console, Path(id): Path<i64>) -> Result<Response> {
+    console.require(Action::EditRegistry)?;
+    let f = &console.form;
+    let errors = match partial_date(f, "taken") {
+        Err(e) => vec![e],
+        Ok(taken_on) => {
+            let body = json!({
+                "caption": f.opt("caption"),
+                "credit": f.opt("credit"),
+                "alt": f.opt("alt"),
+                "taken_on": taken_on,
+            });
+            match console
+                .api
+                .send(
+                    Method::PUT,
+                    &format!("/photos/{id}"),
+                    &body,
+                    Some(f.get("etag")),
+                )
+                .await
+            {
+                Ok(_) => return redirect(&format!("/admin/photos/{id}")),
+                Err(p) if p.status == StatusCode::PRECONDITION_FAILED => vec![(
+                    String::new(),
+                    "在您修改期间，别人已经改动了这张照片的说明。请刷新页面查看后再修改。".into(),
+                )],
+                Err(p) if fixable(&p) => p.field_errors(|n| match n {
+                    "taken_on" => Some("taken_year"),
+                    _ => None,
+                }),
+                Err(p) => return Err(p.into()),
+            }
+        }
+    };
+    let form = Form::post(format!("/admin/photos/{id}"), &console.csrf, "保存说明")
+        .hidden("etag", f.get("etag"))
+        .group("说明", text_fields())
+        .group("拍摄日期", date_inputs())
+        .refill(f, &errors);
+    let mut resp = photo_page(&console, id, Some(form)).await?;
+    resp.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+    Ok(resp)
+}

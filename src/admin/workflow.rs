@@ -1,0 +1,488 @@
+//! Nominations → review → 公示 (objections) → recognition. The buttons shown are the nomination's
+//! `allowed_transitions` as the API computes them for this user; the API enforces the same rules.
+
+use poem::http::{Method, StatusCode};
+use poem::web::{Path, Query};
+use poem::{get, handler, Response, Route};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::form::FormData;
+use super::residents::{fixable, resident_options};
+use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
+use super::{objection_label, redirect, shanghai, Console, ConsoleError, Result};
+use crate::api::categories::Category;
+use crate::api::nominations::Nomination;
+use crate::api::notices::Objection;
+use crate::domain::policy::Action;
+
+pub fn routes(route: Route) -> Route {
+    route
+        .at("/nominations", get(list).post(create))
+        .at("/nominations/new", get(new_form))
+        .at("/nominations/:id", get(show))
+        .at("/nominations/:id/transitions", poem::post(transition))
+        .at(
+            "/objections/:id/transitions",
+            poem::post(objection_transition),
+        )
+}
+
+const STATES: [(&str, &str); 9] = [
+    ("", "全部"),
+    ("draft", "草稿"),
+    ("submitted", "已提交（待评审）"),
+    ("in_review", "评审中"),
+    ("public_notice", "公示中"),
+    ("approved", "已批准"),
+    ("recognised", "已表彰"),
+    ("rejected", "未通过"),
+    ("withdrawn", "已撤回"),
+];
+
+fn transition_label(to: &str) -> &'static str {
+    match to {
+        "submitted" => "提交评审",
+        "in_review" => "开始评审",
+        "public_notice" => "开启公示",
+        "approved" => "批准",
+        "recognised" => "授予表彰",
+        "rejected" => "不予通过",
+        "withdrawn" => "撤回提名",
+        _ => "变更状态",
+    }
+}
+
+fn workflow_role(console: &Console) -> Result<()> {
+    if console.may(Action::Nominate) || console.may(Action::Review) {
+        Ok(())
+    } else {
+        Err(ConsoleError::Forbidden)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    state: Option<String>,
+}
+
+#[handler]
+async fn list(console: Console, query: Query<ListQuery>) -> Result<Response> {
+    workflow_role(&console)?;
+    let wanted = query.state.clone().unwrap_or_default();
+    let path = if wanted.is_empty() {
+        "/nominations".to_string()
+    } else {
+        format!(
+            "/nominations?{}",
+            serde_urlencoded::to_string([("state", &wanted)]).unwrap_or_default()
+        )
+    };
+    let mut blocks = Vec::new();
+    if console.may(Action::Nominate) {
+        blocks.push(Block::Links(vec![Link::new(
+            "/admin/nominations/new",
+            "新建提名",
+        )]));
+    }
+    blocks.push(Block::Form(Form::get("/admin/nominations", "筛选").group(
+        "",
+        vec![Field::new("state", "状态", Kind::Select).options(STATES, &[wanted.clone()])],
+    )));
+    let items: Vec<Nomination> = match console.api.get_all(&path).await {
+        Ok(items) => items,
+        Err(p) if fixable(&p) => {
+            blocks.push(Block::Notice("error", p.message.clone()));
+            Vec::new()
+        }
+        Err(p) => return Err(p.into()),
+    };
+    let mut table = Table::new(
+        "",
+        &["居民", "荣誉", "年度", "类别", "状态", "公示截止"],
+        "没有符合条件的提名。",
+    );
+    for n in items {
+        table.row(vec![
+            Cell::link(
+                n.resident_name.clone(),
+                format!("/admin/nominations/{}", n.id),
+            ),
+            Cell::text(n.honour_title.clone()),
+            Cell::text(n.year.to_string()),
+            Cell::text(n.category_name.clone()),
+            Cell::text(n.state_label.clone()),
+            Cell::text(
+                n.notice
+                    .as_ref()
+                    .map(|w| shanghai(w.closes_at))
+                    .unwrap_or_default(),
+            ),
+        ]);
+    }
+    blocks.push(Block::Table(table));
+    let title = if wanted == "submitted" {
+        "评审队列"
+    } else {
+        "提名与评审"
+    };
+    console.render(title, blocks)
+}
+
+async fn nomination_form(console: &Console) -> Result<Form> {
+    let people = resident_options(console).await?;
+    let categories: Vec<Category> = console.api.get("/categories").await?;
+    let mut people_options = vec![(String::new(), "请选择".to_string())];
+    people_options.extend(people);
+    let mut category_options = vec![(String::new(), "请选择".to_string())];
+    category_options.extend(categories.into_iter().map(|c| (c.id.to_string(), c.name)));
+    let year = console.state.clock.today().format("%Y").to_string();
+    let mut form = Form::post("/admin/nominations", &console.csrf, "保存为草稿").group(
+        "提名",
+        vec![
+            Field::new("resident_id", "被提名的居民", Kind::Select)
+                .required()
+                .options(people_options, &[]),
+            Field::new("category_id", "表彰类别", Kind::Select)
+                .required()
+                .options(category_options, &[]),
+            Field::text("honour_title", "荣誉称号")
+                .required()
+                .value(format!("{year}年度长寿路街道有德之士")),
+            Field::new("year", "年度", Kind::Number)
+                .required()
+                .value(year),
+            Field::new("citation", "推荐理由", Kind::Textarea).required(),
+        ],
+    );
+    for i in 0..2 {
+        form = form.group(
+            &format!(
+                "推荐意见 / 事迹材料 {}{}",
+                i + 1,
+                if i == 0 {
+                    "（至少一份）"
+                } else {
+                    "（可选）"
+                }
+            ),
+            vec![
+                Field::text(&format!("s{i}_author"), "推荐人"),
+                Field::text(&format!("s{i}_relation"), "与被提名人的关系")
+                    .hint("例如：小区业主、居委会主任"),
+                Field::new(&format!("s{i}_body"), "内容", Kind::Textarea),
+            ],
+        );
+    }
+    Ok(form)
+}
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    resident: Option<i64>,
+}
+
+#[handler]
+async fn new_form(console: Console, query: Query<NewQuery>) -> Result<Response> {
+    console.require(Action::Nominate)?;
+    let mut form = nomination_form(&console).await?;
+    if let Some(r) = query.resident {
+        let chosen = r.to_string();
+        for f in form.groups.iter_mut().flat_map(|g| g.fields.iter_mut()) {
+            if f.name == "resident_id" {
+                for o in &mut f.options {
+                    o.selected = o.value == chosen;
+                }
+            }
+        }
+    }
+    console.render("新建提名", vec![Block::Form(form)])
+}
+
+fn statements(f: &FormData) -> Vec<serde_json::Value> {
+    (0..2)
+        .filter(|i| {
+            ["author", "relation", "body"]
+                .iter()
+                .any(|k| !f.get(&format!("s{i}_{k}")).is_empty())
+        })
+        .map(|i| {
+            json!({
+                "author": f.get(&format!("s{i}_author")),
+                "relation": f.get(&format!("s{i}_relation")),
+                "body": f.get(&format!("s{i}_body")),
+            })
+        })
+        .collect()
+}
+
+fn nomination_field(name: &str) -> Option<&'static str> {
+    match name {
+        "statements" | "statements[0]" | "statements[0].body" => Some("s0_body"),
+        "statements[0].author" => Some("s0_author"),
+        "statements[0].relation" => Some("s0_relation"),
+        "statements[1]" | "statements[1].body" => Some("s1_body"),
+        "statements[1].author" => Some("s1_author"),
+        "statements[1].relation" => Some("s1_relation"),
+        _ => None,
+    }
+}
+
+#[handler]
+async fn create(console: Console) -> Result<Response> {
+    console.require(Action::Nominate)?;
+    let f = &console.form;
+    let body = json!({
+        "resident_id": f.get("resident_id").parse::<i64>().unwrap_or(0),
+        "category_id": f.get("category_id").parse::<i64>().unwrap_or(0),
+        "honour_title": f.get("honour_title"),
+        "year": f.get("year").parse::<i64>().unwrap_or(0),
+        "citation": f.get("citation"),
+        "statements": statements(f),
+    });
+    match console
+        .api
+        .send(Method::POST, "/nominations", &body, None)
+        .await
+    {
+        Ok(reply) => redirect(&format!("/admin/nominations/{}", reply.body["id"])),
+        Err(p) if fixable(&p) => {
+            let form = nomination_form(&console)
+                .await?
+                .refill(f, &p.field_errors(nomination_field));
+            console.render_status("新建提名", vec![Block::Form(form)], p.status)
+        }
+        Err(p) => Err(p.into()),
+    }
+}
+
+fn transition_forms(console: &Console, n: &Nomination) -> Vec<Form> {
+    n.allowed_transitions
+        .iter()
+        .map(|to| {
+            let style = match to.as_str() {
+                "rejected" | "withdrawn" => "danger",
+                _ => "primary",
+            };
+            let mut form = Form::button(
+                format!("/admin/nominations/{}/transitions", n.id),
+                &console.csrf,
+                transition_label(to),
+                style,
+            )
+            .hidden("to", to.clone());
+            match to.as_str() {
+                "public_notice" => {
+                    form = form.group(
+                        "",
+                        vec![Field::new("window_days", "公示天数", Kind::Number)
+                            .value(console.state.notice_days.to_string())
+                            .hint("1–30 天")],
+                    )
+                }
+                "rejected" | "withdrawn" => {
+                    form = form.group("", vec![Field::text("note", "原因（记入审计日志）")])
+                }
+                _ => {}
+            }
+            form
+        })
+        .collect()
+}
+
+async fn nomination_page(console: &Console, id: i64, notice: Option<String>) -> Result<Response> {
+    let n: Nomination = console.api.get(&format!("/nominations/{id}")).await?;
+    let mut blocks = Vec::new();
+    if let Some(message) = notice {
+        blocks.push(Block::Notice("error", message));
+    }
+    blocks.push(Block::Facts(vec![
+        ("被提名人".into(), n.resident_name.clone()),
+        ("荣誉称号".into(), n.honour_title.clone()),
+        ("年度".into(), n.year.to_string()),
+        ("类别".into(), n.category_name.clone()),
+        ("状态".into(), n.state_label.clone()),
+        (
+            "公示".into(),
+            n.notice
+                .as_ref()
+                .map(|w| format!("{} 至 {}", shanghai(w.opens_at), shanghai(w.closes_at)))
+                .unwrap_or_else(|| "未开启".into()),
+        ),
+    ]));
+    let mut links = vec![Link::new(
+        format!("/admin/residents/{}", n.resident_id),
+        "查看居民资料",
+    )];
+    if let Some(w) = &n.notice {
+        links.push(Link::new(format!("/notices/{}", w.id), "查看公示页面"));
+    }
+    blocks.push(Block::Links(links));
+    blocks.push(Block::Heading("推荐理由".into()));
+    blocks.push(Block::Text(n.citation.clone()));
+    blocks.push(Block::Heading("推荐意见与事迹材料".into()));
+    let mut st = Table::new("", &["推荐人", "关系", "内容"], "没有推荐意见。");
+    for s in &n.statements {
+        st.row(vec![
+            Cell::text(s.author.clone()),
+            Cell::text(s.relation.clone()),
+            Cell::text(s.body.clone()),
+        ]);
+    }
+    blocks.push(Block::Table(st));
+    blocks.push(Block::Heading("可进行的操作".into()));
+    let forms = transition_forms(console, &n);
+    if forms.is_empty() {
+        blocks.push(Block::Text("当前状态下，您的角色没有可进行的操作。".into()));
+    } else {
+        blocks.push(Block::Buttons(forms));
+    }
+    if let (Some(w), true) = (&n.notice, console.may(Action::Review)) {
+        let objections: Vec<Objection> = console
+            .api
+            .get(&format!("/notices/{}/objections", w.id))
+            .await?;
+        blocks.push(Block::Heading("异议".into()));
+        let mut table = Table::new(
+            "",
+            &["回执号", "异议人", "联系方式", "内容", "状态", "核查结果"],
+            "公示期间没有收到异议。",
+        );
+        let mut forms = Vec::new();
+        for o in &objections {
+            table.row(vec![
+                Cell::text(o.receipt_code.clone()),
+                Cell::text(o.objector_name.clone()),
+                Cell::text(o.objector_contact.clone()),
+                Cell::text(o.content.clone()),
+                Cell::text(objection_label(&o.state)),
+                Cell::text(o.resolution_note.clone().unwrap_or_default()),
+            ]);
+            if o.state == "open" || o.state == "investigating" {
+                let action = format!("/admin/objections/{}/transitions", o.id);
+                if o.state == "open" {
+                    forms.push(
+                        Form::button(
+                            action.clone(),
+                            &console.csrf,
+                            &format!("{}：开始核查", o.receipt_code),
+                            "plain",
+                        )
+                        .hidden("to", "investigating")
+                        .hidden("nomination_id", n.id.to_string()),
+                    );
+                }
+                forms.push(
+                    Form::button(action, &console.csrf, "记录核查结果", "primary")
+                        .hidden("nomination_id", n.id.to_string())
+                        .group(
+                            &format!("处理异议 {}", o.receipt_code),
+                            vec![
+                                Field::new("to", "结论", Kind::Select).options(
+                                    [
+                                        ("dismissed", "异议不成立"),
+                                        ("upheld", "异议成立（不予表彰）"),
+                                    ],
+                                    &[],
+                                ),
+                                Field::new("note", "核查结果（将告知异议人）", Kind::Textarea)
+                                    .required(),
+                            ],
+                        ),
+                );
+            }
+        }
+        blocks.push(Block::Table(table));
+        if !forms.is_empty() {
+            blocks.push(Block::Buttons(forms));
+        }
+    }
+    let mut page = console.page(format!("提名：{}", n.resident_name), blocks);
+    page.crumbs = vec![Link::new("/admin/nominations", "提名与评审")];
+    super::html(page)
+}
+
+#[handler]
+async fn show(console: Console, Path(id): Path<i64>) -> Result<Response> {
+    workflow_role(&console)?;
+    nomination_page(&console, id, None).await
+}
+
+#[handler]
+async fn transition(console: Console, Path(id): Path<i64>) -> Result<Response> {
+    workflow_role(&console)?;
+    let f = &console.form;
+    let window_days = match f.opt("window_days") {
+        None => None,
+        Some(d) => match d.parse::<u32>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                let mut resp =
+                    nomination_page(&console, id, Some("公示天数应为 1–30 的整数".into())).await?;
+                resp.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+                return Ok(resp);
+            }
+        },
+    };
+    let body = json!({ "to": f.get("to"), "note": f.opt("note"), "window_days": window_days });
+    match console
+        .api
+        .send(
+            Method::POST,
+            &format!("/nominations/{id}/transitions"),
+            &body,
+            None,
+        )
+        .await
+    {
+        Ok(_) => redirect(&format!("/admin/nominations/{id}")),
+        Err(p) if fixable(&p) => {
+            let message = p
+                .fields
+                .iter()
+                .map(|(_, m)| m.clone())
+                .collect::<Vec<_>>()
+                .join("；");
+            let message = if message.is_empty() {
+                p.message.clone()
+            } else {
+                message
+            };
+            let mut resp = nomination_page(&console, id, Some(message)).await?;
+            resp.set_status(p.status);
+            Ok(resp)
+        }
+        Err(p) => Err(p.into()),
+    }
+}
+
+#[handler]
+async fn objection_transition(console: Console, Path(id): Path<i64>) -> Result<Response> {
+    console.require(Action::Review)?;
+    let f = &console.form;
+    let nomination: i64 = f.get("nomination_id").parse().unwrap_or(0);
+    let body = json!({ "to": f.get("to"), "note": f.opt("note") });
+    match console
+        .api
+        .send(
+            Method::POST,
+            &format!("/objections/{id}/transitions"),
+            &body,
+            None,
+        )
+        .await
+    {
+        Ok(_) if nomination > 0 => redirect(&format!("/admin/nominations/{nomination}#objections")),
+        Ok(_) => redirect("/admin"),
+        Err(p) if fixable(&p) && nomination > 0 => {
+            let message = p
+                .fields
+                .first()
+                .map_or(p.message.clone(), |(_, m)| m.clone());
+            let mut resp = nomination_page(&console, nomination, Some(message)).await?;
+            resp.set_status(p.status);
+            Ok(resp)
+        }
+        Err(p) => Err(p.into()),
+    }
+}

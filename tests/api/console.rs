@@ -1,0 +1,746 @@
+//! The staff console (`/admin`) as a browser uses it: sign-in with cookies, forms with CSRF
+//! tokens, redirects after each change. Each test reads what the page says, not internals.
+
+use chrono::Duration;
+use poem::http::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{Reply, TestApp, PASSWORD};
+
+/// A browser's session in the console: its cookies and the last page's CSRF token.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: Vec<(String, String)>,
+}
+
+/// The value of `name="NAME" value="..."` in a page (askama escapes attribute values).
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(unescape(&html[start..end]))
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Browser {
+            app,
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep_cookies(&mut self, reply: &Reply) {
+        for value in reply.headers.get_all("set-cookie") {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                self.cookies.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        let reply = self
+            .app
+            .send(
+                self.app
+                    .client
+                    .get(path)
+                    .header("Cookie", self.cookie_header()),
+            )
+            .await;
+        self.keep_cookies(&reply);
+        reply
+    }
+
+    /// Post a urlencoded form as it is (no CSRF token added).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let reply = self
+            .app
+            .send(
+                self.app
+                    .client
+                    .post(path)
+                    .header("Cookie", self.cookie_header())
+                    .content_type("application/x-www-form-urlencoded")
+                    .body(body),
+            )
+            .await;
+        self.keep_cookies(&reply);
+        reply
+    }
+
+    /// Open `page`, then post `fields` to `action` with that page's CSRF token.
+    pub async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Reply {
+        let form_page = self.get(page).await;
+        assert_eq!(
+            form_page.status,
+            StatusCode::OK,
+            "{page}: {}",
+            form_page.text
+        );
+        let csrf = hidden(&form_page.text, "csrf").expect("the page has a form with a CSRF token");
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(action, &all).await
+    }
+
+    pub async fn sign_in(&mut self, username: &str) -> Reply {
+        let page = self.get("/admin/login").await;
+        let csrf = hidden(&page.text, "csrf").unwrap();
+        let reply = self
+            .post_raw(
+                "/admin/login",
+                &[
+                    ("csrf", &csrf),
+                    ("next", "/admin"),
+                    ("resume", ""),
+                    ("username", username),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
+        reply
+    }
+}
+
+fn location(reply: &Reply) -> String {
+    reply.headers["location"].to_str().unwrap().to_string()
+}
+
+/// The id at the end of a redirect to `/admin/<kind>/<id>`.
+fn id_of(reply: &Reply) -> i64 {
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
+    location(reply)
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('#')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn signing_in_shows_the_dashboard_and_signing_out_ends_the_session() {
+    let app = TestApp::spawn().await;
+    app.user_token("wang-li", &["nominator"]).await;
+    let mut b = Browser::new(&app);
+    // Not signed in: sent to the sign-in page, remembering where to go.
+    let first = b.get("/admin/residents").await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert!(
+        location(&first).starts_with("/admin/login?next=%2Fadmin%2Fresidents"),
+        "{}",
+        location(&first)
+    );
+    // A wrong password: the form again, in Chinese, with the username kept.
+    let page = b.get("/admin/login").await;
+    let csrf = hidden(&page.text, "csrf").unwrap();
+    let wrong = b
+        .post_raw(
+            "/admin/login",
+            &[
+                ("csrf", &csrf),
+                ("username", "wang-li"),
+                ("password", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.text.contains("用户名或密码不正确"));
+    assert!(wrong.text.contains("value=\"wang-li\""));
+    b.sign_in("wang-li").await;
+    let home = b.get("/admin").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.text.contains("工作台"));
+    assert!(home.text.contains("等待评审的提名"));
+    assert!(home.text.contains("搜索同步积压"));
+    assert_eq!(home.headers["cache-control"], "no-store");
+    let logout = b.submit("/admin", "/admin/logout", &[]).await;
+    assert_eq!(location(&logout), "/admin/login");
+    assert_eq!(b.get("/admin").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_nominator_cannot_reach_reviewer_or_admin_pages_or_actions() {
+    let app = TestApp::spawn().await;
+    let cast = crate::workflow::cast(&app).await;
+    let id = crate::workflow::nominate(&app, &cast).await;
+    crate::workflow::move_to(&app, &cast.nominator, id, "submitted")
+        .await
+        .assert_status(200);
+    let mut b = Browser::new(&app);
+    b.sign_in("wang-li").await;
+    for page in [
+        "/admin/users",
+        "/admin/audit",
+        "/admin/categories",
+        "/admin/stories",
+        "/admin/issues/new",
+    ] {
+        let reply = b.get(page).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{page}");
+        assert!(reply.text.contains("无权访问"), "{page}");
+    }
+    // The reviewer's buttons are not offered to the nominator...
+    let nomination = b.get(&format!("/admin/nominations/{id}")).await;
+    assert!(!nomination.text.contains("开始评审"));
+    assert!(nomination.text.contains("撤回提名"));
+    // ...and posting them anyway is refused by the server, nothing changed.
+    let events = app.count("audit_events").await;
+    let forced = b
+        .submit(
+            &format!("/admin/nominations/{id}"),
+            &format!("/admin/nominations/{id}/transitions"),
+            &[("to", "in_review")],
+        )
+        .await;
+    assert_eq!(forced.status, StatusCode::FORBIDDEN);
+    let user = b
+        .submit(
+            "/admin",
+            "/admin/users",
+            &[
+                ("username", "sneaky"),
+                ("display_name", "偷偷"),
+                ("roles", "admin"),
+                ("password", "0123456789ab"),
+            ],
+        )
+        .await;
+    assert_eq!(user.status, StatusCode::FORBIDDEN);
+    let category = b
+        .submit(
+            "/admin",
+            "/admin/categories",
+            &[("code", "sneaky"), ("name", "偷偷")],
+        )
+        .await;
+    assert_eq!(category.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("audit_events").await, events);
+    let state = app.staff_get(&format!("/api/v1/nominations/{id}")).await;
+    assert_eq!(state.body["state"], "submitted");
+}
+
+/// Every console form that changes something, with an id that exists.
+fn post_routes(resident: i64, nomination: i64) -> Vec<String> {
+    vec![
+        "/admin/logout".into(),
+        "/admin/residents".into(),
+        format!("/admin/residents/{resident}/edit"),
+        format!("/admin/residents/{resident}/consents"),
+        format!("/admin/residents/{resident}/consents/1/withdraw"),
+        format!("/admin/residents/{resident}/records/new"),
+        format!("/admin/residents/{resident}/records/1/edit"),
+        "/admin/activities/new".into(),
+        "/admin/photos".into(),
+        "/admin/photos/1".into(),
+        "/admin/nominations".into(),
+        format!("/admin/nominations/{nomination}/transitions"),
+        "/admin/objections/1/transitions".into(),
+        "/admin/stories".into(),
+        "/admin/stories/preview".into(),
+        "/admin/stories/1".into(),
+        "/admin/stories/1/preview".into(),
+        "/admin/stories/1/publication".into(),
+        "/admin/issues".into(),
+        "/admin/issues/1".into(),
+        "/admin/issues/1/publication".into(),
+        "/admin/users".into(),
+        "/admin/users/1".into(),
+        "/admin/users/1/password".into(),
+        "/admin/users/1/state".into(),
+        "/admin/tokens".into(),
+        "/admin/tokens/1/revoke".into(),
+        "/admin/categories".into(),
+        "/admin/categories/1".into(),
+    ]
+}
+
+#[tokio::test]
+async fn every_form_refuses_a_missing_or_wrong_csrf_token_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let cast = crate::workflow::cast(&app).await;
+    let nomination = crate::workflow::nominate(&app, &cast).await;
+    app.user_token("boss", &["admin"]).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("boss").await;
+    let events = app.count("audit_events").await;
+    let residents = app.count("residents").await;
+    for path in post_routes(cast.resident, nomination) {
+        let fields = [("name", "不该保存"), ("to", "submitted"), ("label", "x")];
+        let missing = b.post_raw(&path, &fields).await;
+        assert_eq!(
+            missing.status,
+            StatusCode::FORBIDDEN,
+            "{path} without a token"
+        );
+        assert!(missing.text.contains("表单已失效"), "{path}");
+        let mut wrong = vec![(
+            "csrf",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+        )];
+        wrong.extend_from_slice(&fields);
+        let reply = b.post_raw(&path, &wrong).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{path} with a wrong token"
+        );
+    }
+    // A multipart upload without a token is refused the same way.
+    let upload = app
+        .send(
+            app.client
+                .post("/admin/photos")
+                .header("Cookie", b.cookie_header())
+                .multipart(poem::test::TestForm::new().text("owner_kind", "resident")),
+        )
+        .await;
+    assert_eq!(upload.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("audit_events").await, events);
+    assert_eq!(app.count("residents").await, residents);
+    // Still signed in: the refused logout did not end the session.
+    assert_eq!(b.get("/admin").await.status, StatusCode::OK);
+    // The sign-in form has its own token: without it, no session.
+    let mut fresh = Browser::new(&app);
+    let reply = fresh
+        .post_raw(
+            "/admin/login",
+            &[("username", "boss"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .all(|c| !c.to_str().unwrap().starts_with("youde_session=")));
+}
+
+#[tokio::test]
+async fn every_post_form_on_the_main_pages_carries_the_csrf_token() {
+    let app = TestApp::with_demo().await;
+    app.user_token("boss", &["admin"]).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("boss").await;
+    let resident = app.staff_get("/api/v1/residents?limit=1").await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let pages = [
+        "/admin".to_string(),
+        "/admin/residents".into(),
+        "/admin/residents/new".into(),
+        format!("/admin/residents/{resident}"),
+        format!("/admin/residents/{resident}/edit"),
+        format!("/admin/residents/{resident}/records/new"),
+        format!("/admin/photos/new?resident={resident}"),
+        "/admin/activities/new".into(),
+        "/admin/nominations".into(),
+        "/admin/nominations/new".into(),
+        "/admin/stories".into(),
+        "/admin/stories/new".into(),
+        "/admin/issues/new".into(),
+        "/admin/users".into(),
+        "/admin/tokens".into(),
+        "/admin/categories".into(),
+        "/admin/audit".into(),
+    ];
+    for page in pages {
+        let reply = b.get(&page).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}: {}", reply.text);
+        let posts = reply.text.matches("method=\"post\"").count();
+        let tokens = reply.text.matches("name=\"csrf\"").count();
+        assert!(
+            posts > 0
+                || page.ends_with("residents")
+                || page.ends_with("audit")
+                || page.ends_with("nominations"),
+            "{page} has a form"
+        );
+        assert_eq!(posts, tokens, "{page}: every post form has a token");
+        // Every input has a label pointing at it.
+        for chunk in reply.text.split("<input id=\"").skip(1) {
+            let id = chunk.split('"').next().unwrap();
+            assert!(
+                reply.text.contains(&format!("for=\"{id}\"")),
+                "{page}: input {id} has a label"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_expired_session_returns_to_sign_in_without_losing_the_typed_form() {
+    let app = TestApp::spawn().await;
+    let compound = app.compound().await;
+    app.user_token("wang-li", &["nominator"]).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("wang-li").await;
+    let form = b.get("/admin/residents/new").await;
+    let csrf = hidden(&form.text, "csrf").unwrap();
+    // Three hours at the desk: the session (2 h idle) has expired.
+    app.clock.advance(Duration::hours(3));
+    let compound = compound.to_string();
+    let typed = [
+        ("csrf", csrf.as_str()),
+        ("name", "钱秀英"),
+        ("community_id", compound.as_str()),
+        ("citation", "二十年楼组长，**风雨无阻**。"),
+        ("phone", "13800138000"),
+    ];
+    let expired = b.post_raw("/admin/residents", &typed).await;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+    assert!(expired.text.contains("请重新登录"));
+    assert!(
+        expired.text.contains("钱秀英"),
+        "what was typed rides along"
+    );
+    assert_eq!(app.count("residents").await, 0, "nothing stored");
+    // Sign in again on that page: the form comes back, filled, with a fresh token.
+    let csrf = hidden(&expired.text, "csrf").unwrap();
+    let resume = hidden(&expired.text, "resume").unwrap();
+    let again = b
+        .post_raw(
+            "/admin/login",
+            &[
+                ("csrf", &csrf),
+                ("next", "/admin/residents"),
+                ("resume", &resume),
+                ("username", "wang-li"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert!(again.text.contains("重新提交"));
+    assert!(again.text.contains("二十年楼组长，**风雨无阻**。"));
+    assert!(again.text.contains("action=\"/admin/residents\""));
+    let fresh = hidden(&again.text, "csrf").unwrap();
+    let mut resend: Vec<(&str, &str)> = vec![("csrf", fresh.as_str())];
+    resend.extend_from_slice(&typed[1..]);
+    let saved = b.post_raw("/admin/residents", &resend).await;
+    let id = id_of(&saved);
+    let resident = app.staff_get(&format!("/api/v1/residents/{id}")).await;
+    assert_eq!(resident.body["name"], "钱秀英");
+    assert_eq!(resident.body["phone"], "13800138000");
+}
+
+#[tokio::test]
+async fn a_refused_form_comes_back_filled_with_chinese_messages_next_to_the_fields() {
+    let app = TestApp::spawn().await;
+    let compound = app.compound().await.to_string();
+    app.user_token("wang-li", &["nominator"]).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("wang-li").await;
+    let reply = b
+        .submit(
+            "/admin/residents/new",
+            "/admin/residents",
+            &[
+                ("name", "孙建伟"),
+                ("community_id", &compound),
+                ("id_number", "123"),
+                ("address", "长寿路 1 号"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.text.contains("身份证号码应为 18 位且校验位正确"));
+    assert!(reply.text.contains("id=\"f-id_number-error\""));
+    assert!(reply.text.contains("value=\"孙建伟\""));
+    assert!(reply.text.contains("value=\"长寿路 1 号\""));
+    assert_eq!(app.count("residents").await, 0);
+    // A partial date with a day but no month is caught next to the month.
+    let id = app.resident("孙建伟").await;
+    let record = b
+        .submit(
+            &format!("/admin/residents/{id}/records/new"),
+            &format!("/admin/residents/{id}/records/new"),
+            &[
+                ("kind", "role"),
+                ("title", "业委会主任"),
+                ("start_year", "2007"),
+                ("start_day", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(record.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(record.text.contains("填写了日，也请填写月份"));
+    assert!(record.text.contains("value=\"业委会主任\""));
+    assert!(app.records(id).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_edit_conflict_shows_both_versions_and_keeps_what_was_typed() {
+    let app = TestApp::spawn().await;
+    let id = app.resident("孙建伟").await;
+    app.user_token("wang-li", &["nominator"]).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("wang-li").await;
+    let form = b.get(&format!("/admin/residents/{id}/edit")).await;
+    let csrf = hidden(&form.text, "csrf").unwrap();
+    let etag = hidden(&form.text, "etag").unwrap();
+    let community =
+        app.staff_get(&format!("/api/v1/residents/{id}")).await.body["community_id"].to_string();
+    // Someone else saves first.
+    let current = app.staff_get(&format!("/api/v1/residents/{id}")).await;
+    app.put(
+        &format!("/api/v1/residents/{id}"),
+        Some(&current.etag()),
+        &json!({ "name": "孙建伟", "community_id": current.body["community_id"], "phone": "021-62220000" }),
+    )
+    .await
+    .assert_status(200);
+    let reply = b
+        .post_raw(
+            &format!("/admin/residents/{id}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("etag", &etag),
+                ("name", "孙建伟"),
+                ("community_id", &community),
+                ("phone", "13900000000"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert!(reply.text.contains("别人已经改动并保存"));
+    assert!(reply.text.contains("021-62220000"), "their version");
+    assert!(reply.text.contains("13900000000"), "my version");
+    // Saving again from that page overwrites knowingly.
+    let csrf = hidden(&reply.text, "csrf").unwrap();
+    let etag = hidden(&reply.text, "etag").unwrap();
+    let saved = b
+        .post_raw(
+            &format!("/admin/residents/{id}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("etag", &etag),
+                ("name", "孙建伟"),
+                ("community_id", &community),
+                ("phone", "13900000000"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let now = app.staff_get(&format!("/api/v1/residents/{id}")).await;
+    assert_eq!(now.body["phone"], "13900000000");
+}
+
+/// The whole path through the console's forms: a new resident, a service record, consent, a
+/// photo, a nomination, review, a 公示 with an objection dismissed, approval and recognition —
+/// then the public honour roll shows the person.
+#[tokio::test]
+async fn a_new_resident_goes_from_the_console_to_the_honour_roll() {
+    let app = TestApp::spawn().await;
+    let compound = app.compound().await.to_string();
+    app.user_token("wang-li", &["nominator"]).await;
+    app.user_token("zhao-min", &["reviewer"]).await;
+    let mut nominator = Browser::new(&app);
+    nominator.sign_in("wang-li").await;
+    let created = nominator
+        .submit(
+            "/admin/residents/new",
+            "/admin/residents",
+            &[
+                ("name", "周美华"),
+                ("community_id", &compound),
+                ("citation", "楼道长，十年如一日。"),
+                ("phone", "13700000001"),
+            ],
+        )
+        .await;
+    let id = id_of(&created);
+    let rec = nominator
+        .submit(
+            &format!("/admin/residents/{id}/records/new"),
+            &format!("/admin/residents/{id}/records/new"),
+            &[
+                ("kind", "role"),
+                ("title", "楼道长"),
+                ("start_year", "2014"),
+                ("start_month", "3"),
+                ("unpaid", "on"),
+                ("m0_value", "60"),
+                ("m0_unit", "households"),
+                ("m0_qualifier", "at_least"),
+                ("evidence", "居委会台账"),
+                ("verified_by", "居委会主任"),
+            ],
+        )
+        .await;
+    assert_eq!(rec.status, StatusCode::SEE_OTHER, "{}", rec.text);
+    let page = nominator.get(&format!("/admin/residents/{id}")).await;
+    assert!(page.text.contains("2014-03 至今"), "{}", page.text);
+    assert!(page.text.contains("60余户"), "{}", page.text);
+    assert!(
+        page.text.contains("13700000001"),
+        "private fields are shown to staff here"
+    );
+    for scope in ["profile", "photo", "story"] {
+        let r = nominator
+            .submit(
+                &format!("/admin/residents/{id}"),
+                &format!("/admin/residents/{id}/consents"),
+                &[
+                    ("scope", scope),
+                    ("text_version", "2019-1"),
+                    ("signed_on", "2019-09-01"),
+                    ("evidence", "纸质同意书存档于居委会"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    }
+    // A photo, through the multipart form.
+    let form_page = nominator
+        .get(&format!("/admin/photos/new?resident={id}"))
+        .await;
+    let csrf = hidden(&form_page.text, "csrf").unwrap();
+    let jpeg = crate::photos::jpeg(64, 48);
+    let upload = app
+        .send(
+            app.client
+                .post("/admin/photos")
+                .header("Cookie", nominator.cookie_header())
+                .multipart(
+                    poem::test::TestForm::new()
+                        .text("csrf", csrf)
+                        .text("owner_kind", "resident")
+                        .text("owner_id", id.to_string())
+                        .text("caption", "周美华在楼道里")
+                        .text("credit", "记者 周晶")
+                        .text("residents", id.to_string())
+                        .field(
+                            poem::test::TestFormField::bytes(jpeg)
+                                .name("file")
+                                .filename("a.jpg")
+                                .content_type("image/jpeg"),
+                        ),
+                ),
+        )
+        .await;
+    let photo = id_of(&upload);
+    let photo_page = nominator.get(&format!("/admin/photos/{photo}")).await;
+    assert!(
+        photo_page.text.contains("这张照片现在公开可见"),
+        "{}",
+        photo_page.text
+    );
+    // The nomination.
+    let category = app.get("/api/v1/categories").await.body[0]["id"].to_string();
+    let nominated = nominator
+        .submit(
+            &format!("/admin/nominations/new?resident={id}"),
+            "/admin/nominations",
+            &[
+                ("resident_id", &id.to_string()),
+                ("category_id", &category),
+                ("honour_title", "2026年度长寿路街道有德之士"),
+                ("year", "2026"),
+                ("citation", "十余年楼道长，服务 60 余户。"),
+                ("s0_author", "李阿姨"),
+                ("s0_relation", "邻居"),
+                ("s0_body", "每天都来看看独居老人。"),
+            ],
+        )
+        .await;
+    let nomination = id_of(&nominated);
+    let here = format!("/admin/nominations/{nomination}");
+    let transitions = format!("/admin/nominations/{nomination}/transitions");
+    let r = nominator
+        .submit(&here, &transitions, &[("to", "submitted")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The reviewer's queue holds it.
+    let mut reviewer = Browser::new(&app);
+    reviewer.sign_in("zhao-min").await;
+    let queue = reviewer.get("/admin/nominations?state=submitted").await;
+    assert!(queue.text.contains("评审队列"));
+    assert!(queue.text.contains("周美华"));
+    for (to, extra) in [
+        ("in_review", None),
+        ("public_notice", Some(("window_days", "7"))),
+    ] {
+        let mut fields = vec![("to", to)];
+        fields.extend(extra);
+        let r = reviewer.submit(&here, &transitions, &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{to}: {}", r.text);
+    }
+    // A resident objects on the public notice page's API.
+    let notice = app
+        .staff_get(&format!("/api/v1/nominations/{nomination}"))
+        .await
+        .body["notice"]["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &format!("/api/v1/notices/{notice}/objections"),
+        &json!({ "name": "匿名邻居", "contact": "13600000000", "content": "她并不是楼道长。" }),
+    )
+    .await
+    .assert_status(201);
+    let dash = reviewer.get("/admin").await;
+    assert!(dash.text.contains("待处理的异议"));
+    let detail = reviewer.get(&here).await;
+    assert!(detail.text.contains("她并不是楼道长。"));
+    let objection = app
+        .staff_get(&format!("/api/v1/notices/{notice}/objections"))
+        .await
+        .body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let dismissed = reviewer
+        .submit(
+            &here,
+            &format!("/admin/objections/{objection}/transitions"),
+            &[
+                ("nomination_id", &nomination.to_string()),
+                ("to", "dismissed"),
+                ("note", "经核实，她自 2014 年起担任楼道长。"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        dismissed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        dismissed.text
+    );
+    app.clock.advance(Duration::days(8));
+    // After eight days both need to sign in again: sessions end after 12 hours.
+    reviewer.sign_in("zhao-min").await;
+    for to in ["approved", "recognised"] {
+        let r = reviewer.submit(&here, &transitions, &[("to", to)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{to}: {}", r.text);
+    }
+    let detail = reviewer.get(&here).await;
+    assert!(detail.text.contains("已表彰"), "{}", detail.text);
+    let home = app.get("/").await;
+    assert!(home.text.contains("周美华"), "on the public honour roll");
+    assert!(!home.text.contains("13700000001"));
+}
