@@ -354,5 +354,7 @@ pub fn routes(api: ApiEndpoint) -> impl Endpoint {
     let route = photos::routes(route);
     let route = editorial::routes(route);
     let route = accounts::routes(route);
-    route.data(AdminApi(api)).with(crate::web::SecurityHeaders)
+    route
+        .data(AdminApi(api))
+        .with(crate::web::SecurityHeaders::CONSOLE)
 }

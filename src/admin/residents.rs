@@ -980,12 +980,32 @@ fn record_json(form: &super::form::FormData) -> std::result::Result<Value, Vec<(
     }))
 }
 
+/// The summary line as the public page shows it now, above a record form.
+async fn summary_notice(console: &Console, id: i64) -> Result<Block> {
+    let (summary, _): (Summary, _) = console
+        .api
+        .get_view(&format!("/residents/{id}/summary"))
+        .await?;
+    Ok(Block::Notice(
+        "info",
+        if summary.headlines.is_empty() {
+            "公开页面目前还没有服务概况；保存后按新的记录重新计算。".into()
+        } else {
+            format!(
+                "公开页面目前显示：{}。保存后按新的记录重新计算。",
+                summary.headlines.join(" · ")
+            )
+        },
+    ))
+}
+
 #[handler]
 async fn new_record_form(console: Console, Path(id): Path<i64>) -> Result<Response> {
     console.require(Action::EditRegistry)?;
     let r: Resident = console.api.get(&format!("/residents/{id}")).await?;
     let form = record_form(&format!("/admin/residents/{id}/records/new"), &console.csrf);
-    let mut page = console.page(format!("添加服务记录：{}", r.name), vec![Block::Form(form)]);
+    let blocks = vec![summary_notice(&console, id).await?, Block::Form(form)];
+    let mut page = console.page(format!("添加服务记录：{}", r.name), blocks);
     page.crumbs = vec![Link::new(format!("/admin/residents/{id}"), r.name)];
     super::html(page)
 }
@@ -1100,7 +1120,10 @@ async fn edit_record_form(console: Console, Path((id, rid)): Path<(i64, i64)>) -
     )
     .hidden("etag", etag)
     .refill(&values, &[]);
-    console.render("修改服务记录", vec![Block::Form(form)])
+    console.render(
+        "修改服务记录",
+        vec![summary_notice(&console, id).await?, Block::Form(form)],
+    )
 }
 
 #[handler]

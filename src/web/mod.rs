@@ -173,6 +173,15 @@ fn admin_stylesheet() -> Response {
         .body(include_str!("../../static/admin.css"))
 }
 
+/// The console's one script: a preview of a photo before it is uploaded.
+#[handler]
+fn admin_script() -> Response {
+    Response::builder()
+        .content_type("text/javascript; charset=utf-8")
+        .header(header::CACHE_CONTROL, "public, max-age=86400")
+        .body(include_str!("../../static/admin.js"))
+}
+
 /// `/healthz`: the process is up and serving.
 #[handler]
 fn healthz() -> Json<serde_json::Value> {
@@ -222,22 +231,40 @@ async fn search_readiness(state: &AppState) -> serde_json::Value {
 }
 
 /// Security headers for every page: no inline script, no framing, no sniffing.
-pub struct SecurityHeaders;
+pub struct SecurityHeaders {
+    csp: &'static str,
+}
+
+impl SecurityHeaders {
+    /// The public site: no script at all.
+    pub const PUBLIC: SecurityHeaders = SecurityHeaders { csp: CSP };
+    /// The staff console: its one script file (the photo preview), nothing inline, and local
+    /// previews of a chosen file (`blob:`).
+    pub const CONSOLE: SecurityHeaders = SecurityHeaders { csp: CONSOLE_CSP };
+}
 
 impl<E: Endpoint> Middleware<E> for SecurityHeaders {
     type Output = SecurityHeadersEndpoint<E>;
     fn transform(&self, ep: E) -> Self::Output {
-        SecurityHeadersEndpoint { inner: ep }
+        SecurityHeadersEndpoint {
+            inner: ep,
+            csp: self.csp,
+        }
     }
 }
 
 pub struct SecurityHeadersEndpoint<E> {
     inner: E,
+    csp: &'static str,
 }
 
 const CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
+
+const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+                           img-src 'self' data: blob:; form-action 'self'; \
+                           frame-ancestors 'none'; base-uri 'none'";
 
 impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
     type Output = Response;
@@ -260,7 +287,10 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
             resp = error_response(status, None);
         }
         let headers = resp.headers_mut();
-        headers.insert("content-security-policy", HeaderValue::from_static(CSP));
+        headers.insert(
+            "content-security-policy",
+            HeaderValue::from_static(self.csp),
+        );
         headers.insert(
             "x-content-type-options",
             HeaderValue::from_static("nosniff"),
@@ -321,7 +351,8 @@ pub fn routes() -> impl Endpoint {
         .at("/robots.txt", get(pages::robots))
         .at("/static/site.css", get(stylesheet))
         .at("/static/admin.css", get(admin_stylesheet))
+        .at("/static/admin.js", get(admin_script))
         .at("/static/favicon.svg", get(favicon))
         .at("/favicon.ico", get(favicon))
-        .with(SecurityHeaders)
+        .with(SecurityHeaders::PUBLIC)
 }

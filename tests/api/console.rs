@@ -179,6 +179,18 @@ async fn signing_in_shows_the_dashboard_and_signing_out_ends_the_session() {
     assert!(home.text.contains("等待评审的提名"));
     assert!(home.text.contains("搜索同步积压"));
     assert_eq!(home.headers["cache-control"], "no-store");
+    // The console may run its own script file (the photo preview), nothing inline; the public
+    // site runs none at all.
+    let csp = home.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let public = app.get("/").await;
+    assert!(!public.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("script-src"));
     let logout = b.submit("/admin", "/admin/logout", &[]).await;
     assert_eq!(location(&logout), "/admin/login");
     assert_eq!(b.get("/admin").await.status, StatusCode::SEE_OTHER);

@@ -115,6 +115,8 @@ def test_a_new_resident_reaches_the_honour_roll_through_the_console():
         # A photo.
         driver.find_element(By.LINK_TEXT, "上传照片").click()
         driver.find_element(By.ID, "f-file").send_keys(demo_jpeg())
+        preview = driver.find_element(By.CSS_SELECTOR, "#f-file + img.preview")
+        WebDriverWait(driver, 10).until(lambda d: preview.is_displayed() and preview.size["width"] > 50)
         fill(driver, {"caption": name + "在辅导功课", "credit": "记者 周晶", "alt": "一位老人和两个孩子在桌边"})
         body = submit(driver)
         assert "这张照片现在公开可见" in body, body
