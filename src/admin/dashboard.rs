@@ -34,7 +34,7 @@ pub async fn dashboard(console: Console) -> Result<Response> {
         counts.push((
             "等待评审的提名".into(),
             waiting,
-            "/admin/nominations?state=submitted".into(),
+            "/admin/nominations?state=review".into(),
         ));
         let drafts = nominations.iter().filter(|n| n.state == "draft").count();
         if console.may(Action::Nominate) {
@@ -78,7 +78,7 @@ pub async fn dashboard(console: Console) -> Result<Response> {
             counts.push((
                 "即将需要的同意".into(),
                 table.rows.len(),
-                "/admin/nominations?state=submitted".into(),
+                "/admin/nominations?state=review".into(),
             ));
             blocks.push(Block::Heading("即将需要的同意".into()));
             blocks.push(Block::Table(table));
@@ -173,7 +173,7 @@ pub async fn dashboard(console: Console) -> Result<Response> {
         quick.push(Link::new("/admin/nominations/new", "新建提名"));
     }
     if console.may(Action::Review) {
-        quick.push(Link::new("/admin/nominations?state=submitted", "评审队列"));
+        quick.push(Link::new("/admin/nominations?state=review", "评审队列"));
     }
     if console.may(Action::EditStories) {
         quick.push(Link::new("/admin/stories/new", "写一篇报道"));

@@ -28,8 +28,9 @@ pub fn routes(route: Route) -> Route {
         )
 }
 
-const STATES: [(&str, &str); 9] = [
+const STATES: [(&str, &str); 10] = [
     ("", "全部"),
+    ("review", "评审队列（已提交和评审中）"),
     ("draft", "草稿"),
     ("submitted", "已提交（待评审）"),
     ("in_review", "评审中"),
@@ -70,13 +71,11 @@ pub struct ListQuery {
 async fn list(console: Console, query: Query<ListQuery>) -> Result<Response> {
     workflow_role(&console)?;
     let wanted = query.state.clone().unwrap_or_default();
-    let path = if wanted.is_empty() {
-        "/nominations".to_string()
-    } else {
-        format!(
-            "/nominations?{}",
-            serde_urlencoded::to_string([("state", &wanted)]).unwrap_or_default()
-        )
+    // `review` is the reviewers' queue: submitted and in review.
+    let states: Vec<&str> = match wanted.as_str() {
+        "" => vec![""],
+        "review" => vec!["submitted", "in_review"],
+        one => vec![one],
     };
     let mut blocks = Vec::new();
     if console.may(Action::Nominate) {
@@ -89,14 +88,22 @@ async fn list(console: Console, query: Query<ListQuery>) -> Result<Response> {
         "",
         vec![Field::new("state", "状态", Kind::Select).options(STATES, &[wanted.clone()])],
     )));
-    let items: Vec<Nomination> = match console.api.get_all(&path).await {
-        Ok(items) => items,
-        Err(p) if fixable(&p) => {
-            blocks.push(Block::Notice("error", p.message.clone()));
-            Vec::new()
+    let mut items: Vec<Nomination> = Vec::new();
+    for state in states {
+        let path = if state.is_empty() {
+            "/nominations".to_string()
+        } else {
+            format!(
+                "/nominations?{}",
+                serde_urlencoded::to_string([("state", state)]).unwrap_or_default()
+            )
+        };
+        match console.api.get_all(&path).await {
+            Ok(found) => items.extend(found),
+            Err(p) if fixable(&p) => blocks.push(Block::Notice("error", p.message.clone())),
+            Err(p) => return Err(p.into()),
         }
-        Err(p) => return Err(p.into()),
-    };
+    }
     let mut table = Table::new(
         "",
         &["居民", "荣誉", "年度", "类别", "状态", "公示截止"],
@@ -121,7 +128,7 @@ async fn list(console: Console, query: Query<ListQuery>) -> Result<Response> {
         ]);
     }
     blocks.push(Block::Table(table));
-    let title = if wanted == "submitted" {
+    let title = if wanted == "review" || wanted == "submitted" {
         "评审队列"
     } else {
         "提名与评审"

@@ -691,7 +691,7 @@ async fn a_new_resident_goes_from_the_console_to_the_honour_roll() {
     // The reviewer's queue holds it.
     let mut reviewer = Browser::new(&app);
     reviewer.sign_in("zhao-min").await;
-    let queue = reviewer.get("/admin/nominations?state=submitted").await;
+    let queue = reviewer.get("/admin/nominations?state=review").await;
     assert!(queue.text.contains("评审队列"));
     assert!(queue.text.contains("周美华"));
     for (to, extra) in [

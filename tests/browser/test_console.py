@@ -135,7 +135,9 @@ def test_a_new_resident_reaches_the_honour_roll_through_the_console():
         driver.delete_all_cookies()
         # The reviewer.
         sign_in(driver, "rev-" + suffix)
-        driver.get(URL + "/admin/nominations?state=submitted")
+        driver.get(URL + "/admin")
+        driver.find_element(By.LINK_TEXT, "评审队列").click()
+        wait_for(driver, "main table")
         assert name in driver.find_element(By.TAG_NAME, "main").text
         print("  screenshot:", screenshot(driver, "console-review-queue.png", 1280))
         driver.find_element(By.LINK_TEXT, name).click()
@@ -151,6 +153,10 @@ def test_a_new_resident_reaches_the_honour_roll_through_the_console():
         driver.find_element(By.ID, "content").send_keys("请核实辅导年限。")
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
         wait_for(driver, ".receipt strong")
+        driver.get(URL + "/admin")
+        assert "请核实辅导年限。" not in driver.page_source  # the dashboard lists receipt codes only
+        assert "待处理的异议" in driver.find_element(By.TAG_NAME, "main").text
+        print("  screenshot:", screenshot(driver, "console-dashboard-reviewer.png", 1280))
         driver.get(nomination_url)
         assert "请核实辅导年限。" in driver.find_element(By.TAG_NAME, "main").text
         note = driver.find_element(By.CSS_SELECTOR, "form[action*='/objections/'] textarea")
