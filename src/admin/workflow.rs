@@ -21,6 +21,7 @@ pub fn routes(route: Route) -> Route {
         .at("/nominations", get(list).post(create))
         .at("/nominations/new", get(new_form))
         .at("/nominations/:id", get(show))
+        .at("/nominations/:id/edit", get(edit_form).post(update))
         .at("/nominations/:id/transitions", poem::post(transition))
         .at(
             "/objections/:id/transitions",
@@ -136,7 +137,7 @@ async fn list(console: Console, query: Query<ListQuery>) -> Result<Response> {
     console.render(title, blocks)
 }
 
-async fn nomination_form(console: &Console) -> Result<Form> {
+async fn nomination_form(console: &Console, action: &str) -> Result<Form> {
     let people = resident_options(console).await?;
     let categories: Vec<Category> = console.api.get("/categories").await?;
     let mut people_options = vec![(String::new(), "请选择".to_string())];
@@ -144,7 +145,7 @@ async fn nomination_form(console: &Console) -> Result<Form> {
     let mut category_options = vec![(String::new(), "请选择".to_string())];
     category_options.extend(categories.into_iter().map(|c| (c.id.to_string(), c.name)));
     let year = console.state.clock.today().format("%Y").to_string();
-    let mut form = Form::post("/admin/nominations", &console.csrf, "保存为草稿").group(
+    let mut form = Form::post(action, &console.csrf, "保存为草稿").group(
         "提名",
         vec![
             Field::new("resident_id", "被提名的居民", Kind::Select)
@@ -192,7 +193,7 @@ pub struct NewQuery {
 #[handler]
 async fn new_form(console: Console, query: Query<NewQuery>) -> Result<Response> {
     console.require(Action::Nominate)?;
-    let mut form = nomination_form(&console).await?;
+    let mut form = nomination_form(&console, "/admin/nominations").await?;
     if let Some(r) = query.resident {
         let chosen = r.to_string();
         for f in form.groups.iter_mut().flat_map(|g| g.fields.iter_mut()) {
@@ -223,6 +224,17 @@ fn statements(f: &FormData) -> Vec<serde_json::Value> {
         .collect()
 }
 
+fn nomination_json(f: &FormData) -> serde_json::Value {
+    json!({
+        "resident_id": f.get("resident_id").parse::<i64>().unwrap_or(0),
+        "category_id": f.get("category_id").parse::<i64>().unwrap_or(0),
+        "honour_title": f.get("honour_title"),
+        "year": f.get("year").parse::<i64>().unwrap_or(0),
+        "citation": f.get("citation"),
+        "statements": statements(f),
+    })
+}
+
 fn nomination_field(name: &str) -> Option<&'static str> {
     match name {
         "statements" | "statements[0]" | "statements[0].body" => Some("s0_body"),
@@ -239,22 +251,14 @@ fn nomination_field(name: &str) -> Option<&'static str> {
 async fn create(console: Console) -> Result<Response> {
     console.require(Action::Nominate)?;
     let f = &console.form;
-    let body = json!({
-        "resident_id": f.get("resident_id").parse::<i64>().unwrap_or(0),
-        "category_id": f.get("category_id").parse::<i64>().unwrap_or(0),
-        "honour_title": f.get("honour_title"),
-        "year": f.get("year").parse::<i64>().unwrap_or(0),
-        "citation": f.get("citation"),
-        "statements": statements(f),
-    });
     match console
         .api
-        .send(Method::POST, "/nominations", &body, None)
+        .send(Method::POST, "/nominations", &nomination_json(f), None)
         .await
     {
         Ok(reply) => redirect(&format!("/admin/nominations/{}", reply.body["id"])),
         Err(p) if fixable(&p) => {
-            let form = nomination_form(&console)
+            let form = nomination_form(&console, "/admin/nominations")
                 .await?
                 .refill(f, &p.field_errors(nomination_field));
             console.render_status("新建提名", vec![Block::Form(form)], p.status)
@@ -338,6 +342,18 @@ async fn nomination_page(console: &Console, id: i64, notice: Option<String>) -> 
     }
     blocks.push(Block::Table(st));
     blocks.push(Block::Heading("可进行的操作".into()));
+    let own_draft = n.state == "draft"
+        && (n.nominator_id == console.staff.user_id
+            || console
+                .staff
+                .roles
+                .contains(&crate::domain::policy::Role::Admin));
+    if own_draft {
+        blocks.push(Block::Links(vec![Link::new(
+            format!("/admin/nominations/{id}/edit"),
+            "修改草稿",
+        )]));
+    }
     let forms = transition_forms(console, &n);
     if forms.is_empty() {
         blocks.push(Block::Text("当前状态下，您的角色没有可进行的操作。".into()));
@@ -492,4 +508,73 @@ async fn objection_transition(console: Console, Path(id): Path<i64>) -> Result<R
         }
         Err(p) => Err(p.into()),
     }
+}
+
+#[handler]
+async fn edit_form(console: Console, Path(id): Path<i64>) -> Result<Response> {
+    console.require(Action::Nominate)?;
+    let (n, etag): (Nomination, String) = console
+        .api
+        .get_tagged(&format!("/nominations/{id}"))
+        .await?;
+    let mut pairs = vec![
+        ("resident_id".to_string(), n.resident_id.to_string()),
+        ("category_id".into(), n.category_id.to_string()),
+        ("honour_title".into(), n.honour_title.clone()),
+        ("year".into(), n.year.to_string()),
+        ("citation".into(), n.citation.clone()),
+    ];
+    for (i, st) in n.statements.iter().enumerate().take(2) {
+        pairs.push((format!("s{i}_author"), st.author.clone()));
+        pairs.push((format!("s{i}_relation"), st.relation.clone()));
+        pairs.push((format!("s{i}_body"), st.body.clone()));
+    }
+    let form = nomination_form(&console, &format!("/admin/nominations/{id}/edit"))
+        .await?
+        .hidden("etag", etag)
+        .refill(
+            &FormData {
+                pairs,
+                files: Vec::new(),
+            },
+            &[],
+        );
+    console.render(
+        format!("修改提名草稿：{}", n.resident_name),
+        vec![Block::Form(form)],
+    )
+}
+
+#[handler]
+async fn update(console: Console, Path(id): Path<i64>) -> Result<Response> {
+    console.require(Action::Nominate)?;
+    let f = &console.form;
+    let etag = f.get("etag").to_string();
+    let errors = match console
+        .api
+        .send(
+            Method::PUT,
+            &format!("/nominations/{id}"),
+            &nomination_json(f),
+            Some(&etag),
+        )
+        .await
+    {
+        Ok(_) => return redirect(&format!("/admin/nominations/{id}")),
+        Err(p) if p.status == StatusCode::PRECONDITION_FAILED => vec![(
+            String::new(),
+            "在您修改期间，这份提名已被改动。请返回提名页面查看最新内容后再修改。".to_string(),
+        )],
+        Err(p) if fixable(&p) => p.field_errors(nomination_field),
+        Err(p) => return Err(p.into()),
+    };
+    let form = nomination_form(&console, &format!("/admin/nominations/{id}/edit"))
+        .await?
+        .hidden("etag", etag)
+        .refill(f, &errors);
+    console.render_status(
+        "修改提名草稿",
+        vec![Block::Form(form)],
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
 }

@@ -682,6 +682,43 @@ async fn a_new_resident_goes_from_the_console_to_the_honour_roll() {
         )
         .await;
     let nomination = id_of(&nominated);
+    // The draft is edited once before it is submitted.
+    let edit = nominator
+        .get(&format!("/admin/nominations/{nomination}/edit"))
+        .await;
+    assert!(
+        edit.text.contains("每天都来看看独居老人。"),
+        "the form is filled"
+    );
+    let (csrf, etag) = (
+        hidden(&edit.text, "csrf").unwrap(),
+        hidden(&edit.text, "etag").unwrap(),
+    );
+    let edited = nominator
+        .post_raw(
+            &format!("/admin/nominations/{nomination}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("etag", &etag),
+                ("resident_id", &id.to_string()),
+                ("category_id", &category),
+                ("honour_title", "2026年度长寿路街道有德之士"),
+                ("year", "2026"),
+                ("citation", "十余年楼道长，服务 60 余户，风雨无阻。"),
+                ("s0_author", "李阿姨"),
+                ("s0_relation", "邻居"),
+                ("s0_body", "每天都来看看独居老人。"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.text);
+    let stored = app
+        .staff_get(&format!("/api/v1/nominations/{nomination}"))
+        .await;
+    assert_eq!(
+        stored.body["citation"],
+        "十余年楼道长，服务 60 余户，风雨无阻。"
+    );
     let here = format!("/admin/nominations/{nomination}");
     let transitions = format!("/admin/nominations/{nomination}/transitions");
     let r = nominator
