@@ -22,7 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Migrate the database, load the demo data on first start, and serve HTTP (the default).
+    /// Migrate the database, load the demo data on first start, and serve HTTP (the default):
+    /// the public site at /, the staff console at /admin, the API at /api/v1 (docs at /api/docs).
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,

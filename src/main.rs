@@ -102,8 +102,10 @@ async fn serve(config: Config) -> Result<(), Error> {
         // Printed once, to the terminal only: it is stored hashed and cannot be shown again.
         eprintln!(
             "\n  First start: the admin account was created.\n\n    username: admin\n    password: {password}\n\n  \
+             Sign in to the staff console at {}/admin.\n  \
              It is shown only this once. Change it with `youde user passwd admin`, or set\n  \
-             YOUDE_ADMIN_PASSWORD before the first start.\n"
+             YOUDE_ADMIN_PASSWORD before the first start.\n",
+            config.public_url.trim_end_matches('/')
         );
     }
     let media = Media::open(&config)?;
@@ -148,7 +150,7 @@ async fn serve(config: Config) -> Result<(), Error> {
         state.clone(),
         Duration::from_secs(2),
     ));
-    tracing::info!(bind = %config.bind, "serving: API docs at /api/docs");
+    tracing::info!(bind = %config.bind, "serving: staff console at /admin, API docs at /api/docs");
     let served = Server::new(TcpListener::bind(config.bind.as_str()))
         .run_with_graceful_shutdown(
             app::routes(state),
