@@ -8,6 +8,7 @@ use super::{Console, Result};
 use crate::api::consents::Consent;
 use crate::api::nominations::Nomination;
 use crate::api::notices::{Notice, Objection};
+use crate::api::photos::Photo;
 use crate::domain::policy::Action;
 use crate::store::outbox;
 
@@ -83,6 +84,24 @@ pub async fn dashboard(console: Console) -> Result<Response> {
             blocks.push(Block::Heading("即将需要的同意".into()));
             blocks.push(Block::Table(table));
         }
+    }
+    if console.may(Action::EditRegistry) {
+        // Photos waiting for someone's photo consent: uploaded, not public.
+        let photos: Vec<Photo> = console.api.get_all("/photos").await?;
+        let mut hidden = Table::new("", &["照片", "说明"], "所有照片都已公开。");
+        for p in photos.iter().filter(|p| p.public == Some(false)) {
+            hidden.row(vec![
+                Cell::link(format!("照片 #{}", p.id), format!("/admin/photos/{}", p.id)),
+                Cell::text(p.caption.clone().unwrap_or_default()),
+            ]);
+        }
+        counts.push((
+            "暂不公开的照片（缺少同意）".into(),
+            hidden.rows.len(),
+            "/admin/photos".into(),
+        ));
+        blocks.push(Block::Heading("暂不公开的照片".into()));
+        blocks.push(Block::Table(hidden));
     }
     if console.may(Action::Review) {
         let notices: Vec<Notice> = console.api.get_all("/notices?all=true").await?;

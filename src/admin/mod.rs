@@ -176,6 +176,7 @@ fn nav(staff: &Staff) -> Vec<Link> {
     let mut links = vec![Link::new("/admin", "工作台")];
     if staff.may(Action::ReadPrivate) {
         links.push(Link::new("/admin/residents", "居民"));
+        links.push(Link::new("/admin/photos", "照片"));
     }
     if staff.may(Action::Nominate) || staff.may(Action::Review) {
         links.push(Link::new("/admin/nominations", "提名与评审"));

@@ -19,9 +19,36 @@ use crate::domain::policy::Action;
 
 pub fn routes(route: Route) -> Route {
     route
-        .at("/photos", poem::post(upload))
+        .at("/photos", get(list).post(upload))
         .at("/photos/new", get(new_form))
         .at("/photos/:id", get(show).post(update))
+}
+
+/// `GET /admin/photos`: every photo, those not public (a consent missing) first.
+#[handler]
+async fn list(console: Console) -> Result<Response> {
+    console.require(Action::ReadPrivate)?;
+    let mut photos: Vec<Photo> = console.api.get_all("/photos").await?;
+    photos.sort_by_key(|p| (p.public == Some(true), std::cmp::Reverse(p.id)));
+    let mut table = Table::new("", &["照片", "说明", "属于", "公开"], "还没有照片。");
+    for p in &photos {
+        let owner = match p.owner_kind.as_str() {
+            "resident" => Cell::link("居民", format!("/admin/residents/{}", p.owner_id)),
+            "story" => Cell::link("报道", format!("/admin/stories/{}", p.owner_id)),
+            other => Cell::text(format!("{other} #{}", p.owner_id)),
+        };
+        table.row(vec![
+            Cell::link(format!("照片 #{}", p.id), format!("/admin/photos/{}", p.id)),
+            Cell::text(p.caption.clone().unwrap_or_default()),
+            owner,
+            Cell::text(if p.public == Some(true) {
+                "公开"
+            } else {
+                "暂不公开（缺少同意）"
+            }),
+        ]);
+    }
+    console.render("照片", vec![Block::Table(table)])
 }
 
 fn date_inputs() -> Vec<Field> {

@@ -371,6 +371,7 @@ async fn every_post_form_on_the_main_pages_carries_the_csrf_token() {
         format!("/admin/residents/{resident}/records/new"),
         format!("/admin/photos/new?resident={resident}"),
         "/admin/activities/new".into(),
+        "/admin/photos".into(),
         "/admin/nominations".into(),
         "/admin/nominations/new".into(),
         "/admin/stories".into(),
@@ -792,4 +793,75 @@ async fn a_new_resident_goes_from_the_console_to_the_honour_roll() {
     let home = app.get("/").await;
     assert!(home.text.contains("周美华"), "on the public honour roll");
     assert!(!home.text.contains("13700000001"));
+}
+
+#[tokio::test]
+async fn a_photo_without_everyones_consent_says_why_it_is_not_public() {
+    let app = TestApp::spawn().await;
+    let id = app.resident("孙建伟").await;
+    app.consent(id, "profile").await.assert_status(201);
+    app.user_token("wang-li", &["nominator"]).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("wang-li").await;
+    let page = b.get(&format!("/admin/photos/new?resident={id}")).await;
+    let csrf = hidden(&page.text, "csrf").unwrap();
+    let upload = app
+        .send(
+            app.client
+                .post("/admin/photos")
+                .header("Cookie", b.cookie_header())
+                .multipart(
+                    poem::test::TestForm::new()
+                        .text("csrf", csrf)
+                        .text("owner_kind", "resident")
+                        .text("owner_id", id.to_string())
+                        .text("caption", "孙建伟在音乐广场")
+                        .text("residents", id.to_string())
+                        .field(
+                            poem::test::TestFormField::bytes(crate::photos::jpeg(64, 48))
+                                .name("file")
+                                .filename("a.jpg")
+                                .content_type("image/jpeg"),
+                        ),
+                ),
+        )
+        .await;
+    let photo = id_of(&upload);
+    let shown = b.get(&format!("/admin/photos/{photo}")).await;
+    assert!(
+        shown
+            .text
+            .contains("这张照片暂不公开：孙建伟 还没有照片同意"),
+        "{}",
+        shown.text
+    );
+    let dashboard = b.get("/admin").await;
+    assert!(dashboard.text.contains(&format!("/admin/photos/{photo}")));
+    // Not a picture: refused, with the message next to the file input and the caption kept.
+    let page = b.get(&format!("/admin/photos/new?resident={id}")).await;
+    let csrf = hidden(&page.text, "csrf").unwrap();
+    let refused = app
+        .send(
+            app.client
+                .post("/admin/photos")
+                .header("Cookie", b.cookie_header())
+                .multipart(
+                    poem::test::TestForm::new()
+                        .text("csrf", csrf)
+                        .text("owner_kind", "resident")
+                        .text("owner_id", id.to_string())
+                        .text("caption", "不是照片")
+                        .field(
+                            poem::test::TestFormField::bytes(b"%PDF-1.4 not a picture".to_vec())
+                                .name("file")
+                                .filename("a.pdf")
+                                .content_type("application/pdf"),
+                        ),
+                ),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("f-file-error"), "{}", refused.text);
+    assert!(refused.text.contains("value=\"不是照片\""));
+    assert_eq!(app.count("photos").await, 1);
 }
