@@ -75,6 +75,8 @@ pub fn routes(state: AppState) -> impl Endpoint {
         service
             .with(limits)
             .with(InvalidateOnWrite)
+            // Errors in the API's own shape for the console's in-process calls too.
+            .catch_all_error(|err| async move { api::error::catch_all(err) })
             .map_to_response()
             .boxed(),
     );

@@ -404,6 +404,10 @@ async fn every_post_form_on_the_main_pages_carries_the_csrf_token() {
             );
         }
     }
+    // A filter the API cannot read is explained on the page, not a crash.
+    let bad = b.get("/admin/audit?entity_id=abc").await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(bad.text.contains("notice error"), "{}", bad.text);
 }
 
 #[tokio::test]
