@@ -869,3 +869,100 @@ async fn a_photo_without_everyones_consent_says_why_it_is_not_public() {
     assert!(refused.text.contains("value=\"不是照片\""));
     assert_eq!(app.count("photos").await, 1);
 }
+
+#[tokio::test]
+async fn an_editor_previews_writes_publishes_and_packs_from_the_desk() {
+    let app = TestApp::spawn().await;
+    let id = app.resident("孙建伟").await;
+    app.consent(id, "profile").await.assert_status(201);
+    app.user_token("zhou-jing", &["editor"]).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("zhou-jing").await;
+    let resident = id.to_string();
+    let story = [
+        ("title", "“智慧社区”建成的背后"),
+        ("section", "长寿先锋"),
+        ("themes", "有德之士，智慧社区"),
+        ("byline", "记者 周晶"),
+        (
+            "body",
+            "他**一个门栋一个门栋**地量。\n\n<script>alert(1)</script>",
+        ),
+        ("featured", "on"),
+        ("resident_ids", resident.as_str()),
+    ];
+    // The preview renders the Markdown (sanitised) and saves nothing.
+    let preview = b
+        .submit("/admin/stories/new", "/admin/stories/preview", &story)
+        .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.text.contains("<strong>一个门栋一个门栋</strong>"));
+    assert!(!preview.text.contains("<script>alert(1)</script>"));
+    assert!(
+        preview.text.contains("value=\"记者 周晶\""),
+        "the form stays filled"
+    );
+    assert_eq!(app.count("stories").await, 0);
+    let created = b
+        .submit("/admin/stories/new", "/admin/stories", &story)
+        .await;
+    let story_id = id_of(&created);
+    let here = format!("/admin/stories/{story_id}");
+    // Publishing is refused while 孙建伟 has not consented to stories; the page says why.
+    let refused = b
+        .submit(
+            &here,
+            &format!("{here}/publication"),
+            &[("published", "true")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.text.contains("孙建伟"), "{}", refused.text);
+    assert!(app.get("/api/v1/stories").await.body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    app.consent(id, "story").await.assert_status(201);
+    let published = b
+        .submit(
+            &here,
+            &format!("{here}/publication"),
+            &[("published", "true")],
+        )
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.text
+    );
+    let public = app.get("/api/v1/stories?featured=true").await;
+    assert_eq!(public.body["items"][0]["title"], "“智慧社区”建成的背后");
+    // An issue holding it, published, and its pack downloaded with the session.
+    let issue = b
+        .submit(
+            "/admin/issues/new",
+            "/admin/issues",
+            &[
+                ("name", "长寿社区晨报 · 小城大事 2019年9月"),
+                ("date", "2019-09-01"),
+                ("editors_note", "编者按：**有德之士**就在身边。"),
+                (&format!("order_{story_id}"), "1"),
+            ],
+        )
+        .await;
+    let issue_id = id_of(&issue);
+    let page = b.get(&format!("/admin/issues/{issue_id}")).await;
+    assert!(page.text.contains("<strong>有德之士</strong>"));
+    assert!(page.text.contains(&format!(
+        "name=\"order_{story_id}\" type=\"number\" value=\"1\""
+    )));
+    let pack = b.get(&format!("/api/v1/issues/{issue_id}/pack")).await;
+    assert_eq!(pack.status, StatusCode::OK);
+    assert_eq!(pack.headers["content-type"], "application/zip");
+    // Editors do not reach the registry's private pages.
+    assert_eq!(
+        b.get(&format!("/admin/residents/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
