@@ -52,6 +52,7 @@ pub async fn insert(
     };
     let model = model.insert(db).await?;
     outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
+    outbox::enqueue_stories_naming(db, resident_id).await?;
     Ok(model)
 }
 
@@ -79,5 +80,6 @@ pub async fn withdraw(
     active.withdrawn_on = Set(Some(on));
     let model = active.update(db).await?;
     outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
+    outbox::enqueue_stories_naming(db, resident_id).await?;
     Ok(model)
 }

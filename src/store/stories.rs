@@ -1,6 +1,9 @@
 //! Stories and newsletter issues. Whether a published story is public is decided at read time by
 //! the domain rule (story consent, and an honour behind a recognition story), so a withdrawal of
-//! consent unpublishes at once.
+//! consent unpublishes at once. Every change of a story writes a search outbox row in the same
+//! transaction; so does every change that may turn the rule (see
+//! `outbox::enqueue_stories_naming`), and the relay then puts the story into the index or takes
+//! it out.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
@@ -12,6 +15,7 @@ use sea_orm::{
 use super::entities::{
     issue_story, newsletter_issue as issue, recognition, resident, story, story_resident,
 };
+use super::outbox::{self, OutboxKind};
 use super::{nominations, residents, Page, StoreError, StoreResult};
 use crate::domain::naming;
 use crate::domain::nomination::NominationState;
@@ -135,6 +139,7 @@ pub async fn insert(
     .insert(db)
     .await?;
     write_residents(db, m.id, &draft.resident_ids).await?;
+    outbox::enqueue(db, OutboxKind::Story, m.id).await?;
     Ok(m)
 }
 
@@ -174,6 +179,7 @@ pub async fn update(
         });
     }
     write_residents(db, id, &draft.resident_ids).await?;
+    outbox::enqueue(db, OutboxKind::Story, id).await?;
     get(db, id).await
 }
 
@@ -192,7 +198,9 @@ pub async fn set_published(
     }
     m.version = Set(current.version + 1);
     m.updated_at = Set(now);
-    Ok(m.update(db).await?)
+    let m = m.update(db).await?;
+    outbox::enqueue(db, OutboxKind::Story, id).await?;
+    Ok(m)
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
@@ -200,6 +208,7 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("story"));
     }
+    outbox::enqueue(db, OutboxKind::Story, id).await?;
     Ok(())
 }
 

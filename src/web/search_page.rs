@@ -1,5 +1,5 @@
 //! `/search?q=`: the search page, over the same engine and rules as `GET /api/v1/search` (public
-//! documents only), with facet links and pinyin hints.
+//! documents only: consented people and published stories), with facet links and pinyin hints.
 
 use askama::Template;
 use poem::web::{Data, Query};
@@ -20,8 +20,11 @@ pub struct SearchForm {
 }
 
 pub struct HitItem {
+    /// `resident` or `story`.
+    pub kind: String,
+    /// `/people/{slug}` or `/stories/{slug}`.
+    pub url: String,
     pub name: String,
-    pub slug: String,
     pub pinyin: String,
     pub community: String,
     pub headline: String,
@@ -114,8 +117,9 @@ pub async fn search_page(
                     let h = hit(doc, &words, Scope::Public);
                     HitItem {
                         headline: h.headlines.join(" · "),
+                        kind: h.kind,
+                        url: h.url,
                         name: h.name,
-                        slug: h.slug,
                         pinyin: h.pinyin,
                         community: h.community_path,
                         snippet_html: h.snippet,

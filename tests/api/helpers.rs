@@ -344,6 +344,28 @@ impl TestApp {
         .await
     }
 
+    /// Withdraw the resident's active consent of `scope` (it must have one).
+    pub async fn withdraw_consent(&self, resident_id: i64, scope: &str) {
+        let consents = self
+            .staff_get(&format!("/api/v1/residents/{resident_id}/consents"))
+            .await;
+        let id = consents
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["scope"] == scope && c["withdrawn_on"].is_null())
+            .unwrap_or_else(|| panic!("no active {scope} consent: {}", consents.text))["id"]
+            .as_i64()
+            .unwrap();
+        self.post(
+            &format!("/api/v1/residents/{resident_id}/consents/{id}/withdraw"),
+            &json!({}),
+        )
+        .await
+        .assert_status(200);
+    }
+
     pub async fn add_record(&self, resident_id: i64, body: &Value) -> Reply {
         self.post(
             &format!("/api/v1/residents/{resident_id}/service-records"),
