@@ -6,17 +6,18 @@
 //! it out.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Condition, Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 
 use super::entities::{
-    issue_story, newsletter_issue as issue, recognition, resident, story, story_resident,
+    issue_story, newsletter_issue as issue, nomination, recognition, resident, story,
+    story_resident,
 };
 use super::outbox::{self, OutboxKind};
-use super::{nominations, residents, Page, StoreError, StoreResult};
+use super::{consents, nominations, residents, Page, StoreError, StoreResult};
 use crate::domain::naming;
 use crate::domain::nomination::NominationState;
 use crate::domain::story::{publication_problems, IssueDraft, ResidentStanding, StoryDraft};
@@ -263,6 +264,50 @@ pub async fn problems(db: &impl ConnectionTrait, m: &story::Model) -> StoreResul
 /// Whether the public may read it: published, and the publication rule holds today.
 pub async fn is_public(db: &impl ConnectionTrait, m: &story::Model) -> StoreResult<bool> {
     Ok(m.state == PUBLISHED && problems(db, m).await?.is_empty())
+}
+
+/// The ids of the stories the public may read now, as a subquery: the rule of [`is_public`]
+/// (`domain::story::publication_problems`) in SQL, for the rules that run in the database (a
+/// story's photos). Published; every named resident with an active `story` consent; and for a
+/// recognition story every named resident honoured — an unrevoked recognition or an approved
+/// nomination. Keep the two in step: `tests/api/photos.rs` checks that they agree.
+pub fn public_ids() -> SelectStatement {
+    // A resident this story names who is not among `holders`.
+    let named_outside = |holders: SelectStatement| {
+        Query::select()
+            .expr(Expr::val(1))
+            .from(story_resident::Entity)
+            .and_where(
+                Expr::col((story_resident::Entity, story_resident::Column::StoryId))
+                    .equals((story::Entity, story::Column::Id)),
+            )
+            .and_where(story_resident::Column::ResidentId.not_in_subquery(holders))
+            .to_owned()
+    };
+    let without_consent = named_outside(consents::active_holders("story"));
+    let recognised = Query::select()
+        .column(recognition::Column::ResidentId)
+        .from(recognition::Entity)
+        .and_where(recognition::Column::RevokedAt.is_null())
+        .to_owned();
+    let approved = Query::select()
+        .column(nomination::Column::ResidentId)
+        .from(nomination::Entity)
+        .and_where(nomination::Column::State.eq(NominationState::Approved.code()))
+        .to_owned();
+    let mut not_honoured = named_outside(recognised);
+    not_honoured.and_where(story_resident::Column::ResidentId.not_in_subquery(approved));
+    Query::select()
+        .column(story::Column::Id)
+        .from(story::Entity)
+        .and_where(story::Column::State.eq(PUBLISHED))
+        .and_where(Expr::exists(without_consent).not())
+        .cond_where(
+            Condition::any()
+                .add(story::Column::RecognitionStory.eq(false))
+                .add(Expr::exists(not_honoured).not()),
+        )
+        .to_owned()
 }
 
 #[derive(Default)]
