@@ -499,6 +499,16 @@ async fn published_stories_are_found_and_drafts_and_withdrawn_ones_are_not() {
         page.text
     );
     assert!(!page.text.contains("/people/\""));
+    assert!(
+        page.text.contains("报道（1）"),
+        "the kind facet: {}",
+        page.text
+    );
+    let filtered = app
+        .get("/search?q=%E6%B2%B9%E7%BA%B8%E4%BC%9E&kind=resident")
+        .await;
+    filtered.assert_status(200);
+    assert!(!filtered.text.contains(&format!("/stories/{slug}")));
 
     // Taken back to draft: gone again.
     app.send_as(
