@@ -9,6 +9,7 @@ mod m20261125_000020_create_search_outbox;
 mod m20261125_000030_create_accounts_and_workflow;
 mod m20261125_000040_create_stories_and_issues;
 mod m20261125_000050_story_photos;
+mod m20261125_000060_index_published_stories;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000030_create_accounts_and_workflow::Migration),
             Box::new(m20261125_000040_create_stories_and_issues::Migration),
             Box::new(m20261125_000050_story_photos::Migration),
+            Box::new(m20261125_000060_index_published_stories::Migration),
         ]
     }
 }

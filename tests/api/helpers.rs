@@ -91,7 +91,8 @@ impl Reply {
     }
 }
 
-async fn fresh_database(dir: &std::path::Path) -> String {
+/// A new, empty database: a SQLite file in `dir`, or a new database on the PostgreSQL server.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("YOUDE_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())

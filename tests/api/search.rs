@@ -556,3 +556,78 @@ async fn withdrawing_story_consent_takes_the_story_out_of_search() {
         1
     );
 }
+
+#[tokio::test]
+async fn stories_published_before_the_upgrade_are_queued_for_the_index() {
+    use migration::MigratorTrait;
+    use sea_orm::{ActiveModelTrait, Set};
+    use youde::store::entities::story;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database(dir.path()).await;
+    let db = youde::store::connect(&url).await.unwrap();
+    // The schema as it was before the backfill …
+    let backfill = migration::Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261125_000060_index_published_stories")
+        .expect("the backfill migration");
+    migration::Migrator::up(&db, Some(backfill as u32))
+        .await
+        .unwrap();
+    // … holding a published story and a draft that an older version wrote without outbox rows.
+    let now = youde::store::now();
+    let mut ids = Vec::new();
+    for (slug, state) in [("jiu-bao-dao", "published"), ("jiu-cao-gao", "draft")] {
+        let m = story::ActiveModel {
+            slug: Set(slug.into()),
+            title: Set(format!("旧{state}")),
+            themes: Set(String::new()),
+            body: Set("升级前写好的报道，讲的是楼道里的向日葵。".into()),
+            recognition_story: Set(false),
+            state: Set(state.into()),
+            featured: Set(false),
+            published_at: Set((state == "published").then_some(now)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        ids.push(m.id);
+    }
+    let pending = || async { youde::store::outbox::backlog(&db).await.unwrap().pending };
+    assert_eq!(pending().await, 0);
+
+    migration::Migrator::up(&db, None).await.unwrap();
+    assert_eq!(pending().await, 1, "the published story is queued");
+    let rows = youde::store::outbox::written_since(&db, now - chrono::Duration::minutes(1), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.len(),
+        1,
+        "its timestamp reads back and falls in the replay window"
+    );
+    assert_eq!(
+        (rows[0].kind.as_str(), rows[0].entity_id),
+        ("story", ids[0])
+    );
+
+    let (index, _) =
+        youde::search::embedded::EmbeddedIndex::open(&dir.path().join("index")).unwrap();
+    let search = youde::search::Search::new(db.clone(), std::sync::Arc::new(index));
+    assert_eq!(search.relay.drain().await.unwrap(), 1);
+    let found = search
+        .index
+        .search(&youde::search::SearchQuery::new("向日葵"))
+        .await
+        .unwrap();
+    let hits: Vec<(&str, i64)> = found
+        .hits
+        .iter()
+        .map(|d| (d.kind.as_str(), d.entity_id))
+        .collect();
+    assert_eq!(hits, vec![("story", ids[0])], "the draft stays out");
+}
