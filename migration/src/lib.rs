@@ -8,6 +8,8 @@ mod m20261125_000010_create_photos;
 mod m20261125_000020_create_search_outbox;
 mod m20261125_000030_create_accounts_and_workflow;
 mod m20261125_000040_create_stories_and_issues;
+mod m20261125_000050_story_photos;
+mod m20261125_000060_index_published_stories;
 
 pub struct Migrator;
 
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000020_create_search_outbox::Migration),
             Box::new(m20261125_000030_create_accounts_and_workflow::Migration),
             Box::new(m20261125_000040_create_stories_and_issues::Migration),
+            Box::new(m20261125_000050_story_photos::Migration),
+            Box::new(m20261125_000060_index_published_stories::Migration),
         ]
     }
 }

@@ -1,7 +1,9 @@
 //! `/photos`: upload (multipart), list by owner, read, edit the caption, credit and alt text,
 //! delete. The files themselves are served under `/media/…` (`web::media`). Anonymous readers
-//! see a photo only while it is public: its owner is public and everyone it shows has an active
-//! `photo` consent, checked at every request.
+//! see a photo only while it is public: its owner is public (a story: published and public under
+//! the story publication rule) and everyone it shows has an active `photo` consent, checked at
+//! every request. Editors manage the photos of stories; the registry's staff those of residents
+//! and activities.
 
 use std::collections::HashMap;
 
@@ -49,7 +51,7 @@ pub struct Derivatives {
 #[derive(Debug, Object)]
 pub struct Photo {
     pub id: i64,
-    /// `resident` or `activity`.
+    /// `resident`, `activity` or `story`.
     pub owner_kind: String,
     pub owner_id: i64,
     pub caption: Option<String>,
@@ -80,7 +82,9 @@ pub struct Photo {
 pub struct PhotoUpload {
     /// The picture: JPEG, PNG or WebP, at most 40 megapixels (configurable).
     pub file: Binary<Vec<u8>>,
-    /// `resident` or `activity`. (`story` is refused with 422 until stories exist.)
+    /// `resident`, `activity` or `story`. A story's photos are uploaded by editors (the
+    /// `editor` role); they are public only while the story is published and the public may read
+    /// it, and in upload order the first is the story's lead photo (story page, feeds, packs).
     pub owner_kind: String,
     pub owner_id: i64,
     pub caption: Option<String>,
@@ -109,6 +113,15 @@ pub enum PhotoResponse {
     /// The photo.
     #[oai(status = 200)]
     Ok(Json<Photo>, #[oai(header = "ETag")] String),
+}
+
+/// Who may upload, edit and delete photos of this owner kind: editors those of stories, the
+/// registry's staff the others (an unknown kind is refused later, as invalid input).
+fn manage_action(owner_kind: &str) -> Action {
+    match owner_kind.trim().parse() {
+        Ok(OwnerKind::Story) => Action::EditStories,
+        _ => Action::EditRegistry,
+    }
 }
 
 fn owner_filter(kind: Option<String>, id: Option<i64>) -> Result<Option<Owner>, ApiError> {
@@ -221,7 +234,7 @@ impl PhotosApi {
         &self,
         state: Data<&AppState>,
         viewer: Data<&Viewer>,
-        /// `resident` or `activity`.
+        /// `resident`, `activity` or `story`.
         owner_kind: Query<Option<String>>,
         owner_id: Query<Option<i64>>,
         /// Page size, 1–200 (default 50).
@@ -281,7 +294,7 @@ impl PhotosApi {
         auth: StaffAuth,
         form: PhotoUpload,
     ) -> ApiResult<Created<Photo>> {
-        let staff = auth.require(Action::EditRegistry)?;
+        let staff = auth.require(manage_action(&form.owner_kind))?;
         let draft = PhotoDraft::parse(PhotoInput {
             owner_kind: form.owner_kind,
             owner_id: form.owner_id,
@@ -323,8 +336,8 @@ impl PhotosApi {
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<PhotoTextInput>,
     ) -> ApiResult<PhotoResponse> {
-        let staff = auth.require(Action::EditRegistry)?;
         let current = photos::get(&state.db, id.0, Visibility::Staff).await?;
+        let staff = auth.require(manage_action(&current.owner_kind))?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let b = body.0;
         let text = PhotoText::parse(
@@ -365,15 +378,9 @@ impl PhotosApi {
         auth: StaffAuth,
         id: Path<i64>,
     ) -> ApiResult<Deleted> {
-        let staff = auth.require(Action::EditRegistry)?;
-        let before = snap(
-            &view(
-                &state.db,
-                photos::get(&state.db, id.0, Visibility::Staff).await?,
-                Visibility::Staff,
-            )
-            .await?,
-        );
+        let current = photos::get(&state.db, id.0, Visibility::Staff).await?;
+        let staff = auth.require(manage_action(&current.owner_kind))?;
+        let before = snap(&view(&state.db, current, Visibility::Staff).await?);
         state
             .media
             .delete(&state.db, id.0, &staff.actor(), state.clock.now(), before)

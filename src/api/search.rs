@@ -14,7 +14,7 @@ use super::auth::Viewer;
 use super::error::{ApiError, ApiResult};
 use super::ApiTags;
 use crate::app::AppState;
-use crate::search::document::KIND_RESIDENT;
+use crate::search::document::{KIND_RESIDENT, KIND_STORY};
 use crate::search::{text, Facets, Scope, SearchDocument, SearchQuery};
 use crate::store::communities;
 use crate::store::residents::Visibility;
@@ -25,28 +25,35 @@ pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 50;
 /// Results beyond this many are not paged to (refine the query instead).
 pub const MAX_OFFSET: usize = 1000;
-/// Document kinds that exist; recognitions and stories will join.
-pub const KINDS: &[&str] = &[KIND_RESIDENT];
+/// Document kinds that exist; recognitions may join.
+pub const KINDS: &[&str] = &[KIND_RESIDENT, KIND_STORY];
 const SNIPPET_CHARS: usize = 80;
 
 #[derive(Debug, Object)]
 pub struct SearchHit {
-    /// `resident` (later also `recognition`, `story`).
+    /// `resident` or `story`.
     pub kind: String,
-    /// The id of the resident (or other kind).
+    /// The id of the resident or story.
     pub id: i64,
     pub slug: String,
+    /// The public page: `/people/{slug}` for a resident, `/stories/{slug}` for a story.
+    pub url: String,
+    /// The resident's name, or the story's title.
     pub name: String,
-    /// "sun jianwei"
+    /// "sun jianwei" (empty for stories).
     pub pinyin: String,
-    /// 普陀区 › 长寿路街道 › 音乐广场
+    /// 普陀区 › 长寿路街道 › 音乐广场 (for a story, its first named resident's; empty when it names
+    /// nobody).
     pub community_path: String,
     /// Where the query matched, HTML-escaped, matches wrapped in `<mark>…</mark>`.
     pub snippet: String,
-    /// The service summary's lines: "无偿服务 12 年", "接待参访 52 批次".
+    /// A resident's service summary lines ("无偿服务 12 年", "接待参访 52 批次"); a story's
+    /// kicker (栏目) and byline ("小城大事", "记者 周晶").
     pub headlines: Vec<String>,
+    /// A resident's service categories (接待参访); a story's theme tags (有德之士).
     pub categories: Vec<String>,
-    /// Staff scope only: whether the resident is public (has an active profile consent).
+    /// Staff scope only: whether the resident is public (has an active profile consent); always
+    /// true for stories.
     #[oai(skip_serializing_if_is_none)]
     pub public: Option<bool>,
 }
@@ -66,7 +73,7 @@ pub struct FacetCount {
 #[derive(Debug, Object)]
 pub struct SearchFacets {
     pub kind: Vec<FacetCount>,
-    /// By the resident's own community; `value` is its id.
+    /// By the resident's own community (a story's first named resident's); `value` is its id.
     pub community: Vec<FacetCount>,
     pub category: Vec<FacetCount>,
     pub year: Vec<FacetCount>,
@@ -124,6 +131,7 @@ pub fn hit(doc: SearchDocument, words: &[String], scope: Scope) -> SearchHit {
         SNIPPET_CHARS,
     );
     SearchHit {
+        url: doc.url(),
         kind: doc.kind,
         id: doc.entity_id,
         slug: doc.slug,
@@ -145,9 +153,13 @@ impl SearchApi {
     ///
     /// Finds people by name (孙建伟; two characters of a name find it too), pinyin (`sunjianwei`,
     /// `sun jianwei`), initials (`sjw`), traditional characters (孫建偉) or what they did
-    /// (智慧社区, 业委会, 接待参访). Every word of the query must match. Anonymous callers get
-    /// only residents who consented to a public profile; staff may pass `scope=staff` to find
-    /// everyone. An empty query, or one over 100 characters, is refused with 422.
+    /// (智慧社区, 业委会, 接待参访), and published stories by any word of their title, subtitle,
+    /// kicker, byline or body (`kind` = `story`, `url` = `/stories/{slug}`). Every word of the
+    /// query must match; a person whose name is the query ranks before stories that mention it.
+    /// Anonymous callers get only residents who consented to a public profile; staff may pass
+    /// `scope=staff` to find everyone. Stories are in the index only while the public may read
+    /// them (published, every named resident's story consent, an honour behind a recognition
+    /// story), for both scopes. An empty query, or one over 100 characters, is refused with 422.
     #[oai(path = "/search", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn search(
@@ -156,13 +168,13 @@ impl SearchApi {
         viewer: Data<&Viewer>,
         /// What to look for (1–100 characters).
         q: Query<Option<String>>,
-        /// A community id or slug: only people in it or below it.
+        /// A community id or slug: only people in it or below it (and stories naming them).
         community: Query<Option<String>>,
-        /// A category, e.g. 接待参访 (see `facets.category`).
+        /// A category, e.g. 接待参访, or a story theme, e.g. 有德之士 (see `facets.category`).
         category: Query<Option<String>>,
-        /// Only people with service in this year.
+        /// Only people with service in this year, and stories published in it.
         year: Query<Option<i32>>,
-        /// `resident`.
+        /// `resident` or `story`.
         kind: Query<Option<String>>,
         /// `public` (default) or `staff` (staff token required).
         scope: Query<Option<String>>,

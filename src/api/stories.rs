@@ -15,11 +15,12 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, PageRequest};
 use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
+use crate::domain::photo::{Owner, OwnerKind};
 use crate::domain::policy::Action;
 use crate::domain::story::{StoryDraft, StoryInput as DomainInput};
 use crate::store::entities::story::Model;
 use crate::store::residents::{self, Visibility};
-use crate::store::{communities, stories, StoreError};
+use crate::store::{communities, photos, stories, StoreError};
 use crate::web::markdown;
 
 /// A linked resident: the name always; the profile link only when their profile is public.
@@ -58,32 +59,49 @@ pub struct Story {
     pub url: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
-    /// The story's photos: until photos can belong to a story itself, the public photos of the
-    /// residents it names, in their order (the first is the lead photo of feeds and packs).
+    /// The story's public photos: its own (`owner_kind` = `story`) in upload order; when it has
+    /// none, the public photos of the residents it names, in their order. The first is the lead
+    /// photo of the story page, the feeds and the issue pack.
     pub photos: Vec<crate::api::photos::Photo>,
 }
 
-/// Public photos owned by these residents, in their order.
-async fn resident_photos(
+/// The public photos of one owner, oldest first (at most 50).
+async fn public_photos_of(
     db: &impl ConnectionTrait,
+    owner: Owner,
+) -> Result<Vec<crate::store::entities::photo::Model>, StoreError> {
+    let filter = photos::ListFilter {
+        owner: Some(owner),
+        after: None,
+        limit: 50,
+        visibility: Visibility::Public,
+    };
+    Ok(photos::list(db, filter).await?.items)
+}
+
+/// A story's photos: its own public photos in upload order; when it has none, the public photos
+/// of the residents it names, in their order.
+async fn story_photos(
+    db: &impl ConnectionTrait,
+    story_id: i64,
     resident_ids: &[i64],
 ) -> Result<Vec<crate::api::photos::Photo>, StoreError> {
-    let mut rows = Vec::new();
-    for id in resident_ids {
-        let page = crate::store::photos::list(
-            db,
-            crate::store::photos::ListFilter {
-                owner: Some(crate::domain::photo::Owner {
-                    kind: crate::domain::photo::OwnerKind::Resident,
-                    id: *id,
-                }),
-                after: None,
-                limit: 50,
-                visibility: Visibility::Public,
-            },
-        )
-        .await?;
-        rows.extend(page.items);
+    let mut rows = public_photos_of(
+        db,
+        Owner {
+            kind: OwnerKind::Story,
+            id: story_id,
+        },
+    )
+    .await?;
+    if rows.is_empty() {
+        for id in resident_ids {
+            let owner = Owner {
+                kind: OwnerKind::Resident,
+                id: *id,
+            };
+            rows.extend(public_photos_of(db, owner).await?);
+        }
     }
     crate::api::photos::views(db, rows, Visibility::Public)
         .await
@@ -112,7 +130,7 @@ pub async fn view(
             community: community.name,
         });
     }
-    let photos = resident_photos(db, &resident_ids).await?;
+    let photos = story_photos(db, m.id, &resident_ids).await?;
     Ok(Story {
         id: m.id,
         url: format!("{}/stories/{}", state.public_url, m.slug),
@@ -276,7 +294,8 @@ impl StoriesApi {
         issue: Query<Option<i64>>,
         /// Comma-separated keys to keep.
         fields: Query<Option<String>>,
-        /// `residents` and/or `photos` (the public photos of the residents the story names).
+        /// `residents` and/or `photos` (the story's own public photos, or else those of the
+        /// residents it names).
         include: Query<Option<String>>,
         /// `id` (default) or `newest`.
         sort: Query<Option<String>>,

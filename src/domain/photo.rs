@@ -3,9 +3,10 @@
 //!
 //! The publication rule (PIPL Art. 25: nobody's portrait without their separate consent): a photo
 //! is public only when its owner is public — an activity always; a resident while their `profile`
-//! consent is active and, since a resident's photo shows them, their `photo` consent too — and
+//! consent is active and, since a resident's photo shows them, their `photo` consent too; a story
+//! while it is published and public under the story publication rule (`domain::story`) — and
 //! every resident named as shown has an active `photo` consent. It is checked in the database at
-//! every request (`store::photos`), so a withdrawal takes effect at once.
+//! every request (`store::photos`), so a withdrawal or an unpublished story takes effect at once.
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,6 +21,8 @@ pub enum OwnerKind {
     Resident,
     /// A photo of an activity.
     Activity,
+    /// A story's own photo (the first one is its lead photo).
+    Story,
 }
 
 impl OwnerKind {
@@ -27,6 +30,7 @@ impl OwnerKind {
         match self {
             OwnerKind::Resident => "resident",
             OwnerKind::Activity => "activity",
+            OwnerKind::Story => "story",
         }
     }
 }
@@ -43,11 +47,7 @@ impl FromStr for OwnerKind {
         match s.trim() {
             "resident" => Ok(OwnerKind::Resident),
             "activity" => Ok(OwnerKind::Activity),
-            // Part of the contract, but stories do not exist yet: say so rather than "unknown".
-            "story" => Err(
-                "报道（story）功能尚未上线，暂时只能为居民（resident）或活动（activity）上传照片"
-                    .into(),
-            ),
+            "story" => Ok(OwnerKind::Story),
             other => Err(format!("“{other}” 无效：应为 resident、activity 或 story")),
         }
     }
@@ -209,10 +209,10 @@ mod tests {
     }
 
     #[test]
-    fn stories_are_refused_until_they_exist() {
-        let err = PhotoDraft::parse(input("story", &[])).unwrap_err();
-        assert_eq!(err.0[0].field, "owner_kind");
-        assert!(err.0[0].message.contains("尚未上线"));
+    fn stories_may_own_photos() {
+        let draft = PhotoDraft::parse(input("story", &["4"])).unwrap();
+        assert_eq!(draft.owner.kind, OwnerKind::Story);
+        assert_eq!(draft.resident_ids, [4]);
     }
 
     #[test]

@@ -3,8 +3,12 @@
 //! categories, years — plus pinyin derived from the name. Private fields (phone, ID number, birth
 //! year, address) are never read into it.
 //!
-//! Kinds: residents now; recognitions and stories join with their own `kind` and builder, sharing
-//! the same fields (a story's title in `name`, its text in `citation`).
+//! Kinds: residents and published stories; recognitions may join with their own `kind` and
+//! builder, sharing the same fields. A story's document holds its title in `name`, its subtitle in
+//! `citation`, its kicker (栏目) and byline in `headlines`, its body as plain text in `records`,
+//! its theme tags in `categories`, its publication year in `years`, and the communities of the
+//! residents it names. Only stories public under the publication rule are indexed at all: a draft
+//! or an unconsented story has no document, not even for the staff scope.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -16,11 +20,12 @@ use super::IndexOp;
 use crate::domain::naming;
 use crate::domain::service_record::RecordKind;
 use crate::domain::summary::ServiceSummary;
-use crate::store::entities::{community, resident, service_record};
+use crate::store::entities::{community, resident, service_record, story, story_resident};
 use crate::store::outbox::OutboxKind;
-use crate::store::{residents, service_records, StoreResult};
+use crate::store::{residents, service_records, stories, StoreResult};
 
 pub const KIND_RESIDENT: &str = "resident";
+pub const KIND_STORY: &str = "story";
 
 /// Today in Shanghai (UTC+8, no daylight saving): ongoing periods in the headlines and the years
 /// of a document count up to it.
@@ -32,11 +37,13 @@ pub fn today() -> NaiveDate {
 pub struct SearchDocument {
     /// `{kind}-{entity_id}`: `resident-12`.
     pub id: String,
-    /// `resident` (later also `recognition`, `story`).
+    /// `resident` or `story` (later also `recognition`).
     pub kind: String,
     pub entity_id: i64,
     /// False when the resident has no active profile consent: only the staff scope sees it.
+    /// Stories are indexed only while public, so always true for them.
     pub public: bool,
+    /// `sun-jianwei` (a resident's page `/people/{slug}`) or a story's (`/stories/{slug}`).
     pub slug: String,
     pub name: String,
     /// "sun jianwei"
@@ -45,8 +52,10 @@ pub struct SearchDocument {
     pub pinyin_joined: String,
     /// "sjw"
     pub initials: String,
-    pub community_id: i64,
-    /// The community and every community above it, for the `community` filter.
+    /// The resident's community; a story's first named resident's (none when it names nobody).
+    pub community_id: Option<i64>,
+    /// The community and every community above it, for the `community` filter (for a story, of
+    /// every resident it names).
     pub community_ids: Vec<i64>,
     /// 普陀区 › 长寿路街道 › 音乐广场
     pub community_path: String,
@@ -65,6 +74,14 @@ pub struct SearchDocument {
 impl SearchDocument {
     pub fn doc_id(kind: &str, entity_id: i64) -> String {
         format!("{kind}-{entity_id}")
+    }
+
+    /// The public page of the hit: `/people/{slug}` or `/stories/{slug}`.
+    pub fn url(&self) -> String {
+        match self.kind.as_str() {
+            KIND_STORY => format!("/stories/{}", self.slug),
+            _ => format!("/people/{}", self.slug),
+        }
     }
 
     /// The running text a hit's snippet is cut from, and that the engines index as the body.
@@ -135,31 +152,59 @@ pub async fn ops_for(
     today: NaiveDate,
 ) -> StoreResult<Vec<IndexOp>> {
     let mut resident_ids: Vec<i64> = Vec::new();
+    let mut story_ids: Vec<i64> = Vec::new();
     let mut communities: Option<Vec<community::Model>> = None;
     for (kind, id) in subjects {
         match kind {
             OutboxKind::Resident => resident_ids.push(*id),
+            OutboxKind::Story => story_ids.push(*id),
             OutboxKind::Community => {
                 if communities.is_none() {
                     communities = Some(community::Entity::find().all(db).await?);
                 }
                 let tree = communities.as_deref().unwrap_or_default();
-                resident_ids.extend(residents_under(db, tree, *id).await?);
+                let within = residents_under(db, tree, *id).await?;
+                // A story's document carries the communities of the residents it names.
+                story_ids.extend(stories_naming(db, &within).await?);
+                resident_ids.extend(within);
             }
         }
     }
-    resident_ids.sort_unstable();
-    resident_ids.dedup();
-    let mut ops = Vec::with_capacity(resident_ids.len());
-    for chunk in resident_ids.chunks(500) {
-        for (id, doc) in residents_documents(db, chunk, today).await? {
-            ops.push(match doc {
-                Some(doc) => IndexOp::Upsert(doc),
-                None => IndexOp::Delete(SearchDocument::doc_id(KIND_RESIDENT, id)),
-            });
+    let mut ops = Vec::with_capacity(resident_ids.len() + story_ids.len());
+    for (kind, mut ids) in [(KIND_RESIDENT, resident_ids), (KIND_STORY, story_ids)] {
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(500) {
+            let docs = if kind == KIND_STORY {
+                stories_documents(db, chunk).await?
+            } else {
+                residents_documents(db, chunk, today).await?
+            };
+            for (id, doc) in docs {
+                ops.push(match doc {
+                    Some(doc) => IndexOp::Upsert(doc),
+                    None => IndexOp::Delete(SearchDocument::doc_id(kind, id)),
+                });
+            }
         }
     }
     Ok(ops)
+}
+
+/// Stories naming any of these residents.
+async fn stories_naming(db: &impl ConnectionTrait, resident_ids: &[i64]) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::new();
+    for chunk in resident_ids.chunks(500) {
+        let found: Vec<i64> = story_resident::Entity::find()
+            .select_only()
+            .column(story_resident::Column::StoryId)
+            .filter(story_resident::Column::ResidentId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        ids.extend(found);
+    }
+    Ok(ids)
 }
 
 /// Residents in the community or anywhere below it.
@@ -243,15 +288,13 @@ pub async fn residents_documents(
     Ok(out)
 }
 
-fn resident_document(
-    person: resident::Model,
-    public: bool,
-    records: &[service_record::Model],
+/// The community and the ones above it, from the top: 普陀区, 长寿路街道, 音乐广场.
+fn community_path(
     communities: &HashMap<i64, community::Model>,
-    today: NaiveDate,
-) -> StoreResult<SearchDocument> {
+    start: i64,
+) -> Vec<&community::Model> {
     let mut path = Vec::new();
-    let mut next = Some(person.community_id);
+    let mut next = Some(start);
     while let Some(id) = next {
         let Some(node) = communities.get(&id) else {
             break;
@@ -263,6 +306,136 @@ fn resident_document(
         }
     }
     path.reverse();
+    path
+}
+
+/// 普陀区 › 长寿路街道 › 音乐广场
+fn path_text(path: &[&community::Model]) -> String {
+    path.iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
+
+/// Documents of the given stories, in the order of `ids`; `None` for ids that are not stories or
+/// are not public now (a draft, or a story whose named residents withdrew their story consent or
+/// lack the honour a recognition story needs): those must not be in the index.
+pub async fn stories_documents(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> StoreResult<Vec<(i64, Option<SearchDocument>)>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut by_id: HashMap<i64, story::Model> = story::Entity::find()
+        .filter(story::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let mut communities: Option<HashMap<i64, community::Model>> = None;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(m) = by_id.remove(id) else {
+            out.push((*id, None));
+            continue;
+        };
+        if !stories::is_public(db, &m).await? {
+            out.push((*id, None));
+            continue;
+        }
+        if communities.is_none() {
+            communities = Some(
+                community::Entity::find()
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.id, c))
+                    .collect(),
+            );
+        }
+        let tree = communities.as_ref().expect("loaded above");
+        let named = stories::resident_ids(db, m.id).await?;
+        let homes: HashMap<i64, i64> = resident::Entity::find()
+            .select_only()
+            .column(resident::Column::Id)
+            .column(resident::Column::CommunityId)
+            .filter(resident::Column::Id.is_in(named.clone()))
+            .into_tuple::<(i64, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let homes: Vec<i64> = named.iter().filter_map(|r| homes.get(r).copied()).collect();
+        out.push((*id, Some(story_document(m, &homes, tree))));
+    }
+    Ok(out)
+}
+
+/// `homes`: the communities of the residents the story names, in their order.
+fn story_document(
+    m: story::Model,
+    homes: &[i64],
+    communities: &HashMap<i64, community::Model>,
+) -> SearchDocument {
+    let mut within: Vec<i64> = Vec::new();
+    for home in homes {
+        for c in community_path(communities, *home) {
+            if !within.contains(&c.id) {
+                within.push(c.id);
+            }
+        }
+    }
+    let lead_path = homes
+        .first()
+        .map(|home| path_text(&community_path(communities, *home)))
+        .unwrap_or_default();
+    let published = m
+        .published_at
+        .map(|t| (t + chrono::Duration::hours(8)).year());
+    let themes = stories::themes(&m);
+    SearchDocument {
+        id: SearchDocument::doc_id(KIND_STORY, m.id),
+        kind: KIND_STORY.to_string(),
+        entity_id: m.id,
+        public: true,
+        slug: m.slug,
+        name: m.title,
+        // Titles are not names: no pinyin, so `sjw` finds people, not headlines.
+        pinyin: String::new(),
+        pinyin_joined: String::new(),
+        initials: String::new(),
+        community_id: homes.first().copied(),
+        community_ids: within,
+        community_path: lead_path,
+        citation: m
+            .subtitle
+            .as_deref()
+            .map(plain_text)
+            .filter(|t| !t.is_empty()),
+        headlines: [m.section, m.byline]
+            .into_iter()
+            .flatten()
+            .filter(|t| !t.trim().is_empty())
+            .collect(),
+        records: Some(plain_text(&m.body))
+            .filter(|t| !t.is_empty())
+            .into_iter()
+            .collect(),
+        categories: themes,
+        years: published.into_iter().collect(),
+    }
+}
+
+fn resident_document(
+    person: resident::Model,
+    public: bool,
+    records: &[service_record::Model],
+    communities: &HashMap<i64, community::Model>,
+    today: NaiveDate,
+) -> StoreResult<SearchDocument> {
+    let path = community_path(communities, person.community_id);
 
     let facts = records
         .iter()
@@ -301,13 +474,9 @@ fn resident_document(
         initials: naming::initials(&person.name),
         pinyin,
         name: person.name,
-        community_id: person.community_id,
+        community_id: Some(person.community_id),
         community_ids: path.iter().map(|c| c.id).collect(),
-        community_path: path
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>()
-            .join(" › "),
+        community_path: path_text(&path),
         citation: person
             .citation
             .as_deref()

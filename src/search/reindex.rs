@@ -1,4 +1,4 @@
-//! `youde reindex`: rebuild the index from the database into a fresh index beside the live one,
+//! `youde reindex`: rebuild the index — residents, then public stories — from the database into a fresh index beside the live one,
 //! swap it in atomically (searches keep answering meanwhile), then replay the outbox rows written
 //! since the rebuild started, so that changes made during the rebuild are not lost.
 
@@ -10,10 +10,10 @@ use sea_orm::ColumnTrait;
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::relay::{Relay, RelayError};
-use super::{document, SearchIndex};
-use crate::store::entities::resident;
+use super::{document, IndexBuilder, SearchDocument, SearchIndex};
+use crate::store::entities::{resident, story};
 
-/// Residents read and indexed per step.
+/// Residents (then stories) read and indexed per step.
 const CHUNK: u64 = 1000;
 /// Rows written this long before the start are replayed too: a transaction that began before the
 /// rebuild read its snapshot may commit after it.
@@ -32,12 +32,52 @@ pub fn progress_bar(total: u64) -> ProgressBar {
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} 重建索引 [{bar:40}] {pos}/{len} 位居民 · {per_sec} · 剩余 {eta}",
+            "{spinner} 重建索引 [{bar:40}] {pos}/{len} 位居民与报道 · {per_sec} · 剩余 {eta}",
         )
         .expect("valid template")
         .progress_chars("=> "),
     );
     bar
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Resident,
+    Story,
+}
+
+/// The next ids of `E` after `after`, in order, [`CHUNK`] at most.
+async fn next_ids<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    id: E::Column,
+    after: i64,
+) -> Result<Vec<i64>, RelayError> {
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .filter(id.gt(after))
+        .order_by_asc(id)
+        .limit(CHUNK)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(crate::store::StoreError::from)?)
+}
+
+/// Add the documents that exist to the new index; returns how many.
+async fn add(
+    builder: &mut dyn IndexBuilder,
+    docs: Vec<(i64, Option<SearchDocument>)>,
+    read: usize,
+    progress: Option<&ProgressBar>,
+) -> Result<u64, RelayError> {
+    let docs: Vec<_> = docs.into_iter().filter_map(|(_, d)| d).collect();
+    let n = docs.len() as u64;
+    builder.add(docs).await?;
+    if let Some(bar) = progress {
+        bar.inc(read as u64);
+    }
+    Ok(n)
 }
 
 pub async fn run(
@@ -51,36 +91,34 @@ pub async fn run(
     let total = resident::Entity::find()
         .count(db)
         .await
-        .map_err(crate::store::StoreError::from)?;
+        .map_err(crate::store::StoreError::from)?
+        + story::Entity::find()
+            .count(db)
+            .await
+            .map_err(crate::store::StoreError::from)?;
     if let Some(bar) = progress {
         bar.set_length(total);
     }
     let mut builder = index.rebuild().await?;
-    let mut after = 0i64;
     let mut documents = 0u64;
     let today = document::today();
-    loop {
-        let ids: Vec<i64> = resident::Entity::find()
-            .select_only()
-            .column(resident::Column::Id)
-            .filter(resident::Column::Id.gt(after))
-            .order_by_asc(resident::Column::Id)
-            .limit(CHUNK)
-            .into_tuple()
-            .all(db)
-            .await
-            .map_err(crate::store::StoreError::from)?;
-        let Some(last) = ids.last() else { break };
-        after = *last;
-        let docs: Vec<_> = document::residents_documents(db, &ids, today)
-            .await?
-            .into_iter()
-            .filter_map(|(_, d)| d)
-            .collect();
-        documents += docs.len() as u64;
-        builder.add(docs).await?;
-        if let Some(bar) = progress {
-            bar.inc(ids.len() as u64);
+    for kind in [Kind::Resident, Kind::Story] {
+        let mut after = 0i64;
+        loop {
+            let ids = match kind {
+                Kind::Resident => {
+                    next_ids::<resident::Entity>(db, resident::Column::Id, after).await?
+                }
+                Kind::Story => next_ids::<story::Entity>(db, story::Column::Id, after).await?,
+            };
+            let Some(last) = ids.last() else { break };
+            after = *last;
+            let docs = match kind {
+                Kind::Resident => document::residents_documents(db, &ids, today).await?,
+                // Only the public stories have a document.
+                Kind::Story => document::stories_documents(db, &ids).await?,
+            };
+            documents += add(&mut *builder, docs, ids.len(), progress).await?;
         }
     }
     builder.finish().await?;

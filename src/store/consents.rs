@@ -1,6 +1,7 @@
 //! Consents per resident and scope. A scope is active while its latest consent is not withdrawn.
 
 use chrono::NaiveDate;
+use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -9,6 +10,17 @@ use super::entities::consent::{ActiveModel, Column, Entity, Model};
 use super::outbox::{self, OutboxKind};
 use super::{now, StoreError, StoreResult};
 use crate::domain::consent::ConsentDraft;
+
+/// The ids of the residents with an active consent of `scope` (`profile`, `photo`, `story`), as a
+/// subquery for the publication rules that run in SQL.
+pub fn active_holders(scope: &str) -> SelectStatement {
+    Query::select()
+        .column(Column::ResidentId)
+        .from(Entity)
+        .and_where(Column::Scope.eq(scope))
+        .and_where(Column::WithdrawnOn.is_null())
+        .to_owned()
+}
 
 pub async fn list_for_resident(
     db: &impl ConnectionTrait,
@@ -52,6 +64,7 @@ pub async fn insert(
     };
     let model = model.insert(db).await?;
     outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
+    outbox::enqueue_stories_naming(db, resident_id).await?;
     Ok(model)
 }
 
@@ -79,5 +92,6 @@ pub async fn withdraw(
     active.withdrawn_on = Set(Some(on));
     let model = active.update(db).await?;
     outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
+    outbox::enqueue_stories_naming(db, resident_id).await?;
     Ok(model)
 }

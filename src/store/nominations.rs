@@ -195,7 +195,12 @@ pub async fn set_state(
             "提名状态已被他人改变，请刷新后重试".into(),
         ));
     }
-    get(db, id).await
+    let m = get(db, id).await?;
+    if from == NominationState::Approved || to == NominationState::Approved {
+        // An approved nomination honours its resident: recognition stories naming them follow.
+        super::outbox::enqueue_stories_naming(db, m.resident_id).await?;
+    }
+    Ok(m)
 }
 
 pub async fn statements(

@@ -13,14 +13,18 @@ use sea_orm::{
 };
 
 use super::entities::search_outbox::{ActiveModel, Column, Entity, Model};
+use super::entities::story_resident;
 use super::{now, StoreResult};
 
 /// What changed. A `Community` change (its name, or where it hangs in the tree) affects the
-/// documents of every resident in it and below it; the relay expands it when delivering.
+/// documents of every resident in it and below it, and of the stories naming them; the relay
+/// expands it when delivering. A `Story` row asks the relay to upsert the story's document when
+/// the story is public under the publication rule, and to delete it otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutboxKind {
     Resident,
     Community,
+    Story,
 }
 
 impl OutboxKind {
@@ -28,6 +32,7 @@ impl OutboxKind {
         match self {
             OutboxKind::Resident => "resident",
             OutboxKind::Community => "community",
+            OutboxKind::Story => "story",
         }
     }
 }
@@ -38,6 +43,7 @@ impl FromStr for OutboxKind {
         match s {
             "resident" => Ok(OutboxKind::Resident),
             "community" => Ok(OutboxKind::Community),
+            "story" => Ok(OutboxKind::Story),
             _ => Err(()),
         }
     }
@@ -73,6 +79,28 @@ pub async fn enqueue_residents(db: &impl ConnectionTrait, ids: &[i64]) -> StoreR
             seen.push(*id);
             enqueue(db, OutboxKind::Resident, *id).await?;
         }
+    }
+    Ok(())
+}
+
+/// [`enqueue`] every story naming the resident: a change of their consents, honours, name or
+/// community may publish or unpublish those stories, or change their documents. Call it before a
+/// change that removes the links (deleting the resident cascades to `story_residents`).
+pub async fn enqueue_stories_naming(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+) -> StoreResult<()> {
+    let mut story_ids: Vec<i64> = story_resident::Entity::find()
+        .select_only()
+        .column(story_resident::Column::StoryId)
+        .filter(story_resident::Column::ResidentId.eq(resident_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    story_ids.sort_unstable();
+    story_ids.dedup();
+    for id in story_ids {
+        enqueue(db, OutboxKind::Story, id).await?;
     }
     Ok(())
 }

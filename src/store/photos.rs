@@ -4,31 +4,23 @@
 
 use std::collections::HashSet;
 
-use sea_orm::sea_query::{Condition, Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Condition, Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Select, Set, SqlErr,
 };
 
+use super::consents::active_holders as consented;
 use super::entities::photo::{ActiveModel, Column, Entity, Model};
-use super::entities::{consent, photo_file, photo_resident};
+use super::entities::{photo_file, photo_resident};
 use super::residents::{self, Visibility};
-use super::{activities, now, Page, StoreError, StoreResult};
+use super::{activities, now, stories, Page, StoreError, StoreResult};
 use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoText};
 use crate::domain::ValidationErrors;
 
-/// Residents with an active consent of `scope`.
-fn consented(scope: &str) -> SelectStatement {
-    Query::select()
-        .column(consent::Column::ResidentId)
-        .from(consent::Entity)
-        .and_where(consent::Column::Scope.eq(scope))
-        .and_where(consent::Column::WithdrawnOn.is_null())
-        .to_owned()
-}
-
 /// The publication rule: the owner is public (an activity; a resident with active `profile` and
-/// `photo` consents) and no resident shown lacks an active `photo` consent.
+/// `photo` consents; a story the public may read now, see [`stories::public_ids`]) and no resident
+/// shown lacks an active `photo` consent.
 fn public_condition() -> Condition {
     let owner_public = Condition::any()
         .add(Column::OwnerKind.eq(OwnerKind::Activity.code()))
@@ -37,6 +29,11 @@ fn public_condition() -> Condition {
                 .add(Column::OwnerKind.eq(OwnerKind::Resident.code()))
                 .add(Column::ResidentId.in_subquery(consented("profile")))
                 .add(Column::ResidentId.in_subquery(consented("photo"))),
+        )
+        .add(
+            Condition::all()
+                .add(Column::OwnerKind.eq(OwnerKind::Story.code()))
+                .add(Column::StoryId.in_subquery(stories::public_ids())),
         );
     let someone_without_consent = Query::select()
         .expr(Expr::val(1))
@@ -63,6 +60,7 @@ fn owner_column(kind: OwnerKind) -> Column {
     match kind {
         OwnerKind::Resident => Column::ResidentId,
         OwnerKind::Activity => Column::ActivityId,
+        OwnerKind::Story => Column::StoryId,
     }
 }
 
@@ -75,6 +73,10 @@ pub fn owner_of(m: &Model) -> Option<Owner> {
         }),
         "activity" => m.activity_id.map(|id| Owner {
             kind: OwnerKind::Activity,
+            id,
+        }),
+        "story" => m.story_id.map(|id| Owner {
+            kind: OwnerKind::Story,
             id,
         }),
         _ => None,
@@ -193,12 +195,18 @@ async fn check_references(db: &impl ConnectionTrait, draft: &PhotoDraft) -> Stor
             Err(StoreError::NotFound(_)) => false,
             Err(err) => return Err(err),
         },
+        OwnerKind::Story => match stories::get(db, owner.id).await {
+            Ok(_) => true,
+            Err(StoreError::NotFound(_)) => false,
+            Err(err) => return Err(err),
+        },
     };
     let mut errors = ValidationErrors::default();
     if !owner_exists {
         let what = match owner.kind {
             OwnerKind::Resident => "居民",
             OwnerKind::Activity => "活动",
+            OwnerKind::Story => "报道",
         };
         errors.add("owner_id", format!("{what} {} 不存在", owner.id));
     }
@@ -227,14 +235,17 @@ pub async fn insert(db: &impl ConnectionTrait, new: &NewPhoto<'_>) -> StoreResul
         return Err(duplicate(Some(existing.id)));
     }
     let now = now();
-    let (resident_id, activity_id) = match draft.owner.kind {
-        OwnerKind::Resident => (Some(draft.owner.id), None),
-        OwnerKind::Activity => (None, Some(draft.owner.id)),
+    let id = Some(draft.owner.id);
+    let (resident_id, activity_id, story_id) = match draft.owner.kind {
+        OwnerKind::Resident => (id, None, None),
+        OwnerKind::Activity => (None, id, None),
+        OwnerKind::Story => (None, None, id),
     };
     let photo = ActiveModel {
         owner_kind: Set(draft.owner.kind.code().to_string()),
         resident_id: Set(resident_id),
         activity_id: Set(activity_id),
+        story_id: Set(story_id),
         caption: Set(draft.text.caption.clone()),
         credit: Set(draft.text.credit.clone()),
         alt: Set(draft.text.alt.clone()),

@@ -18,6 +18,8 @@ pub async fn insert(
     recognised_by: i64,
     now: DateTime<Utc>,
 ) -> StoreResult<Model> {
+    // A recognition story naming them may become public.
+    super::outbox::enqueue_stories_naming(db, n.resident_id).await?;
     Ok(ActiveModel {
         nomination_id: Set(n.id),
         resident_id: Set(n.resident_id),
@@ -100,7 +102,10 @@ pub async fn revoke(
     active.revoked_at = Set(Some(now));
     active.revoke_reason = Set(Some(reason.to_string()));
     active.version = Set(version + 1);
-    Ok(active.update(db).await?)
+    let m = active.update(db).await?;
+    // A recognition story naming them may no longer be public.
+    super::outbox::enqueue_stories_naming(db, m.resident_id).await?;
+    Ok(m)
 }
 
 pub async fn of_nomination(

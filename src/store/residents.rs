@@ -178,6 +178,7 @@ pub async fn update(
         });
     }
     outbox::enqueue(db, OutboxKind::Resident, id).await?;
+    outbox::enqueue_stories_naming(db, id).await?;
     get(db, id, Visibility::Staff).await
 }
 
@@ -193,6 +194,8 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
             "该居民有 {nominations} 条提名记录，不能删除；如需停止公开，请撤回其同意"
         )));
     }
+    // Before the delete: it cascades to the links that say which stories name them.
+    outbox::enqueue_stories_naming(db, id).await?;
     let result = Entity::delete_by_id(id).exec(db).await?;
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("resident"));

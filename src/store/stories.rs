@@ -1,18 +1,23 @@
 //! Stories and newsletter issues. Whether a published story is public is decided at read time by
 //! the domain rule (story consent, and an honour behind a recognition story), so a withdrawal of
-//! consent unpublishes at once.
+//! consent unpublishes at once. Every change of a story writes a search outbox row in the same
+//! transaction; so does every change that may turn the rule (see
+//! `outbox::enqueue_stories_naming`), and the relay then puts the story into the index or takes
+//! it out.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Condition, Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 
 use super::entities::{
-    issue_story, newsletter_issue as issue, recognition, resident, story, story_resident,
+    issue_story, newsletter_issue as issue, nomination, recognition, resident, story,
+    story_resident,
 };
-use super::{nominations, residents, Page, StoreError, StoreResult};
+use super::outbox::{self, OutboxKind};
+use super::{consents, nominations, residents, Page, StoreError, StoreResult};
 use crate::domain::naming;
 use crate::domain::nomination::NominationState;
 use crate::domain::story::{publication_problems, IssueDraft, ResidentStanding, StoryDraft};
@@ -135,6 +140,7 @@ pub async fn insert(
     .insert(db)
     .await?;
     write_residents(db, m.id, &draft.resident_ids).await?;
+    outbox::enqueue(db, OutboxKind::Story, m.id).await?;
     Ok(m)
 }
 
@@ -174,6 +180,7 @@ pub async fn update(
         });
     }
     write_residents(db, id, &draft.resident_ids).await?;
+    outbox::enqueue(db, OutboxKind::Story, id).await?;
     get(db, id).await
 }
 
@@ -192,7 +199,9 @@ pub async fn set_published(
     }
     m.version = Set(current.version + 1);
     m.updated_at = Set(now);
-    Ok(m.update(db).await?)
+    let m = m.update(db).await?;
+    outbox::enqueue(db, OutboxKind::Story, id).await?;
+    Ok(m)
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
@@ -200,6 +209,7 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("story"));
     }
+    outbox::enqueue(db, OutboxKind::Story, id).await?;
     Ok(())
 }
 
@@ -254,6 +264,50 @@ pub async fn problems(db: &impl ConnectionTrait, m: &story::Model) -> StoreResul
 /// Whether the public may read it: published, and the publication rule holds today.
 pub async fn is_public(db: &impl ConnectionTrait, m: &story::Model) -> StoreResult<bool> {
     Ok(m.state == PUBLISHED && problems(db, m).await?.is_empty())
+}
+
+/// The ids of the stories the public may read now, as a subquery: the rule of [`is_public`]
+/// (`domain::story::publication_problems`) in SQL, for the rules that run in the database (a
+/// story's photos). Published; every named resident with an active `story` consent; and for a
+/// recognition story every named resident honoured — an unrevoked recognition or an approved
+/// nomination. Keep the two in step: `tests/api/photos.rs` checks that they agree.
+pub fn public_ids() -> SelectStatement {
+    // A resident this story names who is not among `holders`.
+    let named_outside = |holders: SelectStatement| {
+        Query::select()
+            .expr(Expr::val(1))
+            .from(story_resident::Entity)
+            .and_where(
+                Expr::col((story_resident::Entity, story_resident::Column::StoryId))
+                    .equals((story::Entity, story::Column::Id)),
+            )
+            .and_where(story_resident::Column::ResidentId.not_in_subquery(holders))
+            .to_owned()
+    };
+    let without_consent = named_outside(consents::active_holders("story"));
+    let recognised = Query::select()
+        .column(recognition::Column::ResidentId)
+        .from(recognition::Entity)
+        .and_where(recognition::Column::RevokedAt.is_null())
+        .to_owned();
+    let approved = Query::select()
+        .column(nomination::Column::ResidentId)
+        .from(nomination::Entity)
+        .and_where(nomination::Column::State.eq(NominationState::Approved.code()))
+        .to_owned();
+    let mut not_honoured = named_outside(recognised);
+    not_honoured.and_where(story_resident::Column::ResidentId.not_in_subquery(approved));
+    Query::select()
+        .column(story::Column::Id)
+        .from(story::Entity)
+        .and_where(story::Column::State.eq(PUBLISHED))
+        .and_where(Expr::exists(without_consent).not())
+        .cond_where(
+            Condition::any()
+                .add(story::Column::RecognitionStory.eq(false))
+                .add(Expr::exists(not_honoured).not()),
+        )
+        .to_owned()
 }
 
 #[derive(Default)]

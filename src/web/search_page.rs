@@ -1,5 +1,5 @@
 //! `/search?q=`: the search page, over the same engine and rules as `GET /api/v1/search` (public
-//! documents only), with facet links and pinyin hints.
+//! documents only: consented people and published stories), with facet links and pinyin hints.
 
 use askama::Template;
 use poem::web::{Data, Query};
@@ -7,21 +7,27 @@ use poem::{handler, Response};
 use serde::Deserialize;
 
 use super::{html, Meta, WebError};
-use crate::api::search::hit;
+use crate::api::search::{hit, KINDS};
 use crate::app::AppState;
+use crate::search::document::{KIND_RESIDENT, KIND_STORY};
 use crate::search::text;
 use crate::search::{Scope, SearchQuery};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchForm {
     q: Option<String>,
+    /// `resident` or `story`.
+    kind: Option<String>,
     category: Option<String>,
     year: Option<i32>,
 }
 
 pub struct HitItem {
+    /// `resident` or `story`.
+    pub kind: String,
+    /// `/people/{slug}` or `/stories/{slug}`.
+    pub url: String,
     pub name: String,
-    pub slug: String,
     pub pinyin: String,
     pub community: String,
     pub headline: String,
@@ -44,12 +50,25 @@ struct SearchPage {
     message: String,
     total: u64,
     hits: Vec<HitItem>,
+    kinds: Vec<FacetLink>,
     categories: Vec<FacetLink>,
     years: Vec<FacetLink>,
 }
 
-fn link(q: &str, category: Option<&str>, year: Option<i32>) -> String {
+/// What a kind is called on the page.
+fn kind_label(kind: &str) -> &str {
+    match kind {
+        KIND_RESIDENT => "人物",
+        KIND_STORY => "报道",
+        other => other,
+    }
+}
+
+fn link(q: &str, kind: Option<&str>, category: Option<&str>, year: Option<i32>) -> String {
     let mut pairs = vec![("q", q.to_string())];
+    if let Some(k) = kind {
+        pairs.push(("kind", k.to_string()));
+    }
     if let Some(c) = category {
         pairs.push(("category", c.to_string()));
     }
@@ -86,6 +105,7 @@ pub async fn search_page(
         message: String::new(),
         total: 0,
         hits: vec![],
+        kinds: vec![],
         categories: vec![],
         years: vec![],
     };
@@ -101,6 +121,14 @@ pub async fn search_page(
         page.message = "请输入文字、字母或数字。".into();
         return html(&page);
     }
+    let kind = form.kind.as_deref().filter(|k| !k.is_empty());
+    if let Some(k) = kind {
+        if !KINDS.contains(&k) {
+            page.message = "只能按人物或报道筛选。".into();
+            return html(&page);
+        }
+    }
+    query.kind = kind.map(str::to_string);
     query.category = form.category.clone().filter(|c| !c.is_empty());
     query.year = form.year;
     let words = query.words();
@@ -114,8 +142,9 @@ pub async fn search_page(
                     let h = hit(doc, &words, Scope::Public);
                     HitItem {
                         headline: h.headlines.join(" · "),
+                        kind: h.kind,
+                        url: h.url,
                         name: h.name,
-                        slug: h.slug,
                         pinyin: h.pinyin,
                         community: h.community_path,
                         snippet_html: h.snippet,
@@ -123,13 +152,23 @@ pub async fn search_page(
                 })
                 .collect();
             let facets = results.facets.sorted();
+            page.kinds = facets
+                .kind
+                .iter()
+                .map(|(k, n)| FacetLink {
+                    label: kind_label(k).to_string(),
+                    count: *n,
+                    href: link(&q, Some(k), form.category.as_deref(), form.year),
+                    active: kind == Some(k.as_str()),
+                })
+                .collect();
             page.categories = facets
                 .category
                 .iter()
                 .map(|(c, n)| FacetLink {
                     label: c.clone(),
                     count: *n,
-                    href: link(&q, Some(c), form.year),
+                    href: link(&q, kind, Some(c), form.year),
                     active: form.category.as_deref() == Some(c.as_str()),
                 })
                 .collect();
@@ -140,7 +179,7 @@ pub async fn search_page(
                 .map(|(y, n)| FacetLink {
                     label: format!("{y}年"),
                     count: *n,
-                    href: link(&q, form.category.as_deref(), Some(*y)),
+                    href: link(&q, kind, form.category.as_deref(), Some(*y)),
                     active: form.year == Some(*y),
                 })
                 .collect();

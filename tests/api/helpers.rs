@@ -91,7 +91,8 @@ impl Reply {
     }
 }
 
-async fn fresh_database(dir: &std::path::Path) -> String {
+/// A new, empty database: a SQLite file in `dir`, or a new database on the PostgreSQL server.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("YOUDE_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -342,6 +343,28 @@ impl TestApp {
             &json!({ "scope": scope, "text_version": "2026-01", "signed_on": "2026-01-05", "recorded_by": "居委会 王老师" }),
         )
         .await
+    }
+
+    /// Withdraw the resident's active consent of `scope` (it must have one).
+    pub async fn withdraw_consent(&self, resident_id: i64, scope: &str) {
+        let consents = self
+            .staff_get(&format!("/api/v1/residents/{resident_id}/consents"))
+            .await;
+        let id = consents
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["scope"] == scope && c["withdrawn_on"].is_null())
+            .unwrap_or_else(|| panic!("no active {scope} consent: {}", consents.text))["id"]
+            .as_i64()
+            .unwrap();
+        self.post(
+            &format!("/api/v1/residents/{resident_id}/consents/{id}/withdraw"),
+            &json!({}),
+        )
+        .await
+        .assert_status(200);
     }
 
     pub async fn add_record(&self, resident_id: i64, body: &Value) -> Reply {

@@ -498,8 +498,8 @@ async fn bad_owners_and_fields_are_named_and_store_nothing() {
     let bytes = jpeg(64, 64);
     let story = upload_to(&app, "story", 1, &bytes, &[]).await;
     story.assert_status(422);
-    assert_eq!(story.invalid_fields(), ["owner_kind"]);
-    assert!(story.text.contains("尚未上线"));
+    assert_eq!(story.invalid_fields(), ["owner_id"]);
+    assert!(story.text.contains("报道 1 不存在"), "{}", story.text);
     let missing = upload_to(&app, "resident", 999, &bytes, &[("residents", "998")]).await;
     assert_eq!(missing.invalid_fields(), ["owner_id", "residents"]);
     let anonymous = app.send(app.client.post("/api/v1/photos").body("x")).await;
@@ -675,4 +675,316 @@ async fn only_registry_staff_may_upload_and_every_change_is_audited() {
             .await;
         assert_eq!(n, 1, "{action}");
     }
+}
+
+// --- photos owned by a story ---
+
+/// The demo's featured story: it names 孙建伟 and is the second of the demo issue.
+const SMART: &str = "“智慧社区”建成的背后 有着这位专业“老法师”的强势助攻";
+
+/// Whether the story and the photo are public, by the story rule (Rust) and the photo rule (SQL):
+/// the two must agree for a story photo showing nobody without consent.
+async fn story_and_photo_public(app: &TestApp, story: i64, photo: i64) -> (bool, bool) {
+    let m = youde::store::stories::get(&app.db, story).await.unwrap();
+    (
+        youde::store::stories::is_public(&app.db, &m).await.unwrap(),
+        youde::store::photos::is_public(&app.db, photo)
+            .await
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_storys_own_photos_lead_its_page_feeds_and_pack() {
+    let app = TestApp::with_demo().await;
+    let editor = app.user_token("zhou-jing", &["editor"]).await;
+    let smart = youde::store::stories::find_by_title(&app.db, SMART)
+        .await
+        .unwrap()
+        .unwrap();
+    let story = app
+        .get(&format!("/api/v1/stories/{}?include=photos", smart.id))
+        .await
+        .body;
+    let (id, slug) = (
+        story["id"].as_i64().unwrap(),
+        story["slug"].as_str().unwrap(),
+    );
+    let sun = story["resident_ids"][0].as_i64().unwrap();
+    // Without photos of its own, the story shows its resident's.
+    let fallback = &story["photos"][0];
+    assert_eq!(fallback["owner_kind"], "resident", "{}", story);
+
+    // Editors upload a story's photos; the registry's staff may not, and editors may not upload
+    // a resident's.
+    let upload_as =
+        |token: String, kind: &'static str, owner: i64, bytes: Vec<u8>, caption: &'static str| {
+            let app = &app;
+            async move {
+                let file = poem::test::TestFormField::bytes(bytes)
+                    .name("file")
+                    .filename("lead.jpg")
+                    .content_type("image/jpeg");
+                let form = poem::test::TestForm::new()
+                    .field(file)
+                    .text("owner_kind", kind)
+                    .text("owner_id", owner.to_string())
+                    .text("caption", caption)
+                    .text("credit", "记者 周晶")
+                    .text("residents", sun.to_string());
+                app.send(
+                    app.client
+                        .post("/api/v1/photos")
+                        .header("Authorization", format!("Bearer {token}"))
+                        .multipart(form),
+                )
+                .await
+            }
+        };
+    let nominator = app.user_token("wang-li", &["nominator"]).await;
+    upload_as(nominator, "story", id, jpeg(64, 64), "x")
+        .await
+        .assert_status(403);
+    upload_as(editor.clone(), "resident", sun, jpeg(64, 64), "x")
+        .await
+        .assert_status(403);
+    let lead = upload_as(
+        editor.clone(),
+        "story",
+        id,
+        with_exif(&noisy_jpeg(900, 600, 7), 1),
+        "音乐广场“智慧社区”竣工仪式现场",
+    )
+    .await;
+    lead.assert_status(201);
+    assert_eq!(lead.body["owner_kind"], "story");
+    assert_eq!(lead.body["owner_id"], id);
+    assert_eq!(
+        lead.body["public"], true,
+        "the story is published and 孙建伟 consented"
+    );
+    let second = upload_as(
+        editor.clone(),
+        "story",
+        id,
+        noisy_jpeg(600, 900, 8),
+        "第二张",
+    )
+    .await;
+    second.assert_status(201);
+    let (lead_id, lead_urls) = (lead.body["id"].as_i64().unwrap(), urls(&lead.body));
+
+    // The API: its own photos in upload order, and no longer the resident's.
+    let read = app
+        .get(&format!("/api/v1/stories/{id}?include=photos"))
+        .await;
+    let ids: Vec<i64> = read.body["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![lead_id, second.body["id"].as_i64().unwrap()]);
+    let listed = app
+        .get(&format!("/api/v1/photos?owner_kind=story&owner_id={id}"))
+        .await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
+
+    // The page's lead photo, the feeds' enclosure and image.
+    let page = app.get(&format!("/stories/{slug}")).await;
+    page.assert_status(200);
+    assert!(
+        page.text.contains(&lead_urls[1]),
+        "page rendition on the story page"
+    );
+    assert!(page.text.contains("竣工仪式现场"));
+    let atom: atom_syndication::Feed = app
+        .get("/feeds/stories.atom?featured=true")
+        .await
+        .text
+        .parse()
+        .expect("Atom");
+    let enclosure = atom.entries()[0]
+        .links()
+        .iter()
+        .find(|l| l.rel() == "enclosure")
+        .expect("enclosure")
+        .href()
+        .to_string();
+    assert_eq!(
+        enclosure,
+        format!("https://youde.example.org{}", lead_urls[1])
+    );
+    let json = app.get("/feeds/stories.json?featured=true").await;
+    let item = &json.body["items"][0];
+    assert_eq!(item["image"], enclosure.as_str());
+    assert_eq!(
+        item["attachments"][0]["title"],
+        "音乐广场“智慧社区”竣工仪式现场"
+    );
+
+    // The pack: the story is the issue's second, its photos are 02-1 and 02-2, EXIF-free.
+    let issue = app.get("/api/v1/issues").await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _, zip) = app
+        .fetch(&format!("/api/v1/issues/{issue}/pack"), false)
+        .await;
+    assert_eq!(status, 200);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip)).expect("a zip");
+    let mut print = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("photos/02-1.jpg").unwrap(), &mut print).unwrap();
+    let (_, _, served) = app.fetch(&lead_urls[2], false).await;
+    assert_eq!(print, served, "the print rendition of the lead photo");
+    assert!(
+        !print.windows(4).any(|w| w == b"Exif"),
+        "no EXIF in the pack"
+    );
+    assert!(!header_markers(&print).contains(&0xE1), "no APP1 segment");
+    assert!(zip.by_name("photos/02-2.jpg").is_ok());
+    let mut captions = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("captions.csv").unwrap(), &mut captions)
+        .unwrap();
+    assert!(
+        captions.contains("photos/02-1.jpg,音乐广场“智慧社区”竣工仪式现场,记者 周晶,孙建伟"),
+        "{captions}"
+    );
+
+    // Unpublished: the story's photos are not public, anywhere.
+    let publication = format!("/api/v1/stories/{id}/publication");
+    let unpublish = json!({ "published": false });
+    app.send_as(&editor, "PUT", &publication, Some(&unpublish))
+        .await
+        .assert_status(200);
+    assert_eq!(
+        story_and_photo_public(&app, id, lead_id).await,
+        (false, false)
+    );
+    app.get(&format!("/api/v1/photos/{lead_id}"))
+        .await
+        .assert_status(404);
+    assert_eq!(
+        app.get(&format!("/api/v1/photos?owner_kind=story&owner_id={id}"))
+            .await
+            .body["items"],
+        json!([])
+    );
+    for url in &lead_urls {
+        assert_eq!(
+            app.fetch(url, false).await.0,
+            404,
+            "{url} while unpublished"
+        );
+        assert_eq!(app.fetch(url, true).await.0, 200, "staff still see {url}");
+    }
+    // Published again: public again.
+    let publish = json!({ "published": true });
+    app.send_as(&editor, "PUT", &publication, Some(&publish))
+        .await
+        .assert_status(200);
+    assert_eq!(
+        story_and_photo_public(&app, id, lead_id).await,
+        (true, true)
+    );
+    assert_eq!(app.fetch(&lead_urls[1], false).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_story_photo_needs_a_public_story_and_everyone_shown_to_consent() {
+    let app = TestApp::spawn().await;
+    let named = app.resident("严秀兰").await;
+    let shown = app.resident("陶立新").await;
+    app.consent(named, "story").await.assert_status(201);
+    let created = app
+        .post(
+            "/api/v1/stories",
+            &json!({ "title": "楼道花园", "body": "月季长廊。", "resident_ids": [named] }),
+        )
+        .await;
+    created.assert_status(201);
+    let story = created.body["id"].as_i64().unwrap();
+    let photo = upload_to(
+        &app,
+        "story",
+        story,
+        &jpeg(320, 240),
+        &[("residents", &shown.to_string())],
+    )
+    .await;
+    photo.assert_status(201);
+    let photo_id = photo.body["id"].as_i64().unwrap();
+    let page_url = urls(&photo.body)[1].clone();
+    let public = |expected: (bool, bool), why: &'static str| {
+        let app = &app;
+        let page_url = page_url.clone();
+        async move {
+            assert_eq!(
+                story_and_photo_public(app, story, photo_id).await,
+                expected,
+                "{why}"
+            );
+            let status = app.fetch(&page_url, false).await.0;
+            assert_eq!(status == 200, expected.1, "{why}: /media answered {status}");
+        }
+    };
+    public((false, false), "a draft story's photo").await;
+    app.put(
+        &format!("/api/v1/stories/{story}/publication"),
+        None,
+        &json!({ "published": true }),
+    )
+    .await
+    .assert_status(200);
+    public(
+        (true, false),
+        "published, but 陶立新 shown without photo consent",
+    )
+    .await;
+    app.consent(shown, "photo").await.assert_status(201);
+    public((true, true), "published and everyone shown consented").await;
+
+    app.withdraw_consent(named, "story").await;
+    public(
+        (false, false),
+        "the named resident withdrew their story consent",
+    )
+    .await;
+
+    // Deleting the story deletes its photos.
+    app.delete(&format!("/api/v1/stories/{story}"))
+        .await
+        .assert_status(204);
+    assert_eq!(app.count("photos").await, 0);
+    assert_eq!(app.count("photo_residents").await, 0);
+}
+
+#[tokio::test]
+async fn a_recognition_storys_photo_follows_the_honour_behind_it() {
+    // The SQL rule and the Rust rule agree on the honour a recognition story needs.
+    let app = TestApp::with_demo().await;
+    let smart = youde::store::stories::find_by_title(&app.db, SMART)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(smart.recognition_story);
+    let photo = upload_to(&app, "story", smart.id, &jpeg(200, 100), &[]).await;
+    photo.assert_status(201);
+    let photo_id = photo.body["id"].as_i64().unwrap();
+    assert_eq!(
+        story_and_photo_public(&app, smart.id, photo_id).await,
+        (true, true)
+    );
+    let recognitions = app.get("/api/v1/recognitions").await;
+    let recognition = recognitions.body["items"][0]["id"].as_i64().unwrap();
+    app.post(
+        &format!("/api/v1/recognitions/{recognition}/revoke"),
+        &json!({ "reason": "核实材料有误" }),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(
+        story_and_photo_public(&app, smart.id, photo_id).await,
+        (false, false),
+        "no honour behind a recognition story: neither is public"
+    );
 }

@@ -23,11 +23,30 @@ async fn a_search_answers_ranked_hits_with_snippets_facets_and_total() {
         .get("/api/v1/search?q=%E6%99%BA%E6%85%A7%E7%A4%BE%E5%8C%BA")
         .await; // 智慧社区
     reply.assert_status(200);
-    assert_eq!(reply.body["total"], 1, "{}", reply.text);
-    let hit = &reply.body["hits"][0];
-    assert_eq!(hit["kind"], "resident");
+    assert_eq!(
+        reply.body["total"], 2,
+        "孙建伟 and the demo story on him: {}",
+        reply.text
+    );
+    let hits = reply.body["hits"].as_array().unwrap();
+    let of_kind = |kind: &str| {
+        hits.iter()
+            .find(|h| h["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} hit: {}", reply.text))
+    };
+    let story = of_kind("story");
+    assert_eq!(
+        story["name"],
+        "“智慧社区”建成的背后 有着这位专业“老法师”的强势助攻"
+    );
+    let slug = story["slug"].as_str().unwrap();
+    assert_eq!(story["url"], format!("/stories/{slug}"));
+    assert_eq!(story["headlines"], json!(["小城大事", "记者 周晶"]));
+    assert_eq!(story["categories"], json!(["有德之士"]));
+    let hit = of_kind("resident");
     assert_eq!(hit["name"], "孙建伟");
     assert_eq!(hit["slug"], "sun-jianwei");
+    assert_eq!(hit["url"], "/people/sun-jianwei");
     assert_eq!(hit["pinyin"], "sun jianwei");
     assert_eq!(hit["community_path"], "普陀区 › 长寿路街道 › 音乐广场");
     assert!(
@@ -52,7 +71,10 @@ async fn a_search_answers_ranked_hits_with_snippets_facets_and_total() {
         "public answers do not carry the staff flag"
     );
     let facets = &reply.body["facets"];
-    assert_eq!(facets["kind"], json!([{ "value": "resident", "count": 1 }]));
+    assert_eq!(
+        facets["kind"],
+        json!([{ "value": "resident", "count": 1 }, { "value": "story", "count": 1 }])
+    );
     assert_eq!(facets["community"][0]["label"], "音乐广场");
     assert!(facets["category"]
         .as_array()
@@ -355,7 +377,10 @@ async fn youde_reindex_rebuilds_the_index_from_the_database() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("1 documents"), "{stdout}");
+    assert!(
+        stdout.contains("3 documents"),
+        "孙建伟 and the two demo stories: {stdout}"
+    );
     // The app's index switched to the rebuilt generation without being told.
     let started = Instant::now();
     while app.get("/api/v1/search?q=sjw").await.body["total"] != 1 {
@@ -400,4 +425,209 @@ async fn the_openapi_document_describes_search() {
             "GET /search lacks {status}"
         );
     }
+}
+
+/// The demo's featured story: it names 孙建伟, who consented to stories.
+const SMART: &str = "“智慧社区”建成的背后 有着这位专业“老法师”的强势助攻";
+
+#[tokio::test]
+async fn published_stories_are_found_and_drafts_and_withdrawn_ones_are_not() {
+    let app = TestApp::with_demo().await;
+    let editor = app.user_token("zhou-jing", &["editor"]).await;
+    let body = json!({
+        "title": "弄堂里的修伞人", "section": "长寿先锋", "themes": ["有德之士"],
+        "body": "退休后他在弄堂口义务修伞，十年修好了三千多把**油纸伞**。",
+    });
+    let before = app.count("search_outbox").await;
+    let created = app
+        .send_as(&editor, "POST", "/api/v1/stories", Some(&body))
+        .await;
+    created.assert_status(201);
+    assert_eq!(
+        app.count("search_outbox").await,
+        before + 1,
+        "the story's outbox row commits with it"
+    );
+    let id = created.body["id"].as_i64().unwrap();
+    let slug = created.body["slug"].as_str().unwrap().to_string();
+    app.drain().await;
+    let search = "/api/v1/search?q=%E6%B2%B9%E7%BA%B8%E4%BC%9E"; // 油纸伞
+    assert_eq!(
+        app.get(search).await.body["total"],
+        0,
+        "a draft is not found"
+    );
+    assert_eq!(
+        app.staff_get(&format!("{search}&scope=staff")).await.body["total"],
+        0,
+        "not even by staff"
+    );
+
+    app.send_as(
+        &editor,
+        "PUT",
+        &format!("/api/v1/stories/{id}/publication"),
+        Some(&json!({ "published": true })),
+    )
+    .await
+    .assert_status(200);
+    app.drain().await;
+    let found = app.get(search).await;
+    assert_eq!(found.body["total"], 1, "{}", found.text);
+    let hit = &found.body["hits"][0];
+    assert_eq!(hit["kind"], "story");
+    assert_eq!(hit["name"], "弄堂里的修伞人");
+    assert_eq!(hit["url"], format!("/stories/{slug}"));
+    assert!(hit["snippet"]
+        .as_str()
+        .unwrap()
+        .contains("<mark>油纸伞</mark>"));
+    assert_eq!(
+        app.get(&format!("{search}&kind=story")).await.body["total"],
+        1
+    );
+    assert_eq!(
+        app.get(&format!("{search}&kind=resident")).await.body["total"],
+        0
+    );
+    // The search page links the hit to the story's page.
+    let page = app.get("/search?q=%E6%B2%B9%E7%BA%B8%E4%BC%9E").await;
+    page.assert_status(200);
+    assert!(
+        page.text.contains(&format!("href=\"/stories/{slug}\"")),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("/people/\""));
+    assert!(
+        page.text.contains("报道（1）"),
+        "the kind facet: {}",
+        page.text
+    );
+    let filtered = app
+        .get("/search?q=%E6%B2%B9%E7%BA%B8%E4%BC%9E&kind=resident")
+        .await;
+    filtered.assert_status(200);
+    assert!(!filtered.text.contains(&format!("/stories/{slug}")));
+
+    // Taken back to draft: gone again.
+    app.send_as(
+        &editor,
+        "PUT",
+        &format!("/api/v1/stories/{id}/publication"),
+        Some(&json!({ "published": false })),
+    )
+    .await
+    .assert_status(200);
+    app.drain().await;
+    assert_eq!(app.get(search).await.body["total"], 0, "unpublished");
+}
+
+#[tokio::test]
+async fn withdrawing_story_consent_takes_the_story_out_of_search() {
+    let app = TestApp::with_demo().await;
+    app.drain().await;
+    let q = "/api/v1/search?q=%E8%80%81%E6%B3%95%E5%B8%88&kind=story"; // 老法师
+    assert_eq!(names(&app.get(q).await), vec![SMART]);
+    let sun = app.get("/api/v1/search?q=sjw").await.body["hits"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let before = app.count("search_outbox").await;
+    app.withdraw_consent(sun, "story").await;
+    assert_eq!(
+        app.count("search_outbox").await,
+        before + 2,
+        "his own row and one for the story naming him, in the same transaction"
+    );
+    // Until the relay delivers, the index still has it; then it is gone.
+    assert_eq!(names(&app.get(q).await), vec![SMART]);
+    app.drain().await;
+    assert!(names(&app.get(q).await).is_empty(), "withdrawn: not found");
+    // His profile consent stands: he himself is still found.
+    assert_eq!(
+        names(&app.get("/api/v1/search?q=sjw").await),
+        vec!["孙建伟"]
+    );
+    // The other demo story names nobody and stays.
+    assert_eq!(
+        app.get("/api/v1/search?q=%E7%BB%8F%E9%AA%8C%E5%80%BC&kind=story") // 经验值
+            .await
+            .body["total"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn stories_published_before_the_upgrade_are_queued_for_the_index() {
+    use migration::MigratorTrait;
+    use sea_orm::{ActiveModelTrait, Set};
+    use youde::store::entities::story;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database(dir.path()).await;
+    let db = youde::store::connect(&url).await.unwrap();
+    // The schema as it was before the backfill …
+    let backfill = migration::Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261125_000060_index_published_stories")
+        .expect("the backfill migration");
+    migration::Migrator::up(&db, Some(backfill as u32))
+        .await
+        .unwrap();
+    // … holding a published story and a draft that an older version wrote without outbox rows.
+    let now = youde::store::now();
+    let mut ids = Vec::new();
+    for (slug, state) in [("jiu-bao-dao", "published"), ("jiu-cao-gao", "draft")] {
+        let m = story::ActiveModel {
+            slug: Set(slug.into()),
+            title: Set(format!("旧{state}")),
+            themes: Set(String::new()),
+            body: Set("升级前写好的报道，讲的是楼道里的向日葵。".into()),
+            recognition_story: Set(false),
+            state: Set(state.into()),
+            featured: Set(false),
+            published_at: Set((state == "published").then_some(now)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        ids.push(m.id);
+    }
+    let pending = || async { youde::store::outbox::backlog(&db).await.unwrap().pending };
+    assert_eq!(pending().await, 0);
+
+    migration::Migrator::up(&db, None).await.unwrap();
+    assert_eq!(pending().await, 1, "the published story is queued");
+    let rows = youde::store::outbox::written_since(&db, now - chrono::Duration::minutes(1), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.len(),
+        1,
+        "its timestamp reads back and falls in the replay window"
+    );
+    assert_eq!(
+        (rows[0].kind.as_str(), rows[0].entity_id),
+        ("story", ids[0])
+    );
+
+    let (index, _) =
+        youde::search::embedded::EmbeddedIndex::open(&dir.path().join("index")).unwrap();
+    let search = youde::search::Search::new(db.clone(), std::sync::Arc::new(index));
+    assert_eq!(search.relay.drain().await.unwrap(), 1);
+    let found = search
+        .index
+        .search(&youde::search::SearchQuery::new("向日葵"))
+        .await
+        .unwrap();
+    let hits: Vec<(&str, i64)> = found
+        .hits
+        .iter()
+        .map(|d| (d.kind.as_str(), d.entity_id))
+        .collect();
+    assert_eq!(hits, vec![("story", ids[0])], "the draft stays out");
 }

@@ -8,13 +8,13 @@ use std::sync::{Arc, Once};
 
 use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
 use serde_json::json;
-use youde::search::document::residents_documents;
+use youde::search::document::{residents_documents, stories_documents};
 use youde::search::embedded::EmbeddedIndex;
 use youde::search::meili::MeiliIndex;
 use youde::search::{
     self, IndexOp, Scope, SearchDocument, SearchIndex, SearchQuery, SearchResults,
 };
-use youde::store::entities::resident;
+use youde::store::entities::{resident, story};
 
 use crate::helpers::TestApp;
 
@@ -119,7 +119,13 @@ conformance!(
     rebuild_swaps_atomically_and_replays_changes_made_meanwhile,
     reindex_repairs_a_drifted_index,
     outage_then_recovery_leaves_the_index_equal_to_the_database,
+    stories_are_indexed_only_while_the_public_may_read_them,
 );
+
+/// The demo's featured story; it names 孙建伟 and mentions 智慧社区 in its title.
+const SMART: &str = "“智慧社区”建成的背后 有着这位专业“老法师”的强势助攻";
+/// The demo's other story; it names nobody and mentions 业委会, 垃圾分类 and 加装电梯.
+const SECRETARIES: &str = "开学季 居民区书记忙着增强基层治理“经验值”";
 
 pub struct Harness {
     pub app: TestApp,
@@ -143,6 +149,31 @@ impl Harness {
             .into_iter()
             .map(|d| d.name)
             .collect()
+    }
+
+    /// Names of the people found, in rank order (stories left out by the `kind` filter).
+    async fn people(&self, q: &str) -> Vec<String> {
+        let mut query = SearchQuery::new(q);
+        query.kind = Some("resident".into());
+        self.query(query)
+            .await
+            .hits
+            .into_iter()
+            .map(|d| d.name)
+            .collect()
+    }
+
+    /// `(kind, name)` of every hit, sorted: for checks where ranking is not the point.
+    async fn found(&self, q: &str) -> Vec<(String, String)> {
+        let mut hits: Vec<_> = self
+            .query(SearchQuery::new(q))
+            .await
+            .hits
+            .into_iter()
+            .map(|d| (d.kind, d.name))
+            .collect();
+        hits.sort();
+        hits
     }
 
     /// A resident in `community` (default: the demo's 音乐广场), public when `public`, with
@@ -201,23 +232,33 @@ impl Harness {
         reply.body["id"].as_i64().unwrap()
     }
 
-    /// What the database says the index should hold, by id.
+    /// What the database says the index should hold — every resident, the public stories — by id.
     async fn expected(&self) -> Vec<SearchDocument> {
+        let db = &self.app.db;
         let ids: Vec<i64> = resident::Entity::find()
             .select_only()
             .column(resident::Column::Id)
             .order_by_asc(resident::Column::Id)
             .into_tuple()
-            .all(&self.app.db)
+            .all(db)
             .await
             .unwrap();
-        let mut docs: Vec<SearchDocument> =
-            residents_documents(&self.app.db, &ids, youde::search::document::today())
-                .await
-                .unwrap()
-                .into_iter()
-                .filter_map(|(_, d)| d)
-                .collect();
+        let story_ids: Vec<i64> = story::Entity::find()
+            .select_only()
+            .column(story::Column::Id)
+            .order_by_asc(story::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await
+            .unwrap();
+        let today = youde::search::document::today();
+        let mut docs: Vec<SearchDocument> = residents_documents(db, &ids, today)
+            .await
+            .unwrap()
+            .into_iter()
+            .chain(stories_documents(db, &story_ids).await.unwrap())
+            .filter_map(|(_, d)| d)
+            .collect();
         docs.sort_by(|a, b| a.id.cmp(&b.id));
         docs
     }
@@ -310,9 +351,15 @@ async fn pinyin_and_initials_find_the_name(engine: Engine) {
 
 async fn traditional_characters_find_simplified(engine: Engine) {
     let h = engine.app().await;
-    assert_eq!(h.names("孫建偉").await, vec!["孙建伟"]);
-    assert_eq!(h.names("智慧社區").await, vec!["孙建伟"]);
-    assert_eq!(h.names("業委會").await, vec!["孙建伟"]);
+    let person = || ("resident".to_string(), "孙建伟".to_string());
+    let story = |title: &str| ("story".to_string(), title.to_string());
+    // The person first; then the story that names him.
+    assert_eq!(h.names("孫建偉").await, vec!["孙建伟", SMART]);
+    assert_eq!(h.found("智慧社區").await, vec![person(), story(SMART)]);
+    assert_eq!(
+        h.found("業委會").await,
+        vec![person(), story(SMART), story(SECRETARIES)]
+    );
     h.finish().await;
 }
 
@@ -344,13 +391,20 @@ async fn deeds_find_the_person(engine: Engine) {
         "无偿服务 12 年",
     ] {
         assert_eq!(
-            h.names(q).await.first().map(String::as_str),
+            h.people(q).await.first().map(String::as_str),
             Some("孙建伟"),
             "query {q}"
         );
     }
-    // Every word must match: 王建伟's 社区巡逻 does not make him a 智慧社区 hit.
-    assert!(!h.names("智慧社区").await.contains(&"王建伟".to_string()));
+    // A topic query finds the person behind it and the story with that title; nobody else.
+    // (Which of the two ranks first is the engine's call: the story's title against his deeds.)
+    assert_eq!(
+        h.found("智慧社区").await,
+        vec![
+            ("resident".to_string(), "孙建伟".to_string()),
+            ("story".to_string(), SMART.to_string())
+        ]
+    );
     assert!(h.names("火星探测").await.is_empty());
     h.finish().await;
 }
@@ -487,8 +541,8 @@ async fn withdrawal_and_deletion_leave_the_index(engine: Engine) {
         "withdrawn: gone from public search"
     );
     assert!(
-        h.names("加装电梯").await.is_empty(),
-        "and from searches by deed"
+        h.people("加装电梯").await.is_empty(),
+        "and from searches by deed (the demo story mentioning 加装电梯 stays)"
     );
     let mut staff = SearchQuery::new("钱多多");
     staff.scope = Scope::Staff;
@@ -505,11 +559,12 @@ async fn withdrawal_and_deletion_leave_the_index(engine: Engine) {
         h.query(staff).await.hits.is_empty(),
         "deleted: gone for staff too"
     );
+    let doc_id = SearchDocument::doc_id("resident", id);
     assert!(!search::documents(h.index())
         .await
         .unwrap()
         .iter()
-        .any(|d| d.entity_id == id));
+        .any(|d| d.id == doc_id));
     h.finish().await;
 }
 
@@ -527,9 +582,14 @@ async fn community_renames_reach_the_documents(engine: Engine) {
         .await
         .assert_status(200);
     h.app.drain().await;
+    // 孙建伟, and the story naming him: its document carries his community too.
     let hits = h.query(SearchQuery::new("音乐广场花园")).await.hits;
-    assert_eq!(hits.len(), 1);
-    assert_eq!(hits[0].community_path, "普陀区 › 长寿路街道 › 音乐广场花园");
+    let mut kinds: Vec<&str> = hits.iter().map(|d| d.kind.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["resident", "story"]);
+    for hit in &hits {
+        assert_eq!(hit.community_path, "普陀区 › 长寿路街道 › 音乐广场花园");
+    }
     h.assert_index_equals_database().await;
     h.finish().await;
 }
@@ -557,17 +617,20 @@ async fn pagination_walks_every_hit_once(engine: Engine) {
         q.limit = 5;
         q.offset = offset;
         let page = h.query(q).await;
-        assert_eq!(page.total, 12, "the total stays the same on every page");
+        assert_eq!(
+            page.total, 13,
+            "12 people and the demo story on 垃圾分类; the same on every page"
+        );
         if page.hits.is_empty() {
             break;
         }
         assert!(page.hits.len() <= 5);
-        seen.extend(page.hits.into_iter().map(|d| d.entity_id));
+        seen.extend(page.hits.into_iter().map(|d| d.id));
         offset += 5;
     }
     let unique: std::collections::BTreeSet<_> = seen.iter().collect();
-    assert_eq!(seen.len(), 12);
-    assert_eq!(unique.len(), 12, "no hit twice");
+    assert_eq!(seen.len(), 13);
+    assert_eq!(unique.len(), 13, "no hit twice");
     h.finish().await;
 }
 
@@ -660,7 +723,8 @@ async fn rebuild_swaps_atomically_and_replays_changes_made_meanwhile(engine: Eng
     h.app.drain().await;
     // … which keeps answering.
     assert_eq!(h.names("冯新").await, vec!["冯新"]);
-    assert!(h.names("孙建伟").await.is_empty());
+    // His profile consent is gone; his story consent is not, so the story naming him stays.
+    assert_eq!(h.names("孙建伟").await, vec![SMART]);
 
     builder.finish().await.expect("swap");
     // The swapped-in index is the stale snapshot until the changes made meanwhile are replayed.
@@ -678,7 +742,7 @@ async fn rebuild_swaps_atomically_and_replays_changes_made_meanwhile(engine: Eng
     assert!(replayed >= 2, "replayed {replayed}");
     assert_eq!(h.names("冯新").await, vec!["冯新"]);
     assert!(
-        h.names("孙建伟").await.is_empty(),
+        h.people("孙建伟").await.is_empty(),
         "the withdrawal survived the rebuild"
     );
     assert!(h.expected().await.iter().any(|d| d.entity_id == newcomer));
@@ -702,7 +766,10 @@ async fn reindex_repairs_a_drifted_index(engine: Engine) {
     let report = search::reindex::run(&h.app.db, h.index(), &h.app.search.relay, None)
         .await
         .expect("reindex");
-    assert_eq!(report.documents, 5);
+    assert_eq!(
+        report.documents, 7,
+        "the demo's and 4 namesakes, and the 2 demo stories"
+    );
     h.assert_index_equals_database().await;
     assert!(h.names("不存在").await.is_empty());
     h.finish().await;
@@ -841,5 +908,134 @@ async fn outage_then_recovery_leaves_the_index_equal_to_the_database(engine: Eng
     );
     h.assert_index_equals_database().await;
     assert_eq!(h.app.get("/readyz").await.body["search"]["status"], "ok");
+    h.finish().await;
+}
+
+/// A story is in the index only while the public may read it — not as a draft (not even for the
+/// staff scope), from its publication on, not while a named resident's story consent is
+/// withdrawn, not once deleted — and its document finds it by a word of its body, by kind,
+/// community, theme and year, and equals what the database says.
+async fn stories_are_indexed_only_while_the_public_may_read_them(engine: Engine) {
+    let h = engine.app().await;
+    let compound = h.new_compound("江宁小区").await;
+    let resident = h.person("严秀兰", Some(compound), true, &[]).await;
+    h.app.consent(resident, "story").await.assert_status(201);
+    let created = h
+        .app
+        .post(
+            "/api/v1/stories",
+            &json!({
+                "title": "楼道花园的守护人", "subtitle": "二十年如一日", "section": "长寿先锋",
+                "themes": ["有德之士", "绿化"], "byline": "记者 周晶",
+                "body": "她把废弃的**泡沫箱**改成花盆，带着邻居种出一条月季长廊。",
+                "resident_ids": [resident],
+            }),
+        )
+        .await;
+    created.assert_status(201);
+    let id = created.body["id"].as_i64().unwrap();
+    let slug = created.body["slug"].as_str().unwrap().to_string();
+    let doc_id = SearchDocument::doc_id("story", id);
+    let staff = |q: &str| {
+        let mut query = SearchQuery::new(q);
+        query.scope = Scope::Staff;
+        query
+    };
+    let indexed = || async {
+        search::documents(h.index())
+            .await
+            .unwrap()
+            .iter()
+            .any(|d| d.id == doc_id)
+    };
+    h.app.drain().await;
+    assert!(h.names("月季长廊").await.is_empty(), "a draft is not found");
+    assert!(h.query(staff("月季长廊")).await.hits.is_empty());
+    assert!(!indexed().await, "a draft has no document at all");
+
+    let publication = format!("/api/v1/stories/{id}/publication");
+    h.app
+        .put(&publication, None, &json!({ "published": true }))
+        .await
+        .assert_status(200);
+    h.app.drain().await;
+    let found = h.query(SearchQuery::new("月季长廊")).await;
+    assert_eq!(
+        found.hits.len(),
+        1,
+        "published: found by a word of its body"
+    );
+    let hit = &found.hits[0];
+    assert_eq!(hit.kind, "story");
+    assert_eq!(hit.name, "楼道花园的守护人");
+    assert_eq!(hit.url(), format!("/stories/{slug}"));
+    assert_eq!(hit.community_id, Some(compound));
+    assert_eq!(hit.community_path, "普陀区 › 长寿路街道 › 江宁小区");
+    assert!(hit.public);
+    assert_eq!(found.facets.kind, vec![("story".to_string(), 1)]);
+    assert_eq!(h.names("二十年如一日").await, vec!["楼道花园的守护人"]);
+    assert_eq!(h.names("泡沫箱").await, vec!["楼道花园的守护人"]);
+    let narrowed = |edit: &dyn Fn(&mut SearchQuery)| {
+        let mut q = SearchQuery::new("月季长廊");
+        edit(&mut q);
+        q
+    };
+    let year = chrono::Datelike::year(&youde::search::document::today());
+    let street = h.community("长寿路街道").await;
+    for (what, query, total) in [
+        (
+            "kind story",
+            narrowed(&|q| q.kind = Some("story".into())),
+            1,
+        ),
+        (
+            "kind resident",
+            narrowed(&|q| q.kind = Some("resident".into())),
+            0,
+        ),
+        (
+            "its resident's compound",
+            narrowed(&|q| q.community = Some(compound)),
+            1,
+        ),
+        (
+            "the street above it",
+            narrowed(&|q| q.community = Some(street)),
+            1,
+        ),
+        (
+            "a theme",
+            narrowed(&|q| q.category = Some("绿化".into())),
+            1,
+        ),
+        ("the year published", narrowed(&|q| q.year = Some(year)), 1),
+        ("another year", narrowed(&|q| q.year = Some(2001)), 0),
+    ] {
+        assert_eq!(h.query(query).await.total, total, "filter: {what}");
+    }
+    h.assert_index_equals_database().await;
+
+    // The named resident withdraws their story consent: the story leaves the index.
+    h.app.withdraw_consent(resident, "story").await;
+    h.app.drain().await;
+    assert!(
+        h.names("月季长廊").await.is_empty(),
+        "unconsented: not found"
+    );
+    assert!(h.query(staff("月季长廊")).await.hits.is_empty());
+    assert!(!indexed().await);
+    h.assert_index_equals_database().await;
+
+    // Consent given again: it is public again, and found again; deleted: gone.
+    h.app.consent(resident, "story").await.assert_status(201);
+    h.app.drain().await;
+    assert_eq!(h.names("月季长廊").await, vec!["楼道花园的守护人"]);
+    h.app
+        .delete(&format!("/api/v1/stories/{id}"))
+        .await
+        .assert_status(204);
+    h.app.drain().await;
+    assert!(!indexed().await, "deleted: gone");
+    h.assert_index_equals_database().await;
     h.finish().await;
 }

@@ -114,7 +114,9 @@ pub fn to_tantivy(f: &Fields, doc: &SearchDocument) -> TantivyDocument {
         d.add_u64(f.within, *id as u64);
     }
     d.add_facet(f.facets, facet("kind", &doc.kind));
-    d.add_facet(f.facets, facet("community", &doc.community_id.to_string()));
+    if let Some(community) = doc.community_id {
+        d.add_facet(f.facets, facet("community", &community.to_string()));
+    }
     for c in &doc.categories {
         d.add_facet(f.facets, facet("category", c));
     }

@@ -10,6 +10,7 @@ pub struct Model {
     pub owner_kind: String,
     pub resident_id: Option<i64>,
     pub activity_id: Option<i64>,
+    pub story_id: Option<i64>,
     pub caption: Option<String>,
     pub credit: Option<String>,
     pub alt: Option<String>,
