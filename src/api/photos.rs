@@ -24,7 +24,7 @@ use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoInput, PhotoText};
 use crate::domain::policy::Action;
 use crate::media::processing::Variant;
 use crate::store::entities::{photo::Model, photo_file};
-use crate::store::photos::{self, ListFilter};
+use crate::store::photos::{self, ListFilter, Reader};
 use crate::store::residents::{self, Visibility};
 
 /// One stored rendition.
@@ -221,6 +221,18 @@ async fn view(
     Ok(views(db, vec![m], visibility).await?.remove(0))
 }
 
+/// How the caller reads photos: staff see all, editors also every story's own photos (drafts
+/// included), everyone else what is public.
+pub fn reader(viewer: &Viewer) -> Reader {
+    if viewer.visibility() == Visibility::Staff {
+        Reader::Staff
+    } else if viewer.may(Action::EditStories) {
+        Reader::Editor
+    } else {
+        Reader::Public
+    }
+}
+
 pub struct PhotosApi;
 
 #[OpenApi(tag = "ApiTags::Photos")]
@@ -228,7 +240,8 @@ impl PhotosApi {
     /// List photos
     ///
     /// Optionally of one owner (`owner_kind` with `owner_id`). Anonymous readers get only the
-    /// photos that are public right now.
+    /// photos that are public right now; editors also every story's own photos (drafts included);
+    /// staff everything.
     #[oai(path = "/photos", method = "get")]
     async fn list(
         &self,
@@ -244,14 +257,20 @@ impl PhotosApi {
     ) -> ApiResult<Json<ListPage<Photo>>> {
         let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let owner = owner_filter(owner_kind.0, owner_id.0)?;
-        let visibility = viewer.visibility();
+        let reader = reader(&viewer);
+        // Editors see a story's own photos (drafts too) as staff do; everything else as the public.
+        let story_owner = owner.as_ref().is_some_and(|o| o.kind == OwnerKind::Story);
+        let visibility = match reader {
+            Reader::Editor if story_owner => Visibility::Staff,
+            _ => viewer.visibility(),
+        };
         let rows = photos::list(
             &state.db,
             ListFilter {
                 owner,
                 after: req.after,
                 limit: req.limit,
-                visibility,
+                visibility: reader,
             },
         )
         .await?;
@@ -263,6 +282,9 @@ impl PhotosApi {
     }
 
     /// Get a photo
+    ///
+    /// Visible as in the list: public photos to everyone, a story's own photos to editors too,
+    /// everything to staff; otherwise 404.
     #[oai(path = "/photos/:id", method = "get")]
     async fn get(
         &self,
@@ -270,10 +292,15 @@ impl PhotosApi {
         viewer: Data<&Viewer>,
         id: Path<i64>,
     ) -> ApiResult<PhotoResponse> {
-        let m = photos::get(&state.db, id.0, viewer.visibility()).await?;
+        let reader = reader(&viewer);
+        let m = photos::get(&state.db, id.0, reader).await?;
+        let visibility = match reader {
+            Reader::Editor if m.owner_kind == OwnerKind::Story.code() => Visibility::Staff,
+            _ => viewer.visibility(),
+        };
         let tag = etag(m.id, m.version);
         Ok(PhotoResponse::Ok(
-            Json(view(&state.db, m, viewer.visibility()).await?),
+            Json(view(&state.db, m, visibility).await?),
             tag,
         ))
     }

@@ -74,7 +74,7 @@ async fn public_photos_of(
         owner: Some(owner),
         after: None,
         limit: 50,
-        visibility: Visibility::Public,
+        visibility: photos::Reader::Public,
     };
     Ok(photos::list(db, filter).await?.items)
 }

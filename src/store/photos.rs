@@ -49,10 +49,33 @@ fn public_condition() -> Condition {
         .add(Expr::exists(someone_without_consent).not())
 }
 
-fn visible(query: Select<Entity>, visibility: Visibility) -> Select<Entity> {
-    match visibility {
-        Visibility::Public => query.filter(public_condition()),
-        Visibility::Staff => query,
+/// Who reads photos: the public (only public photos), editors (also every story's own photos,
+/// drafts included, which they write and illustrate) or staff (everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Public,
+    Editor,
+    Staff,
+}
+
+impl From<Visibility> for Reader {
+    fn from(v: Visibility) -> Self {
+        match v {
+            Visibility::Public => Reader::Public,
+            Visibility::Staff => Reader::Staff,
+        }
+    }
+}
+
+fn visible(query: Select<Entity>, reader: impl Into<Reader>) -> Select<Entity> {
+    match reader.into() {
+        Reader::Public => query.filter(public_condition()),
+        Reader::Editor => query.filter(
+            Condition::any()
+                .add(public_condition())
+                .add(Column::OwnerKind.eq(OwnerKind::Story.code())),
+        ),
+        Reader::Staff => query,
     }
 }
 
@@ -83,8 +106,12 @@ pub fn owner_of(m: &Model) -> Option<Owner> {
     }
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i64, visibility: Visibility) -> StoreResult<Model> {
-    visible(Entity::find_by_id(id), visibility)
+pub async fn get(
+    db: &impl ConnectionTrait,
+    id: i64,
+    reader: impl Into<Reader>,
+) -> StoreResult<Model> {
+    visible(Entity::find_by_id(id), reader)
         .one(db)
         .await?
         .ok_or(StoreError::NotFound("photo"))
@@ -102,7 +129,7 @@ pub struct ListFilter {
     pub owner: Option<Owner>,
     pub after: Option<i64>,
     pub limit: u64,
-    pub visibility: Visibility,
+    pub visibility: Reader,
 }
 
 pub async fn list(db: &impl ConnectionTrait, filter: ListFilter) -> StoreResult<Page<Model>> {
@@ -379,18 +406,17 @@ pub async fn all_keys(db: &impl ConnectionTrait) -> StoreResult<HashSet<String>>
 pub async fn key_visible(
     db: &impl ConnectionTrait,
     key: &str,
-    visibility: Visibility,
+    reader: impl Into<Reader>,
 ) -> StoreResult<bool> {
     let users = Query::select()
         .column(photo_file::Column::PhotoId)
         .from(photo_file::Entity)
         .and_where(photo_file::Column::ObjectKey.eq(key))
         .to_owned();
-    Ok(visible(
-        Entity::find().filter(Column::Id.in_subquery(users)),
-        visibility,
+    Ok(
+        visible(Entity::find().filter(Column::Id.in_subquery(users)), reader)
+            .count(db)
+            .await?
+            > 0,
     )
-    .count(db)
-    .await?
-        > 0)
 }

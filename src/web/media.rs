@@ -82,9 +82,8 @@ async fn visibility(
     if photos::key_visible(&state.db, key, Visibility::Public).await? {
         return Ok(Some(PUBLIC_CACHE));
     }
-    if viewer.visibility() == Visibility::Staff
-        && photos::key_visible(&state.db, key, Visibility::Staff).await?
-    {
+    let reader = crate::api::photos::reader(viewer);
+    if reader != photos::Reader::Public && photos::key_visible(&state.db, key, reader).await? {
         return Ok(Some(STAFF_CACHE));
     }
     Ok(None)

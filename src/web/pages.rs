@@ -46,7 +46,7 @@ pub async fn resident_photos(
             }),
             after: None,
             limit: 100,
-            visibility: Visibility::Public,
+            visibility: crate::store::photos::Reader::Public,
         },
     )
     .await?;

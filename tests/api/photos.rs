@@ -876,7 +876,44 @@ async fn a_storys_own_photos_lead_its_page_feeds_and_pack() {
             "{url} while unpublished"
         );
         assert_eq!(app.fetch(url, true).await.0, 200, "staff still see {url}");
+        // So does the editor who illustrates the draft.
+        let as_editor = app
+            .send(
+                app.client
+                    .get(url)
+                    .header("Authorization", format!("Bearer {editor}")),
+            )
+            .await;
+        assert_eq!(as_editor.status, 200, "the editor sees {url}");
     }
+    let seen = app
+        .send_as(&editor, "GET", &format!("/api/v1/photos/{lead_id}"), None)
+        .await;
+    seen.assert_status(200);
+    assert_eq!(seen.body["public"], false);
+    let listed = app
+        .send_as(
+            &editor,
+            "GET",
+            &format!("/api/v1/photos?owner_kind=story&owner_id={id}"),
+            None,
+        )
+        .await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
+    // Editors read nothing else that is not public: a resident's unconsented photo stays hidden.
+    let hidden_resident = app.resident("未同意").await;
+    let unconsented = app
+        .upload_for_resident(hidden_resident, &jpeg(40, 30))
+        .await;
+    unconsented.assert_status(201);
+    app.send_as(
+        &editor,
+        "GET",
+        &format!("/api/v1/photos/{}", unconsented.body["id"]),
+        None,
+    )
+    .await
+    .assert_status(404);
     // Published again: public again.
     let publish = json!({ "published": true });
     app.send_as(&editor, "PUT", &publication, Some(&publish))
