@@ -282,12 +282,38 @@ async fn story_page(
         .hidden("published", "true")
     }]));
     blocks.push(Block::Heading("照片".into()));
-    let mut pt = Table::new("", &["照片", "说明", "摄影"], "这篇报道还没有照片。");
-    for p in &s.photos {
+    blocks.push(Block::Links(vec![Link::new(
+        format!("/admin/photos/new?story={id}"),
+        "为报道上传照片",
+    )]));
+    blocks.push(Block::Text(
+        "报道自己的照片按上传顺序排列，第一张是题图；没有自己的照片时，使用所点名居民的公开照片。"
+            .into(),
+    ));
+    let own: Vec<crate::api::photos::Photo> = console
+        .api
+        .get_all(&format!("/photos?owner_kind=story&owner_id={id}"))
+        .await?;
+    let mut pt = Table::new(
+        "",
+        &["照片", "说明", "摄影", "来源", "公开"],
+        "这篇报道还没有照片。",
+    );
+    let from_residents = s.photos.iter().filter(|p| p.owner_kind != "story");
+    for (p, source) in own
+        .iter()
+        .map(|p| (p, "报道自己的照片"))
+        .chain(from_residents.map(|p| (p, "点名居民的公开照片")))
+    {
         pt.row(vec![
             Cell::link(format!("照片 #{}", p.id), format!("/admin/photos/{}", p.id)),
             Cell::text(p.caption.clone().unwrap_or_default()),
             Cell::text(p.credit.clone().unwrap_or_default()),
+            Cell::text(source),
+            Cell::text(match p.public {
+                Some(false) => "暂不公开",
+                _ => "公开",
+            }),
         ]);
     }
     blocks.push(Block::Table(pt));

@@ -11,10 +11,11 @@ use super::dashboard::has_active;
 use super::form::FormData;
 use super::residents::{fixable, partial_date, resident_options};
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
-use super::{redirect, Console, Result};
+use super::{redirect, Console, ConsoleError, Result};
 use crate::api::consents::Consent;
 use crate::api::photos::Photo;
 use crate::api::residents::Resident;
+use crate::api::stories::Story;
 use crate::domain::policy::Action;
 
 pub fn routes(route: Route) -> Route {
@@ -67,11 +68,27 @@ fn text_fields() -> Vec<Field> {
     ]
 }
 
-async fn upload_form(console: &Console, owner: i64) -> Result<Form> {
+/// Who may manage photos of this owner kind: editors a story's, registry staff the rest.
+fn manage_action(owner_kind: &str) -> Action {
+    if owner_kind == "story" {
+        Action::EditStories
+    } else {
+        Action::EditRegistry
+    }
+}
+
+/// The upload form for a photo of `owner_kind` #`owner`, with `shown` ticked as the residents
+/// in it.
+async fn upload_form(
+    console: &Console,
+    owner_kind: &str,
+    owner: i64,
+    shown: &[String],
+) -> Result<Form> {
     let people = resident_options(console).await?;
     Ok(Form::post("/admin/photos", &console.csrf, "上传")
         .multipart()
-        .hidden("owner_kind", "resident")
+        .hidden("owner_kind", owner_kind)
         .hidden("owner_id", owner.to_string())
         .group(
             "照片",
@@ -83,26 +100,43 @@ async fn upload_form(console: &Console, owner: i64) -> Result<Form> {
         .group("拍摄日期", date_inputs())
         .group(
             "照片中的居民（每人都需有照片同意，照片才会公开）",
-            vec![Field::new("residents", "照片中的居民", Kind::Checkboxes)
-                .options(people, &[owner.to_string()])],
+            vec![Field::new("residents", "照片中的居民", Kind::Checkboxes).options(people, shown)],
         ))
 }
 
 #[derive(Deserialize)]
 pub struct NewQuery {
-    resident: i64,
+    resident: Option<i64>,
+    story: Option<i64>,
 }
 
+/// `GET /admin/photos/new?resident=N` or `?story=N`.
 #[handler]
 async fn new_form(console: Console, query: Query<NewQuery>) -> Result<Response> {
-    console.require(Action::EditRegistry)?;
-    let r: Resident = console
-        .api
-        .get(&format!("/residents/{}", query.resident))
-        .await?;
-    let form = upload_form(&console, r.id).await?;
-    let mut page = console.page(format!("上传照片：{}", r.name), vec![Block::Form(form)]);
-    page.crumbs = vec![Link::new(format!("/admin/residents/{}", r.id), r.name)];
+    let (form, title, crumb) = match (query.resident, query.story) {
+        (Some(id), None) => {
+            console.require(Action::EditRegistry)?;
+            let r: Resident = console.api.get(&format!("/residents/{id}")).await?;
+            (
+                upload_form(&console, "resident", r.id, &[r.id.to_string()]).await?,
+                format!("上传照片：{}", r.name),
+                Link::new(format!("/admin/residents/{}", r.id), r.name),
+            )
+        }
+        (None, Some(id)) => {
+            console.require(Action::EditStories)?;
+            let s: Story = console.api.get(&format!("/stories/{id}")).await?;
+            let named: Vec<String> = s.resident_ids.iter().map(|r| r.to_string()).collect();
+            (
+                upload_form(&console, "story", s.id, &named).await?,
+                format!("为报道配图：{}", s.title),
+                Link::new(format!("/admin/stories/{}", s.id), s.title),
+            )
+        }
+        _ => return Err(ConsoleError::NotFound),
+    };
+    let mut page = console.page(title, vec![Block::Form(form)]);
+    page.crumbs = vec![crumb];
     super::html(page)
 }
 
@@ -149,8 +183,13 @@ fn multipart(form: &FormData, taken_on: Option<String>) -> (String, Vec<u8>) {
 
 #[handler]
 async fn upload(console: Console) -> Result<Response> {
-    console.require(Action::EditRegistry)?;
     let f = &console.form;
+    let owner_kind = if f.get("owner_kind") == "story" {
+        "story"
+    } else {
+        "resident"
+    };
+    console.require(manage_action(owner_kind))?;
     let owner: i64 = f.get("owner_id").parse().unwrap_or(0);
     let errors = match partial_date(f, "taken") {
         Err(e) => vec![e],
@@ -180,7 +219,9 @@ async fn upload(console: Console) -> Result<Response> {
             }
         }
     };
-    let mut form = upload_form(&console, owner).await?.refill(f, &errors);
+    let mut form = upload_form(&console, owner_kind, owner, &[])
+        .await?
+        .refill(f, &errors);
     form.error = Some(match form.error.take() {
         Some(e) => format!("{e}（请重新选择照片文件）"),
         None => "照片未上传，请改正后重新选择照片文件再提交。".into(),
@@ -241,8 +282,24 @@ async fn photo_page(console: &Console, id: i64, form: Option<Form>) -> Result<Re
         "没有标注照片中的居民。",
     );
     let mut missing = Vec::new();
+    // Consents are private: staff who read private data see each one; editors see the outcome.
+    let consents_readable = console.may(Action::ReadPrivate);
     for rid in &p.resident_ids {
-        let r: Resident = console.api.get(&format!("/residents/{rid}")).await?;
+        let Ok(r) = console
+            .api
+            .get::<Resident>(&format!("/residents/{rid}"))
+            .await
+        else {
+            table.row(vec![
+                Cell::text(format!("居民 #{rid}（未公开）")),
+                Cell::text("—"),
+            ]);
+            continue;
+        };
+        if !consents_readable {
+            table.row(vec![Cell::text(r.name.clone()), Cell::text("—")]);
+            continue;
+        }
         let consents: Vec<Consent> = console
             .api
             .get(&format!("/residents/{rid}/consents"))
@@ -268,6 +325,11 @@ async fn photo_page(console: &Console, id: i64, form: Option<Form>) -> Result<Re
                     missing.join("、")
                 ),
             )
+        } else if p.owner_kind == "story" {
+            Block::Notice(
+                "warn",
+                "这张照片暂不公开：报道尚未发布，或照片中有人还没有照片同意。".into(),
+            )
         } else {
             Block::Notice(
                 "warn",
@@ -281,30 +343,41 @@ async fn photo_page(console: &Console, id: i64, form: Option<Form>) -> Result<Re
         ("打印尺寸文件".into(), p.derivatives.print.url.clone()),
     ]));
     blocks.push(Block::Table(table));
-    if console.may(Action::EditRegistry) {
+    if console.may(manage_action(&p.owner_kind)) {
         blocks.push(Block::Form(
             form.unwrap_or_else(|| edit_form(console, &p, &etag)),
         ));
     }
     let mut page = console.page(format!("照片 #{id}"), blocks);
-    if p.owner_kind == "resident" {
-        page.crumbs = vec![Link::new(
+    page.crumbs = match p.owner_kind.as_str() {
+        "resident" => vec![Link::new(
             format!("/admin/residents/{}", p.owner_id),
             "返回居民",
-        )];
-    }
+        )],
+        "story" => vec![Link::new(
+            format!("/admin/stories/{}", p.owner_id),
+            "返回报道",
+        )],
+        _ => Vec::new(),
+    };
     super::html(page)
 }
 
 #[handler]
 async fn show(console: Console, Path(id): Path<i64>) -> Result<Response> {
-    console.require(Action::ReadPrivate)?;
+    if !console.may(Action::ReadPrivate) {
+        // Editors reach the photos of stories (the API shows them nothing else unpublished).
+        console.require(Action::EditStories)?;
+    }
     photo_page(&console, id, None).await
 }
 
 #[handler]
 async fn update(console: Console, Path(id): Path<i64>) -> Result<Response> {
-    console.require(Action::EditRegistry)?;
+    // The API decides by the photo's owner: registry staff, or editors for a story's photos.
+    if !console.may(Action::EditRegistry) {
+        console.require(Action::EditStories)?;
+    }
     let f = &console.form;
     let errors = match partial_date(f, "taken") {
         Err(e) => vec![e],

@@ -908,6 +908,43 @@ async fn an_editor_previews_writes_publishes_and_packs_from_the_desk() {
         .await;
     let story_id = id_of(&created);
     let here = format!("/admin/stories/{story_id}");
+    // The editor illustrates the draft with a photo of its own.
+    let form = b.get(&format!("/admin/photos/new?story={story_id}")).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    assert!(form.text.contains("name=\"owner_kind\" value=\"story\""));
+    let csrf = hidden(&form.text, "csrf").unwrap();
+    let upload = app
+        .send(
+            app.client
+                .post("/admin/photos")
+                .header("Cookie", b.cookie_header())
+                .multipart(
+                    poem::test::TestForm::new()
+                        .text("csrf", csrf)
+                        .text("owner_kind", "story")
+                        .text("owner_id", story_id.to_string())
+                        .text("caption", "孙建伟在智慧社区平台前")
+                        .text("credit", "记者 周晶")
+                        .field(
+                            poem::test::TestFormField::bytes(crate::photos::jpeg(64, 48))
+                                .name("file")
+                                .filename("a.jpg")
+                                .content_type("image/jpeg"),
+                        ),
+                ),
+        )
+        .await;
+    let photo = id_of(&upload);
+    let photo_page = b.get(&format!("/admin/photos/{photo}")).await;
+    assert_eq!(photo_page.status, StatusCode::OK, "{}", photo_page.text);
+    assert!(
+        photo_page.text.contains("报道尚未发布"),
+        "{}",
+        photo_page.text
+    );
+    let story_page = b.get(&here).await;
+    assert!(story_page.text.contains("孙建伟在智慧社区平台前"));
+    assert!(story_page.text.contains("报道自己的照片"));
     // Publishing is refused while 孙建伟 has not consented to stories; the page says why.
     let refused = b
         .submit(
@@ -938,6 +975,11 @@ async fn an_editor_previews_writes_publishes_and_packs_from_the_desk() {
     );
     let public = app.get("/api/v1/stories?featured=true").await;
     assert_eq!(public.body["items"][0]["title"], "“智慧社区”建成的背后");
+    // Published: the story's own photo (nobody tagged in it) is public now, and leads the story.
+    let shown = app.get(&format!("/api/v1/photos/{photo}")).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let story = app.get(&format!("/api/v1/stories/{story_id}")).await;
+    assert_eq!(story.body["photos"][0]["id"], photo);
     // An issue holding it, published, and its pack downloaded with the session.
     let issue = b
         .submit(
