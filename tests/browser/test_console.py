@@ -112,6 +112,7 @@ def test_a_new_resident_reaches_the_honour_roll_through_the_console():
             Select(driver.find_element(By.ID, "f-scope")).select_by_value(scope)
             body = submit(driver, "form.form[action$='/consents']")
         assert "已同意公开资料" in body, body
+        print("  screenshot:", screenshot(driver, "console-resident.png", 1280))
         # A photo.
         driver.find_element(By.LINK_TEXT, "上传照片").click()
         driver.find_element(By.ID, "f-file").send_keys(demo_jpeg())
