@@ -65,13 +65,7 @@ async fn check_parent(db: &impl ConnectionTrait, draft: &CommunityDraft) -> Stor
 pub async fn insert(db: &impl ConnectionTrait, draft: &CommunityDraft) -> StoreResult<Model> {
     check_parent(db, draft).await?;
     let base = naming::text_slug(&draft.name);
-    let taken: Vec<String> = Entity::find()
-        .select_only()
-        .column(Column::Slug)
-        .filter(Column::Slug.starts_with(&base))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let taken = super::taken_slugs::<Entity>(db, Column::Slug, &base).await?;
     let now = now();
     let model = ActiveModel {
         name: Set(draft.name.clone()),

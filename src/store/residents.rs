@@ -110,13 +110,7 @@ async fn check_community(db: &impl ConnectionTrait, community_id: i64) -> StoreR
 pub async fn insert(db: &impl ConnectionTrait, draft: &ResidentDraft) -> StoreResult<Model> {
     check_community(db, draft.community_id).await?;
     let base = naming::person_slug(&draft.name);
-    let taken: Vec<String> = Entity::find()
-        .select_only()
-        .column(Column::Slug)
-        .filter(Column::Slug.starts_with(&base))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let taken = super::taken_slugs::<Entity>(db, Column::Slug, &base).await?;
     let now = now();
     let model = ActiveModel {
         name: Set(draft.name.clone()),

@@ -113,13 +113,7 @@ pub async fn insert(
         .collect::<String>()
         .trim_end_matches('-')
         .to_string();
-    let taken: Vec<String> = story::Entity::find()
-        .select_only()
-        .column(story::Column::Slug)
-        .filter(story::Column::Slug.starts_with(&base))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let taken = super::taken_slugs::<story::Entity>(db, story::Column::Slug, &base).await?;
     let m = story::ActiveModel {
         slug: Set(naming::unique_slug(&base, &taken)),
         title: Set(draft.title.clone()),
