@@ -28,6 +28,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Default length of a public notice (公示期), in days.
     pub notice_days: u32,
+    /// `YOUDE_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
     pub clock: Clock,
     /// `YOUDE_PUBLIC_URL`: canonical links, sitemap, QR codes.
     pub public_url: Arc<str>,

@@ -135,6 +135,18 @@ pub struct Config {
     #[arg(long, env = "YOUDE_NOTICE_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=30), global = true)]
     pub notice_days: u32,
 
+    /// Comma-separated addresses of reverse proxies in front of the service (e.g. `127.0.0.1` or
+    /// the compose network's proxy). Requests from them are attributed to the client named in
+    /// `X-Forwarded-For`, so sign-in and objection throttling count each visitor, not the proxy.
+    /// Default: none (the socket's peer is the client).
+    #[arg(
+        long,
+        env = "YOUDE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Do not load the demo data into an empty database at start.
     #[arg(long, env = "YOUDE_NO_DEMO", global = true)]
     pub no_demo: bool,

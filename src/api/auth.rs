@@ -3,6 +3,8 @@
 //! [`Staff::require`] for the [`Action`] it performs — the one policy table in
 //! `domain::policy` decides. Deny by default.
 
+use std::net::IpAddr;
+
 use poem::http::header::AUTHORIZATION;
 use poem::{Endpoint, Middleware, Request, RequestBody};
 use poem_openapi::auth::{ApiKey, Bearer};
@@ -275,12 +277,83 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
     }
 }
 
+/// The client's address: the socket's peer, or — when the peer is a trusted proxy — the last
+/// address in `X-Forwarded-For` that is not itself a trusted proxy (the entries before it could
+/// be made up by the client).
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let Some(header) = forwarded_for else {
+        return Some(peer);
+    };
+    let mut hops = header.split(',').map(str::trim).rev();
+    for hop in hops.by_ref() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            // A malformed entry: nothing before it can be trusted; count it as the last proxy.
+            Err(_) => break,
+        }
+    }
+    Some(peer)
+}
+
 /// A client address, hashed: enough to throttle by, without keeping addresses.
 pub fn address_hash(req: &Request) -> String {
-    let addr = req
-        .remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_string())
+    let trusted: &[IpAddr] = req.data::<AppState>().map_or(&[], |s| &s.trusted_proxies);
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    let addr = client_ip(peer, forwarded, trusted)
+        .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".into());
     tokens::hash(&format!("youde-address:{addr}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_peer_is_the_client_whatever_the_header_says() {
+        let got = client_ip(Some(ip("203.0.113.9")), Some("1.2.3.4"), &[]);
+        assert_eq!(got, Some(ip("203.0.113.9")));
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_each_visitor_is_counted_apart() {
+        let proxy = [ip("10.0.0.2")];
+        let a = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.7"), &proxy);
+        let b = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.8"), &proxy);
+        assert_eq!(a, Some(ip("198.51.100.7")));
+        assert_eq!(b, Some(ip("198.51.100.8")));
+    }
+
+    #[test]
+    fn a_forged_first_entry_does_not_escape_the_throttle() {
+        // The client sent "X-Forwarded-For: 1.1.1.1"; the proxy appended the real address.
+        let proxy = [ip("10.0.0.2")];
+        let got = client_ip(Some(ip("10.0.0.2")), Some("1.1.1.1, 198.51.100.7"), &proxy);
+        assert_eq!(got, Some(ip("198.51.100.7")));
+        // Two proxies in a row: the last untrusted hop is the client.
+        let two = [ip("10.0.0.2"), ip("10.0.0.3")];
+        let got = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.7, 10.0.0.3"), &two);
+        assert_eq!(got, Some(ip("198.51.100.7")));
+        // Garbage where the proxy's entry should be: fall back to the proxy itself.
+        let got = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.7, nonsense"), &proxy);
+        assert_eq!(got, Some(ip("10.0.0.2")));
+    }
 }

@@ -162,6 +162,7 @@ impl TestApp {
             max_body_bytes: 1024 * 1024,
             secure_cookies: false,
             notice_days: 7,
+            trusted_proxies: Arc::from(Vec::new()),
             clock: clock.clone(),
             public_url: Arc::from("https://youde.example.org"),
             pages: Arc::default(),
