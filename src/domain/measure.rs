@@ -153,7 +153,7 @@ impl Measure {
     pub const MAX_VALUE: f64 = 1e15;
 
     pub fn new(value: f64, unit: Unit, qualifier: Qualifier) -> Result<Self, MeasureError> {
-        if !value.is_finite() || value < 0.0 || value > Self::MAX_VALUE {
+        if !value.is_finite() || !(0.0..=Self::MAX_VALUE).contains(&value) {
             return Err(MeasureError::InvalidValue);
         }
         if unit == Unit::Percent && value > 100.0 {

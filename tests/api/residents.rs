@@ -314,7 +314,7 @@ async fn writes_need_a_valid_token() {
     assert_eq!(wrong.error_code(), "invalid_token");
     let id = app.resident("孙建伟").await;
     let delete = app
-        .send(app.client.delete(&format!("/api/v1/residents/{id}")))
+        .send(app.client.delete(format!("/api/v1/residents/{id}")))
         .await;
     delete.assert_status(401);
     assert_eq!(app.count("residents").await, 1);
