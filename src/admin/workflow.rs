@@ -85,13 +85,11 @@ async fn list(console: Console, query: Query<ListQuery>) -> Result<Response> {
             "新建提名",
         )]));
     }
-    blocks.push(Block::Form(
-        Form::get("/admin/nominations", "筛选").group(
-            "",
-            vec![Field::new("state", "状态", Kind::Select)
+    blocks.push(Block::Form(Form::get("/admin/nominations", "筛选").group(
+        "",
+        vec![Field::new("state", "状态", Kind::Select)
                 .options(STATES, std::slice::from_ref(&wanted))],
-        ),
-    ));
+    )));
     let mut items: Vec<Nomination> = Vec::new();
     for state in states {
         let path = if state.is_empty() {

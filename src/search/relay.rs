@@ -13,7 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, Statement,
+    TransactionTrait,
+};
 
 use super::{document, SearchError, SearchIndex};
 use crate::store::outbox::{self, OutboxKind};
@@ -47,6 +50,18 @@ pub struct RelayStatus {
     pub last_delivery: Option<DateTime<Utc>>,
 }
 
+/// The advisory lock key of the relay on PostgreSQL ("youde" in ASCII).
+pub const RELAY_LOCK: i64 = 0x796f_7564_65;
+
+enum Turn {
+    /// SQLite: one node only.
+    Alone,
+    /// This node's turn; the transaction holds the lock.
+    Held(DatabaseTransaction),
+    /// Another node is delivering right now.
+    Busy,
+}
+
 pub struct Relay {
     db: DatabaseConnection,
     index: Arc<dyn SearchIndex>,
@@ -78,7 +93,8 @@ impl Relay {
     }
 
     /// Deliver everything pending now; returns how many rows were delivered. Stops at the first
-    /// failure (the rows stay pending).
+    /// failure (the rows stay pending). On PostgreSQL, delivers nothing (0) while another node's
+    /// relay has the turn: that node delivers them.
     pub async fn drain(&self) -> Result<usize, RelayError> {
         let mut delivered = 0;
         loop {
@@ -92,6 +108,46 @@ impl Relay {
 
     async fn deliver_batch(&self) -> Result<usize, RelayError> {
         let _turn = self.gate.lock().await;
+        let turn = self.cluster_turn().await?;
+        if matches!(turn, Turn::Busy) {
+            return Ok(0);
+        }
+        let result = self.deliver_pending().await;
+        if let Turn::Held(txn) = turn {
+            // Nothing was written in it: ending it releases the lock.
+            txn.rollback().await.map_err(StoreError::from)?;
+        }
+        result
+    }
+
+    /// Across app nodes sharing one PostgreSQL database, one relay delivers at a time, so that an
+    /// older document built by one node cannot overwrite a newer one sent by another. The lock is
+    /// a transaction-scoped advisory lock: it ends with the batch, or with the node.
+    async fn cluster_turn(&self) -> Result<Turn, StoreError> {
+        if self.db.get_database_backend() != DatabaseBackend::Postgres {
+            return Ok(Turn::Alone);
+        }
+        let txn = self.db.begin().await?;
+        let row = txn
+            .query_one(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_try_advisory_xact_lock($1) AS got",
+                [RELAY_LOCK.into()],
+            ))
+            .await?;
+        let got: bool = match row {
+            Some(row) => row.try_get("", "got")?,
+            None => false,
+        };
+        if got {
+            Ok(Turn::Held(txn))
+        } else {
+            txn.rollback().await?;
+            Ok(Turn::Busy)
+        }
+    }
+
+    async fn deliver_pending(&self) -> Result<usize, RelayError> {
         let rows = outbox::pending(&self.db, BATCH).await?;
         if rows.is_empty() {
             return Ok(0);

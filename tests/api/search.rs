@@ -631,3 +631,38 @@ async fn stories_published_before_the_upgrade_are_queued_for_the_index() {
         .collect();
     assert_eq!(hits, vec![("story", ids[0])], "the draft stays out");
 }
+
+/// Several app nodes on one PostgreSQL database: while one node's relay has the turn, another
+/// delivers nothing (so it cannot overwrite a newer document with an older one), and delivers
+/// once the turn is free.
+#[tokio::test]
+async fn one_relay_at_a_time_delivers_across_nodes_sharing_postgresql() {
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait};
+    let app = TestApp::spawn().await;
+    if app.db.get_database_backend() != DatabaseBackend::Postgres {
+        println!(
+            "notice: the relay's cross-node turn exists on PostgreSQL only; skipped on SQLite"
+        );
+        return;
+    }
+    let id = app.resident("孙建伟").await;
+    app.consent(id, "profile").await.assert_status(201);
+    // Another node holds the turn.
+    let other = app.db.begin().await.unwrap();
+    other
+        .execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [youde::search::relay::RELAY_LOCK.into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(app.drain().await, 0, "waits for the other node");
+    let found = app.get("/api/v1/search?q=孙建伟").await;
+    assert_eq!(found.body["total"], 0);
+    // Its batch ends: this node delivers.
+    other.rollback().await.unwrap();
+    assert!(app.drain().await > 0);
+    let found = app.get("/api/v1/search?q=孙建伟").await;
+    assert_eq!(found.body["hits"][0]["name"], "孙建伟");
+}
