@@ -79,8 +79,26 @@ impl<'a> FromRequest<'a> for Console {
         let staff = match (req.extensions().get::<Viewer>(), &session) {
             (Some(Viewer::Staff(staff)), Some(_)) => staff.clone(),
             _ => {
+                // A form is kept for after sign-in only when this browser's own session, now
+                // expired, made it: its CSRF token derives from that session's token, which a
+                // cross-site page cannot know. Anything else just goes to the sign-in page.
+                let genuine = post
+                    && session
+                        .as_deref()
+                        .is_some_and(|old| same(form.get("csrf"), &csrf_for(old)));
+                let resume: Vec<(String, String)> = if genuine {
+                    form.pairs
+                        .iter()
+                        .filter(|(k, _)| k != "csrf" && !k.contains("password"))
+                        .cloned()
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 // The console is nested at /admin; the request's URI here is below it.
-                let next = if post {
+                let next = if resume.is_empty() && post {
+                    "/admin".to_string()
+                } else if post {
                     format!("/admin{}", req.uri().path())
                 } else {
                     format!(
@@ -88,20 +106,12 @@ impl<'a> FromRequest<'a> for Console {
                         req.uri().path_and_query().map_or("", |p| p.as_str())
                     )
                 };
-                let resume = if post {
-                    form.pairs
-                        .iter()
-                        .filter(|(k, _)| k != "csrf")
-                        .cloned()
-                        .collect()
-                } else {
-                    Vec::new()
-                };
                 return Err(ConsoleError::SignIn {
                     next,
+                    post: post && !resume.is_empty(),
+                    files_dropped: genuine && !form.files.is_empty(),
                     resume,
                     expired: session.is_some(),
-                    post,
                 }
                 .into());
             }
@@ -244,7 +254,10 @@ pub enum ConsoleError {
         next: String,
         resume: Vec<(String, String)>,
         expired: bool,
+        /// A form to offer again after sign-in (`resume` is not empty).
         post: bool,
+        /// The form carried a file, which cannot be kept.
+        files_dropped: bool,
     },
     #[error("csrf")]
     Csrf,
@@ -301,9 +314,10 @@ impl poem::error::ResponseError for ConsoleError {
                 resume,
                 expired,
                 post,
+                files_dropped,
             } => {
                 if *post {
-                    session::sign_in_again(next, resume)
+                    session::sign_in_again(next, resume, *files_dropped)
                 } else {
                     let query = serde_urlencoded::to_string([
                         ("next", next.as_str()),

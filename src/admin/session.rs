@@ -113,21 +113,68 @@ pub fn login_page(req: &Request, query: Query<LoginQuery>) -> Response {
 }
 
 /// The sign-in page for a form posted without a valid session: what was typed rides along.
-pub fn sign_in_again(next: &str, resume: &[(String, String)]) -> Response {
+pub fn sign_in_again(next: &str, resume: &[(String, String)], files_dropped: bool) -> Response {
     let token = new_login_token();
+    let mut notice =
+        "登录已过期，请重新登录。您刚才填写的内容已保留，登录后核对一下再提交即可。".to_string();
+    if files_dropped {
+        notice.push_str("所选的照片文件无法保留，提交前请重新选择。");
+    }
     login_response(
         LoginView {
             token: &token,
             next,
             resume,
             username: "",
-            notice: Some((
-                "warn",
-                "登录已过期，请重新登录。您刚才填写的内容已保留，登录后核对一下再提交即可。".into(),
-            )),
+            notice: Some(("warn", notice)),
         },
         StatusCode::UNAUTHORIZED,
     )
+}
+
+/// The Chinese name of a console form field, for the page that offers a form again.
+fn field_label(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "name" => "姓名 / 名称",
+        "community_id" => "所属社区（编号）",
+        "citation" => "事迹简介 / 推荐理由",
+        "phone" => "电话",
+        "id_number" => "身份证号码",
+        "birth_year" => "出生年份",
+        "address" => "住址",
+        "kind" => "类别",
+        "title" => "标题 / 事项",
+        "subtitle" => "副标题",
+        "section" => "栏目",
+        "themes" => "主题标签",
+        "byline" => "署名",
+        "body" => "正文",
+        "organisation" => "单位 / 组织",
+        "evidence" => "出处 / 存档位置",
+        "recorded_by" => "记录人",
+        "verified_by" => "核实人",
+        "verified_on" => "核实日期",
+        "scope" => "同意范围",
+        "text_version" => "同意书版本",
+        "signed_on" => "签署日期",
+        "caption" => "图片说明",
+        "credit" => "摄影",
+        "alt" => "替代文字",
+        "honour_title" => "荣誉称号",
+        "year" => "年度",
+        "note" => "说明 / 核查结果",
+        "to" => "操作",
+        "label" => "用途",
+        "username" => "用户名",
+        "display_name" => "姓名",
+        "editors_note" => "编者按",
+        "date" => "日期",
+        "theme" => "主题",
+        "place" => "地点",
+        "organiser" => "组织方",
+        "description" => "说明",
+        _ => return None,
+    })
 }
 
 /// `POST /admin/login`
@@ -216,6 +263,12 @@ pub async fn login(req: &Request, state: Data<&AppState>, body: Body) -> Respons
     if let Ok(value) = set_cookie.parse() {
         resp.headers_mut().append(header::SET_COOKIE, value);
     }
+    // The sign-in form's token has served its purpose.
+    if let Ok(value) =
+        format!("{LOGIN_COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0").parse()
+    {
+        resp.headers_mut().append(header::SET_COOKIE, value);
+    }
     resp
 }
 
@@ -225,9 +278,8 @@ fn resubmit_page(user: &str, csrf: &str, next: &str, resume: &[(String, String)]
     let mut shown = Vec::new();
     for (name, value) in resume {
         form = form.hidden(name, value.clone());
-        let secret = name.contains("password");
-        if !value.trim().is_empty() && !secret && name != "etag" {
-            shown.push((name.clone(), value.clone()));
+        if let (Some(label), false) = (field_label(name), value.trim().is_empty()) {
+            shown.push((label.to_string(), value.clone()));
         }
     }
     let page = Page {
@@ -239,7 +291,10 @@ fn resubmit_page(user: &str, csrf: &str, next: &str, resume: &[(String, String)]
         blocks: vec![
             Block::Notice(
                 "ok",
-                "已重新登录。下面是您之前填写的内容，确认无误后点击“重新提交”。".into(),
+                format!(
+                    "已重新登录。下面是您之前在“{}”填写的内容，确认无误后点击“重新提交”（密码不会保留，需要时请重新填写）。",
+                    next
+                ),
             ),
             Block::Facts(shown),
             Block::Form(form),

@@ -21,6 +21,22 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
     Some(unescape(&html[start..end]))
 }
 
+/// Every hidden input of the last form on a page, in order.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let form = html.rsplit("<form").next().unwrap_or_default();
+    form.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|chunk| {
+            let (name, rest) = chunk.split_once('"').unwrap();
+            let value = rest
+                .split_once("value=\"")
+                .and_then(|(_, v)| v.split_once('"'))
+                .map_or("", |(v, _)| v);
+            (name.to_string(), unescape(value))
+        })
+        .collect()
+}
+
 fn unescape(s: &str) -> String {
     s.replace("&quot;", "\"")
         .replace("&#34;", "\"")
@@ -437,6 +453,27 @@ async fn an_expired_session_returns_to_sign_in_without_losing_the_typed_form() {
         "what was typed rides along"
     );
     assert_eq!(app.count("residents").await, 0, "nothing stored");
+    // A page elsewhere posting to the console (the browser sends no session cookie cross-site,
+    // or an expired one with no valid token) gets no "resubmit" offer: just the sign-in page.
+    let mut stranger = Browser::new(&app);
+    let forged = stranger
+        .post_raw(
+            "/admin/users/1/password",
+            &[("password", "attacker-chosen-1")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::SEE_OTHER);
+    assert!(location(&forged).starts_with("/admin/login"));
+    let mut stale = Browser::new(&app);
+    stale.cookies = b.cookies.clone();
+    let forged = stale
+        .post_raw(
+            "/admin/users/1/password",
+            &[("csrf", "made-up"), ("password", "attacker-chosen-1")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::SEE_OTHER);
+    assert!(!forged.text.contains("attacker-chosen-1"));
     // Sign in again on that page: the form comes back, filled, with a fresh token.
     let csrf = hidden(&expired.text, "csrf").unwrap();
     let resume = hidden(&expired.text, "resume").unwrap();
@@ -456,9 +493,13 @@ async fn an_expired_session_returns_to_sign_in_without_losing_the_typed_form() {
     assert!(again.text.contains("重新提交"));
     assert!(again.text.contains("二十年楼组长，**风雨无阻**。"));
     assert!(again.text.contains("action=\"/admin/residents\""));
-    let fresh = hidden(&again.text, "csrf").unwrap();
-    let mut resend: Vec<(&str, &str)> = vec![("csrf", fresh.as_str())];
-    resend.extend_from_slice(&typed[1..]);
+    // Send exactly what the page's form holds.
+    let fields = hidden_fields(&again.text);
+    let resend: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert!(resend.iter().any(|(k, _)| *k == "csrf"));
     let saved = b.post_raw("/admin/residents", &resend).await;
     let id = id_of(&saved);
     let resident = app.staff_get(&format!("/api/v1/residents/{id}")).await;
