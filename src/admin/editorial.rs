@@ -29,17 +29,26 @@ struct StoryRow {
 #[derive(serde::Deserialize)]
 struct StoryRows {
     items: Vec<StoryRow>,
+    next_cursor: Option<String>,
 }
 
 /// Every story, drafts included, newest first.
 async fn all_stories(console: &Console) -> Result<Vec<StoryRow>> {
-    let (rows, _): (StoryRows, _) = console
-        .api
-        .get_view(
-            "/stories?sort=newest&limit=200&fields=id,title,section,state,featured,published_at",
-        )
-        .await?;
-    Ok(rows.items)
+    let mut all = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (page, _): (StoryRows, _) = console
+            .api
+            .get_view(&format!(
+                "/stories?sort=newest&limit=200&fields=id,title,section,state,featured,published_at{cursor}"
+            ))
+            .await?;
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return Ok(all),
+        }
+    }
 }
 
 pub fn routes(route: Route) -> Route {
@@ -652,24 +661,26 @@ async fn edit_issue(console: Console, Path(id): Path<i64>) -> Result<Response> {
 async fn update_issue(console: Console, Path(id): Path<i64>) -> Result<Response> {
     console.require(Action::EditStories)?;
     let f = &console.form;
-    let etag = f.get("etag").to_string();
+    let mut etag = f.get("etag").to_string();
     let result = match issue_json(f) {
-        Ok(body) => console
+        Ok(body) => match console
             .api
             .send(Method::PUT, &format!("/issues/{id}"), &body, Some(&etag))
             .await
-            .map_err(|p| {
-                if p.status == StatusCode::PRECONDITION_FAILED {
-                    Ok(vec![(
-                        String::new(),
-                        "在您修改期间，别人已经保存了这一期。请刷新页面查看后再修改。".to_string(),
-                    )])
-                } else if fixable(&p) {
-                    Ok(p.field_errors(issue_field))
-                } else {
-                    Err(p)
-                }
-            }),
+        {
+            Ok(reply) => Ok(reply),
+            Err(p) if p.status == StatusCode::PRECONDITION_FAILED => {
+                let (_, current): (Issue, String) =
+                    console.api.get_tagged(&format!("/issues/{id}")).await?;
+                etag = current;
+                Err(Ok(vec![(
+                    String::new(),
+                    "在您修改期间，别人已经保存了这一期。下面保留了您的修改，再次保存将以您的版本为准。".to_string(),
+                )]))
+            }
+            Err(p) if fixable(&p) => Err(Ok(p.field_errors(issue_field))),
+            Err(p) => Err(Err(p)),
+        },
         Err(e) => Err(Ok(e)),
     };
     match result {

@@ -191,6 +191,8 @@ async fn upload(console: Console) -> Result<Response> {
     };
     console.require(manage_action(owner_kind))?;
     let owner: i64 = f.get("owner_id").parse().unwrap_or(0);
+    // The API's own status when it refused (409 duplicate, 413, 415, 422); 422 for our checks.
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     let errors = match partial_date(f, "taken") {
         Err(e) => vec![e],
         Ok(_) if f.file("file").is_none() => vec![("file".into(), "请选择要上传的照片文件".into())],
@@ -203,6 +205,7 @@ async fn upload(console: Console) -> Result<Response> {
             {
                 Ok(reply) => return redirect(&format!("/admin/photos/{}", reply.body["id"])),
                 Err(p) if fixable(&p) => {
+                    status = p.status;
                     let mut errors = p.field_errors(|n| match n {
                         "taken_on" => Some("taken_year"),
                         "file" | "" => Some("file"),
@@ -226,11 +229,7 @@ async fn upload(console: Console) -> Result<Response> {
         Some(e) => format!("{e}（请重新选择照片文件）"),
         None => "照片未上传，请改正后重新选择照片文件再提交。".into(),
     });
-    console.render_status(
-        "上传照片",
-        vec![Block::Form(form)],
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
+    console.render_status("上传照片", vec![Block::Form(form)], status)
 }
 
 fn edit_form(console: &Console, p: &Photo, etag: &str) -> Form {
@@ -379,6 +378,7 @@ async fn update(console: Console, Path(id): Path<i64>) -> Result<Response> {
         console.require(Action::EditStories)?;
     }
     let f = &console.form;
+    let mut etag = f.get("etag").to_string();
     let errors = match partial_date(f, "taken") {
         Err(e) => vec![e],
         Ok(taken_on) => {
@@ -390,19 +390,19 @@ async fn update(console: Console, Path(id): Path<i64>) -> Result<Response> {
             });
             match console
                 .api
-                .send(
-                    Method::PUT,
-                    &format!("/photos/{id}"),
-                    &body,
-                    Some(f.get("etag")),
-                )
+                .send(Method::PUT, &format!("/photos/{id}"), &body, Some(&etag))
                 .await
             {
                 Ok(_) => return redirect(&format!("/admin/photos/{id}")),
-                Err(p) if p.status == StatusCode::PRECONDITION_FAILED => vec![(
-                    String::new(),
-                    "在您修改期间，别人已经改动了这张照片的说明。请刷新页面查看后再修改。".into(),
-                )],
+                Err(p) if p.status == StatusCode::PRECONDITION_FAILED => {
+                    let (_, current): (Photo, String) =
+                        console.api.get_tagged(&format!("/photos/{id}")).await?;
+                    etag = current;
+                    vec![(
+                        String::new(),
+                        "在您修改期间，别人已经改动了这张照片的说明。下面保留了您填写的内容，再次保存将以您的版本为准。".into(),
+                    )]
+                }
                 Err(p) if fixable(&p) => p.field_errors(|n| match n {
                     "taken_on" => Some("taken_year"),
                     _ => None,
@@ -412,7 +412,7 @@ async fn update(console: Console, Path(id): Path<i64>) -> Result<Response> {
         }
     };
     let form = Form::post(format!("/admin/photos/{id}"), &console.csrf, "保存说明")
-        .hidden("etag", f.get("etag"))
+        .hidden("etag", etag)
         .group("说明", text_fields())
         .group("拍摄日期", date_inputs())
         .refill(f, &errors);

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::client::Problem;
 use super::dashboard::has_active;
 use super::ui::{Block, Cell, Compare, Field, Form, Kind, Link, Table};
-use super::{redirect, Console, ConsoleError, Result};
+use super::{redirect, Console, Result};
 use crate::api::communities::Community;
 use crate::api::consents::Consent;
 use crate::api::nominations::Nomination;
@@ -19,6 +19,7 @@ use crate::api::photos::Photo;
 use crate::api::residents::Resident;
 use crate::api::search::SearchPage;
 use crate::domain::policy::Action;
+use crate::domain::service_record::MAX_MEASURES;
 
 /// The summary as the console reads it (the API type's measures have read-only parts).
 #[derive(Deserialize)]
@@ -649,6 +650,19 @@ async fn update(console: Console, Path(id): Path<i64>) -> Result<Response> {
     let action = format!("/admin/residents/{id}/edit");
     let body = resident_json(&console.form);
     let etag = console.form.get("etag").to_string();
+    if console.form.opt("birth_year").is_some() && !body["birth_year"].is_i64() {
+        let form = resident_form(&action, &console.csrf, community_options(&console).await?)
+            .hidden("etag", etag)
+            .refill(
+                &console.form,
+                &[("birth_year".into(), "请填写四位数字的年份".into())],
+            );
+        return console.render_status(
+            "修改资料",
+            vec![Block::Form(form)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
     match console
         .api
         .send(Method::PUT, &format!("/residents/{id}"), &body, Some(&etag))
@@ -869,9 +883,26 @@ fn split_date(prefix: &str, date: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn record_form(action: &str, csrf: &str) -> Form {
+/// How many measure rows to offer for a form that holds `filled` of them: each one, one more
+/// empty row, at least [`MEASURE_ROWS`], at most the domain's limit.
+fn measure_rows(filled: usize) -> usize {
+    (filled + 1).clamp(MEASURE_ROWS, MAX_MEASURES)
+}
+
+/// The measure rows a submitted form used (the highest numbered row given).
+fn submitted_measure_rows(form: &super::form::FormData) -> usize {
+    (0..MAX_MEASURES)
+        .rev()
+        .find(|i| {
+            !form.get(&format!("m{i}_value")).is_empty()
+                || !form.get(&format!("m{i}_unit")).is_empty()
+        })
+        .map_or(0, |i| i + 1)
+}
+
+fn record_form(action: &str, csrf: &str, rows: usize) -> Form {
     let mut measures = Vec::new();
-    for i in 0..MEASURE_ROWS {
+    for i in 0..rows {
         measures.push(Field::new(
             &format!("m{i}_value"),
             &format!("数量 {}：数值", i + 1),
@@ -946,7 +977,7 @@ fn record_json(form: &super::form::FormData) -> std::result::Result<Value, Vec<(
         .ok()
         .flatten();
     let mut measures = Vec::new();
-    for i in 0..MEASURE_ROWS {
+    for i in 0..MAX_MEASURES {
         let value = form.get(&format!("m{i}_value"));
         let unit = form.get(&format!("m{i}_unit"));
         if value.is_empty() && unit.is_empty() {
@@ -1003,7 +1034,11 @@ async fn summary_notice(console: &Console, id: i64) -> Result<Block> {
 async fn new_record_form(console: Console, Path(id): Path<i64>) -> Result<Response> {
     console.require(Action::EditRegistry)?;
     let r: Resident = console.api.get(&format!("/residents/{id}")).await?;
-    let form = record_form(&format!("/admin/residents/{id}/records/new"), &console.csrf);
+    let form = record_form(
+        &format!("/admin/residents/{id}/records/new"),
+        &console.csrf,
+        MEASURE_ROWS,
+    );
     let blocks = vec![summary_notice(&console, id).await?, Block::Form(form)];
     let mut page = console.page(format!("添加服务记录：{}", r.name), blocks);
     page.crumbs = vec![Link::new(format!("/admin/residents/{id}"), r.name)];
@@ -1030,39 +1065,50 @@ async fn save_record(console: &Console, id: i64, record_id: Option<i64>) -> Resu
     } else {
         "添加服务记录"
     };
-    let result = match record_json(&console.form) {
-        Ok(body) => console
+    let mut etag = etag;
+    let errors = match record_json(&console.form) {
+        Err(errors) => errors,
+        Ok(body) => match console
             .api
             .send(method, &path, &body, record_id.map(|_| etag.as_str()))
             .await
-            .map_err(|p| {
-                if p.status == StatusCode::PRECONDITION_FAILED {
-                    vec![(String::new(), "在您修改期间，别人已经改动了这条记录。请返回居民页面查看最新内容后再修改。".to_string())]
-                } else if fixable(&p) {
-                    p.field_errors(record_field)
-                } else {
-                    Vec::new()
-                }
-            }),
-        Err(errors) => Err(errors),
-    };
-    match result {
-        Ok(_) => redirect(&format!("/admin/residents/{id}")),
-        Err(errors) if !errors.is_empty() => {
-            let mut form = record_form(&action, &console.csrf).refill(&console.form, &errors);
-            if record_id.is_some() {
-                form = form.hidden("etag", etag);
+        {
+            Ok(_) => return redirect(&format!("/admin/residents/{id}")),
+            Err(p) if p.status == StatusCode::PRECONDITION_FAILED => {
+                // Keep what was typed and take the current version: saving again overwrites.
+                let (_, current): (ServiceRecord, String) = console.api.get_view(&path).await?;
+                etag = current;
+                vec![(String::new(), "在您修改期间，别人已经改动了这条记录。下面保留了您填写的内容；核对居民页面上的最新内容后，再次保存将以您的版本为准。".to_string())]
             }
-            console.render_status(
-                title,
-                vec![Block::Form(form)],
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-        }
-        Err(_) => Err(ConsoleError::Problem(Problem::internal(
-            "保存失败，请稍后再试",
-        ))),
+            Err(p) if fixable(&p) => p
+                .field_errors(record_field)
+                .into_iter()
+                .map(|(field, message)| (measure_field(&field).unwrap_or(field), message))
+                .collect(),
+            Err(p) => return Err(p.into()),
+        },
+    };
+    let rows = measure_rows(submitted_measure_rows(&console.form));
+    let mut form = record_form(&action, &console.csrf, rows).refill(&console.form, &errors);
+    if record_id.is_some() {
+        form = form.hidden("etag", etag);
     }
+    console.render_status(
+        title,
+        vec![Block::Form(form)],
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
+/// `measures[3]` → the input of the fourth measure's value.
+fn measure_field(api_field: &str) -> Option<String> {
+    let i: usize = api_field
+        .strip_prefix("measures[")?
+        .split(']')
+        .next()?
+        .parse()
+        .ok()?;
+    Some(format!("m{i}_value"))
 }
 
 #[handler]
@@ -1105,7 +1151,7 @@ async fn edit_record_form(console: Console, Path((id, rid)): Path<(i64, i64)>) -
     ];
     pairs.extend(split_date("start", Some(&rec.start)));
     pairs.extend(split_date("end", rec.end.as_deref()));
-    for (i, m) in rec.measures.iter().enumerate().take(MEASURE_ROWS) {
+    for (i, m) in rec.measures.iter().enumerate() {
         pairs.push((format!("m{i}_value"), m.value.to_string()));
         pairs.push((format!("m{i}_unit"), m.unit.clone()));
         pairs.push((format!("m{i}_qualifier"), m.qualifier.clone()));
@@ -1117,6 +1163,7 @@ async fn edit_record_form(console: Console, Path((id, rid)): Path<(i64, i64)>) -
     let form = record_form(
         &format!("/admin/residents/{id}/records/{rid}/edit"),
         &console.csrf,
+        measure_rows(rec.measures.len()),
     )
     .hidden("etag", etag)
     .refill(&values, &[]);

@@ -14,6 +14,7 @@ use super::{objection_label, redirect, shanghai, Console, ConsoleError, Result};
 use crate::api::categories::Category;
 use crate::api::nominations::Nomination;
 use crate::api::notices::Objection;
+use crate::domain::nomination::MAX_STATEMENTS;
 use crate::domain::policy::Action;
 
 pub fn routes(route: Route) -> Route {
@@ -138,7 +139,25 @@ async fn list(console: Console, query: Query<ListQuery>) -> Result<Response> {
     console.render(title, blocks)
 }
 
-async fn nomination_form(console: &Console, action: &str) -> Result<Form> {
+/// Statement rows to offer for a form holding `filled`: each, one more, at least two, at most the
+/// domain's limit.
+fn statement_rows(filled: usize) -> usize {
+    (filled + 1).clamp(2, MAX_STATEMENTS)
+}
+
+/// The statement rows a submitted form used.
+fn submitted_statement_rows(f: &FormData) -> usize {
+    (0..MAX_STATEMENTS)
+        .rev()
+        .find(|i| {
+            ["author", "relation", "body"]
+                .iter()
+                .any(|k| !f.get(&format!("s{i}_{k}")).is_empty())
+        })
+        .map_or(0, |i| i + 1)
+}
+
+async fn nomination_form(console: &Console, action: &str, rows: usize) -> Result<Form> {
     let people = resident_options(console).await?;
     let categories: Vec<Category> = console.api.get("/categories").await?;
     let mut people_options = vec![(String::new(), "请选择".to_string())];
@@ -164,7 +183,7 @@ async fn nomination_form(console: &Console, action: &str) -> Result<Form> {
             Field::new("citation", "推荐理由", Kind::Textarea).required(),
         ],
     );
-    for i in 0..2 {
+    for i in 0..rows {
         form = form.group(
             &format!(
                 "推荐意见 / 事迹材料 {}{}",
@@ -194,7 +213,7 @@ pub struct NewQuery {
 #[handler]
 async fn new_form(console: Console, query: Query<NewQuery>) -> Result<Response> {
     console.require(Action::Nominate)?;
-    let mut form = nomination_form(&console, "/admin/nominations").await?;
+    let mut form = nomination_form(&console, "/admin/nominations", statement_rows(0)).await?;
     if let Some(r) = query.resident {
         let chosen = r.to_string();
         for f in form.groups.iter_mut().flat_map(|g| g.fields.iter_mut()) {
@@ -209,7 +228,7 @@ async fn new_form(console: Console, query: Query<NewQuery>) -> Result<Response> 
 }
 
 fn statements(f: &FormData) -> Vec<serde_json::Value> {
-    (0..2)
+    (0..MAX_STATEMENTS)
         .filter(|i| {
             ["author", "relation", "body"]
                 .iter()
@@ -236,16 +255,27 @@ fn nomination_json(f: &FormData) -> serde_json::Value {
     })
 }
 
-fn nomination_field(name: &str) -> Option<&'static str> {
-    match name {
-        "statements" | "statements[0]" | "statements[0].body" => Some("s0_body"),
-        "statements[0].author" => Some("s0_author"),
-        "statements[0].relation" => Some("s0_relation"),
-        "statements[1]" | "statements[1].body" => Some("s1_body"),
-        "statements[1].author" => Some("s1_author"),
-        "statements[1].relation" => Some("s1_relation"),
-        _ => None,
+/// An API field name as the form's input: `statements[1].author` → `s1_author`.
+fn nomination_field(name: &str) -> Option<String> {
+    if name == "statements" {
+        return Some("s0_body".into());
     }
+    let rest = name.strip_prefix("statements[")?;
+    let (i, part) = rest.split_once(']')?;
+    let i: usize = i.parse().ok()?;
+    Some(match part.trim_start_matches('.') {
+        "author" => format!("s{i}_author"),
+        "relation" => format!("s{i}_relation"),
+        _ => format!("s{i}_body"),
+    })
+}
+
+/// The API's field errors named as the nomination form's inputs.
+fn nomination_errors(p: &super::client::Problem) -> Vec<(String, String)> {
+    p.field_errors(|_| None)
+        .into_iter()
+        .map(|(field, message)| (nomination_field(&field).unwrap_or(field), message))
+        .collect()
 }
 
 #[handler]
@@ -259,9 +289,13 @@ async fn create(console: Console) -> Result<Response> {
     {
         Ok(reply) => redirect(&format!("/admin/nominations/{}", reply.body["id"])),
         Err(p) if fixable(&p) => {
-            let form = nomination_form(&console, "/admin/nominations")
-                .await?
-                .refill(f, &p.field_errors(nomination_field));
+            let form = nomination_form(
+                &console,
+                "/admin/nominations",
+                statement_rows(submitted_statement_rows(f)),
+            )
+            .await?
+            .refill(f, &nomination_errors(&p));
             console.render_status("新建提名", vec![Block::Form(form)], p.status)
         }
         Err(p) => Err(p.into()),
@@ -525,21 +559,25 @@ async fn edit_form(console: Console, Path(id): Path<i64>) -> Result<Response> {
         ("year".into(), n.year.to_string()),
         ("citation".into(), n.citation.clone()),
     ];
-    for (i, st) in n.statements.iter().enumerate().take(2) {
+    for (i, st) in n.statements.iter().enumerate() {
         pairs.push((format!("s{i}_author"), st.author.clone()));
         pairs.push((format!("s{i}_relation"), st.relation.clone()));
         pairs.push((format!("s{i}_body"), st.body.clone()));
     }
-    let form = nomination_form(&console, &format!("/admin/nominations/{id}/edit"))
-        .await?
-        .hidden("etag", etag)
-        .refill(
-            &FormData {
-                pairs,
-                files: Vec::new(),
-            },
-            &[],
-        );
+    let form = nomination_form(
+        &console,
+        &format!("/admin/nominations/{id}/edit"),
+        statement_rows(n.statements.len()),
+    )
+    .await?
+    .hidden("etag", etag)
+    .refill(
+        &FormData {
+            pairs,
+            files: Vec::new(),
+        },
+        &[],
+    );
     console.render(
         format!("修改提名草稿：{}", n.resident_name),
         vec![Block::Form(form)],
@@ -550,7 +588,7 @@ async fn edit_form(console: Console, Path(id): Path<i64>) -> Result<Response> {
 async fn update(console: Console, Path(id): Path<i64>) -> Result<Response> {
     console.require(Action::Nominate)?;
     let f = &console.form;
-    let etag = f.get("etag").to_string();
+    let mut etag = f.get("etag").to_string();
     let errors = match console
         .api
         .send(
@@ -562,17 +600,29 @@ async fn update(console: Console, Path(id): Path<i64>) -> Result<Response> {
         .await
     {
         Ok(_) => return redirect(&format!("/admin/nominations/{id}")),
-        Err(p) if p.status == StatusCode::PRECONDITION_FAILED => vec![(
-            String::new(),
-            "在您修改期间，这份提名已被改动。请返回提名页面查看最新内容后再修改。".to_string(),
-        )],
-        Err(p) if fixable(&p) => p.field_errors(nomination_field),
+        Err(p) if p.status == StatusCode::PRECONDITION_FAILED => {
+            // Keep what was typed; the form now carries the current version.
+            let (_, current): (Nomination, String) = console
+                .api
+                .get_tagged(&format!("/nominations/{id}"))
+                .await?;
+            etag = current;
+            vec![(
+                String::new(),
+                "在您修改期间，这份提名已被改动。下面保留了您填写的内容；核对提名页面上的最新内容后，再次保存将以您的版本为准。".to_string(),
+            )]
+        }
+        Err(p) if fixable(&p) => nomination_errors(&p),
         Err(p) => return Err(p.into()),
     };
-    let form = nomination_form(&console, &format!("/admin/nominations/{id}/edit"))
-        .await?
-        .hidden("etag", etag)
-        .refill(f, &errors);
+    let form = nomination_form(
+        &console,
+        &format!("/admin/nominations/{id}/edit"),
+        statement_rows(submitted_statement_rows(f)),
+    )
+    .await?
+    .hidden("etag", etag)
+    .refill(f, &errors);
     console.render_status(
         "修改提名草稿",
         vec![Block::Form(form)],

@@ -905,7 +905,7 @@ async fn a_photo_without_everyones_consent_says_why_it_is_not_public() {
                 ),
         )
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(refused.text.contains("f-file-error"), "{}", refused.text);
     assert!(refused.text.contains("value=\"不是照片\""));
     assert_eq!(app.count("photos").await, 1);
@@ -1048,4 +1048,49 @@ async fn an_editor_previews_writes_publishes_and_packs_from_the_desk() {
         b.get(&format!("/admin/residents/{id}")).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn editing_a_record_offers_every_measure_it_holds_and_one_more() {
+    let app = TestApp::spawn().await;
+    let id = app.resident("孙建伟").await;
+    let units = [
+        "visit_batches",
+        "yuan_saved",
+        "compounds",
+        "households",
+        "people",
+    ];
+    let measures: Vec<_> = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| json!({ "value": (i + 1) * 10, "unit": u }))
+        .collect();
+    let rec = app
+        .add_record(
+            id,
+            &json!({ "kind": "project", "title": "智慧社区", "start": "2018", "measures": measures }),
+        )
+        .await;
+    rec.assert_status(201);
+    app.user_token("wang-li", &["nominator"]).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("wang-li").await;
+    let page = b
+        .get(&format!(
+            "/admin/residents/{id}/records/{}/edit",
+            rec.body["id"]
+        ))
+        .await;
+    assert!(
+        page.text
+            .contains("name=\"m4_value\" type=\"number\" value=\"50\""),
+        "the fifth measure is in the form"
+    );
+    assert!(
+        page.text
+            .contains("name=\"m5_value\" type=\"number\" value=\"\""),
+        "and a row for a new one"
+    );
+    assert!(!page.text.contains("name=\"m6_value\""));
 }
