@@ -292,27 +292,44 @@ pub fn client_ip(
     let Some(header) = forwarded_for else {
         return Some(peer);
     };
-    let mut hops = header.split(',').map(str::trim).rev();
-    for hop in hops.by_ref() {
-        match hop.parse::<IpAddr>() {
-            Ok(ip) if trusted.contains(&ip) => continue,
-            Ok(ip) => return Some(ip),
+    for hop in header.split(',').map(str::trim).rev() {
+        match parse_hop(hop) {
+            Some(ip) if trusted.contains(&ip) => continue,
+            Some(ip) => return Some(ip),
             // A malformed entry: nothing before it can be trusted; count it as the last proxy.
-            Err(_) => break,
+            None => break,
         }
     }
     Some(peer)
 }
 
+/// One `X-Forwarded-For` entry: `203.0.113.9`, `203.0.113.9:4711`, `2001:db8::1` or
+/// `[2001:db8::1]:4711`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Ok(addr) = hop.parse::<std::net::SocketAddr>() {
+        return Some(addr.ip());
+    }
+    hop.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .and_then(|h| h.parse().ok())
+}
+
 /// A client address, hashed: enough to throttle by, without keeping addresses.
 pub fn address_hash(req: &Request) -> String {
     let trusted: &[IpAddr] = req.data::<AppState>().map_or(&[], |s| &s.trusted_proxies);
-    let forwarded = req
+    // Every X-Forwarded-For line, in order: a proxy may add its own line after the client's.
+    let forwarded: Vec<&str> = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
     let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
-    let addr = client_ip(peer, forwarded, trusted)
+    let addr = client_ip(peer, forwarded.as_deref(), trusted)
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".into());
     tokens::hash(&format!("youde-address:{addr}"))
@@ -352,6 +369,11 @@ mod tests {
         let two = [ip("10.0.0.2"), ip("10.0.0.3")];
         let got = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.7, 10.0.0.3"), &two);
         assert_eq!(got, Some(ip("198.51.100.7")));
+        // Ports and bracketed IPv6, as some proxies write them.
+        let got = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.7:4711"), &proxy);
+        assert_eq!(got, Some(ip("198.51.100.7")));
+        let got = client_ip(Some(ip("10.0.0.2")), Some("[2001:db8::7]:4711"), &proxy);
+        assert_eq!(got, Some(ip("2001:db8::7")));
         // Garbage where the proxy's entry should be: fall back to the proxy itself.
         let got = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.7, nonsense"), &proxy);
         assert_eq!(got, Some(ip("10.0.0.2")));
