@@ -413,17 +413,19 @@ async fn categories_page(
         ]);
         if c.origin == "local" {
             edits.push(
-                Form::post(format!("/admin/categories/{}", c.id), &console.csrf, "保存").group(
-                    &format!("本地类别 {}", c.code),
-                    vec![
-                        Field::text("name", "名称").value(c.name.clone()),
-                        Field::new("active", "使用中", Kind::Checkbox).value(if c.active {
-                            "on"
-                        } else {
-                            ""
-                        }),
-                    ],
-                ),
+                Form::post(format!("/admin/categories/{}", c.id), &console.csrf, "保存")
+                    .group(
+                        &format!("本地类别 {}", c.code),
+                        vec![
+                            Field::text("name", "名称").value(c.name.clone()),
+                            Field::new("active", "使用中", Kind::Checkbox).value(if c.active {
+                                "on"
+                            } else {
+                                ""
+                            }),
+                        ],
+                    )
+                    .scoped(&format!("c{}", c.id)),
             );
         }
     }

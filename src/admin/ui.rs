@@ -130,6 +130,8 @@ pub struct Group {
 
 pub struct Field {
     pub name: String,
+    /// Makes the element id unique when one page holds several forms with the same field name.
+    pub id_scope: String,
     pub label: String,
     pub kind: Kind,
     pub value: String,
@@ -164,6 +166,7 @@ impl Field {
     pub fn new(name: &str, label: &str, kind: Kind) -> Self {
         Field {
             name: name.into(),
+            id_scope: String::new(),
             label: label.into(),
             kind,
             value: String::new(),
@@ -219,7 +222,24 @@ impl Field {
     }
 
     pub fn id(&self) -> String {
-        format!("f-{}", self.name.replace(['[', ']', '.'], "-"))
+        let name = self.name.replace(['[', ']', '.'], "-");
+        if self.id_scope.is_empty() {
+            format!("f-{name}")
+        } else {
+            format!("f-{}-{name}", self.id_scope)
+        }
+    }
+
+    /// The ids of the hint and the error that describe the input, for `aria-describedby`.
+    pub fn described_by(&self) -> String {
+        let mut ids = Vec::new();
+        if !self.hint.is_empty() {
+            ids.push(format!("{}-hint", self.id()));
+        }
+        if self.error.is_some() {
+            ids.push(format!("{}-error", self.id()));
+        }
+        ids.join(" ")
     }
 }
 
@@ -254,6 +274,14 @@ impl Form {
             style,
             ..Form::post(action, csrf, label)
         }
+    }
+
+    /// Give this form's element ids their own prefix (for pages with several similar forms).
+    pub fn scoped(mut self, scope: &str) -> Self {
+        for field in self.groups.iter_mut().flat_map(|g| g.fields.iter_mut()) {
+            field.id_scope = scope.to_string();
+        }
+        self
     }
 
     pub fn hidden(mut self, name: &str, value: impl Into<String>) -> Self {

@@ -331,7 +331,7 @@ fn transition_forms(console: &Console, n: &Nomination) -> Vec<Form> {
                 }
                 _ => {}
             }
-            form
+            form.scoped(&format!("t-{to}"))
         })
         .collect()
 }
@@ -446,7 +446,8 @@ async fn nomination_page(console: &Console, id: i64, notice: Option<String>) -> 
                                 Field::new("note", "核查结果（将告知异议人）", Kind::Textarea)
                                     .required(),
                             ],
-                        ),
+                        )
+                        .scoped(&format!("o{}", o.id)),
                 );
             }
         }

@@ -378,6 +378,31 @@ async fn every_post_form_on_the_main_pages_carries_the_csrf_token() {
     let resident = app.staff_get("/api/v1/residents?limit=1").await.body["items"][0]["id"]
         .as_i64()
         .unwrap();
+    // A nomination in its 公示 with an objection (several forms on one page) and two local
+    // categories (a form each).
+    let nomination = app
+        .staff_get("/api/v1/nominations?state=public_notice")
+        .await
+        .body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let notice = app
+        .staff_get(&format!("/api/v1/nominations/{nomination}"))
+        .await
+        .body["notice"]["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &format!("/api/v1/notices/{notice}/objections"),
+        &json!({ "name": "甲", "contact": "13600000000", "content": "请核实。" }),
+    )
+    .await
+    .assert_status(201);
+    for (code, name) in [("neighbourly", "邻里互助"), ("greening", "绿化护绿")] {
+        app.post("/api/v1/categories", &json!({ "code": code, "name": name }))
+            .await
+            .assert_status(201);
+    }
     let pages = [
         "/admin".to_string(),
         "/admin/residents".into(),
@@ -397,6 +422,7 @@ async fn every_post_form_on_the_main_pages_carries_the_csrf_token() {
         "/admin/tokens".into(),
         "/admin/categories".into(),
         "/admin/audit".into(),
+        format!("/admin/nominations/{nomination}"),
     ];
     for page in pages {
         let reply = b.get(&page).await;
@@ -411,12 +437,30 @@ async fn every_post_form_on_the_main_pages_carries_the_csrf_token() {
             "{page} has a form"
         );
         assert_eq!(posts, tokens, "{page}: every post form has a token");
-        // Every input has a label pointing at it.
-        for chunk in reply.text.split("<input id=\"").skip(1) {
-            let id = chunk.split('"').next().unwrap();
+        // Every input, select and textarea has a label pointing at it, and ids are unique.
+        let mut ids = Vec::new();
+        for opening in [
+            "<input id=\"",
+            "<select id=\"",
+            "<textarea id=\"",
+            "<input type=\"file\" id=\"",
+        ] {
+            for chunk in reply.text.split(opening).skip(1) {
+                ids.push(chunk.split('"').next().unwrap().to_string());
+            }
+        }
+        for chunk in reply.text.split("<input type=\"checkbox\" id=\"").skip(1) {
+            ids.push(chunk.split('"').next().unwrap().to_string());
+        }
+        for id in &ids {
             assert!(
                 reply.text.contains(&format!("for=\"{id}\"")),
-                "{page}: input {id} has a label"
+                "{page}: {id} has a label"
+            );
+            assert_eq!(
+                reply.text.matches(&format!("id=\"{id}\"")).count(),
+                1,
+                "{page}: id {id} is unique"
             );
         }
     }
