@@ -96,7 +96,7 @@ async fn create_user(console: Console) -> Result<Response> {
         "username": f.get("username"),
         "display_name": f.get("display_name"),
         "roles": f.all("roles"),
-        "password": f.get("password"),
+        "password": f.raw("password"),
     });
     match console.api.send(Method::POST, "/users", &body, None).await {
         Ok(reply) => redirect(&format!("/admin/users/{}", reply.body["id"])),
@@ -157,23 +157,24 @@ async fn one_user(
                 .hint("至少 10 个字符")],
         ),
     ));
-    blocks.push(Block::Buttons(vec![if u.disabled {
-        Form::button(
+    // One's own account cannot be disabled (the API refuses it): no button for it.
+    if u.disabled {
+        blocks.push(Block::Buttons(vec![Form::button(
             format!("/admin/users/{id}/state"),
             &console.csrf,
             "恢复使用",
             "primary",
         )
-        .hidden("to", "enable")
-    } else {
-        Form::button(
+        .hidden("to", "enable")]));
+    } else if u.id != console.staff.user_id {
+        blocks.push(Block::Buttons(vec![Form::button(
             format!("/admin/users/{id}/state"),
             &console.csrf,
             "停用此用户",
             "danger",
         )
-        .hidden("to", "disable")
-    }]));
+        .hidden("to", "disable")]));
+    }
     blocks.push(Block::Links(vec![Link::new(
         format!("/admin/audit?actor_user_id={id}"),
         "查看此用户的操作记录",
@@ -233,7 +234,7 @@ async fn update_user(console: Console, Path(id): Path<i64>) -> Result<Response> 
 #[handler]
 async fn reset_password(console: Console, Path(id): Path<i64>) -> Result<Response> {
     console.require(Action::ManageUsers)?;
-    let body = json!({ "password": console.form.get("password") });
+    let body = json!({ "password": console.form.raw("password") });
     match console
         .api
         .send(Method::POST, &format!("/users/{id}/password"), &body, None)

@@ -37,7 +37,10 @@ pub async fn dashboard(console: Console) -> Result<Response> {
             waiting,
             "/admin/nominations?state=review".into(),
         ));
-        let drafts = nominations.iter().filter(|n| n.state == "draft").count();
+        let drafts = nominations
+            .iter()
+            .filter(|n| n.state == "draft" && n.nominator_id == console.staff.user_id)
+            .count();
         if console.may(Action::Nominate) {
             counts.push((
                 "我的提名草稿".into(),
@@ -89,7 +92,11 @@ pub async fn dashboard(console: Console) -> Result<Response> {
         // Photos waiting for someone's photo consent: uploaded, not public.
         let photos: Vec<Photo> = console.api.get_all("/photos").await?;
         let mut hidden = Table::new("", &["照片", "说明"], "所有照片都已公开。");
-        for p in photos.iter().filter(|p| p.public == Some(false)) {
+        // A story's photos wait for the story's publication, which is the editors' business.
+        for p in photos
+            .iter()
+            .filter(|p| p.public == Some(false) && p.owner_kind != "story")
+        {
             hidden.row(vec![
                 Cell::link(format!("照片 #{}", p.id), format!("/admin/photos/{}", p.id)),
                 Cell::text(p.caption.clone().unwrap_or_default()),

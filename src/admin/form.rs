@@ -26,6 +26,14 @@ impl FormData {
             .map_or("", |(_, v)| v.trim())
     }
 
+    /// The first value of `name` exactly as typed (passwords: spaces are part of them).
+    pub fn raw(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
     /// `Some(value)` when given and not blank.
     pub fn opt(&self, name: &str) -> Option<String> {
         Some(self.get(name))

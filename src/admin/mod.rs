@@ -217,7 +217,7 @@ pub fn shanghai(at: chrono::DateTime<chrono::Utc>) -> String {
 
 pub fn objection_label(state: &str) -> &'static str {
     match state {
-        "open" => "待处理",
+        "open" => "已受理",
         "investigating" => "核查中",
         "upheld" => "异议成立",
         "dismissed" => "异议不成立",

@@ -42,10 +42,10 @@ async fn list(console: Console) -> Result<Response> {
             Cell::link(format!("照片 #{}", p.id), format!("/admin/photos/{}", p.id)),
             Cell::text(p.caption.clone().unwrap_or_default()),
             owner,
-            Cell::text(if p.public == Some(true) {
-                "公开"
-            } else {
-                "暂不公开（缺少同意）"
+            Cell::text(match (p.public == Some(true), p.owner_kind.as_str()) {
+                (true, _) => "公开",
+                (false, "story") => "暂不公开（报道未发布，或缺少照片同意）",
+                (false, _) => "暂不公开（缺少同意）",
             }),
         ]);
     }

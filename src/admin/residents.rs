@@ -19,7 +19,7 @@ use crate::api::photos::Photo;
 use crate::api::residents::Resident;
 use crate::api::search::SearchPage;
 use crate::domain::policy::Action;
-use crate::domain::service_record::MAX_MEASURES;
+use crate::domain::service_record::{RecordKind, MAX_MEASURES};
 
 /// The summary as the console reads it (the API type's measures have read-only parts).
 #[derive(Deserialize)]
@@ -323,17 +323,9 @@ fn scope_label(scope: &str) -> &'static str {
     }
 }
 
+/// A record kind as the public page names it (the domain's label).
 pub fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "role" => "职务",
-        "hosting" => "接待",
-        "project" => "项目",
-        "survey" => "调研",
-        "publication" => "报道",
-        "activity" => "活动",
-        "volunteer_hours" => "志愿时长",
-        _ => "其他",
-    }
+    kind.parse::<RecordKind>().map_or("其他", RecordKind::label)
 }
 
 fn consent_form(console: &Console, id: i64) -> Form {
@@ -554,7 +546,7 @@ async fn resident_page(
         ));
     }
     blocks.push(Block::Heading("照片".into()));
-    let mut ptable = Table::new("", &["照片", "说明", "拍摄", "公开"], "还没有照片。");
+    let mut ptable = Table::new("", &["照片", "说明", "摄影", "公开"], "还没有照片。");
     for p in &photos {
         ptable.row(vec![
             Cell::link(format!("照片 #{}", p.id), format!("/admin/photos/{}", p.id)),
@@ -769,16 +761,13 @@ async fn withdraw_consent(
 
 // --- Service records -------------------------------------------------------------------------
 
-const KINDS: [(&str, &str); 8] = [
-    ("role", "职务（任职期间）"),
-    ("hosting", "接待参访"),
-    ("project", "项目"),
-    ("survey", "调研"),
-    ("publication", "报道 / 出版"),
-    ("activity", "活动"),
-    ("volunteer_hours", "志愿服务时长"),
-    ("other", "其他"),
-];
+/// The kinds offered in the record form, labelled as the public page shows them.
+fn kind_options() -> Vec<(String, String)> {
+    RecordKind::ALL
+        .iter()
+        .map(|k| (k.code().to_string(), k.label().to_string()))
+        .collect()
+}
 
 const UNITS: [(&str, &str); 12] = [
     ("", "（不填）"),
@@ -933,7 +922,7 @@ fn record_form(action: &str, csrf: &str, rows: usize) -> Form {
             vec![
                 Field::new("kind", "类别", Kind::Select)
                     .required()
-                    .options(KINDS, &[]),
+                    .options(kind_options(), &[]),
                 Field::text("title", "事项")
                     .required()
                     .hint("例如：业主委员会主任、接待外省市参访团"),

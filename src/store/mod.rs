@@ -94,8 +94,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
-/// The slugs starting with `base` in `column` of `E`, read under a transaction lock per table and
-/// base on PostgreSQL: two transactions registering namesakes at once would otherwise both pick
+/// The slugs starting with `base` in `column` of `E`, read under a transaction lock per table on
+/// PostgreSQL: two transactions registering namesakes at once would otherwise both pick
 /// the same free slug and the second would fail on the unique index. The second now waits until
 /// the first commits and then sees its slug. (SQLite has one writer at a time already.)
 pub(crate) async fn taken_slugs<E: sea_orm::EntityTrait>(
@@ -105,7 +105,8 @@ pub(crate) async fn taken_slugs<E: sea_orm::EntityTrait>(
 ) -> StoreResult<Vec<String>> {
     use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        let key = format!("youde-slug:{}:{base}", E::default().table_name());
+        // Per table, not per base: one base's "-2" may be another base (a title ending in a digit).
+        let key = format!("youde-slug:{}", E::default().table_name());
         db.execute(sea_orm::Statement::from_sql_and_values(
             sea_orm::DatabaseBackend::Postgres,
             "SELECT pg_advisory_xact_lock(hashtext($1))",
