@@ -90,7 +90,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .nest("/api/v1", api.clone())
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
-        .nest("/admin", crate::admin::routes(api).with(console_limits))
+        .nest("/admin", crate::admin::routes(api, console_limits))
         .nest("/", web::routes())
         .with(Authenticate)
         .data(state)
@@ -102,9 +102,9 @@ pub fn routes(state: AppState) -> impl Endpoint {
 /// given, by counting otherwise (chunked uploads). The photo upload (`POST /photos`, the one
 /// multipart operation) has its own, larger limit; every other operation takes JSON.
 #[derive(Clone, Copy)]
-struct BodyLimit {
-    json: usize,
-    upload: usize,
+pub struct BodyLimit {
+    pub json: usize,
+    pub upload: usize,
 }
 
 impl BodyLimit {
@@ -128,7 +128,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
     }
 }
 
-struct BodyLimitEndpoint<E> {
+pub struct BodyLimitEndpoint<E> {
     inner: E,
     limits: BodyLimit,
 }

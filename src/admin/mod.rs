@@ -359,7 +359,7 @@ impl poem::error::ResponseError for ConsoleError {
 pub type Result<T, E = ConsoleError> = std::result::Result<T, E>;
 
 /// Every console route. `api` is the `/api/v1` service the console calls.
-pub fn routes(api: ApiEndpoint) -> impl Endpoint {
+pub fn routes(api: ApiEndpoint, limits: crate::app::BodyLimit) -> impl Endpoint {
     let route = Route::new()
         .at("/", get(dashboard::dashboard))
         .at("/login", get(session::login_page).post(session::login))
@@ -371,5 +371,21 @@ pub fn routes(api: ApiEndpoint) -> impl Endpoint {
     let route = accounts::routes(route);
     route
         .data(AdminApi(api))
+        .with(limits)
+        // A body over the limit (a very large photo) gets a page, not the API's JSON.
+        .around(|ep, req| async move {
+            match ep.call(req).await {
+                Err(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => Ok(too_large_page()),
+                other => other,
+            }
+        })
         .with(crate::web::SecurityHeaders::CONSOLE)
+}
+
+fn too_large_page() -> Response {
+    error_page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "文件太大",
+        "提交的内容超过了上传大小的上限（照片请先缩小到 20 MB 以内，或请管理员调整 YOUDE_MAX_UPLOAD_BYTES）。请返回上一页重新选择。",
+    )
 }

@@ -1138,3 +1138,40 @@ async fn editing_a_record_offers_every_measure_it_holds_and_one_more() {
     );
     assert!(!page.text.contains("name=\"m6_value\""));
 }
+
+#[tokio::test]
+async fn an_upload_over_the_limit_gets_a_page_saying_so() {
+    let app = TestApp::spawn_configured(|state| state.media.max_upload_bytes = 50_000).await;
+    let id = app.resident("孙建伟").await;
+    app.user_token("wang-li", &["nominator"]).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("wang-li").await;
+    let page = b.get(&format!("/admin/photos/new?resident={id}")).await;
+    let csrf = hidden(&page.text, "csrf").unwrap();
+    let reply = app
+        .send(
+            app.client
+                .post("/admin/photos")
+                .header("Cookie", b.cookie_header())
+                .multipart(
+                    poem::test::TestForm::new()
+                        .text("csrf", csrf)
+                        .text("owner_kind", "resident")
+                        .text("owner_id", id.to_string())
+                        .field(
+                            poem::test::TestFormField::bytes(vec![0u8; 80_000])
+                                .name("file")
+                                .filename("big.jpg")
+                                .content_type("image/jpeg"),
+                        ),
+                ),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(reply.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(reply.text.contains("文件太大"), "{}", reply.text);
+    assert_eq!(app.count("photos").await, 0);
+}
