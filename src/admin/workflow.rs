@@ -336,7 +336,14 @@ fn transition_forms(console: &Console, n: &Nomination) -> Vec<Form> {
         .collect()
 }
 
-async fn nomination_page(console: &Console, id: i64, notice: Option<String>) -> Result<Response> {
+/// The nomination's page; after a refused transition or objection decision, `notice` says why
+/// and the form that was sent is filled again with what was typed.
+async fn nomination_page(
+    console: &Console,
+    id: i64,
+    notice: Option<String>,
+    sent: Option<(&str, &FormData)>,
+) -> Result<Response> {
     let n: Nomination = console.api.get(&format!("/nominations/{id}")).await?;
     let mut blocks = Vec::new();
     if let Some(message) = notice {
@@ -456,15 +463,40 @@ async fn nomination_page(console: &Console, id: i64, notice: Option<String>) -> 
             blocks.push(Block::Buttons(forms));
         }
     }
+    if let Some((action, submitted)) = sent {
+        refill_sent(&mut blocks, action, submitted);
+    }
     let mut page = console.page(format!("提名：{}", n.resident_name), blocks);
     page.crumbs = vec![Link::new("/admin/nominations", "提名与评审")];
     super::html(page)
 }
 
+/// Fill again the form that was sent: the one posting to `action` whose hidden `to` (if any) is
+/// the one sent.
+fn refill_sent(blocks: &mut [Block], action: &str, submitted: &FormData) {
+    let sent_to = submitted.get("to");
+    for block in blocks.iter_mut() {
+        let Block::Buttons(forms) = block else {
+            continue;
+        };
+        for form in forms.iter_mut() {
+            let hidden_to = form
+                .hidden
+                .iter()
+                .find(|(k, _)| k == "to")
+                .map(|(_, v)| v.as_str());
+            if form.action == action && hidden_to.is_none_or(|to| to == sent_to) {
+                let filled = std::mem::replace(form, Form::get("", ""));
+                *form = filled.refill(submitted, &[]);
+            }
+        }
+    }
+}
+
 #[handler]
 async fn show(console: Console, Path(id): Path<i64>) -> Result<Response> {
     workflow_role(&console)?;
-    nomination_page(&console, id, None).await
+    nomination_page(&console, id, None, None).await
 }
 
 #[handler]
@@ -476,8 +508,13 @@ async fn transition(console: Console, Path(id): Path<i64>) -> Result<Response> {
         Some(d) => match d.parse::<u32>() {
             Ok(d) => Some(d),
             Err(_) => {
-                let mut resp =
-                    nomination_page(&console, id, Some("公示天数应为 1–30 的整数".into())).await?;
+                let mut resp = nomination_page(
+                    &console,
+                    id,
+                    Some("公示天数应为 1–30 的整数".into()),
+                    Some((&format!("/admin/nominations/{id}/transitions"), f)),
+                )
+                .await?;
                 resp.set_status(StatusCode::UNPROCESSABLE_ENTITY);
                 return Ok(resp);
             }
@@ -507,7 +544,8 @@ async fn transition(console: Console, Path(id): Path<i64>) -> Result<Response> {
             } else {
                 message
             };
-            let mut resp = nomination_page(&console, id, Some(message)).await?;
+            let action = format!("/admin/nominations/{id}/transitions");
+            let mut resp = nomination_page(&console, id, Some(message), Some((&action, f))).await?;
             resp.set_status(p.status);
             Ok(resp)
         }
@@ -538,7 +576,9 @@ async fn objection_transition(console: Console, Path(id): Path<i64>) -> Result<R
                 .fields
                 .first()
                 .map_or(p.message.clone(), |(_, m)| m.clone());
-            let mut resp = nomination_page(&console, nomination, Some(message)).await?;
+            let action = format!("/admin/objections/{id}/transitions");
+            let mut resp =
+                nomination_page(&console, nomination, Some(message), Some((&action, f))).await?;
             resp.set_status(p.status);
             Ok(resp)
         }

@@ -853,6 +853,29 @@ async fn a_new_resident_goes_from_the_console_to_the_honour_roll() {
         .body[0]["id"]
         .as_i64()
         .unwrap();
+    // A finding is needed to decide: refused, with the chosen conclusion still chosen.
+    let refused = reviewer
+        .submit(
+            &here,
+            &format!("/admin/objections/{objection}/transitions"),
+            &[
+                ("nomination_id", &nomination.to_string()),
+                ("to", "upheld"),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("<option value=\"upheld\" selected>"),
+        "{}",
+        refused.text
+    );
     let dismissed = reviewer
         .submit(
             &here,
