@@ -12,6 +12,7 @@ import sys
 import tempfile
 import urllib.request
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -50,11 +51,25 @@ def fill(driver, values):
             element.send_keys(value)
 
 
+def replaced(old):
+    """The page `old` belonged to has been replaced by the next one. (Chrome may also answer that
+    the node no longer belongs to the document while it navigates.)"""
+
+    def check(_driver):
+        try:
+            old.is_enabled()
+            return False
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+
+    return check
+
+
 def submit(driver, form_css="main form.form"):
     """Click the form's button and wait for the next page."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, form_css + " button[type=submit]").click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(replaced(old))
     body = driver.find_element(By.TAG_NAME, "body").text
     assert "表单已失效" not in body and "无权访问" not in body and "操作未能完成" not in body, body
     return body
@@ -65,7 +80,7 @@ def click_button(driver, label):
     buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "main button[type=submit]") if b.text == label]
     assert buttons, f"no button {label}: " + driver.find_element(By.TAG_NAME, "main").text
     buttons[0].click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(replaced(old))
     return driver.find_element(By.TAG_NAME, "body").text
 
 
