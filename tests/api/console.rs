@@ -121,6 +121,54 @@ impl<'a> Browser<'a> {
         self.post_raw(action, &all).await
     }
 
+    /// A new user with these roles, signed in.
+    pub async fn signed_in(app: &'a TestApp, username: &str, roles: &[&str]) -> Browser<'a> {
+        app.user_token(username, roles).await;
+        let mut browser = Browser::new(app);
+        browser.sign_in(username).await;
+        browser
+    }
+
+    /// Open the upload form `page` and post it as `multipart/form-data`: its hidden fields (CSRF
+    /// token, owner), the text `fields`, and `file` as (bytes, file name, content type).
+    pub async fn upload(
+        &mut self,
+        page: &str,
+        fields: &[(&str, &str)],
+        file: (Vec<u8>, &str, &str),
+    ) -> Reply {
+        let form_page = self.get(page).await;
+        assert_eq!(
+            form_page.status,
+            StatusCode::OK,
+            "{page}: {}",
+            form_page.text
+        );
+        let mut form = poem::test::TestForm::new();
+        for (name, value) in hidden_fields(&form_page.text) {
+            form = form.text(name, value);
+        }
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        let (bytes, file_name, content_type) = file;
+        form = form.field(
+            poem::test::TestFormField::bytes(bytes)
+                .name("file")
+                .filename(file_name)
+                .content_type(content_type),
+        );
+        self.app
+            .send(
+                self.app
+                    .client
+                    .post("/admin/photos")
+                    .header("Cookie", self.cookie_header())
+                    .multipart(form),
+            )
+            .await
+    }
+
     pub async fn sign_in(&mut self, username: &str) -> Reply {
         let page = self.get("/admin/login").await;
         let csrf = hidden(&page.text, "csrf").unwrap();
@@ -313,9 +361,7 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_and_stores_nothing() {
     let app = TestApp::spawn().await;
     let cast = crate::workflow::cast(&app).await;
     let nomination = crate::workflow::nominate(&app, &cast).await;
-    app.user_token("boss", &["admin"]).await;
-    let mut b = Browser::new(&app);
-    b.sign_in("boss").await;
+    let mut b = Browser::signed_in(&app, "boss", &["admin"]).await;
     let events = app.count("audit_events").await;
     let residents = app.count("residents").await;
     for path in post_routes(cast.resident, nomination) {
@@ -372,9 +418,7 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_and_stores_nothing() {
 #[tokio::test]
 async fn every_post_form_on_the_main_pages_carries_the_csrf_token() {
     let app = TestApp::with_demo().await;
-    app.user_token("boss", &["admin"]).await;
-    let mut b = Browser::new(&app);
-    b.sign_in("boss").await;
+    let mut b = Browser::signed_in(&app, "boss", &["admin"]).await;
     let resident = app.staff_get("/api/v1/residents?limit=1").await.body["items"][0]["id"]
         .as_i64()
         .unwrap();
@@ -474,9 +518,7 @@ async fn every_post_form_on_the_main_pages_carries_the_csrf_token() {
 async fn an_expired_session_returns_to_sign_in_without_losing_the_typed_form() {
     let app = TestApp::spawn().await;
     let compound = app.compound().await;
-    app.user_token("wang-li", &["nominator"]).await;
-    let mut b = Browser::new(&app);
-    b.sign_in("wang-li").await;
+    let mut b = Browser::signed_in(&app, "wang-li", &["nominator"]).await;
     let form = b.get("/admin/residents/new").await;
     let csrf = hidden(&form.text, "csrf").unwrap();
     // Three hours at the desk: the session (2 h idle) has expired.
@@ -555,9 +597,7 @@ async fn an_expired_session_returns_to_sign_in_without_losing_the_typed_form() {
 async fn a_refused_form_comes_back_filled_with_chinese_messages_next_to_the_fields() {
     let app = TestApp::spawn().await;
     let compound = app.compound().await.to_string();
-    app.user_token("wang-li", &["nominator"]).await;
-    let mut b = Browser::new(&app);
-    b.sign_in("wang-li").await;
+    let mut b = Browser::signed_in(&app, "wang-li", &["nominator"]).await;
     let reply = b
         .submit(
             "/admin/residents/new",
@@ -600,9 +640,7 @@ async fn a_refused_form_comes_back_filled_with_chinese_messages_next_to_the_fiel
 async fn an_edit_conflict_shows_both_versions_and_keeps_what_was_typed() {
     let app = TestApp::spawn().await;
     let id = app.resident("孙建伟").await;
-    app.user_token("wang-li", &["nominator"]).await;
-    let mut b = Browser::new(&app);
-    b.sign_in("wang-li").await;
+    let mut b = Browser::signed_in(&app, "wang-li", &["nominator"]).await;
     let form = b.get(&format!("/admin/residents/{id}/edit")).await;
     let csrf = hidden(&form.text, "csrf").unwrap();
     let etag = hidden(&form.text, "etag").unwrap();
@@ -719,31 +757,15 @@ async fn a_new_resident_goes_from_the_console_to_the_honour_roll() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     }
     // A photo, through the multipart form.
-    let form_page = nominator
-        .get(&format!("/admin/photos/new?resident={id}"))
-        .await;
-    let csrf = hidden(&form_page.text, "csrf").unwrap();
-    let jpeg = crate::photos::jpeg(64, 48);
-    let upload = app
-        .send(
-            app.client
-                .post("/admin/photos")
-                .header("Cookie", nominator.cookie_header())
-                .multipart(
-                    poem::test::TestForm::new()
-                        .text("csrf", csrf)
-                        .text("owner_kind", "resident")
-                        .text("owner_id", id.to_string())
-                        .text("caption", "周美华在楼道里")
-                        .text("credit", "记者 周晶")
-                        .text("residents", id.to_string())
-                        .field(
-                            poem::test::TestFormField::bytes(jpeg)
-                                .name("file")
-                                .filename("a.jpg")
-                                .content_type("image/jpeg"),
-                        ),
-                ),
+    let upload = nominator
+        .upload(
+            &format!("/admin/photos/new?resident={id}"),
+            &[
+                ("caption", "周美华在楼道里"),
+                ("credit", "记者 周晶"),
+                ("residents", &id.to_string()),
+            ],
+            (crate::photos::jpeg(64, 48), "a.jpg", "image/jpeg"),
         )
         .await;
     let photo = id_of(&upload);
@@ -912,30 +934,15 @@ async fn a_photo_without_everyones_consent_says_why_it_is_not_public() {
     let app = TestApp::spawn().await;
     let id = app.resident("孙建伟").await;
     app.consent(id, "profile").await.assert_status(201);
-    app.user_token("wang-li", &["nominator"]).await;
-    let mut b = Browser::new(&app);
-    b.sign_in("wang-li").await;
-    let page = b.get(&format!("/admin/photos/new?resident={id}")).await;
-    let csrf = hidden(&page.text, "csrf").unwrap();
-    let upload = app
-        .send(
-            app.client
-                .post("/admin/photos")
-                .header("Cookie", b.cookie_header())
-                .multipart(
-                    poem::test::TestForm::new()
-                        .text("csrf", csrf)
-                        .text("owner_kind", "resident")
-                        .text("owner_id", id.to_string())
-                        .text("caption", "孙建伟在音乐广场")
-                        .text("residents", id.to_string())
-                        .field(
-                            poem::test::TestFormField::bytes(crate::photos::jpeg(64, 48))
-                                .name("file")
-                                .filename("a.jpg")
-                                .content_type("image/jpeg"),
-                        ),
-                ),
+    let mut b = Browser::signed_in(&app, "wang-li", &["nominator"]).await;
+    let upload = b
+        .upload(
+            &format!("/admin/photos/new?resident={id}"),
+            &[
+                ("caption", "孙建伟在音乐广场"),
+                ("residents", &id.to_string()),
+            ],
+            (crate::photos::jpeg(64, 48), "a.jpg", "image/jpeg"),
         )
         .await;
     let photo = id_of(&upload);
@@ -950,26 +957,15 @@ async fn a_photo_without_everyones_consent_says_why_it_is_not_public() {
     let dashboard = b.get("/admin").await;
     assert!(dashboard.text.contains(&format!("/admin/photos/{photo}")));
     // Not a picture: refused, with the message next to the file input and the caption kept.
-    let page = b.get(&format!("/admin/photos/new?resident={id}")).await;
-    let csrf = hidden(&page.text, "csrf").unwrap();
-    let refused = app
-        .send(
-            app.client
-                .post("/admin/photos")
-                .header("Cookie", b.cookie_header())
-                .multipart(
-                    poem::test::TestForm::new()
-                        .text("csrf", csrf)
-                        .text("owner_kind", "resident")
-                        .text("owner_id", id.to_string())
-                        .text("caption", "不是照片")
-                        .field(
-                            poem::test::TestFormField::bytes(b"%PDF-1.4 not a picture".to_vec())
-                                .name("file")
-                                .filename("a.pdf")
-                                .content_type("application/pdf"),
-                        ),
-                ),
+    let refused = b
+        .upload(
+            &format!("/admin/photos/new?resident={id}"),
+            &[("caption", "不是照片")],
+            (
+                b"%PDF-1.4 not a picture".to_vec(),
+                "a.pdf",
+                "application/pdf",
+            ),
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
@@ -983,9 +979,7 @@ async fn an_editor_previews_writes_publishes_and_packs_from_the_desk() {
     let app = TestApp::spawn().await;
     let id = app.resident("孙建伟").await;
     app.consent(id, "profile").await.assert_status(201);
-    app.user_token("zhou-jing", &["editor"]).await;
-    let mut b = Browser::new(&app);
-    b.sign_in("zhou-jing").await;
+    let mut b = Browser::signed_in(&app, "zhou-jing", &["editor"]).await;
     let resident = id.to_string();
     let story = [
         ("title", "“智慧社区”建成的背后"),
@@ -1017,29 +1011,14 @@ async fn an_editor_previews_writes_publishes_and_packs_from_the_desk() {
     let story_id = id_of(&created);
     let here = format!("/admin/stories/{story_id}");
     // The editor illustrates the draft with a photo of its own.
-    let form = b.get(&format!("/admin/photos/new?story={story_id}")).await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
-    assert!(form.text.contains("name=\"owner_kind\" value=\"story\""));
-    let csrf = hidden(&form.text, "csrf").unwrap();
-    let upload = app
-        .send(
-            app.client
-                .post("/admin/photos")
-                .header("Cookie", b.cookie_header())
-                .multipart(
-                    poem::test::TestForm::new()
-                        .text("csrf", csrf)
-                        .text("owner_kind", "story")
-                        .text("owner_id", story_id.to_string())
-                        .text("caption", "孙建伟在智慧社区平台前")
-                        .text("credit", "记者 周晶")
-                        .field(
-                            poem::test::TestFormField::bytes(crate::photos::jpeg(64, 48))
-                                .name("file")
-                                .filename("a.jpg")
-                                .content_type("image/jpeg"),
-                        ),
-                ),
+    let upload = b
+        .upload(
+            &format!("/admin/photos/new?story={story_id}"),
+            &[
+                ("caption", "孙建伟在智慧社区平台前"),
+                ("credit", "记者 周晶"),
+            ],
+            (crate::photos::jpeg(64, 48), "a.jpg", "image/jpeg"),
         )
         .await;
     let photo = id_of(&upload);
@@ -1140,9 +1119,7 @@ async fn editing_a_record_offers_every_measure_it_holds_and_one_more() {
         )
         .await;
     rec.assert_status(201);
-    app.user_token("wang-li", &["nominator"]).await;
-    let mut b = Browser::new(&app);
-    b.sign_in("wang-li").await;
+    let mut b = Browser::signed_in(&app, "wang-li", &["nominator"]).await;
     let page = b
         .get(&format!(
             "/admin/residents/{id}/records/{}/edit",
@@ -1166,28 +1143,12 @@ async fn editing_a_record_offers_every_measure_it_holds_and_one_more() {
 async fn an_upload_over_the_limit_gets_a_page_saying_so() {
     let app = TestApp::spawn_configured(|state| state.media.max_upload_bytes = 50_000).await;
     let id = app.resident("孙建伟").await;
-    app.user_token("wang-li", &["nominator"]).await;
-    let mut b = Browser::new(&app);
-    b.sign_in("wang-li").await;
-    let page = b.get(&format!("/admin/photos/new?resident={id}")).await;
-    let csrf = hidden(&page.text, "csrf").unwrap();
-    let reply = app
-        .send(
-            app.client
-                .post("/admin/photos")
-                .header("Cookie", b.cookie_header())
-                .multipart(
-                    poem::test::TestForm::new()
-                        .text("csrf", csrf)
-                        .text("owner_kind", "resident")
-                        .text("owner_id", id.to_string())
-                        .field(
-                            poem::test::TestFormField::bytes(vec![0u8; 80_000])
-                                .name("file")
-                                .filename("big.jpg")
-                                .content_type("image/jpeg"),
-                        ),
-                ),
+    let mut b = Browser::signed_in(&app, "wang-li", &["nominator"]).await;
+    let reply = b
+        .upload(
+            &format!("/admin/photos/new?resident={id}"),
+            &[],
+            (vec![0u8; 80_000], "big.jpg", "image/jpeg"),
         )
         .await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
