@@ -1159,3 +1159,36 @@ async fn an_upload_over_the_limit_gets_a_page_saying_so() {
     assert!(reply.text.contains("文件太大"), "{}", reply.text);
     assert_eq!(app.count("photos").await, 0);
 }
+
+#[tokio::test]
+async fn an_activity_is_recorded_once_for_every_participant() {
+    let app = TestApp::spawn().await;
+    let a = app.resident("孙建伟").await;
+    let b_id = app.resident("王芳").await;
+    let mut b = Browser::signed_in(&app, "wang-li", &["nominator"]).await;
+    let (a_str, b_str) = (a.to_string(), b_id.to_string());
+    let reply = b
+        .submit(
+            "/admin/activities/new",
+            "/admin/activities/new",
+            &[
+                ("title", "居民区书记培训"),
+                ("date_year", "2019"),
+                ("date_month", "8"),
+                ("date_day", "30"),
+                ("place", "长寿路街道社区党群服务中心"),
+                ("unpaid", "on"),
+                ("participant_ids", &a_str),
+                ("participant_ids", &b_str),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
+    for id in [a, b_id] {
+        let records = app.records(id).await;
+        assert_eq!(records.len(), 1, "one record each");
+        assert_eq!(records[0]["title"], "居民区书记培训");
+        assert_eq!(records[0]["start"], "2019-08-30");
+        assert_eq!(records[0]["unpaid"], true);
+    }
+}
