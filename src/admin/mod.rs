@@ -40,12 +40,9 @@ pub fn csrf_for(session: &str) -> String {
     tokens::hash(&format!("youde-admin-csrf:{session}"))
 }
 
+/// Whether two tokens are equal, compared in constant time.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    crate::api::auth::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 /// A console request from a signed-in member of staff; for `POST`, with its form read and its
@@ -215,14 +212,11 @@ pub fn shanghai(at: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
+/// An objection's state as the domain names it (已受理, 核查中, 异议成立, 异议不成立).
 pub fn objection_label(state: &str) -> &'static str {
-    match state {
-        "open" => "已受理",
-        "investigating" => "核查中",
-        "upheld" => "异议成立",
-        "dismissed" => "异议不成立",
-        _ => "其他",
-    }
+    state
+        .parse::<crate::domain::nomination::ObjectionState>()
+        .map_or("其他", |s| s.label())
 }
 
 /// A rendered page, never cached (it holds private data and a CSRF token).
