@@ -335,6 +335,7 @@ fn post_routes(resident: i64, nomination: i64) -> Vec<String> {
         "/admin/photos".into(),
         "/admin/photos/1".into(),
         "/admin/nominations".into(),
+        format!("/admin/nominations/{nomination}/edit"),
         format!("/admin/nominations/{nomination}/transitions"),
         "/admin/objections/1/transitions".into(),
         "/admin/stories".into(),
