@@ -1,9 +1,14 @@
 //! 有德 Youde: the recognition registry of 长寿路街道.
 //!
-//! Layers, each in its own module: [`domain`] (types and rules; no HTTP, no SQL) · [`store`]
-//! (sea-orm queries) · [`search`] (the search engines and the outbox relay that feeds them) ·
-//! [`api`] (the JSON API) · [`web`] (pages). [`app`] wires them together and [`config`] reads the
-//! settings.
+//! Layers, lowest first; a module uses only modules of lower layers (checked by
+//! `tests/api/layers.rs`, which lists the upward imports still being moved down):
+//!
+//! 0. [`domain`]: types and rules; no HTTP, no SQL.
+//! 1. [`store`]: sea-orm entities and queries, each taking a connection or transaction.
+//! 2. [`search`] (the engines and the outbox relay), [`media`] (photo files), [`config`].
+//! 3. use cases every face calls: [`pack`] (issue export packs), [`demo`], [`setup`].
+//! 4. the faces: [`api`] (JSON API), [`web`] (public pages, feeds), [`admin`] (staff console).
+//! 5. [`app`]: state, routes and middleware.
 
 pub mod admin;
 pub mod api;

@@ -1,0 +1,89 @@
+//! The API contract checks itself: the whole OpenAPI document is kept in
+//! `tests/api/snapshots/openapi.json`, so any change to a path, a parameter, a schema or a
+//! description shows up as a reviewed diff of that file. After a deliberate change, write the new
+//! document with `YOUDE_UPDATE_SNAPSHOTS=1 cargo test --test api contract::` and commit it.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+fn snapshot_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/snapshots/openapi.json")
+}
+
+/// The document the running service serves, as stable pretty JSON.
+pub async fn served_spec(app: &TestApp) -> Value {
+    let reply = app.get("/api/openapi.json").await;
+    reply.assert_status(200);
+    reply.body
+}
+
+#[tokio::test]
+async fn the_openapi_document_matches_its_reviewed_snapshot() {
+    let app = TestApp::spawn().await;
+    let served = served_spec(&app).await;
+    let text = serde_json::to_string_pretty(&served).unwrap() + "\n";
+    let path = snapshot_path();
+    if std::env::var_os("YOUDE_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &text).expect("write the snapshot");
+        return;
+    }
+    let kept = std::fs::read_to_string(&path).unwrap_or_default();
+    if kept != text {
+        let first = kept
+            .lines()
+            .zip(text.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| kept.lines().count().min(text.lines().count()));
+        let around = |s: &str| -> String {
+            s.lines()
+                .skip(first.saturating_sub(3))
+                .take(8)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        panic!(
+            "the served OpenAPI document differs from tests/api/snapshots/openapi.json from line {}.\n\
+             kept:\n{}\n\nserved:\n{}\n\nIf the change is meant, run \
+             `YOUDE_UPDATE_SNAPSHOTS=1 cargo test --test api contract::` and commit the diff.",
+            first + 1,
+            around(&kept),
+            around(&text)
+        );
+    }
+}
+
+/// Every operation of the document as `METHOD /template` (templates as the spec writes them,
+/// relative to `/api/v1`).
+pub fn operations(spec: &Value) -> Vec<String> {
+    let mut ops = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                ops.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    ops.sort();
+    ops
+}
+
+#[tokio::test]
+async fn every_operation_has_a_description_and_a_tag() {
+    let app = TestApp::spawn().await;
+    let spec = served_spec(&app).await;
+    let mut bare = Vec::new();
+    for op in operations(&spec) {
+        let (method, path) = op.split_once(' ').unwrap();
+        let item = &spec["paths"][path][method.to_lowercase()];
+        let described = item["summary"].as_str().is_some_and(|s| !s.trim().is_empty())
+            || item["description"].as_str().is_some_and(|s| !s.trim().is_empty());
+        let tagged = item["tags"].as_array().is_some_and(|t| !t.is_empty());
+        if !described || !tagged {
+            bare.push(op);
+        }
+    }
+    assert!(bare.is_empty(), "operations without a summary or a tag: {bare:?}");
+}

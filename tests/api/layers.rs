@@ -1,0 +1,207 @@
+//! The house's layers, checked against the code: a module may use modules of lower layers only,
+//! never one of its own layer (siblings such as `web` and `api` stay apart) or above.
+//!
+//! ```text
+//! 5  app, router                      wiring: state, routes
+//! 4  api · web · admin                the three faces (JSON API, public pages, staff console)
+//! 3  service · pack · demo · setup    read models and use cases every face calls
+//! 2  search · media · config          engines, photo files, settings
+//! 1  store                            sea-orm queries
+//! 0  domain                           types and rules, no HTTP, no SQL
+//! ```
+//!
+//! The imports are read from `src/` as text (`crate::x` paths, including `use crate::{x, y}`
+//! groups). `KNOWN` lists the upward imports that are still being moved down: the test fails for
+//! any upward import not listed there, and for a listed one that no longer exists, so the list only
+//! shrinks.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+const LAYERS: &[(&str, u8)] = &[
+    ("domain", 0),
+    ("store", 1),
+    ("search", 2),
+    ("media", 2),
+    ("config", 2),
+    ("service", 3),
+    ("pack", 3),
+    ("demo", 3),
+    ("setup", 3),
+    ("api", 4),
+    ("web", 4),
+    ("admin", 4),
+    ("app", 5),
+    ("router", 5),
+];
+
+/// Upward or sideways imports that exist today and are on their way out (file, module it uses).
+const KNOWN: &[(&str, &str)] = &[
+    ("admin/accounts.rs", "api"),
+    ("admin/client.rs", "api"),
+    ("admin/client.rs", "app"),
+    ("admin/dashboard.rs", "api"),
+    ("admin/editorial.rs", "api"),
+    ("admin/editorial.rs", "web"),
+    ("admin/mod.rs", "api"),
+    ("admin/mod.rs", "app"),
+    ("admin/mod.rs", "web"),
+    ("admin/photos.rs", "api"),
+    ("admin/residents.rs", "api"),
+    ("admin/residents.rs", "web"),
+    ("admin/session.rs", "api"),
+    ("admin/session.rs", "app"),
+    ("admin/workflow.rs", "api"),
+    ("api/activities.rs", "app"),
+    ("api/audit_log.rs", "app"),
+    ("api/auth.rs", "app"),
+    ("api/categories.rs", "app"),
+    ("api/communities.rs", "app"),
+    ("api/consents.rs", "app"),
+    ("api/issues.rs", "app"),
+    ("api/issues.rs", "web"),
+    ("api/mod.rs", "app"),
+    ("api/nominations.rs", "app"),
+    ("api/notices.rs", "app"),
+    ("api/photos.rs", "app"),
+    ("api/recognitions.rs", "app"),
+    ("api/residents.rs", "app"),
+    ("api/search.rs", "app"),
+    ("api/service_records.rs", "app"),
+    ("api/sessions.rs", "app"),
+    ("api/stories.rs", "app"),
+    ("api/stories.rs", "web"),
+    ("api/tokens.rs", "app"),
+    ("api/users.rs", "app"),
+    ("config.rs", "media"),
+    ("config.rs", "search"),
+    ("media/mod.rs", "config"),
+    ("pack.rs", "api"),
+    ("web/cache.rs", "api"),
+    ("web/cache.rs", "app"),
+    ("web/feeds.rs", "api"),
+    ("web/feeds.rs", "app"),
+    ("web/media.rs", "api"),
+    ("web/media.rs", "app"),
+    ("web/mod.rs", "app"),
+    ("web/pages.rs", "api"),
+    ("web/pages.rs", "app"),
+    ("web/search_page.rs", "api"),
+    ("web/search_page.rs", "app"),
+];
+
+fn layer(module: &str) -> Option<u8> {
+    LAYERS
+        .iter()
+        .find(|(name, _)| *name == module)
+        .map(|(_, layer)| *layer)
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn ident(text: &str) -> &str {
+    let end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    &text[..end]
+}
+
+/// The top-level modules a file names through `crate::`.
+fn used_modules(source: &str) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    for (at, _) in source.match_indices("crate::") {
+        let rest = &source[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // `crate::{a, b::c, d::{e, f}}`: the names at depth 0.
+            let mut depth = 0;
+            let mut start = true;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => start = true,
+                    c if start && !c.is_whitespace() => {
+                        used.insert(ident(&group[i..]).to_string());
+                        start = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            used.insert(ident(rest).to_string());
+        }
+    }
+    used.retain(|m| !m.is_empty());
+    used
+}
+
+/// Every import that points up or sideways: `(file relative to src/, module)`.
+fn upward_imports() -> BTreeSet<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = BTreeSet::new();
+    for file in files {
+        let relative = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let own = relative.split('/').next().unwrap().trim_end_matches(".rs");
+        if own == "lib" || own == "main" || own == "bin" {
+            continue; // the crate root and the binaries sit above everything
+        }
+        let own_layer = layer(own).unwrap_or_else(|| {
+            panic!("src/{relative}: module `{own}` has no layer: add it to LAYERS in tests/api/layers.rs")
+        });
+        let source = std::fs::read_to_string(&file).expect("read source");
+        for module in used_modules(&source) {
+            if module == own {
+                continue;
+            }
+            let Some(their_layer) = layer(&module) else {
+                panic!("src/{relative} uses crate::{module}, which has no layer in tests/api/layers.rs");
+            };
+            if their_layer >= own_layer {
+                found.insert((relative.clone(), module));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_import_reader_sees_single_paths_and_groups() {
+    let source = "use crate::domain::x;\nuse crate::{store::a, search::{b, c}, media};\nfn f() { crate::api::g() }";
+    let used: Vec<_> = used_modules(source).into_iter().collect();
+    assert_eq!(used, ["api", "domain", "media", "search", "store"]);
+}
+
+#[test]
+fn no_module_imports_its_own_layer_or_one_above() {
+    let found = upward_imports();
+    let known: BTreeSet<(String, String)> = KNOWN
+        .iter()
+        .map(|(f, m)| (f.to_string(), m.to_string()))
+        .collect();
+    let new: Vec<_> = found.difference(&known).collect();
+    let gone: Vec<_> = known.difference(&found).collect();
+    assert!(
+        new.is_empty(),
+        "imports that run up or sideways across the layers (move the shared code down instead): {new:?}"
+    );
+    assert!(
+        gone.is_empty(),
+        "these upward imports are gone: remove them from KNOWN in tests/api/layers.rs: {gone:?}"
+    );
+}
