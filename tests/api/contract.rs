@@ -70,6 +70,31 @@ pub fn operations(spec: &Value) -> Vec<String> {
     ops
 }
 
+/// `/api/v1` + `template` with each `{param}` replaced by `ids[resource named before it]`
+/// (999999 where none is known), unless `choose(resource, is_last_param)` picks another value.
+pub fn fill_path(
+    template: &str,
+    ids: &std::collections::HashMap<&str, String>,
+    choose: impl Fn(&str, bool) -> Option<String>,
+) -> String {
+    let segments: Vec<&str> = template.split('/').collect();
+    let last_param = segments.iter().rposition(|s| s.starts_with('{'));
+    let mut path = String::from("/api/v1");
+    for (i, segment) in segments.iter().enumerate().skip(1) {
+        path.push('/');
+        if !segment.starts_with('{') {
+            path.push_str(segment);
+            continue;
+        }
+        let resource = segments[i - 1];
+        let value = choose(resource, Some(i) == last_param)
+            .or_else(|| ids.get(resource).cloned())
+            .unwrap_or_else(|| "999999".to_string());
+        path.push_str(&value);
+    }
+    path
+}
+
 #[tokio::test]
 async fn every_operation_has_a_description_and_a_tag() {
     let app = TestApp::spawn().await;
@@ -78,12 +103,19 @@ async fn every_operation_has_a_description_and_a_tag() {
     for op in operations(&spec) {
         let (method, path) = op.split_once(' ').unwrap();
         let item = &spec["paths"][path][method.to_lowercase()];
-        let described = item["summary"].as_str().is_some_and(|s| !s.trim().is_empty())
-            || item["description"].as_str().is_some_and(|s| !s.trim().is_empty());
+        let described = item["summary"]
+            .as_str()
+            .is_some_and(|s| !s.trim().is_empty())
+            || item["description"]
+                .as_str()
+                .is_some_and(|s| !s.trim().is_empty());
         let tagged = item["tags"].as_array().is_some_and(|t| !t.is_empty());
         if !described || !tagged {
             bare.push(op);
         }
     }
-    assert!(bare.is_empty(), "operations without a summary or a tag: {bare:?}");
+    assert!(
+        bare.is_empty(),
+        "operations without a summary or a tag: {bare:?}"
+    );
 }

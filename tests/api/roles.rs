@@ -10,7 +10,7 @@ use poem::test::{TestForm, TestFormField};
 use serde_json::{json, Value};
 use youde::domain::policy::{allows, Action, Role};
 
-use crate::contract::{operations, served_spec};
+use crate::contract::{fill_path, operations, served_spec};
 use crate::helpers::{TestApp, PASSWORD};
 
 #[derive(Clone, Copy, Debug)]
@@ -53,8 +53,16 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
     vec![
         ("GET /communities", N, Public),
         ("GET /communities/{id}", N, Public),
-        ("POST /communities", J(json!({ "name": "矩阵区", "kind": "district" })), Needs(EditRegistry)),
-        ("PUT /communities/{id}", J(json!({ "name": "x", "kind": "district" })), Needs(EditRegistry)),
+        (
+            "POST /communities",
+            J(json!({ "name": "矩阵区", "kind": "district" })),
+            Needs(EditRegistry),
+        ),
+        (
+            "PUT /communities/{id}",
+            J(json!({ "name": "x", "kind": "district" })),
+            Needs(EditRegistry),
+        ),
         ("DELETE /communities/{id}", N, Needs(EditRegistry)),
         ("GET /residents", N, Public),
         ("GET /residents/{id}", N, Public),
@@ -64,29 +72,57 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
         ("DELETE /residents/{id}", N, Needs(EditRegistry)),
         ("GET /residents/{id}/service-records", N, Public),
         ("GET /residents/{id}/service-records/{record_id}", N, Public),
-        ("POST /residents/{id}/service-records", J(record.clone()), Needs(EditRegistry)),
-        ("PUT /residents/{id}/service-records/{record_id}", J(record), Needs(EditRegistry)),
-        ("DELETE /residents/{id}/service-records/{record_id}", N, Needs(EditRegistry)),
+        (
+            "POST /residents/{id}/service-records",
+            J(record.clone()),
+            Needs(EditRegistry),
+        ),
+        (
+            "PUT /residents/{id}/service-records/{record_id}",
+            J(record),
+            Needs(EditRegistry),
+        ),
+        (
+            "DELETE /residents/{id}/service-records/{record_id}",
+            N,
+            Needs(EditRegistry),
+        ),
         ("GET /residents/{id}/consents", N, Needs(ReadPrivate)),
         (
             "POST /residents/{id}/consents",
             J(json!({ "scope": "story", "text_version": "1", "signed_on": "2020-01-01" })),
             Needs(ManageConsent),
         ),
-        ("POST /residents/{id}/consents/{consent_id}/withdraw", J(json!({})), Needs(ManageConsent)),
+        (
+            "POST /residents/{id}/consents/{consent_id}/withdraw",
+            J(json!({})),
+            Needs(ManageConsent),
+        ),
         ("GET /activities", N, Public),
         ("GET /activities/{id}", N, Public),
         ("POST /activities", J(activity.clone()), Needs(EditRegistry)),
         ("PUT /activities/{id}", J(activity), Needs(EditRegistry)),
         ("DELETE /activities/{id}", N, Needs(EditRegistry)),
         ("GET /categories", N, Public),
-        ("POST /categories", J(json!({ "code": "matrix", "name": "矩阵" })), Needs(ManageCategories)),
-        ("PUT /categories/{id}", J(json!({ "name": "x", "active": true })), Needs(ManageCategories)),
+        (
+            "POST /categories",
+            J(json!({ "code": "matrix", "name": "矩阵" })),
+            Needs(ManageCategories),
+        ),
+        (
+            "PUT /categories/{id}",
+            J(json!({ "name": "x", "active": true })),
+            Needs(ManageCategories),
+        ),
         ("GET /nominations", N, Either(Nominate, Review)),
         ("POST /nominations", J(nomination.clone()), Needs(Nominate)),
         ("GET /nominations/{id}", N, Either(Nominate, Review)),
         ("PUT /nominations/{id}", J(nomination), Needs(Nominate)),
-        ("POST /nominations/{id}/transitions", J(json!({ "to": "submitted" })), Either(Nominate, Review)),
+        (
+            "POST /nominations/{id}/transitions",
+            J(json!({ "to": "submitted" })),
+            Either(Nominate, Review),
+        ),
         ("GET /notices", N, Public),
         ("GET /notices/{id}", N, Public),
         (
@@ -96,10 +132,18 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
         ),
         ("GET /objections/{receipt_code}", N, Public),
         ("GET /notices/{id}/objections", N, Needs(Review)),
-        ("POST /objections/{id}/transitions", J(json!({ "to": "investigating" })), Needs(Review)),
+        (
+            "POST /objections/{id}/transitions",
+            J(json!({ "to": "investigating" })),
+            Needs(Review),
+        ),
         ("GET /recognitions", N, Public),
         ("GET /recognitions/{id}", N, Public),
-        ("POST /recognitions/{id}/revoke", J(json!({ "reason": "x" })), Needs(Decide)),
+        (
+            "POST /recognitions/{id}/revoke",
+            J(json!({ "reason": "x" })),
+            Needs(Decide),
+        ),
         (
             "POST /sessions",
             J(json!({ "username": "matrix-admin", "password": PASSWORD })),
@@ -110,12 +154,22 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
         ("GET /users", N, Needs(ManageUsers)),
         (
             "POST /users",
-            J(json!({ "username": "matrix", "display_name": "矩阵", "roles": ["editor"], "password": "long enough password" })),
+            J(
+                json!({ "username": "matrix", "display_name": "矩阵", "roles": ["editor"], "password": "long enough password" }),
+            ),
             Needs(ManageUsers),
         ),
         ("GET /users/{id}", N, AnyStaff),
-        ("PUT /users/{id}", J(json!({ "display_name": "x", "roles": ["editor"] })), Needs(ManageUsers)),
-        ("POST /users/{id}/password", J(json!({ "password": "long enough password" })), AnyStaff),
+        (
+            "PUT /users/{id}",
+            J(json!({ "display_name": "x", "roles": ["editor"] })),
+            Needs(ManageUsers),
+        ),
+        (
+            "POST /users/{id}/password",
+            J(json!({ "password": "long enough password" })),
+            AnyStaff,
+        ),
         ("POST /users/{id}/disable", N, Needs(ManageUsers)),
         ("POST /users/{id}/enable", N, Needs(ManageUsers)),
         ("GET /tokens", N, AnyStaff),
@@ -126,20 +180,32 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
         ("GET /stories/{id}", N, Public),
         ("POST /stories", J(story.clone()), Needs(EditStories)),
         ("PUT /stories/{id}", J(story), Needs(EditStories)),
-        ("PUT /stories/{id}/publication", J(json!({ "published": true })), Needs(EditStories)),
+        (
+            "PUT /stories/{id}/publication",
+            J(json!({ "published": true })),
+            Needs(EditStories),
+        ),
         ("DELETE /stories/{id}", N, Needs(EditStories)),
         ("GET /issues", N, Public),
         ("GET /issues/{id}", N, Public),
         ("GET /issues/{id}/pack", N, Public),
         ("POST /issues", J(issue.clone()), Needs(EditStories)),
         ("PUT /issues/{id}", J(issue), Needs(EditStories)),
-        ("PUT /issues/{id}/publication", J(json!({ "published": true })), Needs(EditStories)),
+        (
+            "PUT /issues/{id}/publication",
+            J(json!({ "published": true })),
+            Needs(EditStories),
+        ),
         ("DELETE /issues/{id}", N, Needs(EditStories)),
         ("GET /photos", N, Public),
         ("GET /photos/{id}", N, Public),
         // The demo resident's photo: which role may change a photo depends on its owner.
         ("POST /photos", Body::Photo, Needs(EditRegistry)),
-        ("PUT /photos/{id}", J(json!({ "caption": "矩阵" })), Needs(EditRegistry)),
+        (
+            "PUT /photos/{id}",
+            J(json!({ "caption": "矩阵" })),
+            Needs(EditRegistry),
+        ),
         ("DELETE /photos/{id}", N, Needs(EditRegistry)),
         ("GET /search", N, Public),
     ]
@@ -150,27 +216,13 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
 const WRITES_TO_REAL: &[&str] = &["photos"];
 
 /// The concrete path of an operation: each `{param}` becomes the id of a real object of the
-/// resource named before it (reads) or [`MISSING`] (the last one of a write).
+/// resource named before it, except the last one of a write, which becomes [`MISSING`].
 fn fill(op: &str, ids: &HashMap<&str, String>) -> (String, String) {
     let (method, template) = op.split_once(' ').unwrap();
-    let segments: Vec<&str> = template.split('/').collect();
-    let last_param = segments.iter().rposition(|s| s.starts_with('{'));
-    let mut path = String::from("/api/v1");
-    for (i, segment) in segments.iter().enumerate().skip(1) {
-        path.push('/');
-        if !segment.starts_with('{') {
-            path.push_str(segment);
-            continue;
-        }
-        let resource = segments[i - 1];
-        let write = method != "GET" && Some(i) == last_param && !WRITES_TO_REAL.contains(&resource);
-        let value = if write {
-            MISSING.to_string()
-        } else {
-            ids.get(resource).cloned().unwrap_or_else(|| MISSING.to_string())
-        };
-        path.push_str(&value);
-    }
+    let path = fill_path(template, ids, |resource, last| {
+        (method != "GET" && last && !WRITES_TO_REAL.contains(&resource))
+            .then(|| MISSING.to_string())
+    });
     (method.to_string(), path)
 }
 
@@ -196,11 +248,20 @@ async fn first_id(app: &TestApp, path: &str) -> String {
 async fn every_operation_of_the_spec_has_a_rule() {
     let app = TestApp::spawn().await;
     let spec: BTreeSet<String> = operations(&served_spec(&app).await).into_iter().collect();
-    let ruled: BTreeSet<String> = rules(1, 1).into_iter().map(|(op, _, _)| op.to_string()).collect();
+    let ruled: BTreeSet<String> = rules(1, 1)
+        .into_iter()
+        .map(|(op, _, _)| op.to_string())
+        .collect();
     let unruled: Vec<_> = spec.difference(&ruled).collect();
     let stale: Vec<_> = ruled.difference(&spec).collect();
-    assert!(unruled.is_empty(), "operations with no rule in tests/api/roles.rs: {unruled:?}");
-    assert!(stale.is_empty(), "rules for operations the API no longer has: {stale:?}");
+    assert!(
+        unruled.is_empty(),
+        "operations with no rule in tests/api/roles.rs: {unruled:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "rules for operations the API no longer has: {stale:?}"
+    );
 }
 
 #[tokio::test]
@@ -213,12 +274,26 @@ async fn every_operation_answers_every_role_as_the_policy_table_says() {
         "service-records",
         first_id(&app, &format!("/api/v1/residents/{sun}/service-records")).await,
     );
-    for resource in ["activities", "notices", "recognitions", "communities", "stories", "issues"] {
-        ids.insert(resource, first_id(&app, &format!("/api/v1/{resource}")).await);
+    for resource in [
+        "activities",
+        "notices",
+        "recognitions",
+        "communities",
+        "stories",
+        "issues",
+    ] {
+        ids.insert(
+            resource,
+            first_id(&app, &format!("/api/v1/{resource}")).await,
+        );
     }
     ids.insert(
         "photos",
-        first_id(&app, &format!("/api/v1/photos?owner_kind=resident&owner_id={sun}")).await,
+        first_id(
+            &app,
+            &format!("/api/v1/photos?owner_kind=resident&owner_id={sun}"),
+        )
+        .await,
     );
     ids.insert("objections", "YD-NONE-NONE".into());
 
@@ -282,11 +357,17 @@ async fn every_operation_answers_every_role_as_the_policy_table_says() {
                 Some(false) => status == 403,
             };
             if !ok {
-                failures.push(format!("{op} ({method} {path}) as {role:?}: {status} {}", reply.text));
+                failures.push(format!(
+                    "{op} ({method} {path}) as {role:?}: {status} {}",
+                    reply.text
+                ));
             }
         }
     }
-    assert!(asked >= spec.len() * callers.len(), "asked only {asked} questions");
+    assert!(
+        asked >= spec.len() * callers.len(),
+        "asked only {asked} questions"
+    );
     assert!(
         failures.is_empty(),
         "{} answers disagree with the policy table:\n{}",
