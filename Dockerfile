@@ -1,8 +1,18 @@
 # Build: the workspace in release mode.
 FROM rust:1-bookworm AS build
 WORKDIR /src
+# The dependencies first, in a layer of their own: they change rarely, the source often. Empty
+# crate roots stand in for the source while they build.
+COPY Cargo.toml Cargo.lock build.rs ./
+COPY migration/Cargo.toml migration/Cargo.toml
+RUN mkdir -p src migration/src \
+    && echo 'fn main() {}' > src/main.rs && touch src/lib.rs migration/src/lib.rs \
+    && cargo build --release --locked \
+    && rm -rf src migration/src
+# Then the source; its files are newer than the stand-ins, so only our crates rebuild.
 COPY . .
-RUN cargo build --release --locked && strip target/release/youde
+RUN touch src/main.rs src/lib.rs migration/src/lib.rs \
+    && cargo build --release --locked && strip target/release/youde
 
 # Run: a small Debian with the binary only.
 FROM debian:bookworm-slim
@@ -15,6 +25,7 @@ ENV YOUDE_BIND=0.0.0.0:8080 \
     YOUDE_DATA_DIR=/var/lib/youde/data \
     YOUDE_MEDIA_DIR=/var/lib/youde/media
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 || exit 1"]
+# `youde healthcheck` asks /readyz on YOUDE_BIND and exits 0 only when it answers 200.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s CMD ["youde", "healthcheck"]
 ENTRYPOINT ["youde"]
 CMD ["serve"]

@@ -54,6 +54,25 @@ pub enum Command {
     /// Run only the search outbox relay (delivery to the search engine), e.g. beside app nodes
     /// started elsewhere. `serve` runs one itself.
     SearchRelay,
+    /// Write one archive (zip) of everything needed to bring the registry back: a consistent
+    /// snapshot of the database taken while the server keeps writing (SQLite `VACUUM INTO`;
+    /// PostgreSQL through `pg_dump`), every media file, and a manifest with each member's SHA-256
+    /// and the schema version. Written under `<file>.partial` and renamed when complete.
+    Backup {
+        /// Where to write the archive (default: <backup-dir>/youde-<UTC time>.zip).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Restore an archive made by `youde backup` into an empty database and an empty media folder
+    /// (refuses non-empty ones), after checking every member's checksum; migrates an archive of an
+    /// older schema, refuses one of a newer schema, and rebuilds the search index.
+    Restore {
+        /// The archive (.zip).
+        archive: PathBuf,
+    },
+    /// Ask the running server's `/readyz` (at `--bind`) and exit 0 when it is ready, 1 otherwise:
+    /// the container healthcheck.
+    Healthcheck,
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,12 +219,36 @@ pub struct Config {
     #[arg(long, env = "YOUDE_MAX_UPLOAD_BYTES", default_value_t = crate::media::DEFAULT_MAX_UPLOAD_BYTES, global = true)]
     pub max_upload_bytes: usize,
 
+    /// Folder of backup archives. Default: `<data-dir>/backups`.
+    #[arg(long, env = "YOUDE_BACKUP_DIR", global = true)]
+    pub backup_dir: Option<PathBuf>,
+
+    /// `serve` writes a backup into the backup folder every this many hours (0: never).
+    #[arg(
+        long,
+        env = "YOUDE_BACKUP_EVERY_HOURS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub backup_every_hours: u64,
+
+    /// How many scheduled backups to keep (the oldest beyond this are removed).
+    #[arg(long, env = "YOUDE_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub backup_keep: u64,
+
     /// Largest photo accepted, in pixels (width × height, read from the header before decoding).
     #[arg(long, env = "YOUDE_MAX_IMAGE_PIXELS", default_value_t = crate::media::processing::DEFAULT_MAX_PIXELS, global = true)]
     pub max_image_pixels: u64,
 }
 
 impl Config {
+    /// Folder of the archives `youde backup` and scheduled backups write.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),

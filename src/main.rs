@@ -39,6 +39,9 @@ async fn main() -> ExitCode {
         }
         Command::Reindex => reindex(cli.config).await,
         Command::SearchRelay => search_relay(cli.config).await,
+        Command::Backup { output } => backup(cli.config, output).await,
+        Command::Restore { archive } => restore(cli.config, archive).await,
+        Command::Healthcheck => healthcheck(cli.config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +81,112 @@ async fn load_demo(config: Config) -> Result<(), Error> {
         report.existing + photos.existing
     );
     Ok(())
+}
+
+async fn backup(config: Config, output: Option<std::path::PathBuf>) -> Result<(), Error> {
+    let db = connect(&config).await?;
+    let media = Media::open(&config)?;
+    let path = output.unwrap_or_else(|| {
+        config
+            .backup_dir()
+            .join(youde::backup::archive_name(chrono::Utc::now()))
+    });
+    let report = youde::backup::create(&db, &config.database_url(), &media.store, &path).await?;
+    println!(
+        "wrote {} ({} bytes, {} media files) in {:.1} s",
+        report.path.display(),
+        report.bytes,
+        report.media_files,
+        report.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn restore(config: Config, archive: std::path::PathBuf) -> Result<(), Error> {
+    let media = Media::open(&config)?;
+    let url = config.database_url();
+    let report = youde::backup::restore(
+        &archive,
+        youde::backup::Target {
+            database_url: &url,
+            media: &media.store,
+        },
+    )
+    .await?;
+    println!(
+        "restored {} ({} media files{})",
+        archive.display(),
+        report.media_files,
+        if report.migrated.is_empty() {
+            String::new()
+        } else {
+            format!(", migrated: {}", report.migrated.join(", "))
+        }
+    );
+    // The search index is rebuilt from the restored database.
+    reindex(config).await
+}
+
+/// `GET /readyz` on the configured address: exit 0 when ready. Plain HTTP/1.0 over a socket, so
+/// the container image needs no curl.
+async fn healthcheck(config: Config) -> Result<(), Error> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = config
+        .bind
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]");
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await?;
+        stream
+            .write_all(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer)
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(3), ask)
+        .await
+        .map_err(|_| format!("{addr} did not answer within 3 s"))?
+        .map_err(|e| format!("{addr}: {e}"))?;
+    let status_line = String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        println!("ready: {status_line}");
+        Ok(())
+    } else {
+        Err(format!("not ready: {status_line}").into())
+    }
+}
+
+/// Scheduled backups into the backup folder, keeping the newest `--backup-keep`.
+fn spawn_scheduled_backups(config: &Config, db: sea_orm::DatabaseConnection, media: Media) {
+    if config.backup_every_hours == 0 {
+        return;
+    }
+    let every = Duration::from_secs(config.backup_every_hours * 3600);
+    let (dir, keep, url) = (
+        config.backup_dir(),
+        config.backup_keep as usize,
+        config.database_url(),
+    );
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            ticks.tick().await;
+            match youde::backup::scheduled(&db, &url, &media.store, &dir, keep).await {
+                Ok(report) => tracing::info!(
+                    path = %report.path.display(),
+                    bytes = report.bytes,
+                    media_files = report.media_files,
+                    "scheduled backup written"
+                ),
+                Err(err) => tracing::error!(error = %err, "scheduled backup failed"),
+            }
+        }
+    });
 }
 
 async fn media_sweep(config: Config, min_age: Duration) -> Result<(), Error> {
@@ -127,6 +236,7 @@ async fn serve(config: Config) -> Result<(), Error> {
             tracing::warn!(error = %err, "media sweep failed; run `youde media-sweep` later")
         }
     }
+    spawn_scheduled_backups(&config, db.clone(), media.clone());
     let search = open_search(&config, &db).await?;
     let relay = search.relay.spawn();
     let state = AppState {

@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("config", 2),
     ("service", 3),
     ("pack", 3),
+    ("backup", 3),
     ("demo", 3),
     ("setup", 3),
     ("api", 4),

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod activities;
+mod backup;
 mod communities;
 mod console;
 mod contract;
