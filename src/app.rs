@@ -38,6 +38,10 @@ pub struct AppState {
     pub media: Media,
     /// The search engine and the outbox relay that feeds it.
     pub search: crate::search::Search,
+    /// Request counts and latencies, served at `/metrics`.
+    pub metrics: Arc<crate::observe::Metrics>,
+    /// `YOUDE_METRICS_ALLOW`: the only peers that may read `/metrics`.
+    pub metrics_allow: Arc<[std::net::IpAddr]>,
 }
 
 /// The time, for everything that compares against deadlines (公示 windows, sessions, throttles).
@@ -86,7 +90,12 @@ pub fn routes(state: AppState) -> impl Endpoint {
         json: state.media.max_upload_bytes,
         upload: state.media.max_upload_bytes,
     };
+    let observe = crate::observe::Observe {
+        metrics: state.metrics.clone(),
+        trusted_proxies: state.trusted_proxies.clone(),
+    };
     Route::new()
+        .at("/metrics", poem::get(metrics))
         .nest("/api/v1", api.clone())
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
@@ -96,6 +105,32 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .data(state)
         .catch_all_error(|err| async move { api::error::catch_all(err) })
         .with(Tracing)
+        .with(observe)
+}
+
+/// `GET /metrics`: the Prometheus text format, for the peers `YOUDE_METRICS_ALLOW` names (the
+/// socket's peer, never a forwarded address); 404 for everyone else.
+#[poem::handler]
+async fn metrics(req: &Request, state: poem::web::Data<&AppState>) -> poem::Response {
+    use poem::IntoResponse;
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    if !crate::observe::metrics_allowed(peer, &state.metrics_allow) {
+        return poem::http::StatusCode::NOT_FOUND.into_response();
+    }
+    let m = &state.metrics;
+    if let Ok(backlog) = crate::store::outbox::backlog(&state.db).await {
+        m.outbox_backlog.set(backlog.pending as i64);
+        let age = backlog.oldest.map_or(0, |oldest| {
+            (state.clock.now() - oldest).num_seconds().max(0)
+        });
+        m.outbox_oldest_age_seconds.set(age);
+    }
+    m.relay_consecutive_failures
+        .set(state.search.relay.status().consecutive_failures as i64);
+    m.render()
+        .with_content_type("text/plain; version=0.0.4; charset=utf-8")
+        .with_header("cache-control", "no-store")
+        .into_response()
 }
 
 /// Refuses bodies over the limit with 413 before anything reads them: by `Content-Length` when

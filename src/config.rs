@@ -219,6 +219,22 @@ pub struct Config {
     #[arg(long, env = "YOUDE_MAX_UPLOAD_BYTES", default_value_t = crate::media::DEFAULT_MAX_UPLOAD_BYTES, global = true)]
     pub max_upload_bytes: usize,
 
+    /// Log lines as text (default) or as JSON objects, one a line (with the request id of the
+    /// request they belong to).
+    #[arg(long, env = "YOUDE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Comma-separated addresses that may read `/metrics` (the socket's peer, never a forwarded
+    /// address); everyone else gets 404. Empty: nobody.
+    #[arg(
+        long,
+        env = "YOUDE_METRICS_ALLOW",
+        value_delimiter = ',',
+        default_value = "127.0.0.1,::1",
+        global = true
+    )]
+    pub metrics_allow: Vec<std::net::IpAddr>,
+
     /// Folder of backup archives. Default: `<data-dir>/backups`.
     #[arg(long, env = "YOUDE_BACKUP_DIR", global = true)]
     pub backup_dir: Option<PathBuf>,
@@ -239,6 +255,12 @@ pub struct Config {
     /// Largest photo accepted, in pixels (width × height, read from the header before decoding).
     #[arg(long, env = "YOUDE_MAX_IMAGE_PIXELS", default_value_t = crate::media::processing::DEFAULT_MAX_PIXELS, global = true)]
     pub max_image_pixels: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {

@@ -22,12 +22,18 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
     let cli = Cli::parse();
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    match cli.config.log_format {
+        youde::config::LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .with_env_filter(filter)
+            .init(),
+        youde::config::LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+    }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(cli.config).await,
@@ -255,6 +261,8 @@ async fn serve(config: Config) -> Result<(), Error> {
         pages: Arc::default(),
         media,
         search,
+        metrics: Arc::default(),
+        metrics_allow: Arc::from(config.metrics_allow.clone()),
     };
     // Pages changed by other nodes or the CLI: the audit log moves with every change.
     tokio::spawn(youde::web::cache::watch_changes(
@@ -359,6 +367,8 @@ async fn export_issue(
         pages: Arc::default(),
         media: Media::open(&config)?,
         search,
+        metrics: Arc::default(),
+        metrics_allow: Arc::from(Vec::new()),
     };
     let bytes = youde::api::issues::build_pack(&state, &issue, false)
         .await

@@ -168,6 +168,8 @@ impl TestApp {
             pages: Arc::default(),
             media,
             search: search.clone(),
+            metrics: Arc::default(),
+            metrics_allow: Arc::from(Vec::new()),
         };
         configure(&mut state);
         let media = state.media.clone();

@@ -12,6 +12,7 @@ mod health;
 mod helpers;
 mod layers;
 mod leaks;
+mod operations;
 mod pages;
 mod photos;
 mod residents;
