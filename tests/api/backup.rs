@@ -16,7 +16,7 @@ use sea_orm::{
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{fresh_database, TestApp};
+use crate::helpers::{free_port, fresh_database, TestApp};
 
 /// `youde` with `args`, in its own process, on a blocking thread.
 async fn youde(args: Vec<String>) -> Output {
@@ -105,13 +105,6 @@ fn files(dir: &Path) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// An archive, after `youde backup` of the app's database and media.
 async fn backup(app: &TestApp, archive: &Path) -> Output {

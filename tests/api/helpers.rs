@@ -117,6 +117,15 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
     }
 }
 
+/// A free TCP port on the loopback address, for a server process of a test.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 impl TestApp {
     /// The application over an empty, migrated database.
     pub async fn spawn() -> Self {

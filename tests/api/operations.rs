@@ -5,6 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::helpers::free_port;
+
 struct Server {
     child: Child,
     base: String,
@@ -18,13 +20,6 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `youde serve` on a fresh SQLite registry with the demo data, with extra environment.
 async fn serve(env: &[(&str, &str)]) -> Server {
