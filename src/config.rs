@@ -70,6 +70,10 @@ pub enum Command {
         /// The archive (.zip).
         archive: PathBuf,
     },
+    /// Housekeeping now (`serve` runs it every hour): remove delivered search outbox rows older
+    /// than a day, clear objectors' contact details `--objector-contact-days` after the decision,
+    /// and remove stale `*.partial` backup files. Prints the counts.
+    Prune,
     /// Ask the running server's `/readyz` (at `--bind`) and exit 0 when it is ready, 1 otherwise:
     /// the container healthcheck.
     Healthcheck,
@@ -234,6 +238,16 @@ pub struct Config {
         global = true
     )]
     pub metrics_allow: Vec<std::net::IpAddr>,
+
+    /// Days an objector's contact details are kept after their objection was decided; then
+    /// housekeeping clears them (the decision, the content and the receipt code stay).
+    #[arg(
+        long,
+        env = "YOUDE_OBJECTOR_CONTACT_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub objector_contact_days: u32,
 
     /// Folder of backup archives. Default: `<data-dir>/backups`.
     #[arg(long, env = "YOUDE_BACKUP_DIR", global = true)]

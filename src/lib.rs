@@ -6,7 +6,8 @@
 //! 0. [`domain`]: types and rules; no HTTP, no SQL.
 //! 1. [`store`]: sea-orm entities and queries, each taking a connection or transaction.
 //! 2. [`search`] (the engines and the outbox relay), [`media`] (photo files), [`config`].
-//! 3. use cases every face calls: [`pack`] (issue export packs), [`backup`], [`demo`], [`setup`];
+//! 3. use cases every face calls: [`pack`] (issue export packs), [`backup`], [`housekeeping`],
+//!    [`demo`], [`setup`];
 //!    [`observe`] (request ids, panics, metrics).
 //! 4. the faces: [`api`] (JSON API), [`web`] (public pages, feeds), [`admin`] (staff console).
 //! 5. [`app`]: state, routes and middleware.
@@ -18,6 +19,7 @@ pub mod backup;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod housekeeping;
 pub mod media;
 pub mod observe;
 pub mod pack;

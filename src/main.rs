@@ -48,6 +48,7 @@ async fn main() -> ExitCode {
         Command::Backup { output } => backup(cli.config, output).await,
         Command::Restore { archive } => restore(cli.config, archive).await,
         Command::Healthcheck => healthcheck(cli.config).await,
+        Command::Prune => prune(cli.config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -195,6 +196,24 @@ fn spawn_scheduled_backups(config: &Config, db: sea_orm::DatabaseConnection, med
     });
 }
 
+fn housekeeping_settings(config: &Config) -> youde::housekeeping::Settings {
+    youde::housekeeping::Settings {
+        objector_contact_days: config.objector_contact_days,
+        temp_dirs: vec![config.backup_dir()],
+    }
+}
+
+async fn prune(config: Config) -> Result<(), Error> {
+    let db = connect(&config).await?;
+    let report =
+        youde::housekeeping::run(&db, &housekeeping_settings(&config), chrono::Utc::now()).await?;
+    println!(
+        "housekeeping: {} delivered outbox rows, {} objector contacts, {} stale temporary files removed",
+        report.outbox_rows, report.objector_contacts, report.temp_files
+    );
+    Ok(())
+}
+
 async fn media_sweep(config: Config, min_age: Duration) -> Result<(), Error> {
     let db = connect(&config).await?;
     let media = Media::open(&config)?;
@@ -243,6 +262,11 @@ async fn serve(config: Config) -> Result<(), Error> {
         }
     }
     spawn_scheduled_backups(&config, db.clone(), media.clone());
+    youde::housekeeping::spawn(
+        db.clone(),
+        housekeeping_settings(&config),
+        Duration::from_secs(3600),
+    );
     let search = open_search(&config, &db).await?;
     let relay = search.relay.spawn();
     let state = AppState {

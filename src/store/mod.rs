@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod photos;
 pub mod recognitions;
 pub mod residents;
+pub mod retention;
 pub mod service_records;
 pub mod stories;
 pub mod tokens;

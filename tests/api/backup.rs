@@ -105,7 +105,6 @@ fn files(dir: &Path) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-
 /// An archive, after `youde backup` of the app's database and media.
 async fn backup(app: &TestApp, archive: &Path) -> Output {
     youde(vec![

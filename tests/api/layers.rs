@@ -27,6 +27,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("service", 3),
     ("pack", 3),
     ("backup", 3),
+    ("housekeeping", 3),
     ("observe", 3),
     ("demo", 3),
     ("setup", 3),

@@ -10,6 +10,7 @@ mod demo;
 mod editorial;
 mod health;
 mod helpers;
+mod housekeeping;
 mod layers;
 mod leaks;
 mod operations;

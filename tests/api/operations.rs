@@ -20,7 +20,6 @@ impl Drop for Server {
     }
 }
 
-
 /// `youde serve` on a fresh SQLite registry with the demo data, with extra environment.
 async fn serve(env: &[(&str, &str)]) -> Server {
     let dir = tempfile::tempdir().unwrap();
