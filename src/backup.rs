@@ -77,11 +77,12 @@ pub struct RestoreReport {
     pub migrated: Vec<String>,
 }
 
+fn hex(digest: impl AsRef<[u8]>) -> String {
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(Sha256::digest(bytes))
 }
 
 /// The names of the migrations applied to `db`, oldest first.
@@ -177,6 +178,37 @@ fn add_member<W: Write + Seek>(
     })
 }
 
+/// A file as a deflated member, streamed (the database may be larger than memory should hold).
+fn add_file_member<W: Write + Seek>(
+    zip: &mut zip::ZipWriter<W>,
+    name: &str,
+    path: &Path,
+) -> Result<Member> {
+    let len = std::fs::metadata(path)?.len();
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(len >= u32::MAX as u64);
+    zip.start_file(name, options)?;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        zip.write_all(&buffer[..n])?;
+        bytes += n as u64;
+    }
+    Ok(Member {
+        name: name.to_string(),
+        sha256: hex(hasher.finalize()),
+        bytes,
+    })
+}
+
 /// Write a backup of `db` (at `db_url`) and every object of `media` to `path`.
 pub async fn create(
     db: &DatabaseConnection,
@@ -206,9 +238,7 @@ pub async fn create(
     let file = std::fs::File::create(&partial)?;
     let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
     let mut members = Vec::new();
-    let db_bytes = std::fs::read(&db_file)?;
-    members.push(add_member(&mut zip, member, &db_bytes, true)?);
-    drop(db_bytes);
+    members.push(add_file_member(&mut zip, member, &db_file)?);
     // Media after the database: a file the copy names was written before its row committed,
     // so it is there (files are never changed, only added and swept when unused).
     let mut objects = media.list().await?;
@@ -277,8 +307,8 @@ pub fn verify(path: &Path) -> Result<Manifest> {
         )));
     }
     for member in &manifest.members {
-        let bytes = read_member(&mut zip, &member.name)?;
-        if bytes.len() as u64 != member.bytes || hex_sha256(&bytes) != member.sha256 {
+        let (bytes, sha256) = hash_member(&mut zip, &member.name)?;
+        if bytes != member.bytes || sha256 != member.sha256 {
             return Err(BackupError::Damaged(format!(
                 "{} does not match its checksum",
                 member.name
@@ -286,6 +316,43 @@ pub fn verify(path: &Path) -> Result<Manifest> {
         }
     }
     Ok(manifest)
+}
+
+/// A member's size and SHA-256, read in pieces.
+fn hash_member<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, name: &str) -> Result<(u64, String)> {
+    let mut entry = zip
+        .by_name(name)
+        .map_err(|_| BackupError::Damaged(format!("{name} is missing")))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = entry
+            .read(&mut buffer)
+            .map_err(|e| BackupError::Damaged(format!("{name}: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        bytes += n as u64;
+    }
+    Ok((bytes, hex(hasher.finalize())))
+}
+
+/// A member copied into a new file at `path`, in pieces.
+fn extract_member<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+    path: &Path,
+) -> Result<()> {
+    let mut entry = zip
+        .by_name(name)
+        .map_err(|_| BackupError::Damaged(format!("{name} is missing")))?;
+    let mut out = std::fs::File::create(path)?;
+    std::io::copy(&mut entry, &mut out)
+        .map_err(|e| BackupError::Damaged(format!("{name}: {e}")))?;
+    out.sync_all()?;
+    Ok(())
 }
 
 fn read_member<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, name: &str) -> Result<Vec<u8>> {
@@ -372,15 +439,13 @@ pub async fn restore(archive: &Path, target: Target<'_>) -> Result<RestoreReport
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
-            let bytes = read_member(&mut zip, SQLITE_MEMBER)?;
             let partial = partial_path(&path);
-            std::fs::write(&partial, &bytes)?;
+            extract_member(&mut zip, SQLITE_MEMBER, &partial)?;
             std::fs::rename(&partial, &path)?;
         }
         "postgres" => {
-            let bytes = read_member(&mut zip, PG_MEMBER)?;
             let dump = tempfile::NamedTempFile::new()?;
-            std::fs::write(dump.path(), &bytes)?;
+            extract_member(&mut zip, PG_MEMBER, dump.path())?;
             let status = std::process::Command::new("pg_restore")
                 .args([
                     "--no-owner",
