@@ -121,12 +121,11 @@ pub async fn view(
     view_as(db, state, m, Visibility::Public).await
 }
 
-/// What a linked resident who is hidden from the viewer shows instead of a name.
-pub const HIDDEN_RESIDENT: &str = "（未公开的居民）";
-
 /// The story for a viewer. A linked resident shows their name and community to staff who may read
 /// private data, and otherwise only when the public may see them — a public profile, or consent to
 /// appear in stories; editors see the others as [`HIDDEN_RESIDENT`], as the public would.
+///
+/// [`HIDDEN_RESIDENT`]: crate::domain::story::HIDDEN_RESIDENT
 pub async fn view_as(
     db: &impl ConnectionTrait,
     state: &AppState,
@@ -144,7 +143,7 @@ pub async fn view_as(
         if !shown {
             linked.push(StoryResident {
                 id: r.id,
-                name: HIDDEN_RESIDENT.into(),
+                name: crate::domain::story::HIDDEN_RESIDENT.into(),
                 slug: None,
                 community: String::new(),
             });
@@ -499,7 +498,7 @@ impl StoriesApi {
         .await
         .map_err(mismatch(id.0))?;
         if m.state == stories::PUBLISHED {
-            let problems = stories::problems(&txn, &m).await?;
+            let problems = stories::problems_for(&txn, &m, staff.visibility()).await?;
             if !problems.is_empty() {
                 return Err(ApiError::conflict_code(
                     "publication_refused",
@@ -541,7 +540,7 @@ impl StoriesApi {
         let staff = auth.require(Action::EditStories)?;
         let current = stories::get(&state.db, id.0).await?;
         if body.published {
-            let problems = stories::problems(&state.db, &current).await?;
+            let problems = stories::problems_for(&state.db, &current, staff.visibility()).await?;
             if !problems.is_empty() {
                 return Err(ApiError::conflict_code(
                     "publication_refused",

@@ -21,7 +21,9 @@ use super::residents::Visibility;
 use super::{consents, nominations, residents, Page, StoreError, StoreResult};
 use crate::domain::naming;
 use crate::domain::nomination::NominationState;
-use crate::domain::story::{publication_problems, IssueDraft, ResidentStanding, StoryDraft};
+use crate::domain::story::{
+    publication_problems, IssueDraft, ResidentStanding, StoryDraft, HIDDEN_RESIDENT,
+};
 use crate::domain::ValidationErrors;
 
 pub const DRAFT: &str = "draft";
@@ -286,11 +288,26 @@ pub async fn standings(
 
 /// Why this story may not be public now (empty: it may).
 pub async fn problems(db: &impl ConnectionTrait, m: &story::Model) -> StoreResult<Vec<String>> {
+    problems_for(db, m, Visibility::Staff).await
+}
+
+/// [`problems`] in words the viewer may read: for the public view (editors) a resident the public
+/// could not see is not named but called [`HIDDEN_RESIDENT`].
+pub async fn problems_for(
+    db: &impl ConnectionTrait,
+    m: &story::Model,
+    visibility: Visibility,
+) -> StoreResult<Vec<String>> {
     let ids = resident_ids(db, m.id).await?;
-    Ok(publication_problems(
-        m.recognition_story,
-        &standings(db, &ids).await?,
-    ))
+    let mut standings = standings(db, &ids).await?;
+    if visibility == Visibility::Public {
+        for (id, standing) in ids.iter().zip(standings.iter_mut()) {
+            if !residents::is_public(db, *id).await? && !standing.story_consent {
+                standing.name = HIDDEN_RESIDENT.into();
+            }
+        }
+    }
+    Ok(publication_problems(m.recognition_story, &standings))
 }
 
 /// Whether the public may read it: published, and the publication rule holds today.

@@ -309,6 +309,22 @@ async fn editors_see_a_story_resident_who_never_consented_only_as_hidden() {
         .await;
     edited.assert_status(200);
     assert!(!edited.text.contains("王芳"));
+    // Nor does the refusal to publish name her.
+    let refused = app
+        .send_as(
+            &editor,
+            "PUT",
+            &format!("/api/v1/stories/{id}/publication"),
+            Some(&json!({ "published": true })),
+        )
+        .await;
+    refused.assert_status(409);
+    assert!(
+        refused.text.contains("（未公开的居民）尚未同意"),
+        "{}",
+        refused.text
+    );
+    assert!(!refused.text.contains("王芳"));
     // Once she consents to stories, editors see her name.
     app.consent(resident, "story").await.assert_status(201);
     let seen = app
