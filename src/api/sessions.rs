@@ -139,7 +139,9 @@ impl SessionsApi {
     /// Sign in
     ///
     /// Sets the session cookie. Sessions end after 2 hours without use and 12 hours after sign-in.
-    /// After 5 failures for one account, or 20 from one address, within 15 minutes: 429.
+    /// After 5 failed password checks for one account, or 20 failures from one address (bad bearer
+    /// tokens included), within 15 minutes: 429, without checking the password. Attempts sent at
+    /// once are counted one by one.
     #[oai(path = "/sessions", method = "post")]
     async fn login(
         &self,

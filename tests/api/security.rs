@@ -490,3 +490,61 @@ async fn slow_headers_are_cut_off_and_one_address_gets_only_so_many_connections(
         "closed connections give their place back: {answer}"
     );
 }
+
+#[tokio::test]
+async fn the_pack_markdown_is_as_clean_as_its_html_and_images_stay_on_the_site() {
+    use std::io::Read;
+    let app = TestApp::spawn().await;
+    let hostile = "好人<script>alert(1)</script> [点我](vbscript:msgbox) \
+                   ![外链](https://tracker.example/p.gif) <img src=\"https://tracker.example/q.gif\">";
+    let story = app
+        .post(
+            "/api/v1/stories",
+            &json!({ "title": "楼道里的光", "body": hostile }),
+        )
+        .await;
+    story.assert_status(201);
+    let story_id = story.body["id"].as_i64().unwrap();
+    assert!(!story.body["body_html"]
+        .as_str()
+        .unwrap()
+        .contains("tracker.example"));
+    app.send(
+        app.client
+            .put(format!("/api/v1/stories/{story_id}/publication"))
+            .header(
+                "Authorization",
+                format!("Bearer {}", crate::helpers::ADMIN_TOKEN),
+            )
+            .body_json(&json!({ "published": true })),
+    )
+    .await
+    .assert_status(200);
+    let atom = app.get("/feeds/stories.atom").await;
+    assert!(!atom.text.contains("tracker.example"), "{}", atom.text);
+    let issue = app
+        .post(
+            "/api/v1/issues",
+            &json!({ "name": "2019年10月", "date": "2019-10-01", "editors_note": hostile, "story_ids": [story_id] }),
+        )
+        .await;
+    issue.assert_status(201);
+    let (status, _, bytes) = app
+        .fetch(&format!("/api/v1/issues/{}/pack", issue.body["id"]), true)
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        let name = file.name().unwrap().to_string();
+        if !(name.ends_with(".md") || name.ends_with(".html")) {
+            continue;
+        }
+        let mut text = String::new();
+        file.read_to_string(&mut text).unwrap();
+        for bad in ["<script", "vbscript:", "tracker.example"] {
+            assert!(!text.contains(bad), "{bad} in {name}: {text}");
+        }
+        assert!(text.contains("好人"), "{name}: {text}");
+    }
+}
