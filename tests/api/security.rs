@@ -371,14 +371,10 @@ async fn the_feeds_stay_well_formed_with_hostile_text() {
         .await;
     created.assert_status(201);
     let id = created.body["id"].as_i64().unwrap();
-    app.send(
-        app.client
-            .put(format!("/api/v1/stories/{id}/publication"))
-            .header(
-                "Authorization",
-                format!("Bearer {}", crate::helpers::ADMIN_TOKEN),
-            )
-            .body_json(&json!({ "published": true })),
+    app.put(
+        &format!("/api/v1/stories/{id}/publication"),
+        None,
+        &json!({ "published": true }),
     )
     .await
     .assert_status(200);
@@ -509,14 +505,10 @@ async fn the_pack_markdown_is_as_clean_as_its_html_and_images_stay_on_the_site()
         .as_str()
         .unwrap()
         .contains("tracker.example"));
-    app.send(
-        app.client
-            .put(format!("/api/v1/stories/{story_id}/publication"))
-            .header(
-                "Authorization",
-                format!("Bearer {}", crate::helpers::ADMIN_TOKEN),
-            )
-            .body_json(&json!({ "published": true })),
+    app.put(
+        &format!("/api/v1/stories/{story_id}/publication"),
+        None,
+        &json!({ "published": true }),
     )
     .await
     .assert_status(200);
