@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use poem::middleware::Tracing;
-use poem::{Endpoint, EndpointExt, Middleware, Request, Route};
+use poem::{Endpoint, EndpointExt, Middleware, Request, Response, Route};
 use sea_orm::DatabaseConnection;
 
 use crate::api;
@@ -24,10 +24,12 @@ pub struct AppState {
     pub admin_token: Option<Arc<str>>,
     /// Largest JSON request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Session cookies get `Secure` when the public URL is https.
+    /// Every cookie gets `Secure` when the public URL is https.
     pub secure_cookies: bool,
     /// Default length of a public notice (公示期), in days.
     pub notice_days: u32,
+    /// The key client addresses are HMAC'd with for the throttles (`store::secrets`).
+    pub address_key: Arc<[u8]>,
     /// `YOUDE_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
     pub clock: Clock,
@@ -79,6 +81,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
     // One API endpoint, served under /api/v1 and called in process by the staff console.
     let api: crate::admin::client::ApiEndpoint = Arc::new(
         service
+            .with(api::text_guard::TextGuard)
             .with(limits)
             .with(InvalidateOnWrite)
             // Errors in the API's own shape for the console's in-process calls too.
@@ -94,6 +97,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         metrics: state.metrics.clone(),
         trusted_proxies: state.trusted_proxies.clone(),
     };
+    let secure_cookies = state.secure_cookies;
     Route::new()
         .at("/metrics", poem::get(metrics))
         .nest("/api/v1", api.clone())
@@ -104,6 +108,9 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .with(Authenticate)
         .data(state)
         .catch_all_error(|err| async move { api::error::catch_all(err) })
+        .after(move |resp: poem::Result<Response>| async move {
+            resp.map(|resp| mark_cookies_secure(resp, secure_cookies))
+        })
         .with(Tracing)
         .with(observe)
 }
@@ -131,6 +138,37 @@ async fn metrics(req: &Request, state: poem::web::Data<&AppState>) -> poem::Resp
         .with_content_type("text/plain; version=0.0.4; charset=utf-8")
         .with_header("cache-control", "no-store")
         .into_response()
+}
+
+/// Over https every cookie the site sets (the session, the console's sign-in form token, the
+/// objection form's token) gets `Secure`, in this one place, so none can leak over plain http.
+fn mark_cookies_secure(mut resp: Response, secure: bool) -> Response {
+    if !secure {
+        return resp;
+    }
+    let cookies: Vec<String> = resp
+        .headers()
+        .get_all(poem::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| {
+            if v.split(';')
+                .any(|attr| attr.trim().eq_ignore_ascii_case("secure"))
+            {
+                v.to_string()
+            } else {
+                format!("{v}; Secure")
+            }
+        })
+        .collect();
+    resp.headers_mut().remove(poem::http::header::SET_COOKIE);
+    for cookie in cookies {
+        if let Ok(value) = cookie.parse() {
+            resp.headers_mut()
+                .append(poem::http::header::SET_COOKIE, value);
+        }
+    }
+    resp
 }
 
 /// Refuses bodies over the limit with 413 before anything reads them: by `Content-Length` when

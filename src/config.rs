@@ -130,7 +130,8 @@ pub struct Config {
     pub data_dir: PathBuf,
 
     /// A bearer token accepted as the first admin's API token, for deployment scripts and
-    /// automation.
+    /// automation. At least 32 random characters (e.g. `openssl rand -hex 32`): a short or
+    /// repetitive one refuses to start.
     #[arg(long, env = "YOUDE_ADMIN_TOKEN", hide_env_values = true, global = true)]
     pub admin_token: Option<String>,
 
@@ -169,6 +170,20 @@ pub struct Config {
         global = true
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Most connections open at once from one client address (reverse proxies named in
+    /// `--trusted-proxies` are exempt); more are closed as soon as they are accepted.
+    #[arg(long, env = "YOUDE_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_connections_per_address: u32,
+
+    /// Seconds a client may take from a request's first byte to the end of its headers; slower
+    /// connections are closed.
+    #[arg(long, env = "YOUDE_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a connection may stay silent (no bytes either way) before it is closed.
+    #[arg(long, env = "YOUDE_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub idle_timeout_secs: u64,
 
     /// Do not load the demo data into an empty database at start.
     #[arg(long, env = "YOUDE_NO_DEMO", global = true)]
@@ -283,6 +298,17 @@ impl Config {
         self.backup_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+
+    /// `YOUDE_ADMIN_TOKEN` when set and strong enough; an explanation when it is set but weak.
+    pub fn admin_token(&self) -> Result<Option<std::sync::Arc<str>>, String> {
+        match self.admin_token.as_deref().filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(token) => {
+                crate::domain::user::check_admin_token(token)?;
+                Ok(Some(token.into()))
+            }
+        }
     }
 
     pub fn database_url(&self) -> String {

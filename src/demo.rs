@@ -608,7 +608,7 @@ async fn newsletter(
             resident_ids: residents,
         })
         .map_err(|e| invalid(title, e))?;
-        let story = stories::insert(db, &draft, published).await?;
+        let story = stories::insert(db, &draft, Visibility::Staff, published).await?;
         stories::set_published(db, story.id, true, published).await?;
         ids.push(story.id);
         report.created += 1;

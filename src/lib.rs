@@ -5,10 +5,12 @@
 //!
 //! 0. [`domain`]: types and rules; no HTTP, no SQL.
 //! 1. [`store`]: sea-orm entities and queries, each taking a connection or transaction.
-//! 2. [`search`] (the engines and the outbox relay), [`media`] (photo files), [`config`].
+//! 2. [`search`] (the engines and the outbox relay), [`media`] (photo files), [`markdown`]
+//!    (rendering and sanitising), [`config`].
 //! 3. use cases every face calls: [`pack`] (issue export packs), [`backup`], [`housekeeping`],
 //!    [`demo`], [`setup`];
-//!    [`observe`] (request ids, panics, metrics).
+//!    [`observe`] (request ids, panics, metrics), [`listener`] (the TCP front door: header
+//!    timeouts, connections per address).
 //! 4. the faces: [`api`] (JSON API), [`web`] (public pages, feeds), [`admin`] (staff console).
 //! 5. [`app`]: state, routes and middleware.
 
@@ -20,6 +22,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod housekeeping;
+pub mod listener;
+pub mod markdown;
 pub mod media;
 pub mod observe;
 pub mod pack;

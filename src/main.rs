@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use poem::listener::TcpListener;
+use poem::listener::{Listener, TcpListener};
 use poem::Server;
 use tracing_subscriber::EnvFilter;
 
 use youde::app::{self, AppState, Clock};
 use youde::config::{Cli, Command, Config, UserCommand};
 use youde::domain::user::{check_password, UserDraft};
+use youde::listener::GuardedAcceptor;
 use youde::media::Media;
 use youde::search::{self, Search};
 use youde::store::{self, users};
@@ -196,6 +197,14 @@ fn spawn_scheduled_backups(config: &Config, db: sea_orm::DatabaseConnection, med
     });
 }
 
+fn connection_limits(config: &Config) -> youde::listener::ConnectionLimits {
+    youde::listener::ConnectionLimits {
+        per_address: config.max_connections_per_address as usize,
+        header_timeout: Duration::from_secs(config.header_timeout_secs),
+        exempt: config.trusted_proxies.clone().into(),
+    }
+}
+
 fn housekeeping_settings(config: &Config) -> youde::housekeeping::Settings {
     youde::housekeeping::Settings {
         objector_contact_days: config.objector_contact_days,
@@ -230,7 +239,12 @@ async fn media_sweep(config: Config, min_age: Duration) -> Result<(), Error> {
 }
 
 async fn serve(config: Config) -> Result<(), Error> {
+    // Before anything else: a weak admin token is refused, not served.
+    let admin_token = config.admin_token()?;
     let db = connect(&config).await?;
+    let address_key = address_key(&db).await?;
+    // Old login attempts and ended sessions decide nothing: forget them now and every 10 minutes.
+    tokio::spawn(prune_periodically(db.clone(), Duration::from_secs(600)));
     let report = setup::ensure_admin(&db, config.admin_password.as_deref()).await?;
     if let Some(password) = &report.generated_admin_password {
         // Printed once, to the terminal only: it is stored hashed and cannot be shown again.
@@ -271,11 +285,8 @@ async fn serve(config: Config) -> Result<(), Error> {
     let relay = search.relay.spawn();
     let state = AppState {
         db,
-        admin_token: config
-            .admin_token
-            .as_deref()
-            .filter(|t| !t.is_empty())
-            .map(Arc::from),
+        admin_token,
+        address_key,
         max_body_bytes: config.max_body_bytes,
         secure_cookies: config.public_url.starts_with("https://"),
         notice_days: config.notice_days,
@@ -294,7 +305,13 @@ async fn serve(config: Config) -> Result<(), Error> {
         Duration::from_secs(2),
     ));
     tracing::info!(bind = %config.bind, "serving: staff console at /admin, API docs at /api/docs");
-    let served = Server::new(TcpListener::bind(config.bind.as_str()))
+    let acceptor = TcpListener::bind(config.bind.as_str())
+        .into_acceptor()
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let acceptor = GuardedAcceptor::new(acceptor, connection_limits(&config));
+    let served = Server::new_with_acceptor(acceptor)
+        .idle_timeout(Duration::from_secs(config.idle_timeout_secs))
         .run_with_graceful_shutdown(
             app::routes(state),
             shutdown_signal(),
@@ -305,6 +322,29 @@ async fn serve(config: Config) -> Result<(), Error> {
     relay.abort();
     served?;
     Ok(())
+}
+
+async fn address_key(db: &sea_orm::DatabaseConnection) -> Result<Arc<[u8]>, Error> {
+    let key = store::secrets::get_or_create(db, store::secrets::ADDRESS_KEY).await?;
+    Ok(Arc::from(key))
+}
+
+async fn prune_periodically(db: sea_orm::DatabaseConnection, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match users::prune(&db, store::now()).await {
+            Ok((attempts, sessions)) if attempts + sessions > 0 => {
+                tracing::info!(
+                    attempts,
+                    sessions,
+                    "pruned old login attempts and ended sessions"
+                )
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "pruning login attempts and sessions failed"),
+        }
+    }
 }
 
 /// The configured engine with its relay. A new, empty index over a database that has residents
@@ -380,6 +420,7 @@ async fn export_issue(
         .map_err(|e| format!("cannot open the search index: {e}"))?;
     let search = Search::new(db.clone(), opened.index);
     let state = AppState {
+        address_key: address_key(&db).await?,
         db,
         admin_token: None,
         max_body_bytes: config.max_body_bytes,

@@ -48,7 +48,7 @@ fn story_markdown(s: &Story) -> String {
     }
     md.push_str(s.body.trim_end());
     md.push('\n');
-    md
+    crate::markdown::to_safe_markdown(&md)
 }
 
 fn issue_markdown(issue: &Issue, stories: &[Story]) -> String {
@@ -67,7 +67,7 @@ fn issue_markdown(issue: &Issue, stories: &[Story]) -> String {
     for (i, s) in stories.iter().enumerate() {
         md.push_str(&format!("{}. {}\n", i + 1, s.title));
     }
-    md
+    crate::markdown::to_safe_markdown(&md)
 }
 
 /// A photo for the pack: its print-size bytes (already free of EXIF) and its caption row.

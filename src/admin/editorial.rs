@@ -192,7 +192,7 @@ async fn preview(console: &Console, action: &str, preview_action: &str) -> Resul
         vec![
             Block::Notice("info", "这是预览，还没有保存。确认后点击“保存”。".into()),
             Block::Heading(f.get("title").to_string()),
-            Block::Html(crate::web::markdown::to_safe_html(f.get("body"))),
+            Block::Html(crate::markdown::to_safe_html(f.get("body"))),
             Block::Form(form),
         ],
     )

@@ -435,7 +435,7 @@ async fn resident_page(
     ]));
     if let Some(citation) = &r.citation {
         blocks.push(Block::Heading("事迹简介（公开页面所示）".into()));
-        blocks.push(Block::Html(crate::web::markdown::to_safe_html(citation)));
+        blocks.push(Block::Html(crate::markdown::to_safe_html(citation)));
     }
     blocks.push(Block::Heading(
         "服务概况（按公开页面的算法实时计算）".into(),

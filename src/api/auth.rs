@@ -169,7 +169,11 @@ fn staff_of(user: crate::store::entities::user::Model) -> Option<Staff> {
     })
 }
 
-async fn from_token(state: &AppState, token: &str) -> Result<Option<Staff>, ApiError> {
+async fn from_token(
+    state: &AppState,
+    db: &impl sea_orm::ConnectionTrait,
+    token: &str,
+) -> crate::store::StoreResult<Option<Staff>> {
     if let Some(admin_token) = &state.admin_token {
         // Compare digests so the comparison takes the same time whatever the input's length.
         let (a, b) = (
@@ -177,15 +181,15 @@ async fn from_token(state: &AppState, token: &str) -> Result<Option<Staff>, ApiE
             Sha256::digest(token.as_bytes()),
         );
         if constant_time_eq(&a, &b) {
-            return Ok(users::first_admin(&state.db).await?.and_then(staff_of));
+            return Ok(users::first_admin(db).await?.and_then(staff_of));
         }
     }
-    let Some(t) = tokens::find_active(&state.db, token).await? else {
+    let Some(t) = tokens::find_active(db, token).await? else {
         return Ok(None);
     };
     let user = match t.user_id {
-        Some(id) => users::get(&state.db, id).await.ok(),
-        None => users::first_admin(&state.db).await?,
+        Some(id) => users::get(db, id).await.ok(),
+        None => users::first_admin(db).await?,
     };
     Ok(user.and_then(staff_of))
 }
@@ -257,12 +261,22 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
                             "Authorization 请求头应为 Bearer <token>",
                         )
                     })?;
-                match from_token(&state, token).await? {
-                    Some(staff) => Viewer::Staff(staff),
-                    None => {
+                let address = address_hash(&req);
+                let checked =
+                    users::check_bearer(&state.db, &address, state.clock.now(), async |db| {
+                        from_token(&state, db, token).await
+                    })
+                    .await
+                    .map_err(ApiError::from)?;
+                match checked {
+                    Ok(Some(staff)) => Viewer::Staff(staff),
+                    Ok(None) => {
                         return Err(
                             ApiError::unauthorized("invalid_token", "令牌无效或已被撤销").into(),
                         )
+                    }
+                    Err(users::Throttled) => {
+                        return Err(ApiError::too_many("认证失败次数过多，请 15 分钟后再试").into())
                     }
                 }
             }
@@ -318,9 +332,12 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .and_then(|h| h.parse().ok())
 }
 
-/// A client address, hashed: enough to throttle by, without keeping addresses.
+/// A client address as the throttles store it: an HMAC-SHA256 under the deployment's secret
+/// address key (see `store::secrets`), enough to count by without keeping addresses, and not
+/// reversible by hashing all 2³² IPv4 addresses.
 pub fn address_hash(req: &Request) -> String {
-    let trusted: &[IpAddr] = req.data::<AppState>().map_or(&[], |s| &s.trusted_proxies);
+    let state = req.data::<AppState>();
+    let trusted: &[IpAddr] = state.map_or(&[], |s| &s.trusted_proxies);
     // Every X-Forwarded-For line, in order: a proxy may add its own line after the client's.
     let forwarded: Vec<&str> = req
         .headers()
@@ -333,7 +350,20 @@ pub fn address_hash(req: &Request) -> String {
     let addr = client_ip(peer, forwarded.as_deref(), trusted)
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".into());
-    tokens::hash(&format!("youde-address:{addr}"))
+    let key: &[u8] = state.map_or(&[], |s| &s.address_key);
+    keyed_hash(key, &addr)
+}
+
+/// HMAC-SHA256 of `value` under `key`, in hex.
+pub fn keyed_hash(key: &[u8], value: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(value.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::domain::story::IssueDraft;
 use crate::pack;
 use crate::store::entities::newsletter_issue::Model;
 use crate::store::{stories, StoreError};
-use crate::web::markdown;
+use crate::markdown;
 
 #[derive(Debug, Object)]
 pub struct Issue {

@@ -20,6 +20,7 @@ pub mod search;
 pub mod service_records;
 pub mod sessions;
 pub mod stories;
+pub mod text_guard;
 pub mod tokens;
 pub mod users;
 

@@ -20,7 +20,7 @@ use crate::domain::policy::Action;
 use crate::domain::validation::{required_text, ValidationErrors};
 use crate::store::entities::{objection, public_notice};
 use crate::store::residents::{self, Visibility};
-use crate::store::{categories, communities, nominations, StoreError};
+use crate::store::{categories, communities, nominations, throttle, StoreError};
 
 /// A public notice as the public sees it.
 #[derive(Debug, Object)]
@@ -187,7 +187,9 @@ fn receipt_code() -> String {
     format!("YD-{}-{}", &code[..5], &code[5..])
 }
 
-/// Store an objection (already validated and throttled) with its audit event; its receipt code.
+/// Store an objection (already validated) with its audit event, unless its address has filed
+/// [`OBJECTIONS_PER_ADDRESS_PER_HOUR`] within the hour (`None`). The count and the insert run under
+/// the address's throttle lock, so objections sent at once are counted before any is accepted.
 /// Shared by the API and the objection form on the notice page.
 pub async fn file_objection(
     state: &AppState,
@@ -196,10 +198,18 @@ pub async fn file_objection(
     contact: &str,
     content: &str,
     address: &str,
-) -> Result<String, StoreError> {
+) -> Result<Option<objection::Model>, StoreError> {
     let code = receipt_code();
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let lock = throttle::lock(&state.db, &[format!("objections:{address}")]).await?;
+    let recent =
+        nominations::objections_from_address_since(&lock, address, now - Duration::hours(1))
+            .await?;
+    if recent >= OBJECTIONS_PER_ADDRESS_PER_HOUR {
+        lock.release().await?;
+        return Ok(None);
+    }
+    let txn = lock.begin().await?;
     let o = nominations::insert_objection(
         &txn,
         nominations::NewObjection {
@@ -228,7 +238,8 @@ pub async fn file_objection(
     )
     .await?;
     txn.commit().await?;
-    Ok(code)
+    lock.release().await?;
+    Ok(Some(o))
 }
 
 pub struct NoticesApi;
@@ -305,46 +316,11 @@ impl NoticesApi {
         if !errors.is_empty() {
             return Err(errors.into());
         }
-        let address = address_hash(req);
-        let now = state.clock.now();
-        if nominations::objections_from_address_since(&state.db, &address, now - Duration::hours(1))
+        let o = file_objection(&state, n.id, &name, &contact, &content, &address_hash(req))
             .await?
-            >= OBJECTIONS_PER_ADDRESS_PER_HOUR
-        {
-            return Err(ApiError::too_many("提交过于频繁，请一小时后再试"));
-        }
-        let code = receipt_code();
-        let txn = state.db.begin().await?;
-        let o = nominations::insert_objection(
-            &txn,
-            nominations::NewObjection {
-                notice_id: n.id,
-                receipt_code: &code,
-                objector_name: &name,
-                objector_contact: &contact,
-                content: &content,
-                address_hash: &address,
-            },
-            now,
-        )
-        .await?;
-        let event = crate::store::audit::Event {
-            action: "objection.file",
-            entity_kind: "objection",
-            entity_id: o.id,
-            before: None,
-            after: Some(serde_json::json!({ "notice_id": n.id, "receipt_code": code })),
-        };
-        crate::store::audit::record(
-            &txn,
-            &crate::store::audit::Actor::system("公众"),
-            event,
-            now,
-        )
-        .await?;
-        txn.commit().await?;
+            .ok_or_else(|| ApiError::too_many("提交过于频繁，请一小时后再试"))?;
         Ok(Created::new(
-            format!("/api/v1/objections/{code}"),
+            format!("/api/v1/objections/{}", o.receipt_code),
             format!("\"{}-1\"", o.id),
             ObjectionReceipt::from(&o),
         ))

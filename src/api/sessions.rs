@@ -71,15 +71,46 @@ pub enum LogoutResponse {
     Ok(#[oai(header = "Set-Cookie")] String),
 }
 
-pub fn session_cookie(state: &AppState, token: &str, max_age_seconds: i64) -> String {
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}")
+/// The session cookie (`Secure` is added over https by `app::routes`, for every cookie).
+pub fn session_cookie(_state: &AppState, token: &str, max_age_seconds: i64) -> String {
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}")
 }
 
 /// A fixed hash to verify against when the username is unknown, so both answers take as long.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| users::hash_password("youde-no-such-user-password"))
+}
+
+/// The answer when an account or address has failed too often.
+pub fn throttled() -> ApiError {
+    ApiError::too_many("登录失败次数过多，请 15 分钟后再试")
+}
+
+/// Check `password` against `user`'s (or, for an unknown user, a dummy hash that takes as long),
+/// counted by the sign-in throttle: the attempt is recorded before the check, so concurrent
+/// guesses cannot outrun the limit. `Ok(false)` for a wrong password; 429 when throttled.
+pub async fn check_password_throttled(
+    state: &AppState,
+    username: &str,
+    user: Option<&crate::store::entities::user::Model>,
+    password: &str,
+    address: &str,
+) -> Result<bool, ApiError> {
+    let now = state.clock.now();
+    let attempt = users::admit_password_attempt(&state.db, username, address, now)
+        .await?
+        .ok_or_else(throttled)?;
+    let stored = user.map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+    let password = password.to_string();
+    let matches = tokio::task::spawn_blocking(move || users::verify_password(&stored, &password))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let matches = matches && user.is_some_and(|u| u.disabled_at.is_none());
+    if matches {
+        attempt.succeeded(&state.db).await?;
+    }
+    Ok(matches)
 }
 
 /// Check a username and password, with throttling; the signed-in user on success.
@@ -89,30 +120,15 @@ pub async fn authenticate(
     password: &str,
     address: &str,
 ) -> Result<crate::store::entities::user::Model, ApiError> {
-    let now = state.clock.now();
-    if users::login_throttled(&state.db, username, address, now).await? {
-        return Err(ApiError::too_many("登录失败次数过多，请 15 分钟后再试"));
-    }
     let user = users::find_by_username(&state.db, username).await?;
-    let stored = user
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
-    let password = password.to_string();
-    let matches = tokio::task::spawn_blocking(move || users::verify_password(&stored, &password))
-        .await
-        .map_err(|_| ApiError::internal())?;
+    let matches =
+        check_password_throttled(state, username, user.as_ref(), password, address).await?;
     match user {
-        Some(user) if matches && user.disabled_at.is_none() => {
-            users::record_login(&state.db, username, address, true, now).await?;
-            Ok(user)
-        }
-        _ => {
-            users::record_login(&state.db, username, address, false, now).await?;
-            Err(ApiError::unauthorized(
-                "invalid_credentials",
-                "用户名或密码不正确",
-            ))
-        }
+        Some(user) if matches => Ok(user),
+        _ => Err(ApiError::unauthorized(
+            "invalid_credentials",
+            "用户名或密码不正确",
+        )),
     }
 }
 
@@ -123,7 +139,9 @@ impl SessionsApi {
     /// Sign in
     ///
     /// Sets the session cookie. Sessions end after 2 hours without use and 12 hours after sign-in.
-    /// After 5 failures for one account, or 20 from one address, within 15 minutes: 429.
+    /// After 5 failed password checks for one account, or 20 failures from one address (bad bearer
+    /// tokens included), within 15 minutes: 429, without checking the password. Attempts sent at
+    /// once are counted one by one.
     #[oai(path = "/sessions", method = "post")]
     async fn login(
         &self,

@@ -21,7 +21,7 @@ use crate::domain::story::{StoryDraft, StoryInput as DomainInput};
 use crate::store::entities::story::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{communities, photos, stories, StoreError};
-use crate::web::markdown;
+use crate::markdown;
 
 /// A linked resident: the name always; the profile link only when their profile is public.
 #[derive(Debug, Clone, Object)]
@@ -112,16 +112,43 @@ async fn story_photos(
         })
 }
 
+/// The story as the public sees it (pages, feeds): see [`view_as`].
 pub async fn view(
     db: &impl ConnectionTrait,
     state: &AppState,
     m: Model,
+) -> Result<Story, StoreError> {
+    view_as(db, state, m, Visibility::Public).await
+}
+
+/// The story for a viewer. A linked resident shows their name and community to staff who may read
+/// private data, and otherwise only when the public may see them — a public profile, or consent to
+/// appear in stories; editors see the others as [`HIDDEN_RESIDENT`], as the public would.
+///
+/// [`HIDDEN_RESIDENT`]: crate::domain::story::HIDDEN_RESIDENT
+pub async fn view_as(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    m: Model,
+    visibility: Visibility,
 ) -> Result<Story, StoreError> {
     let resident_ids = stories::resident_ids(db, m.id).await?;
     let mut linked = Vec::new();
     for id in &resident_ids {
         let r = residents::get(db, *id, Visibility::Staff).await?;
         let public = residents::is_public(db, r.id).await?;
+        let shown = public
+            || visibility == Visibility::Staff
+            || stories::consents_to_stories(db, r.id).await?;
+        if !shown {
+            linked.push(StoryResident {
+                id: r.id,
+                name: crate::domain::story::HIDDEN_RESIDENT.into(),
+                slug: None,
+                community: String::new(),
+            });
+            continue;
+        }
         let community = communities::get(db, r.community_id).await?;
         linked.push(StoryResident {
             id: r.id,
@@ -358,7 +385,7 @@ impl StoriesApi {
         let rows = stories::list(&state.db, filter).await?;
         let mut items = Vec::with_capacity(rows.items.len());
         for m in rows.items {
-            let story = view(&state.db, &state, m).await?;
+            let story = view_as(&state.db, &state, m, viewer.visibility()).await?;
             let mut object = match poem_openapi::types::ToJSON::to_json(&story) {
                 Some(Value::Object(map)) => map,
                 _ => Map::new(),
@@ -402,7 +429,7 @@ impl StoriesApi {
         let m = load(&state, id.0, &viewer).await?;
         let tag = etag(m.id, m.version);
         Ok(StoryResponse::Ok(
-            Json(view(&state.db, &state, m).await?),
+            Json(view_as(&state.db, &state, m, viewer.visibility()).await?),
             tag,
         ))
     }
@@ -420,9 +447,9 @@ impl StoriesApi {
         let staff = auth.require(Action::EditStories)?;
         let draft = body.0.parse()?;
         let txn = state.db.begin().await?;
-        let m = stories::insert(&txn, &draft, state.clock.now()).await?;
+        let m = stories::insert(&txn, &draft, staff.visibility(), state.clock.now()).await?;
         let tag = etag(m.id, m.version);
-        let dto = view(&txn, &state, m).await?;
+        let dto = view_as(&txn, &state, m, staff.visibility()).await?;
         audit(
             &txn,
             &state,
@@ -459,12 +486,19 @@ impl StoriesApi {
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse()?;
         let txn = state.db.begin().await?;
-        let before = snap(&view(&txn, &state, current).await?);
-        let m = stories::update(&txn, id.0, version, &draft, state.clock.now())
-            .await
-            .map_err(mismatch(id.0))?;
+        let before = snap(&view_as(&txn, &state, current, staff.visibility()).await?);
+        let m = stories::update(
+            &txn,
+            id.0,
+            version,
+            &draft,
+            staff.visibility(),
+            state.clock.now(),
+        )
+        .await
+        .map_err(mismatch(id.0))?;
         if m.state == stories::PUBLISHED {
-            let problems = stories::problems(&txn, &m).await?;
+            let problems = stories::problems_for(&txn, &m, staff.visibility()).await?;
             if !problems.is_empty() {
                 return Err(ApiError::conflict_code(
                     "publication_refused",
@@ -474,7 +508,7 @@ impl StoriesApi {
             }
         }
         let tag = etag(m.id, m.version);
-        let dto = view(&txn, &state, m).await?;
+        let dto = view_as(&txn, &state, m, staff.visibility()).await?;
         audit(
             &txn,
             &state,
@@ -506,7 +540,7 @@ impl StoriesApi {
         let staff = auth.require(Action::EditStories)?;
         let current = stories::get(&state.db, id.0).await?;
         if body.published {
-            let problems = stories::problems(&state.db, &current).await?;
+            let problems = stories::problems_for(&state.db, &current, staff.visibility()).await?;
             if !problems.is_empty() {
                 return Err(ApiError::conflict_code(
                     "publication_refused",
@@ -523,7 +557,7 @@ impl StoriesApi {
         } else {
             "story.unpublish"
         };
-        let dto = view(&txn, &state, m).await?;
+        let dto = view_as(&txn, &state, m, staff.visibility()).await?;
         audit(
             &txn,
             &state,
@@ -549,7 +583,8 @@ impl StoriesApi {
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditStories)?;
         let txn = state.db.begin().await?;
-        let before = snap(&view(&txn, &state, stories::get(&txn, id.0).await?).await?);
+        let current = stories::get(&txn, id.0).await?;
+        let before = snap(&view_as(&txn, &state, current, staff.visibility()).await?);
         stories::delete(&txn, id.0).await?;
         audit(
             &txn,

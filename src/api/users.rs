@@ -6,10 +6,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sea_orm::TransactionTrait;
 
-use super::auth::StaffAuth;
+use super::auth::{address_hash, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
+use super::sessions::check_password_throttled;
 use super::{audit, snap, ApiTags, Created};
 use crate::app::AppState;
 use crate::domain::policy::{Action, Role};
@@ -222,11 +223,14 @@ impl UsersApi {
 
     /// Set a password
     ///
-    /// One's own (with `current_password`), or anyone's for an admin. Every session of the user ends.
+    /// One's own (with `current_password`), or anyone's for an admin. Every session of the user
+    /// ends and every API token of theirs is revoked. A wrong `current_password` counts as a failed
+    /// sign-in of the account (after 5 within 15 minutes: 429).
     #[oai(path = "/users/:id/password", method = "post")]
     async fn password(
         &self,
         state: Data<&AppState>,
+        req: &poem::Request,
         auth: StaffAuth,
         id: Path<i64>,
         body: Json<PasswordChange>,
@@ -238,12 +242,12 @@ impl UsersApi {
         }
         let user = users::get(&state.db, id.0).await?;
         if own {
-            let current = body.current_password.clone().unwrap_or_default();
-            let stored = user.password_hash.clone();
-            let ok = tokio::task::spawn_blocking(move || users::verify_password(&stored, &current))
-                .await
-                .map_err(|_| ApiError::internal())?;
-            if !ok {
+            // Counted as a sign-in: a stolen session must not become a way to guess the password.
+            let current = body.current_password.as_deref().unwrap_or_default();
+            let address = address_hash(req);
+            if !check_password_throttled(&state, &user.username, Some(&user), current, &address)
+                .await?
+            {
                 return Err(ApiError::field("current_password", "当前密码不正确"));
             }
         }

@@ -106,6 +106,9 @@ pub struct ResidentStanding {
 }
 
 /// Why a story may not be public; empty when it may.
+/// How a resident the viewer may not see is shown in a story (its residents, its problems).
+pub const HIDDEN_RESIDENT: &str = "（未公开的居民）";
+
 pub fn publication_problems(
     recognition_story: bool,
     residents: &[ResidentStanding],

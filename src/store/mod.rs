@@ -14,8 +14,10 @@ pub mod photos;
 pub mod recognitions;
 pub mod residents;
 pub mod retention;
+pub mod secrets;
 pub mod service_records;
 pub mod stories;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 
@@ -118,10 +120,25 @@ pub(crate) async fn taken_slugs<E: sea_orm::EntityTrait>(
     Ok(E::find()
         .select_only()
         .column(column)
-        .filter(column.starts_with(base))
+        .filter(column.like(like_literal("", base, "%")))
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// A `LIKE` pattern that matches `text` literally (its `%`, `_` and `\` escaped) between the
+/// wildcards `prefix` and `suffix`: user text never acts as a wildcard.
+pub(crate) fn like_literal(prefix: &str, text: &str, suffix: &str) -> sea_orm::sea_query::LikeExpr {
+    let mut pattern = String::with_capacity(prefix.len() + text.len() + suffix.len() + 4);
+    pattern.push_str(prefix);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push_str(suffix);
+    sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')
 }
 
 /// Apply pending migrations.

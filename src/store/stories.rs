@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::entities::{
@@ -17,10 +17,13 @@ use super::entities::{
     story_resident,
 };
 use super::outbox::{self, OutboxKind};
+use super::residents::Visibility;
 use super::{consents, nominations, residents, Page, StoreError, StoreResult};
 use crate::domain::naming;
 use crate::domain::nomination::NominationState;
-use crate::domain::story::{publication_problems, IssueDraft, ResidentStanding, StoryDraft};
+use crate::domain::story::{
+    publication_problems, IssueDraft, ResidentStanding, StoryDraft, HIDDEN_RESIDENT,
+};
 use crate::domain::ValidationErrors;
 
 pub const DRAFT: &str = "draft";
@@ -69,8 +72,42 @@ pub async fn resident_ids(db: &impl ConnectionTrait, story_id: i64) -> StoreResu
         .await?)
 }
 
-async fn check_residents(db: &impl ConnectionTrait, ids: &[i64]) -> StoreResult<()> {
-    let missing = residents::missing(db, ids).await?;
+/// Whether the resident has an active consent to appear in stories.
+pub async fn consents_to_stories(db: &impl ConnectionTrait, resident_id: i64) -> StoreResult<bool> {
+    Ok(residents::Entity::find_by_id(resident_id)
+        .filter(residents::Column::Id.in_subquery(consents::active_holders("story")))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Every id names a resident the writer may see; `already` (the story's current residents) stay
+/// allowed. A resident hidden from the writer is refused exactly like one that does not exist, so
+/// an editor cannot probe ids for residents who never consented.
+async fn check_residents(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    already: &[i64],
+    visibility: Visibility,
+) -> StoreResult<()> {
+    let new: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !already.contains(id))
+        .collect();
+    let mut missing = residents::missing(db, &new).await?;
+    if visibility == Visibility::Public {
+        let visible = residents::public_subset(db, &new).await?;
+        for id in &new {
+            if !visible.contains(id)
+                && !missing.contains(id)
+                && !consents_to_stories(db, *id).await?
+            {
+                missing.push(*id);
+            }
+        }
+        missing.sort_by_key(|id| new.iter().position(|n| n == id));
+    }
     if missing.is_empty() {
         return Ok(());
     }
@@ -103,9 +140,10 @@ async fn write_residents(db: &impl ConnectionTrait, story_id: i64, ids: &[i64]) 
 pub async fn insert(
     db: &impl ConnectionTrait,
     draft: &StoryDraft,
+    visibility: Visibility,
     now: DateTime<Utc>,
 ) -> StoreResult<story::Model> {
-    check_residents(db, &draft.resident_ids).await?;
+    check_residents(db, &draft.resident_ids, &[], visibility).await?;
     let base = naming::text_slug(&draft.title);
     let base: String = base
         .chars()
@@ -144,9 +182,11 @@ pub async fn update(
     id: i64,
     version: i32,
     draft: &StoryDraft,
+    visibility: Visibility,
     now: DateTime<Utc>,
 ) -> StoreResult<story::Model> {
-    check_residents(db, &draft.resident_ids).await?;
+    let already = resident_ids(db, id).await?;
+    check_residents(db, &draft.resident_ids, &already, visibility).await?;
     let result = story::Entity::update_many()
         .col_expr(story::Column::Title, Expr::value(draft.title.clone()))
         .col_expr(story::Column::Subtitle, Expr::value(draft.subtitle.clone()))
@@ -248,11 +288,26 @@ pub async fn standings(
 
 /// Why this story may not be public now (empty: it may).
 pub async fn problems(db: &impl ConnectionTrait, m: &story::Model) -> StoreResult<Vec<String>> {
+    problems_for(db, m, Visibility::Staff).await
+}
+
+/// [`problems`] in words the viewer may read: for the public view (editors) a resident the public
+/// could not see is not named but called [`HIDDEN_RESIDENT`].
+pub async fn problems_for(
+    db: &impl ConnectionTrait,
+    m: &story::Model,
+    visibility: Visibility,
+) -> StoreResult<Vec<String>> {
     let ids = resident_ids(db, m.id).await?;
-    Ok(publication_problems(
-        m.recognition_story,
-        &standings(db, &ids).await?,
-    ))
+    let mut standings = standings(db, &ids).await?;
+    if visibility == Visibility::Public {
+        for (id, standing) in ids.iter().zip(standings.iter_mut()) {
+            if !residents::is_public(db, *id).await? && !standing.story_consent {
+                standing.name = HIDDEN_RESIDENT.into();
+            }
+        }
+    }
+    Ok(publication_problems(m.recognition_story, &standings))
 }
 
 /// Whether the public may read it: published, and the publication rule holds today.
@@ -333,7 +388,11 @@ pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<stor
         query = query.filter(story::Column::Featured.eq(featured));
     }
     if let Some(theme) = &f.theme {
-        query = query.filter(story::Column::Themes.contains(format!(",{theme},")));
+        query = query.filter(story::Column::Themes.like(super::like_literal(
+            "%",
+            &format!(",{theme},"),
+            "%",
+        )));
     }
     if let Some(section) = &f.section {
         query = query.filter(story::Column::Section.eq(section.clone()));

@@ -6,13 +6,13 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::entities::user::{ActiveModel, Column, Entity, Model};
 use super::entities::{login_attempt, session};
-use super::{tokens, Page, StoreError, StoreResult};
+use super::{throttle, tokens, Page, StoreError, StoreResult};
 use crate::domain::policy::{format_roles, parse_roles, Role};
 use crate::domain::user::UserDraft;
 
@@ -139,7 +139,8 @@ pub async fn update(
     get(db, id).await
 }
 
-/// Set a new password hash; every session of the user ends.
+/// Set a new password hash; every session of the user ends and every API token of theirs is
+/// revoked (a stolen session could have minted a token that would outlive the new password).
 pub async fn set_password_hash(
     db: &impl ConnectionTrait,
     id: i64,
@@ -151,7 +152,8 @@ pub async fn set_password_hash(
     active.password_hash = Set(password_hash);
     active.updated_at = Set(now);
     active.update(db).await?;
-    end_sessions(db, id).await
+    end_sessions(db, id).await?;
+    tokens::revoke_all_of_user(db, id, now).await
 }
 
 /// Disable (or enable) an account; disabling ends its sessions and revokes its tokens.
@@ -257,47 +259,158 @@ pub const MAX_FAILURES_PER_ACCOUNT: u64 = 5;
 /// …and this many per client address.
 pub const MAX_FAILURES_PER_ADDRESS: u64 = 20;
 
-pub async fn record_login(
+/// `username` of a failed bearer token: not a valid username, so it counts against the client
+/// address only.
+pub const TOKEN_FAILURE: &str = "#token";
+
+/// The lock keys of a sign-in decision: the account and the client address.
+fn login_keys(username: &str, address_hash: &str) -> [String; 2] {
+    [format!("account:{username}"), address_key(address_hash)]
+}
+
+/// The lock key of the client address, shared by sign-ins and bearer tokens.
+fn address_key(address_hash: &str) -> String {
+    format!("address:{address_hash}")
+}
+
+fn normal(username: &str) -> String {
+    username.trim().to_ascii_lowercase()
+}
+
+async fn failures_since(
+    db: &impl ConnectionTrait,
+    column: login_attempt::Column,
+    value: &str,
+    since: DateTime<Utc>,
+) -> StoreResult<u64> {
+    Ok(login_attempt::Entity::find()
+        .filter(column.eq(value))
+        .filter(login_attempt::Column::Succeeded.eq(false))
+        .filter(login_attempt::Column::At.gt(since))
+        .count(db)
+        .await?)
+}
+
+async fn record_failure(
     db: &impl ConnectionTrait,
     username: &str,
     address_hash: &str,
-    succeeded: bool,
     now: DateTime<Utc>,
-) -> StoreResult<()> {
-    login_attempt::ActiveModel {
-        username: Set(username.trim().to_ascii_lowercase()),
+) -> StoreResult<i64> {
+    let attempt = login_attempt::ActiveModel {
+        username: Set(username.to_string()),
         address_hash: Set(address_hash.to_string()),
-        succeeded: Set(succeeded),
+        succeeded: Set(false),
         at: Set(now),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    Ok(())
+    Ok(attempt.id)
 }
 
-/// Whether this account or address has failed too often lately.
-pub async fn login_throttled(
-    db: &impl ConnectionTrait,
+/// A password check that was let through: recorded as a failure until [`PasswordAttempt::succeeded`].
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordAttempt(i64);
+
+/// Let a password check for `username` from `address_hash` go ahead, or refuse it (`None`) when the
+/// account or the address has failed too often lately. Counting and recording happen under the
+/// throttle's locks, and the attempt is recorded as a failure *before* the password is checked, so
+/// N guesses sent at once are counted as N: at most [`MAX_FAILURES_PER_ACCOUNT`] of them are ever
+/// checked.
+pub async fn admit_password_attempt(
+    db: &DatabaseConnection,
     username: &str,
     address_hash: &str,
     now: DateTime<Utc>,
-) -> StoreResult<bool> {
+) -> StoreResult<Option<PasswordAttempt>> {
+    let username = normal(username);
+    let lock = throttle::lock(db, &login_keys(&username, address_hash)).await?;
     let since = now - THROTTLE_WINDOW;
-    let failures = |column: login_attempt::Column, value: String| {
-        login_attempt::Entity::find()
-            .filter(column.eq(value))
-            .filter(login_attempt::Column::Succeeded.eq(false))
-            .filter(login_attempt::Column::At.gt(since))
-    };
-    let per_account = failures(
-        login_attempt::Column::Username,
-        username.trim().to_ascii_lowercase(),
+    let per_account =
+        failures_since(&lock, login_attempt::Column::Username, &username, since).await?;
+    let per_address = failures_since(
+        &lock,
+        login_attempt::Column::AddressHash,
+        address_hash,
+        since,
     )
-    .count(db)
     .await?;
-    let per_address = failures(login_attempt::Column::AddressHash, address_hash.to_string())
-        .count(db)
-        .await?;
-    Ok(per_account >= MAX_FAILURES_PER_ACCOUNT || per_address >= MAX_FAILURES_PER_ADDRESS)
+    if per_account >= MAX_FAILURES_PER_ACCOUNT || per_address >= MAX_FAILURES_PER_ADDRESS {
+        lock.release().await?;
+        return Ok(None);
+    }
+    let id = record_failure(&lock, &username, address_hash, now).await?;
+    lock.release().await?;
+    Ok(Some(PasswordAttempt(id)))
+}
+
+impl PasswordAttempt {
+    /// The password was right: the attempt no longer counts as a failure.
+    pub async fn succeeded(self, db: &impl ConnectionTrait) -> StoreResult<()> {
+        login_attempt::Entity::update_many()
+            .col_expr(login_attempt::Column::Succeeded, Expr::value(true))
+            .filter(login_attempt::Column::Id.eq(self.0))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Decide on a bearer token from `address_hash` under the address's lock: `check` resolves the
+/// token; a token it does not know is recorded as a failure of the address. Gives `Err(Throttled)`
+/// without calling `check` when the address has failed too often lately (sign-ins included), so
+/// guesses sent at once are counted before any is answered.
+///
+/// `check` reads through the lock's own connection: on PostgreSQL the lock is a transaction, and
+/// asking the pool for a second connection while holding it could exhaust the pool under load.
+pub async fn check_bearer<T>(
+    db: &DatabaseConnection,
+    address_hash: &str,
+    now: DateTime<Utc>,
+    check: impl AsyncFnOnce(&throttle::Locked) -> StoreResult<Option<T>>,
+) -> StoreResult<Result<Option<T>, Throttled>> {
+    let lock = throttle::lock(db, &[address_key(address_hash)]).await?;
+    let since = now - THROTTLE_WINDOW;
+    let failures = failures_since(
+        &lock,
+        login_attempt::Column::AddressHash,
+        address_hash,
+        since,
+    )
+    .await?;
+    if failures >= MAX_FAILURES_PER_ADDRESS {
+        lock.release().await?;
+        return Ok(Err(Throttled));
+    }
+    let found = check(&lock).await?;
+    if found.is_none() {
+        record_failure(&lock, TOKEN_FAILURE, address_hash, now).await?;
+    }
+    lock.release().await?;
+    Ok(Ok(found))
+}
+
+/// Too many failures lately: answer 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled;
+
+/// Forget login attempts older than the throttle window and sessions past their end: neither
+/// decides anything any more. Run at start and then on a schedule by `serve`.
+pub async fn prune(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<(u64, u64)> {
+    let attempts = login_attempt::Entity::delete_many()
+        .filter(login_attempt::Column::At.lt(now - THROTTLE_WINDOW))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let sessions = session::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(session::Column::ExpiresAt.lte(now))
+                .add(session::Column::LastSeenAt.lte(now - SESSION_IDLE)),
+        )
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok((attempts, sessions))
 }

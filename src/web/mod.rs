@@ -3,7 +3,6 @@
 
 pub mod cache;
 pub mod feeds;
-pub mod markdown;
 pub mod media;
 pub mod pages;
 pub mod search_page;

@@ -8,13 +8,15 @@ use poem::web::{Data, Form, Path};
 use poem::{handler, Request, Response};
 use sea_orm::ConnectionTrait;
 
-use super::{html, markdown, timeline, Meta, WebError};
+use super::{html, timeline, Meta, WebError};
+use crate::markdown;
 use crate::api::auth::address_hash;
 use crate::app::AppState;
 use crate::domain::measure::Measure;
 use crate::domain::partial_date::PartialDate;
 use crate::domain::service_record::RecordKind;
 use crate::domain::summary::ServiceSummary;
+use crate::domain::validation::control_char_message;
 use crate::store::entities::resident;
 use crate::store::residents::{self, Visibility};
 use crate::store::{
@@ -616,20 +618,27 @@ pub async fn object(
             errors.push((field.to_string(), format!("请填写{label}")));
         } else if n > max {
             errors.push((field.to_string(), format!("{label}不能超过 {max} 个字")));
+        } else if let Some(c) = crate::domain::validation::forbidden_char(value) {
+            errors.push((
+                field.to_string(),
+                format!("{label}{}", control_char_message(c)),
+            ));
         }
     }
-    let now = state.clock.now();
-    let address = address_hash(req);
-    if errors.is_empty()
-        && nominations::objections_from_address_since(
-            &state.db,
-            &address,
-            now - chrono::Duration::hours(1),
+    let mut filed = None;
+    if errors.is_empty() {
+        filed = crate::api::notices::file_objection(
+            &state,
+            id,
+            form.name.trim(),
+            form.contact.trim(),
+            form.content.trim(),
+            &address_hash(req),
         )
-        .await?
-            >= crate::api::notices::OBJECTIONS_PER_ADDRESS_PER_HOUR
-    {
-        errors.push(("form".into(), "提交过于频繁，请一小时后再试。".into()));
+        .await?;
+        if filed.is_none() {
+            errors.push(("form".into(), "提交过于频繁，请一小时后再试。".into()));
+        }
     }
     let meta = Meta::new(
         &state,
@@ -637,7 +646,8 @@ pub async fn object(
         &format!("公示：{} · {}", notice.name, notice.title),
         &notice.citation,
     );
-    if !errors.is_empty() {
+    // Filed exactly when there were no errors.
+    let Some(objection) = filed else {
         let csrf = form.csrf.clone();
         let page = NoticePage {
             meta,
@@ -649,20 +659,11 @@ pub async fn object(
         let mut response = html(&page)?;
         response.set_status(poem::http::StatusCode::UNPROCESSABLE_ENTITY);
         return Ok(response);
-    }
-    let receipt_code = crate::api::notices::file_objection(
-        &state,
-        id,
-        form.name.trim(),
-        form.contact.trim(),
-        form.content.trim(),
-        &address,
-    )
-    .await?;
+    };
     html(&ReceivedPage {
         meta,
         notice,
-        receipt_code,
+        receipt_code: objection.receipt_code,
     })
 }
 

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::{Reply, TestApp, PASSWORD};
 
-async fn login(app: &TestApp, username: &str, password: &str) -> Reply {
+pub async fn login(app: &TestApp, username: &str, password: &str) -> Reply {
     app.send(
         app.client
             .post("/api/v1/sessions")
@@ -14,7 +14,8 @@ async fn login(app: &TestApp, username: &str, password: &str) -> Reply {
     .await
 }
 
-fn cookie_of(reply: &Reply) -> String {
+/// The first cookie the reply sets, as `name=value`.
+pub fn cookie_of(reply: &Reply) -> String {
     let header = reply
         .headers
         .get("set-cookie")

@@ -28,6 +28,23 @@ async fn an_editor_writes_features_and_publishes_a_story() {
         "title": "楼道里的热心人", "section": "长寿先锋", "themes": ["有德之士"], "byline": "记者 周晶",
         "body": "她每天**清扫**楼道。<script>alert(1)</script>", "featured": true, "resident_ids": [resident],
     });
+    // Editors see residents only as the public does: one who never consented cannot be named,
+    // and is refused in the very words used for an id that names nobody.
+    let hidden = app
+        .send_as(&editor, "POST", "/api/v1/stories", Some(&body))
+        .await;
+    assert_eq!(hidden.invalid_fields(), ["resident_ids"]);
+    let mut nobody = body.clone();
+    nobody["resident_ids"] = json!([resident + 1000]);
+    let nobody = app
+        .send_as(&editor, "POST", "/api/v1/stories", Some(&nobody))
+        .await;
+    let message =
+        |r: &crate::helpers::Reply| r.body["error"]["details"]["fields"][0]["message"].clone();
+    assert_eq!(message(&hidden), format!("居民 {resident} 不存在"));
+    assert_eq!(message(&nobody), format!("居民 {} 不存在", resident + 1000));
+    assert!(!hidden.text.contains("王芳"));
+    app.consent(resident, "story").await.assert_status(201);
     let created = app
         .send_as(&editor, "POST", "/api/v1/stories", Some(&body))
         .await;
@@ -56,15 +73,8 @@ async fn an_editor_writes_features_and_publishes_a_story() {
         .assert_status(404);
     assert!(titles(&app.get("/api/v1/stories").await.body).is_empty());
 
-    // Publishing needs the resident's story consent.
+    // Publishing needs the resident's story consent (given above; the withdrawal below).
     let path = format!("/api/v1/stories/{id}/publication");
-    let refused = app
-        .send_as(&editor, "PUT", &path, Some(&json!({ "published": true })))
-        .await;
-    refused.assert_status(409);
-    assert_eq!(refused.error_code(), "publication_refused");
-    assert!(refused.text.contains("王芳尚未同意在报道中出现"));
-    app.consent(resident, "story").await.assert_status(201);
     let published = app
         .send_as(&editor, "PUT", &path, Some(&json!({ "published": true })))
         .await;

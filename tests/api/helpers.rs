@@ -171,6 +171,11 @@ impl TestApp {
             max_body_bytes: 1024 * 1024,
             secure_cookies: false,
             notice_days: 7,
+            address_key: Arc::from(
+                store::secrets::get_or_create(&db, store::secrets::ADDRESS_KEY)
+                    .await
+                    .expect("address key"),
+            ),
             trusted_proxies: Arc::from(Vec::new()),
             clock: clock.clone(),
             public_url: Arc::from("https://youde.example.org"),

@@ -20,5 +20,6 @@ mod residents;
 mod roles;
 mod search;
 mod search_conformance;
+mod security;
 mod service_records;
 mod workflow;
