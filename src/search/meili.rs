@@ -17,7 +17,7 @@ use meilisearch_sdk::client::{Client, SwapIndexes};
 use meilisearch_sdk::documents::DocumentsQuery;
 use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode};
 use meilisearch_sdk::search::{MatchingStrategies, Selectors};
-use meilisearch_sdk::settings::{LocalizedAttributes, Settings};
+use meilisearch_sdk::settings::{LocalizedAttributes, Settings, TypoToleranceSettings};
 use meilisearch_sdk::task_info::TaskInfo;
 use meilisearch_sdk::tasks::Task;
 use serde::{Deserialize, Serialize};
@@ -35,10 +35,10 @@ const TASK_TIMEOUT: Duration = Duration::from_secs(10);
 const TASK_POLL: Duration = Duration::from_millis(25);
 
 const SEARCHABLE: [&str; 6] = [
+    "search_exact",
+    "search_exact_pinyin",
     "search_name",
-    "pinyin_joined",
-    "initials",
-    "pinyin",
+    "search_pinyin",
     "search_body",
     "search_context",
 ];
@@ -57,7 +57,15 @@ const FACETS: [&str; 4] = ["kind", "community_id", "categories", "years"];
 struct MeiliDocument {
     #[serde(flatten)]
     doc: SearchDocument,
+    /// The whole name, normalised, without spaces: a query equal to it ranks first (Meilisearch's
+    /// `exactness` rule puts an attribute equal to the query first).
+    search_exact: String,
+    /// The whole name's pinyin joined, per reading, for the same with a pinyin query.
+    search_exact_pinyin: Vec<String>,
     search_name: String,
+    /// The name's pinyin words in every reading ([`text::PinyinKeys`]); Meilisearch matches the
+    /// query's last word as a prefix of them itself.
+    search_pinyin: String,
     search_body: String,
     search_context: String,
 }
@@ -65,12 +73,20 @@ struct MeiliDocument {
 impl From<&SearchDocument> for MeiliDocument {
     fn from(doc: &SearchDocument) -> Self {
         let name = text::normalize(&doc.name);
+        // Titles of stories have no pinyin: `sjw` finds people, not headlines.
+        let keys = if doc.pinyin.is_empty() {
+            text::PinyinKeys::default()
+        } else {
+            text::PinyinKeys::of(&doc.name)
+        };
         MeiliDocument {
             doc: doc.clone(),
+            search_exact: text::compact(&name),
+            search_exact_pinyin: keys.whole,
             search_name: text::name_grams(&name).join(" "),
+            search_pinyin: keys.words.join(" "),
             search_body: text::normalize(&doc.body()),
             search_context: text::normalize(&doc.context()),
-            // `name_exact` is not needed: Meilisearch's `exactness` rule ranks the whole name first.
         }
     }
 }
@@ -91,12 +107,22 @@ fn settings() -> Settings {
         .with_localized_attributes([LocalizedAttributes {
             locales: vec!["cmn".into()],
             attribute_patterns: vec![
+                "search_exact".into(),
                 "search_name".into(),
                 "search_body".into(),
                 "search_context".into(),
             ],
         }])
         .with_max_values_per_facet(200)
+        // Pinyin comes from a keyboard that spells syllables exactly; a typo there finds
+        // different people (`chenxiaoy` is not 陈小明). Names and text keep typo tolerance.
+        .with_typo_tolerance(TypoToleranceSettings {
+            enabled: Some(true),
+            disable_on_attributes: Some(vec!["search_pinyin".into(), "search_exact_pinyin".into()]),
+            disable_on_words: None,
+            min_word_size_for_typos: None,
+            disable_on_numbers: None,
+        })
 }
 
 fn unavailable(e: MeiliError) -> SearchError {
