@@ -18,6 +18,7 @@ use youde::store::entities::{resident, story};
 
 use crate::helpers::TestApp;
 
+mod faults;
 mod typing;
 use typing::*;
 
