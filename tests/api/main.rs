@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod layers;
 mod leaks;
+mod nodes;
 mod pages;
 mod photos;
 mod residents;
