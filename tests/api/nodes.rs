@@ -1,7 +1,10 @@
-//! Two app nodes — two `youde serve` processes of the debug binary — on one PostgreSQL database
-//! and one Meilisearch index, as a deployment with several nodes runs. Built as `#[ignore]`d
-//! unless both `YOUDE_TEST_DATABASE_URL` (PostgreSQL) and `YOUDE_TEST_MEILI_URL` are set (see
-//! `build.rs`).
+//! App nodes as processes — `youde serve` of the debug binary — as a deployment runs them: two
+//! nodes on one PostgreSQL database and one Meilisearch index; one node over a PostgreSQL server
+//! of the test's own that restarts under load ([`postgres`]). Built as `#[ignore]`d unless
+//! `YOUDE_TEST_DATABASE_URL` (PostgreSQL) — and for two nodes `YOUDE_TEST_MEILI_URL` — are set
+//! (see `build.rs`).
+
+mod postgres;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,37 +14,43 @@ use serde_json::{json, Value};
 
 use crate::helpers::fresh_database;
 
-const TOKEN: &str = "two-nodes-admin-token-0123456789abcdef";
+pub const TOKEN: &str = "two-nodes-admin-token-0123456789abcdef";
 
 /// One `youde serve` process on a free loopback port; killed when dropped.
-struct Node {
+pub struct Node {
     child: Child,
     base: String,
     _dir: tempfile::TempDir,
 }
 
 impl Node {
-    async fn start(db_url: &str, meili_index: &str) -> Node {
+    /// A node searching through the test Meilisearch's `meili_index`, or its embedded index.
+    pub async fn start(db_url: &str, meili_index: Option<&str>) -> Node {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let dir = tempfile::tempdir().expect("temp dir");
-        let child = Command::new(env!("CARGO_BIN_EXE_youde"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_youde"));
+        command
             .arg("serve")
             .env("YOUDE_BIND", format!("127.0.0.1:{port}"))
             .env("YOUDE_DATABASE_URL", db_url)
             .env("YOUDE_DATA_DIR", dir.path().join("data"))
-            .env("YOUDE_MEDIA_DIR", dir.path().join("media"))
-            .env(
-                "YOUDE_MEILI_URL",
-                std::env::var("YOUDE_TEST_MEILI_URL").unwrap(),
-            )
-            .env(
-                "YOUDE_MEILI_API_KEY",
-                std::env::var("YOUDE_TEST_MEILI_API_KEY").unwrap_or_default(),
-            )
-            .env("YOUDE_MEILI_INDEX", meili_index)
+            .env("YOUDE_MEDIA_DIR", dir.path().join("media"));
+        if let Some(index) = meili_index {
+            command
+                .env(
+                    "YOUDE_MEILI_URL",
+                    std::env::var("YOUDE_TEST_MEILI_URL").unwrap(),
+                )
+                .env(
+                    "YOUDE_MEILI_API_KEY",
+                    std::env::var("YOUDE_TEST_MEILI_API_KEY").unwrap_or_default(),
+                )
+                .env("YOUDE_MEILI_INDEX", index);
+        }
+        let child = command
             .env("YOUDE_ADMIN_TOKEN", TOKEN)
             .env("YOUDE_ADMIN_PASSWORD", "two-nodes-password-1")
             .env("RUST_LOG", "warn")
@@ -62,11 +71,11 @@ impl Node {
         node
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    async fn text(&self, path: &str) -> String {
+    pub async fn text(&self, path: &str) -> String {
         reqwest::get(self.url(path))
             .await
             .unwrap()
@@ -75,7 +84,7 @@ impl Node {
             .unwrap()
     }
 
-    async fn staff_json(&self, path: &str) -> (Value, String) {
+    pub async fn staff_json(&self, path: &str) -> (Value, String) {
         let reply = reqwest::Client::new()
             .get(self.url(path))
             .bearer_auth(TOKEN)
@@ -132,8 +141,8 @@ async fn a_change_through_one_node_shows_on_the_other_and_concurrent_edits_end_i
     let db_url = fresh_database(dir.path()).await;
     let index = format!("youde_nodes_{:016x}", rand::random::<u64>());
     // One after the other: the first migrates and loads the demo.
-    let a = Node::start(&db_url, &index).await;
-    let b = Node::start(&db_url, &index).await;
+    let a = Node::start(&db_url, Some(&index)).await;
+    let b = Node::start(&db_url, Some(&index)).await;
 
     // The demo's 孙建伟, edited through A.
     let found: Value = reqwest::get(a.url("/api/v1/residents?limit=200"))

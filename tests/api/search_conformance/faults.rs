@@ -10,6 +10,7 @@ use serde_json::json;
 use youde::store::outbox;
 
 use super::{Engine, Harness};
+use crate::helpers::volunteer;
 
 /// A Meilisearch process on a free loopback port with a folder and a key of its own; killed
 /// when dropped.
@@ -128,21 +129,6 @@ impl Drop for MeiliProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A name per number, in characters (names are Chinese): 志愿者三〇七.
-fn volunteer(n: usize) -> String {
-    let digits: String = n
-        .to_string()
-        .chars()
-        .map(|d| {
-            "〇一二三四五六七八九"
-                .chars()
-                .nth(d as usize - '0' as usize)
-                .unwrap()
-        })
-        .collect();
-    format!("志愿者{digits}")
 }
 
 async fn pending(h: &Harness) -> u64 {
