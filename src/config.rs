@@ -216,6 +216,12 @@ pub struct Config {
     )]
     pub meili_index: String,
 
+    /// How long a search or a readiness check waits for Meilisearch, in milliseconds, before it
+    /// answers 503 (the engine hangs or is unreachable). Writes are not affected: they wait in
+    /// the outbox.
+    #[arg(long, env = "YOUDE_MEILI_TIMEOUT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(50..=60_000), global = true)]
+    pub meili_timeout_ms: u64,
+
     /// Largest JSON request body accepted, in bytes (larger ones get 413).
     #[arg(long, env = "YOUDE_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -327,6 +333,7 @@ impl Config {
             meili_url: self.meili_url.clone().filter(|u| !u.is_empty()),
             meili_api_key: self.meili_api_key.clone().filter(|k| !k.is_empty()),
             meili_index: self.meili_index.clone(),
+            meili_timeout: std::time::Duration::from_millis(self.meili_timeout_ms),
         }
     }
 }

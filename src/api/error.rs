@@ -198,6 +198,14 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict(message) => ApiError::conflict(message),
             StoreError::Invalid(errors) => ApiError::validation(&errors),
+            err if err.is_unavailable() => {
+                tracing::warn!(error = %err, "database unavailable");
+                ApiError::ServiceUnavailable(body(
+                    "database_unavailable",
+                    "数据库暂时不可用，请稍后再试",
+                    None,
+                ))
+            }
             StoreError::Db(db) => {
                 tracing::error!(error = %db, "database error");
                 ApiError::internal()

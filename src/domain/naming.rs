@@ -1,11 +1,21 @@
-//! Pinyin and URL slugs derived from Chinese names: 孙建伟 → "sun jianwei", `sun-jianwei`, "sjw".
+//! Pinyin and URL slugs derived from Chinese names: 孙建伟 → "sun jianwei", `sun-jianwei`, "sjw";
+//! and every way a name may be read, for search ([`name_readings`]).
 
-use pinyin::ToPinyin;
+use pinyin::{ToPinyin, ToPinyinMulti};
 
 /// Compound surnames, read as one unit.
 const COMPOUND_SURNAMES: &[&str] = &[
     "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "司徒", "尉迟", "长孙", "夏侯",
-    "公孙", "宇文", "澹台",
+    "公孙", "宇文", "澹台", "端木", "西门", "南宫", "司空", "呼延", "万俟", "单于", "钟离", "闻人",
+    "赫连", "轩辕", "独孤", "申屠", "公冶", "濮阳", "淳于", "鲜于", "拓跋",
+];
+
+/// Compound surnames read differently from their characters' first readings.
+const COMPOUND_READINGS: &[(&str, &[&str])] = &[
+    ("尉迟", &["yu", "chi"]),
+    ("长孙", &["zhang", "sun"]),
+    ("万俟", &["mo", "qi"]),
+    ("单于", &["chan", "yu"]),
 ];
 
 /// Surnames whose reading differs from the character's most common one.
@@ -22,7 +32,7 @@ const SURNAME_READINGS: &[(char, &str)] = &[
     ('缪', "miao"),
     ('翟', "zhai"),
     ('秘', "bi"),
-    ('尉', "yu"),
+    ('尉', "wei"),
     ('任', "ren"),
     ('华', "hua"),
     ('纪', "ji"),
@@ -86,6 +96,11 @@ fn readings(text: &str) -> Vec<Option<String>> {
 
 /// The pinyin of a text as a list of syllables (or Latin words kept as they are).
 fn syllables(text: &str, surname_chars: usize) -> Vec<String> {
+    if surname_chars == 2 {
+        if let Some((_, readings)) = COMPOUND_READINGS.iter().find(|(s, _)| *s == text) {
+            return readings.iter().map(|s| s.to_string()).collect();
+        }
+    }
     let mut out = Vec::new();
     let mut latin = String::new();
     for (i, (c, p)) in text.chars().zip(readings(text)).enumerate() {
@@ -162,6 +177,91 @@ pub fn initials(name: &str) -> String {
         .collect()
 }
 
+/// At most this many readings of one name are indexed (a four-character name of polyphonic
+/// characters could have dozens); the ordinary reading always comes first.
+const MAX_READINGS: usize = 16;
+
+/// One way of reading a name: surname and given name as tone-less syllables, `ü` written `v` as
+/// pinyin keyboards type it (吕 → `lv`). A name not in Chinese characters has its words as `given`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameReading {
+    pub surname: Vec<String>,
+    pub given: Vec<String>,
+}
+
+fn keyboard(syllable: &str) -> String {
+    syllable.replace('ü', "v")
+}
+
+/// Every way `name` may be read, the ordinary reading ([`person_pinyin`]) first: the surname with
+/// its surname reading (单 shan, 尉 wei; a compound surname as one unit: 尉迟 yuchi, 长孙
+/// zhangsun), each character of the given name with every reading it has (长 chang/zhang,
+/// 乐 le/yue, 行 xing/hang). At most 16.
+pub fn name_readings(name: &str) -> Vec<NameReading> {
+    let name = name.trim();
+    let keys = |v: Vec<String>| v.iter().map(|s| keyboard(s)).collect::<Vec<_>>();
+    if !is_han(name) {
+        return vec![NameReading {
+            surname: vec![],
+            given: keys(syllables(name, 0)),
+        }];
+    }
+    let n = surname_len(name);
+    let surname: String = name.chars().take(n).collect();
+    let given: String = name.chars().skip(n).collect();
+    let surname = keys(syllables(&surname, n));
+    let ordinary = keys(syllables(&given, 0));
+    let mut out = vec![NameReading {
+        surname: surname.clone(),
+        given: ordinary.clone(),
+    }];
+    // Readings per given-name character; characters without pinyin (Latin runs) keep the
+    // ordinary reading's syllables, so only all-Han given names get alternatives.
+    let chars: Vec<char> = given.chars().collect();
+    if chars.len() != ordinary.len() {
+        return out;
+    }
+    let choices: Vec<Vec<String>> = chars
+        .iter()
+        .zip(&ordinary)
+        .map(|(c, first)| {
+            let mut options = vec![first.clone()];
+            if let Some(multi) = c.to_pinyin_multi() {
+                for p in multi {
+                    let s = keyboard(p.plain());
+                    if !options.contains(&s) {
+                        options.push(s);
+                    }
+                }
+            }
+            options
+        })
+        .collect();
+    let mut combos: Vec<Vec<String>> = vec![vec![]];
+    for options in &choices {
+        let mut next = Vec::new();
+        for combo in &combos {
+            for option in options {
+                if next.len() < MAX_READINGS {
+                    let mut c = combo.clone();
+                    c.push(option.clone());
+                    next.push(c);
+                }
+            }
+        }
+        combos = next;
+    }
+    for given in combos {
+        if given != ordinary {
+            out.push(NameReading {
+                surname: surname.clone(),
+                given,
+            });
+        }
+    }
+    out
+}
+
 /// The base URL slug of a person: "sun-jianwei" (the caller adds `-2`, `-3` on collision).
 pub fn person_slug(name: &str) -> String {
     slugify(&person_pinyin(name))
@@ -218,6 +318,44 @@ mod tests {
         assert_eq!(person_pinyin("单雄信"), "shan xiongxin");
         assert_eq!(person_pinyin("曾国藩"), "zeng guofan");
         assert_eq!(initials("欧阳修"), "oyx");
+        assert_eq!(person_pinyin("尉迟恭"), "yuchi gong");
+        assert_eq!(person_pinyin("长孙无忌"), "zhangsun wuji");
+        assert_eq!(person_pinyin("尉缭"), "wei liao");
+        assert_eq!(person_pinyin("端木蓉"), "duanmu rong");
+    }
+
+    fn readings_of(name: &str) -> Vec<String> {
+        name_readings(name)
+            .into_iter()
+            .map(|r| format!("{} {}", r.surname.concat(), r.given.concat()))
+            .collect()
+    }
+
+    #[test]
+    fn every_reading_of_a_given_name_surnames_as_surnames() {
+        for (name, reading) in [
+            ("李长春", "li zhangchun"),
+            ("李长春", "li changchun"),
+            ("王乐", "wang le"),
+            ("王乐", "wang yue"),
+            ("张行", "zhang xing"),
+            ("张行", "zhang hang"),
+            ("吕略", "lv lve"),
+        ] {
+            assert!(
+                readings_of(name).contains(&reading.to_string()),
+                "{name}: {:?}",
+                readings_of(name)
+            );
+        }
+        // The first reading is the one pages show; a surname has only its surname reading.
+        assert_eq!(readings_of("单雄信")[0], "shan xiongxin");
+        assert!(readings_of("单雄信").iter().all(|r| r.starts_with("shan ")));
+        assert!(readings_of("尉迟恭")
+            .iter()
+            .all(|r| r.starts_with("yuchi ")));
+        assert_eq!(name_readings("Anna Lee")[0].given, vec!["anna", "lee"]);
+        assert!(name_readings("乐乐乐乐乐乐").len() <= 16);
     }
 
     #[test]

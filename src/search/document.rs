@@ -101,11 +101,6 @@ impl SearchDocument {
         parts.extend(self.categories.iter().cloned());
         parts.join(" ")
     }
-
-    /// All pinyin forms, for the pinyin field: "sun jianwei sunjianwei sjw".
-    pub fn pinyin_text(&self) -> String {
-        format!("{} {} {}", self.pinyin, self.pinyin_joined, self.initials)
-    }
 }
 
 /// Markdown as the plain text a snippet shows: emphasis marks, heading and quote markers and link

@@ -6,18 +6,29 @@
 //! Meilisearch's own tokenizer does. Public queries always carry the `public = true` filter.
 //! Every write is a Meilisearch task; a task still pending after the wait is reported as
 //! [`SearchError::Unconfirmed`] (the relay keeps its rows and checks again), not as a failure.
+//!
+//! Time is bounded everywhere: every request by [`REQUEST_TIMEOUT`], every task wait by the wall
+//! clock (the SDK's own wait counts only its sleeps and its HTTP client has no timeout), searches
+//! and health checks by the short `YOUDE_MEILI_TIMEOUT_MS`, so a hung engine costs a search its
+//! 503 within about a second. An unconfirmed write is checked again by its task uids, not sent
+//! again. The index settings are applied once per start (retried in the background while the
+//! engine is unreachable), never on the search path.
+
+mod rebuild;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use meilisearch_sdk::client::{Client, SwapIndexes};
+use meilisearch_sdk::client::Client;
 use meilisearch_sdk::documents::DocumentsQuery;
 use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode};
 use meilisearch_sdk::search::{MatchingStrategies, Selectors};
-use meilisearch_sdk::settings::{LocalizedAttributes, Settings};
+use meilisearch_sdk::settings::{LocalizedAttributes, Settings, TypoToleranceSettings};
 use meilisearch_sdk::task_info::TaskInfo;
 use meilisearch_sdk::tasks::Task;
 use serde::{Deserialize, Serialize};
@@ -28,17 +39,21 @@ use super::{
 };
 use super::{SearchResult, SearchResults};
 
-/// How long one HTTP request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a write waits for its task before calling it unconfirmed.
+/// How long one HTTP request of a write may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a write waits for its task (wall clock) before calling it unconfirmed.
 const TASK_TIMEOUT: Duration = Duration::from_secs(10);
 const TASK_POLL: Duration = Duration::from_millis(25);
+/// How long a search or a health check waits by default (`YOUDE_MEILI_TIMEOUT_MS`).
+pub const DEFAULT_SEARCH_TIMEOUT: Duration = Duration::from_millis(1000);
+/// Pause between attempts to apply the settings while the engine is unreachable at start.
+const SETTINGS_RETRY: Duration = Duration::from_secs(2);
 
 const SEARCHABLE: [&str; 6] = [
+    "search_exact",
+    "search_exact_pinyin",
     "search_name",
-    "pinyin_joined",
-    "initials",
-    "pinyin",
+    "search_pinyin",
     "search_body",
     "search_context",
 ];
@@ -57,7 +72,15 @@ const FACETS: [&str; 4] = ["kind", "community_id", "categories", "years"];
 struct MeiliDocument {
     #[serde(flatten)]
     doc: SearchDocument,
+    /// The whole name, normalised, without spaces: a query equal to it ranks first (Meilisearch's
+    /// `exactness` rule puts an attribute equal to the query first).
+    search_exact: String,
+    /// The whole name's pinyin joined, per reading, for the same with a pinyin query.
+    search_exact_pinyin: Vec<String>,
     search_name: String,
+    /// The name's pinyin words in every reading ([`text::PinyinKeys`]); Meilisearch matches the
+    /// query's last word as a prefix of them itself.
+    search_pinyin: String,
     search_body: String,
     search_context: String,
 }
@@ -65,12 +88,20 @@ struct MeiliDocument {
 impl From<&SearchDocument> for MeiliDocument {
     fn from(doc: &SearchDocument) -> Self {
         let name = text::normalize(&doc.name);
+        // Titles of stories have no pinyin: `sjw` finds people, not headlines.
+        let keys = if doc.pinyin.is_empty() {
+            text::PinyinKeys::default()
+        } else {
+            text::PinyinKeys::of(&doc.name)
+        };
         MeiliDocument {
             doc: doc.clone(),
+            search_exact: text::compact(&name),
+            search_exact_pinyin: keys.whole,
             search_name: text::name_grams(&name).join(" "),
+            search_pinyin: keys.words.join(" "),
             search_body: text::normalize(&doc.body()),
             search_context: text::normalize(&doc.context()),
-            // `name_exact` is not needed: Meilisearch's `exactness` rule ranks the whole name first.
         }
     }
 }
@@ -91,12 +122,22 @@ fn settings() -> Settings {
         .with_localized_attributes([LocalizedAttributes {
             locales: vec!["cmn".into()],
             attribute_patterns: vec![
+                "search_exact".into(),
                 "search_name".into(),
                 "search_body".into(),
                 "search_context".into(),
             ],
         }])
         .with_max_values_per_facet(200)
+        // Pinyin comes from a keyboard that spells syllables exactly; a typo there finds
+        // different people (`chenxiaoy` is not 陈小明). Names and text keep typo tolerance.
+        .with_typo_tolerance(TypoToleranceSettings {
+            enabled: Some(true),
+            disable_on_attributes: Some(vec!["search_pinyin".into(), "search_exact_pinyin".into()]),
+            disable_on_words: None,
+            min_word_size_for_typos: None,
+            disable_on_numbers: None,
+        })
 }
 
 fn unavailable(e: MeiliError) -> SearchError {
@@ -109,11 +150,60 @@ fn unavailable(e: MeiliError) -> SearchError {
 }
 
 async fn timed<T>(fut: impl Future<Output = Result<T, MeiliError>>) -> SearchResult<T> {
-    match tokio::time::timeout(REQUEST_TIMEOUT, fut).await {
+    within(REQUEST_TIMEOUT, fut).await
+}
+
+async fn within<T>(
+    limit: Duration,
+    fut: impl Future<Output = Result<T, MeiliError>>,
+) -> SearchResult<T> {
+    match tokio::time::timeout(limit, fut).await {
         Ok(result) => result.map_err(unavailable),
-        Err(_) => Err(SearchError::Unavailable(
-            "meilisearch did not answer in time".into(),
-        )),
+        Err(_) => Err(SearchError::Unavailable(format!(
+            "meilisearch did not answer within {} ms",
+            limit.as_millis()
+        ))),
+    }
+}
+
+/// A task uid in the form the SDK's `get_task` takes.
+struct TaskUid(u32);
+
+impl AsRef<u32> for TaskUid {
+    fn as_ref(&self) -> &u32 {
+        &self.0
+    }
+}
+
+/// Wait for a task by its uid until `limit` of wall-clock time has passed: `Unconfirmed` if it is
+/// still enqueued or processing then.
+async fn wait_task(client: &Client, uid: u32, limit: Duration) -> SearchResult<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let task = match within(left.min(REQUEST_TIMEOUT), client.get_task(TaskUid(uid))).await {
+            Ok(task) => task,
+            // The engine stopped answering while we wait: the task may still run; check again.
+            Err(SearchError::Unavailable(_)) if left.is_zero() => {
+                return Err(SearchError::Unconfirmed(format!("meilisearch task {uid}")))
+            }
+            Err(e) => return Err(e),
+        };
+        match task {
+            Task::Succeeded { .. } => return Ok(()),
+            Task::Failed { content } => {
+                return Err(SearchError::Rejected(format!(
+                    "task {uid}: {}: {}",
+                    content.error.error_code, content.error.error_message
+                )))
+            }
+            Task::Enqueued { .. } | Task::Processing { .. } => {
+                if Instant::now() + TASK_POLL >= deadline {
+                    return Err(SearchError::Unconfirmed(format!("meilisearch task {uid}")));
+                }
+                tokio::time::sleep(TASK_POLL).await;
+            }
+        }
     }
 }
 
@@ -146,34 +236,97 @@ pub struct MeiliIndex {
     client: Client,
     uid: String,
     /// The index is known to exist with our settings. Until then (Meilisearch was down at start,
-    /// or the index was deleted and re-created bare by a document write) every write and search
-    /// applies them first.
-    ready: AtomicBool,
+    /// or the index vanished) writes apply them first; searches never do.
+    ready: Arc<AtomicBool>,
+    search_timeout: Duration,
+    /// Tasks sent and not confirmed yet, with the fingerprint of the changes they carry.
+    unconfirmed: Mutex<Option<Unconfirmed>>,
+}
+
+struct Unconfirmed {
+    fingerprint: u64,
+    tasks: Vec<u32>,
+}
+
+/// What a batch of changes is, for recognising it when the relay offers it again.
+fn fingerprint(upserts: &[SearchDocument], deletes: &[String]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for doc in upserts {
+        serde_json::to_string(doc).unwrap_or_default().hash(&mut h);
+    }
+    deletes.hash(&mut h);
+    h.finish()
 }
 
 impl MeiliIndex {
     /// Connect and make sure the index exists with our settings. Meilisearch being down is not an
-    /// error here (the app starts and the relay catches up later); the settings are then applied
-    /// before the first write or search that reaches it.
+    /// error here (the app starts and the relay catches up later): the settings are applied in
+    /// the background as soon as it answers, and by the first write that reaches it.
     pub async fn open(
         url: &str,
         api_key: Option<&str>,
         uid: &str,
     ) -> SearchResult<(MeiliIndex, bool)> {
+        Self::open_with_timeout(url, api_key, uid, DEFAULT_SEARCH_TIMEOUT).await
+    }
+
+    /// [`MeiliIndex::open`] with how long a search or health check may wait for the engine.
+    pub async fn open_with_timeout(
+        url: &str,
+        api_key: Option<&str>,
+        uid: &str,
+        search_timeout: Duration,
+    ) -> SearchResult<(MeiliIndex, bool)> {
         let client = Client::new(url, api_key).map_err(unavailable)?;
         let index = MeiliIndex {
             client,
             uid: uid.to_string(),
-            ready: AtomicBool::new(false),
+            ready: Arc::new(AtomicBool::new(false)),
+            search_timeout,
+            unconfirmed: Mutex::new(None),
         };
         let fresh = match index.ensure(uid).await {
             Ok(fresh) => fresh,
             Err(err) => {
                 tracing::warn!(error = %err, "meilisearch not reachable at start; search is degraded until it is");
+                index.retry_settings_in_background();
                 false
             }
         };
         Ok((index, fresh))
+    }
+
+    /// Apply the settings every [`SETTINGS_RETRY`] until they are in (or a write put them in).
+    fn retry_settings_in_background(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let engine = self.sibling();
+        runtime.spawn(async move {
+            while !engine.ready.load(Ordering::Relaxed) {
+                tokio::time::sleep(SETTINGS_RETRY).await;
+                if engine.ready.load(Ordering::Relaxed) {
+                    break;
+                }
+                match engine.ensure(&engine.uid).await {
+                    Ok(_) => tracing::info!("meilisearch answers; index settings applied"),
+                    Err(err) => {
+                        tracing::debug!(error = %err, "meilisearch settings not applied yet")
+                    }
+                }
+            }
+        });
+    }
+
+    /// Another handle on the same index and readiness.
+    fn sibling(&self) -> MeiliIndex {
+        MeiliIndex {
+            client: self.client.clone(),
+            uid: self.uid.clone(),
+            ready: self.ready.clone(),
+            search_timeout: self.search_timeout,
+            unconfirmed: Mutex::new(None),
+        }
     }
 
     /// Create `uid` if missing and apply the settings; true when it was created.
@@ -192,29 +345,35 @@ impl MeiliIndex {
         Ok(fresh)
     }
 
-    async fn ensure_ready(&self) -> SearchResult<()> {
-        if !self.ready.load(Ordering::Relaxed) {
-            self.ensure(&self.uid).await?;
-        }
-        Ok(())
+    async fn wait(&self, task: TaskInfo) -> SearchResult<()> {
+        wait_task(&self.client, task.get_task_uid(), TASK_TIMEOUT).await
     }
 
-    async fn wait(&self, task: TaskInfo) -> SearchResult<()> {
-        let uid = task.get_task_uid();
-        match task
-            .wait_for_completion(&self.client, Some(TASK_POLL), Some(TASK_TIMEOUT))
-            .await
-        {
-            Ok(Task::Succeeded { .. }) => Ok(()),
-            Ok(Task::Failed { content }) => Err(SearchError::Rejected(format!(
-                "task {uid}: {}: {}",
-                content.error.error_code, content.error.error_message
-            ))),
-            Ok(_) | Err(MeiliError::Timeout) => {
-                Err(SearchError::Unconfirmed(format!("meilisearch task {uid}")))
+    /// Check the tasks of an earlier unconfirmed write. `Ok(true)` when they carried exactly
+    /// `fingerprint` and are now confirmed: nothing needs sending again.
+    async fn settle_unconfirmed(&self, fingerprint: u64) -> SearchResult<bool> {
+        let Some(pending) = self.unconfirmed.lock().expect("unconfirmed lock").take() else {
+            return Ok(false);
+        };
+        for (i, uid) in pending.tasks.iter().enumerate() {
+            match wait_task(&self.client, *uid, TASK_TIMEOUT).await {
+                Ok(()) => {}
+                Err(e @ (SearchError::Unconfirmed(_) | SearchError::Unavailable(_))) => {
+                    *self.unconfirmed.lock().expect("unconfirmed lock") = Some(Unconfirmed {
+                        fingerprint: pending.fingerprint,
+                        tasks: pending.tasks[i..].to_vec(),
+                    });
+                    return Err(e);
+                }
+                // It failed: the current changes are sent afresh.
+                Err(SearchError::Rejected(msg)) => {
+                    tracing::warn!(task = uid, %msg, "an unconfirmed meilisearch task failed; sending again");
+                    return Ok(false);
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => Err(unavailable(e)),
         }
+        Ok(pending.fingerprint == fingerprint)
     }
 
     async fn add(&self, uid: &str, docs: &[SearchDocument]) -> SearchResult<TaskInfo> {
@@ -247,7 +406,13 @@ impl SearchIndex for MeiliIndex {
                 }
             }
         }
-        self.ensure_ready().await?;
+        let fingerprint = fingerprint(&upserts, &deletes);
+        if self.settle_unconfirmed(fingerprint).await? {
+            return Ok(());
+        }
+        if !self.ready.load(Ordering::Relaxed) {
+            self.ensure(&self.uid).await?;
+        }
         let mut tasks = Vec::new();
         if !upserts.is_empty() {
             match self.add(&self.uid, &upserts).await {
@@ -263,7 +428,8 @@ impl SearchIndex for MeiliIndex {
         if !deletes.is_empty() {
             tasks.push(timed(self.client.index(&self.uid).delete_documents(&deletes)).await?);
         }
-        for task in tasks {
+        let uids: Vec<u32> = tasks.iter().map(TaskInfo::get_task_uid).collect();
+        for (i, task) in tasks.into_iter().enumerate() {
             match self.wait(task).await {
                 Err(SearchError::Rejected(msg))
                     if msg.contains(&ErrorCode::IndexNotFound.to_string()) =>
@@ -274,6 +440,15 @@ impl SearchIndex for MeiliIndex {
                         self.uid
                     )));
                 }
+                // Taken but not confirmed: remember the tasks, so the relay's next offer of the
+                // same changes checks them instead of sending them again.
+                Err(e @ (SearchError::Unconfirmed(_) | SearchError::Unavailable(_))) => {
+                    *self.unconfirmed.lock().expect("unconfirmed lock") = Some(Unconfirmed {
+                        fingerprint,
+                        tasks: uids[i..].to_vec(),
+                    });
+                    return Err(e);
+                }
                 other => other?,
             }
         }
@@ -281,7 +456,6 @@ impl SearchIndex for MeiliIndex {
     }
 
     async fn search(&self, query: &SearchQuery) -> SearchResult<SearchResults> {
-        self.ensure_ready().await?;
         let index = self.client.index(&self.uid);
         let filter = filter_expression(query);
         let mut search = index.search();
@@ -295,10 +469,11 @@ impl SearchIndex for MeiliIndex {
         if !filter.is_empty() {
             search.with_filter(&filter);
         }
-        let results = match timed(search.execute::<MeiliDocument>()).await {
+        let results = match within(self.search_timeout, search.execute::<MeiliDocument>()).await {
             Ok(results) => results,
             Err(SearchError::Rejected(msg)) => {
-                // Filters or facets refused: the settings are gone (index re-created bare).
+                // Filters or facets refused, or no index: the settings are gone (index deleted
+                // or re-created bare); the next write applies them again.
                 self.ready.store(false, Ordering::Relaxed);
                 return Err(SearchError::Unavailable(format!(
                     "meilisearch refused the query: {msg}"
@@ -357,76 +532,20 @@ impl SearchIndex for MeiliIndex {
     }
 
     async fn health(&self) -> SearchResult<()> {
-        timed(self.client.health()).await.map(|_| ())
+        within(self.search_timeout, self.client.health())
+            .await
+            .map(|_| ())
     }
 
     async fn rebuild(&self) -> SearchResult<Box<dyn IndexBuilder>> {
         // Make sure the live index exists: swapping needs both.
         self.ensure(&self.uid).await?;
-        let fresh_uid = format!(
-            "{}_rebuild_{}",
-            self.uid,
-            chrono::Utc::now().timestamp_millis()
-        );
+        rebuild::remove_leftovers(&self.client, &self.uid).await;
+        let fresh_uid = rebuild::fresh_uid(&self.uid);
         self.ensure(&fresh_uid).await?;
-        Ok(Box::new(MeiliBuilder {
-            client: self.client.clone(),
-            live: self.uid.clone(),
-            fresh: fresh_uid,
-            tasks: Vec::new(),
-        }))
-    }
-}
-
-struct MeiliBuilder {
-    client: Client,
-    live: String,
-    fresh: String,
-    tasks: Vec<TaskInfo>,
-}
-
-impl MeiliBuilder {
-    fn engine(&self) -> MeiliIndex {
-        MeiliIndex {
-            client: self.client.clone(),
-            uid: self.live.clone(),
-            ready: AtomicBool::new(true),
-        }
-    }
-}
-
-#[async_trait]
-impl IndexBuilder for MeiliBuilder {
-    async fn add(&mut self, docs: Vec<SearchDocument>) -> SearchResult<()> {
-        let task = self.engine().add(&self.fresh, &docs).await?;
-        self.tasks.push(task);
-        Ok(())
-    }
-
-    async fn finish(self: Box<Self>) -> SearchResult<()> {
-        let engine = self.engine();
-        // Tasks of one index run in order: waiting for each confirms the whole build.
-        // A big build may take longer than one wait: check again, up to about ten minutes a task.
-        for task in self.tasks {
-            let mut checks = 0;
-            loop {
-                match engine.wait(task.clone()).await {
-                    Err(SearchError::Unconfirmed(_)) if checks < 60 => checks += 1,
-                    other => break other?,
-                }
-            }
-        }
-        let swap = SwapIndexes {
-            indexes: (self.live.clone(), self.fresh.clone()),
-            rename: None,
-        };
-        let task = timed(self.client.swap_indexes([&swap])).await?;
-        engine.wait(task).await?;
-        // After the swap, the rebuild's uid holds the old documents.
-        let task = timed(self.client.delete_index(&self.fresh)).await?;
-        if let Err(e) = engine.wait(task).await {
-            tracing::warn!(error = %e, index = %self.fresh, "could not delete the replaced search index");
-        }
-        Ok(())
+        Ok(Box::new(rebuild::MeiliBuilder::new(
+            self.sibling(),
+            fresh_uid,
+        )))
     }
 }

@@ -185,6 +185,8 @@ pub struct SearchSettings {
     pub meili_url: Option<String>,
     pub meili_api_key: Option<String>,
     pub meili_index: String,
+    /// How long a search or health check waits for Meilisearch before answering 503.
+    pub meili_timeout: std::time::Duration,
 }
 
 /// An opened engine; `fresh` when it did not exist before (so the caller fills it).
@@ -199,10 +201,11 @@ pub async fn open(settings: &SearchSettings) -> SearchResult<Opened> {
     tokio::task::spawn_blocking(text::jieba);
     match &settings.meili_url {
         Some(url) => {
-            let (index, fresh) = meili::MeiliIndex::open(
+            let (index, fresh) = meili::MeiliIndex::open_with_timeout(
                 url,
                 settings.meili_api_key.as_deref(),
                 &settings.meili_index,
+                settings.meili_timeout,
             )
             .await?;
             Ok(Opened {

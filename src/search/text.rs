@@ -5,6 +5,8 @@ use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
 
+use crate::domain::naming;
+
 /// The segmenter, loaded once per process (its dictionary takes a moment to parse).
 pub fn jieba() -> &'static Jieba {
     static JIEBA: OnceLock<Jieba> = OnceLock::new();
@@ -12,10 +14,11 @@ pub fn jieba() -> &'static Jieba {
 }
 
 /// The form text is indexed and searched in: simplified characters (孫建偉 → 孙建伟), ASCII for
-/// full-width letters and digits (ｓｊｗ → sjw), lower case. Applied to documents and queries alike.
+/// full-width letters and digits (ｓｊｗ → sjw), lower case, pinyin as a keyboard types it (tone
+/// marks dropped, `ü` and `u:` written `v`: `lǚ` → `lv`). Applied to documents and queries alike.
 pub fn normalize(text: &str) -> String {
     let simplified = fast2s::convert(text);
-    simplified
+    let out: String = simplified
         .chars()
         .map(|c| match c {
             // Full-width ASCII forms and the ideographic space.
@@ -24,7 +27,112 @@ pub fn normalize(text: &str) -> String {
             _ => c,
         })
         .flat_map(char::to_lowercase)
-        .collect()
+        .map(toneless)
+        .collect();
+    if out.contains("u:") {
+        keyboard_u_colon(&out)
+    } else {
+        out
+    }
+}
+
+/// `lu:e` → `lve`, `nu:` → `nv` where the `l` or `n` begins a word (so `menu:` stays).
+fn keyboard_u_colon(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_word = i == 0 || !chars[i - 1].is_alphanumeric();
+        if starts_word
+            && matches!(chars[i], 'l' | 'n')
+            && chars.get(i + 1) == Some(&'u')
+            && chars.get(i + 2) == Some(&':')
+        {
+            out.push(chars[i]);
+            out.push('v');
+            i += 3;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A pinyin vowel without its tone mark; `ü` in any tone as `v`. Other characters unchanged.
+fn toneless(c: char) -> char {
+    match c {
+        'ā' | 'á' | 'ǎ' | 'à' => 'a',
+        'ē' | 'é' | 'ě' | 'è' => 'e',
+        'ī' | 'í' | 'ǐ' | 'ì' => 'i',
+        'ō' | 'ó' | 'ǒ' | 'ò' => 'o',
+        'ū' | 'ú' | 'ǔ' | 'ù' => 'u',
+        'ü' | 'ǖ' | 'ǘ' | 'ǚ' | 'ǜ' => 'v',
+        'ń' | 'ň' | 'ǹ' => 'n',
+        _ => c,
+    }
+}
+
+/// What a name's pinyin is indexed as, for every way the name may be read
+/// ([`naming::name_readings`]): each syllable, the surname as one word (`zhuge`, `ouyang`), the
+/// given name joined (`jianwei`), the whole name joined (`sunjianwei`), the initials (`sjw`) and
+/// the surname with the given name's initials (`sunjw`). `whole` holds the joined whole names,
+/// for the exact match that ranks first.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PinyinKeys {
+    pub words: Vec<String>,
+    pub whole: Vec<String>,
+}
+
+impl PinyinKeys {
+    pub fn of(name: &str) -> PinyinKeys {
+        let mut keys = PinyinKeys::default();
+        let push = |list: &mut Vec<String>, s: String| {
+            if !s.is_empty() && !list.contains(&s) {
+                list.push(s);
+            }
+        };
+        for r in naming::name_readings(&normalize(name)) {
+            let initials = |syllables: &[String]| -> String {
+                syllables.iter().filter_map(|s| s.chars().next()).collect()
+            };
+            let surname = r.surname.concat();
+            let given = r.given.concat();
+            for s in r.surname.iter().chain(&r.given) {
+                push(&mut keys.words, s.clone());
+            }
+            push(&mut keys.words, surname.clone());
+            push(&mut keys.words, given.clone());
+            push(&mut keys.words, format!("{surname}{given}"));
+            let all: Vec<String> = r.surname.iter().chain(&r.given).cloned().collect();
+            push(&mut keys.words, initials(&all));
+            if !surname.is_empty() {
+                push(&mut keys.words, format!("{surname}{}", initials(&r.given)));
+            }
+            push(&mut keys.whole, format!("{surname}{given}"));
+        }
+        keys
+    }
+
+    /// Every beginning of every word (`s`, `su`, `sun`, …): the last word of a query, still being
+    /// typed, matches these.
+    pub fn prefixes(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for word in &self.words {
+            for (end, _) in word.char_indices().skip(1).chain([(word.len(), ' ')]) {
+                let prefix = &word[..end];
+                if !out.iter().any(|p| p == prefix) {
+                    out.push(prefix.to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A query word that may be pinyin: Latin letters only.
+pub fn is_pinyin_word(word: &str) -> bool {
+    !word.is_empty() && word.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 /// A CJK ideograph (the blocks names and ordinary text use).
@@ -193,6 +301,41 @@ mod tests {
         assert_eq!(normalize("智慧社區 業委會"), "智慧社区 业委会");
         assert_eq!(normalize("ＳＪＷ"), "sjw");
         assert_eq!(normalize("Sun JianWei"), "sun jianwei");
+    }
+
+    #[test]
+    fn pinyin_as_keyboards_type_it() {
+        assert_eq!(normalize("Lǚ Lüè"), "lv lve");
+        assert_eq!(normalize("lu:e NU:"), "lve nv");
+        assert_eq!(normalize("sūn jiànwěi"), "sun jianwei");
+        assert_eq!(normalize("menu: 菜单"), "menu: 菜单");
+    }
+
+    #[test]
+    fn pinyin_keys_cover_units_readings_and_prefixes() {
+        let keys = PinyinKeys::of("诸葛长乐");
+        for word in [
+            "zhuge",
+            "zhugechangle",
+            "zhugezhangyue",
+            "changle",
+            "zgcl",
+            "zhugecl",
+            "yue",
+        ] {
+            assert!(keys.words.contains(&word.to_string()), "{word}: {keys:?}");
+        }
+        // The reading pages show comes first; the others follow.
+        assert_eq!(
+            keys.whole[0],
+            naming::person_pinyin("诸葛长乐").replace(' ', "")
+        );
+        assert!(keys.whole.contains(&"zhugechangle".to_string()), "{keys:?}");
+        let prefixes = keys.prefixes();
+        for p in ["z", "zhug", "zhugezh", "chan"] {
+            assert!(prefixes.contains(&p.to_string()), "{p}");
+        }
+        assert!(!prefixes.contains(&"ge".to_string()) || keys.words.contains(&"ge".to_string()));
     }
 
     #[test]

@@ -45,6 +45,35 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl StoreError {
+    /// The database cannot be reached right now (down, restarting, no connection to be had): the
+    /// same request may succeed in a moment, so the fronts answer 503, not 500.
+    pub fn is_unavailable(&self) -> bool {
+        use sea_orm::{RuntimeErr, SqlxError};
+        let StoreError::Db(err) = self else {
+            return false;
+        };
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                match e {
+                    SqlxError::Io(_)
+                    | SqlxError::PoolTimedOut
+                    | SqlxError::PoolClosed
+                    | SqlxError::WorkerCrashed => true,
+                    // PostgreSQL's "operator intervention" (shutting down, starting up) and
+                    // "connection exception" classes.
+                    SqlxError::Database(db) => db
+                        .code()
+                        .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
 /// One page of a keyset-paginated list, ordered by id.
 #[derive(Debug)]
 pub struct Page<T> {
@@ -87,7 +116,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         url.to_string()
     };
     let mut options = ConnectOptions::new(url);
-    options.sqlx_logging(false);
+    // While the database is down or restarting, a request waits this long for a connection and
+    // then gets 503, rather than hanging for sqlx's default 30 s.
+    options
+        .sqlx_logging(false)
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .acquire_timeout(std::time::Duration::from_secs(5));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
         // sqlx turns foreign keys on and sets a busy timeout per connection; WAL (kept in the file)

@@ -53,12 +53,16 @@ pub enum WebError {
     BadRequest(String),
     #[error("{0}")]
     Internal(String),
+    /// The database cannot be reached right now: 503, try again in a moment.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<StoreError> for WebError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound(_) => WebError::NotFound,
+            other if other.is_unavailable() => WebError::Unavailable(other.to_string()),
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -96,6 +100,7 @@ pub fn error_response(status: StatusCode, detail: Option<&str>) -> Response {
         StatusCode::BAD_REQUEST => ("请求有误", detail.unwrap_or("请求无法处理，请返回重试。")),
         StatusCode::METHOD_NOT_ALLOWED => ("无法完成操作", "这个地址不支持该请求方式。"),
         s if s.is_client_error() => ("请求有误", "请求无法处理，请返回重试。"),
+        StatusCode::SERVICE_UNAVAILABLE => ("服务暂时不可用", "请稍后刷新重试。"),
         _ => (
             "服务暂时出了问题",
             "服务器内部错误，请稍后再试。我们已记录这个问题。",
@@ -121,6 +126,7 @@ impl ResponseError for WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -132,6 +138,10 @@ impl ResponseError for WebError {
             }
             WebError::Forbidden(message) => error_response(StatusCode::FORBIDDEN, Some(message)),
             WebError::BadRequest(message) => error_response(StatusCode::BAD_REQUEST, Some(message)),
+            WebError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "page unavailable: database unreachable");
+                error_response(StatusCode::SERVICE_UNAVAILABLE, None)
+            }
             other => error_response(other.status(), None),
         }
     }

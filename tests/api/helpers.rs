@@ -91,6 +91,21 @@ impl Reply {
     }
 }
 
+/// A name per number, in characters (names are Chinese): 志愿者三〇七.
+pub fn volunteer(n: usize) -> String {
+    let digits: String = n
+        .to_string()
+        .chars()
+        .map(|d| {
+            "〇一二三四五六七八九"
+                .chars()
+                .nth(d as usize - '0' as usize)
+                .unwrap()
+        })
+        .collect();
+    format!("志愿者{digits}")
+}
+
 /// A new, empty database: a SQLite file in `dir`, or a new database on the PostgreSQL server.
 pub async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("YOUDE_TEST_DATABASE_URL")

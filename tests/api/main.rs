@@ -14,6 +14,7 @@ mod housekeeping;
 mod layers;
 mod leaks;
 mod operations;
+mod nodes;
 mod pages;
 mod photos;
 mod residents;

@@ -18,6 +18,10 @@ use youde::store::entities::{resident, story};
 
 use crate::helpers::TestApp;
 
+mod faults;
+mod typing;
+use typing::*;
+
 #[derive(Clone)]
 pub enum Engine {
     Embedded,
@@ -110,6 +114,13 @@ conformance!(
     reindex_repairs_a_drifted_index,
     outage_then_recovery_leaves_the_index_equal_to_the_database,
     stories_are_indexed_only_while_the_public_may_read_them,
+    last_word_matches_as_it_is_typed,
+    v_and_u_colon_stand_for_u_umlaut,
+    tone_marks_and_spaced_syllables,
+    chinese_mixed_with_pinyin,
+    every_reading_of_a_polyphonic_given_name,
+    surnames_with_their_surname_reading,
+    compound_surnames_as_units,
 );
 
 /// The demo's featured story; it names 孙建伟 and mentions 智慧社区 in its title.

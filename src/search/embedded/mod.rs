@@ -129,6 +129,11 @@ fn create_generation(root: &Path, name: &str) -> SearchResult<Index> {
 
 fn open_generation(root: &Path, name: &str) -> SearchResult<Live> {
     let index = Index::open_in_dir(root.join(name)).map_err(tantivy_error)?;
+    if !schema::is_current(&index.schema()) {
+        return Err(SearchError::Unavailable(format!(
+            "the index {name} was written by an older version"
+        )));
+    }
     schema::register_tokenizers(&index);
     // Commits by another process (a reindex replaying into this generation) show within a second.
     let reader = index

@@ -16,6 +16,8 @@ const EXACT_NAME_BOOST: f32 = 20.0;
 const NAME_BOOST: f32 = 4.0;
 const PINYIN_BOOST: f32 = 3.0;
 const SUBSTRING_BOOST: f32 = 0.5;
+/// The last word as the beginning of a pinyin word: weaker than the whole word.
+const PREFIX_BOOST: f32 = 1.5;
 
 fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
@@ -32,14 +34,21 @@ fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
 }
 
-/// The ways one query word can match.
-fn word_clause(f: &Fields, word: &str) -> Box<dyn Query> {
+/// The ways one query word can match; the `last` word of a query also as the beginning of a
+/// pinyin word, since it may still be being typed (`chenxiaoy`).
+fn word_clause(f: &Fields, word: &str, last: bool) -> Box<dyn Query> {
     let mut options: Vec<(Occur, Box<dyn Query>)> = vec![
         (Occur::Should, boosted(term(f.name, word), NAME_BOOST)),
         (Occur::Should, term(f.body, word)),
     ];
     if word.chars().all(|c| c.is_ascii_alphanumeric()) {
         options.push((Occur::Should, boosted(term(f.pinyin, word), PINYIN_BOOST)));
+    }
+    if last && text::is_pinyin_word(word) {
+        options.push((
+            Occur::Should,
+            boosted(term(f.pinyin_prefix, word), PREFIX_BOOST),
+        ));
     }
     let grams = text::bigrams(word);
     let chars = word.chars().count();
@@ -67,14 +76,18 @@ pub fn build(f: &Fields, query: &SearchQuery) -> Option<Box<dyn Query>> {
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
         .iter()
-        .map(|w| (Occur::Must, word_clause(f, w)))
+        .enumerate()
+        .map(|(i, w)| (Occur::Must, word_clause(f, w, i + 1 == words.len())))
         .collect();
+    let whole = text::compact(&query.text);
+    let exact_field = if text::is_pinyin_word(&whole) {
+        f.pinyin_exact
+    } else {
+        f.name_exact
+    };
     clauses.push((
         Occur::Should,
-        boosted(
-            term(f.name_exact, &text::compact(&query.text)),
-            EXACT_NAME_BOOST,
-        ),
+        boosted(term(exact_field, &whole), EXACT_NAME_BOOST),
     ));
     if query.scope == Scope::Public {
         let public = TermQuery::new(Term::from_field_u64(f.public, 1), IndexRecordOption::Basic);

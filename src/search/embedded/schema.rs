@@ -33,8 +33,12 @@ pub struct Fields {
     pub name_exact: Field,
     /// Characters, pairs of characters and the whole name.
     pub name: Field,
-    /// Pinyin spaced, joined and initials.
+    /// A name's pinyin words in every reading ([`text::PinyinKeys`]).
     pub pinyin: Field,
+    /// Every beginning of those words, for the query's last word while it is being typed.
+    pub pinyin_prefix: Field,
+    /// The whole name's pinyin joined, per reading: an exact pinyin match ranks first.
+    pub pinyin_exact: Field,
     /// jieba words of the body, community path and categories.
     pub body: Field,
     /// Adjacent-character pairs of the same text, with positions, for substring phrases.
@@ -63,12 +67,25 @@ pub fn schema() -> Schema {
         "pinyin",
         text_field("default", IndexRecordOption::WithFreqs),
     );
+    b.add_text_field(
+        "pinyin_prefix",
+        text_field("default", IndexRecordOption::Basic),
+    );
+    b.add_text_field("pinyin_exact", STRING);
     b.add_text_field("body", text_field(WORDS, IndexRecordOption::WithFreqs));
     b.add_text_field(
         "bigrams",
         text_field(BIGRAMS, IndexRecordOption::WithFreqsAndPositions),
     );
     b.build()
+}
+
+/// Whether an index on disk has every field of [`schema`] (one written by an older version may
+/// not: it is then rebuilt from the database rather than opened).
+pub fn is_current(schema_on_disk: &Schema) -> bool {
+    schema()
+        .fields()
+        .all(|(_, entry)| schema_on_disk.get_field(entry.name()).is_ok())
 }
 
 pub fn fields(schema: &Schema) -> Fields {
@@ -83,6 +100,8 @@ pub fn fields(schema: &Schema) -> Fields {
         name_exact: f("name_exact"),
         name: f("name"),
         pinyin: f("pinyin"),
+        pinyin_prefix: f("pinyin_prefix"),
+        pinyin_exact: f("pinyin_exact"),
         body: f("body"),
         bigrams: f("bigrams"),
     }
@@ -125,7 +144,15 @@ pub fn to_tantivy(f: &Fields, doc: &SearchDocument) -> TantivyDocument {
     }
     d.add_text(f.name_exact, text::compact(&text::normalize(&doc.name)));
     d.add_text(f.name, &doc.name);
-    d.add_text(f.pinyin, doc.pinyin_text());
+    // Titles of stories have no pinyin: `sjw` finds people, not headlines.
+    if !doc.pinyin.is_empty() {
+        let keys = text::PinyinKeys::of(&doc.name);
+        d.add_text(f.pinyin, keys.words.join(" "));
+        d.add_text(f.pinyin_prefix, keys.prefixes().join(" "));
+        for whole in &keys.whole {
+            d.add_text(f.pinyin_exact, whole);
+        }
+    }
     let all = format!("{}\n{}", doc.body(), doc.context());
     d.add_text(f.body, &all);
     d.add_text(f.bigrams, &all);
