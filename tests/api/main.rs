@@ -9,6 +9,7 @@ mod editorial;
 mod health;
 mod helpers;
 mod leaks;
+mod page_cache;
 mod pages;
 mod photos;
 mod residents;
