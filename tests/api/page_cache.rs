@@ -3,8 +3,14 @@
 //! `ETag`); a consent withdrawal removes the resident everywhere at once, never served stale;
 //! concurrent first requests for a page share one render.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use futures_util::future::join_all;
+use poem::test::TestClient;
+use poem::EndpointExt;
 use serde_json::json;
+use youde::app::{routes, AppState};
 
 use crate::helpers::{Reply, TestApp};
 
@@ -176,4 +182,56 @@ async fn while_a_changed_page_renders_other_readers_get_the_previous_copy() {
     let after = app.get(&page).await;
     assert_eq!(served(&after), "hit");
     assert_eq!(after.etag(), replies[0].etag());
+}
+
+#[tokio::test]
+async fn another_node_learns_of_a_write_from_the_audit_log_with_the_same_targeting() {
+    let mut first_node = None;
+    let app = TestApp::spawn_configured(|state| first_node = Some(state.clone())).await;
+    // A second node over the same database, with its own page cache and the audit-log watcher.
+    let state = AppState {
+        pages: Arc::default(),
+        ..first_node.unwrap()
+    };
+    tokio::spawn(youde::web::cache::watch_changes(
+        state.clone(),
+        Duration::from_millis(20),
+    ));
+    let node = TestClient::new(routes(state).map_to_response().boxed());
+    let (a, a_slug) = public_resident(&app, "王小明", "热心肠").await;
+    let (_, b_slug) = public_resident(&app, "李小红", "老党员").await;
+    let a_page = format!("/people/{a_slug}");
+    let b_page = format!("/people/{b_slug}");
+    // Until the watcher has seen the consents, a page may still be rendered again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while served(&app.send(node.get(&b_page)).await) != "hit" {
+        assert!(
+            Instant::now() < deadline,
+            "B's page never settled on the second node"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let b_first = app.send(node.get(&b_page)).await;
+    app.send(node.get(&a_page)).await.assert_status(200);
+
+    // Written through the first node: a resident without consent, then an edit of A.
+    let community_id = app.compound_id().await;
+    app.create_resident(&json!({ "name": "赵小刚", "community_id": community_id }))
+        .await
+        .assert_status(201);
+    edit_citation(&app, a, "二十年如一日照顾邻居").await;
+    loop {
+        let a_now = app.send(node.get(&a_page)).await;
+        if a_now.text.contains("二十年如一日照顾邻居") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the edit never reached the second node"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let b_after = app.send(node.get(&b_page)).await;
+    assert_eq!(served(&b_after), "hit");
+    assert_eq!(b_after.etag(), b_first.etag());
 }
