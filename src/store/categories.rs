@@ -17,6 +17,7 @@ pub async fn list(db: &impl ConnectionTrait, include_inactive: bool) -> StoreRes
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
+    super::reads::row("category", id);
     Entity::find_by_id(id)
         .one(db)
         .await?

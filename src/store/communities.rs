@@ -9,12 +9,14 @@ use sea_orm::{
 use super::entities::community::{ActiveModel, Column, Entity, Model};
 use super::entities::resident;
 use super::outbox::{self, OutboxKind};
+use super::reads::Scope;
 use super::{now, Page, StoreError, StoreResult};
 use crate::domain::community::{CommunityDraft, CommunityKind};
 use crate::domain::naming;
 use crate::domain::ValidationErrors;
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
+    super::reads::row("community", id);
     Entity::find_by_id(id)
         .one(db)
         .await?
@@ -22,7 +24,11 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
 }
 
 pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> StoreResult<Option<Model>> {
-    Ok(Entity::find().filter(Column::Slug.eq(slug)).one(db).await?)
+    let found = Entity::find().filter(Column::Slug.eq(slug)).one(db).await?;
+    if let Some(c) = &found {
+        super::reads::row("community", c.id);
+    }
+    Ok(found)
 }
 
 pub async fn list(
@@ -38,7 +44,10 @@ pub async fn list(
     if let Some(parent) = parent_id {
         query = query.filter(Column::ParentId.eq(parent));
     }
-    Ok(Page::from_rows(query.all(db).await?, limit, |m| m.id))
+    let rows = query.all(db).await?;
+    let scope = parent_id.map_or(Scope::All, Scope::Community);
+    super::reads::rows("community", scope, rows.iter().map(|m| m.id));
+    Ok(Page::from_rows(rows, limit, |m| m.id))
 }
 
 /// Parent must exist and be one level up; reported on `parent_id` as a validation error.

@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::entities::consent::{ActiveModel, Column, Entity, Model};
 use super::outbox::{self, OutboxKind};
+use super::reads::Scope;
 use super::{now, StoreError, StoreResult};
 use crate::domain::consent::ConsentDraft;
 
@@ -26,6 +27,7 @@ pub async fn list_for_resident(
     db: &impl ConnectionTrait,
     resident_id: i64,
 ) -> StoreResult<Vec<Model>> {
+    super::reads::rows("consent", Scope::Owner("resident", resident_id), []);
     Ok(Entity::find()
         .filter(Column::ResidentId.eq(resident_id))
         .order_by_asc(Column::Id)

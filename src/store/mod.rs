@@ -11,6 +11,7 @@ pub mod entities;
 pub mod nominations;
 pub mod outbox;
 pub mod photos;
+pub mod reads;
 pub mod recognitions;
 pub mod residents;
 pub mod retention;

@@ -9,11 +9,13 @@ use sea_orm::{
 
 use super::entities::nomination::{ActiveModel, Column, Entity, Model};
 use super::entities::{nomination_statement as statement, objection, public_notice as notice};
+use super::reads::Scope;
 use super::{categories, residents, Page, StoreError, StoreResult};
 use crate::domain::nomination::{NominationDraft, NominationState, ObjectionState};
 use crate::domain::ValidationErrors;
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
+    super::reads::row("nomination", id);
     Entity::find_by_id(id)
         .one(db)
         .await?
@@ -268,7 +270,7 @@ pub async fn open_notices(
         .all(db)
         .await?;
     let mut query = notice::Entity::find()
-        .filter(notice::Column::NominationId.is_in(in_notice))
+        .filter(notice::Column::NominationId.is_in(in_notice.clone()))
         .filter(notice::Column::OpensAt.lte(now))
         .filter(notice::Column::ClosesAt.gt(now))
         .order_by_asc(notice::Column::Id)
@@ -276,6 +278,8 @@ pub async fn open_notices(
     if let Some(after) = after {
         query = query.filter(notice::Column::Id.gt(after));
     }
+    // Which notices are open follows the nominations' states.
+    super::reads::rows("nomination", Scope::All, in_notice);
     Ok(Page::from_rows(query.all(db).await?, limit, |m| m.id))
 }
 

@@ -13,6 +13,7 @@ use sea_orm::{
 use super::consents::active_holders as consented;
 use super::entities::photo::{ActiveModel, Column, Entity, Model};
 use super::entities::{photo_file, photo_resident};
+use super::reads::Scope;
 use super::residents::{self, Visibility};
 use super::{activities, now, stories, Page, StoreError, StoreResult};
 use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoText};
@@ -144,9 +145,12 @@ pub async fn list(db: &impl ConnectionTrait, filter: ListFilter) -> StoreResult<
     if let Some(after) = filter.after {
         query = query.filter(Column::Id.gt(after));
     }
-    Ok(Page::from_rows(query.all(db).await?, filter.limit, |m| {
-        m.id
-    }))
+    let rows = query.all(db).await?;
+    let scope = filter
+        .owner
+        .map_or(Scope::All, |o| Scope::Owner(o.kind.code(), o.id));
+    super::reads::rows("photo", scope, rows.iter().map(|m| m.id));
+    Ok(Page::from_rows(rows, filter.limit, |m| m.id))
 }
 
 /// The rendition files of the given photos.
@@ -173,6 +177,8 @@ pub async fn residents_shown(
         .all(db)
         .await?
         .into_iter()
+        // Whether a photo is public follows the consents of everyone it shows.
+        .inspect(|r| super::reads::row("resident", r.resident_id))
         .map(|r| (r.photo_id, r.resident_id))
         .collect())
 }

@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::entities::nomination;
 use super::entities::recognition::{ActiveModel, Column, Entity, Model};
+use super::reads::Scope;
 use super::residents::{self, Visibility};
 use super::{Page, StoreError, StoreResult};
 
@@ -84,7 +85,12 @@ pub async fn list(db: &impl ConnectionTrait, f: ListFilter) -> StoreResult<Page<
             .filter(Column::RevokedAt.is_null())
             .filter(Column::ResidentId.is_in(public));
     }
-    Ok(Page::from_rows(query.all(db).await?, f.limit, |m| m.id))
+    let rows = query.all(db).await?;
+    let scope = f
+        .resident_id
+        .map_or(Scope::All, |r| Scope::Owner("resident", r));
+    super::reads::rows("recognition", scope, rows.iter().map(|m| m.id));
+    Ok(Page::from_rows(rows, f.limit, |m| m.id))
 }
 
 pub async fn revoke(

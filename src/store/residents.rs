@@ -12,6 +12,7 @@ use super::entities::consent;
 use super::entities::resident::{ActiveModel, Model};
 pub use super::entities::resident::{Column, Entity};
 use super::outbox::{self, OutboxKind};
+use super::reads::Scope;
 use super::{now, Page, StoreError, StoreResult};
 use crate::domain::naming;
 use crate::domain::resident::ResidentDraft;
@@ -46,6 +47,7 @@ fn visible(query: Select<Entity>, visibility: Visibility) -> Select<Entity> {
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64, visibility: Visibility) -> StoreResult<Model> {
+    super::reads::row("resident", id);
     visible(Entity::find_by_id(id), visibility)
         .one(db)
         .await?
@@ -57,13 +59,16 @@ pub async fn find_by_slug(
     slug: &str,
     visibility: Visibility,
 ) -> StoreResult<Model> {
-    visible(Entity::find().filter(Column::Slug.eq(slug)), visibility)
+    let found = visible(Entity::find().filter(Column::Slug.eq(slug)), visibility)
         .one(db)
         .await?
-        .ok_or(StoreError::NotFound("resident"))
+        .ok_or(StoreError::NotFound("resident"))?;
+    super::reads::row("resident", found.id);
+    Ok(found)
 }
 
 pub async fn is_public(db: &impl ConnectionTrait, id: i64) -> StoreResult<bool> {
+    super::reads::row("resident", id);
     Ok(Entity::find_by_id(id)
         .filter(public_condition())
         .count(db)
@@ -88,9 +93,10 @@ pub async fn list(db: &impl ConnectionTrait, filter: ListFilter) -> StoreResult<
     if let Some(community) = filter.community_id {
         query = query.filter(Column::CommunityId.eq(community));
     }
-    Ok(Page::from_rows(query.all(db).await?, filter.limit, |m| {
-        m.id
-    }))
+    let rows = query.all(db).await?;
+    let scope = filter.community_id.map_or(Scope::All, Scope::Community);
+    super::reads::rows("resident", scope, rows.iter().map(|m| m.id));
+    Ok(Page::from_rows(rows, filter.limit, |m| m.id))
 }
 
 async fn check_community(db: &impl ConnectionTrait, community_id: i64) -> StoreResult<()> {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::entities::service_record::{ActiveModel, Column, Entity, Model};
 use super::outbox::{self, OutboxKind};
+use super::reads::Scope;
 use super::{now, Page, StoreError, StoreResult};
 use crate::domain::measure::Measure;
 use crate::domain::partial_date::{PartialDate, Period};
@@ -80,6 +81,7 @@ pub async fn list_for_resident(
     db: &impl ConnectionTrait,
     resident_id: i64,
 ) -> StoreResult<Vec<Model>> {
+    super::reads::rows("service_record", Scope::Owner("resident", resident_id), []);
     Ok(Entity::find()
         .filter(Column::ResidentId.eq(resident_id))
         .order_by_asc(Column::StartDate)

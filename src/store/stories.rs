@@ -18,6 +18,7 @@ use super::entities::{
 };
 use super::outbox::{self, OutboxKind};
 use super::residents::Visibility;
+use super::reads::Scope;
 use super::{consents, nominations, residents, Page, StoreError, StoreResult};
 use crate::domain::naming;
 use crate::domain::nomination::NominationState;
@@ -47,6 +48,7 @@ fn stored_themes(themes: &[String]) -> String {
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<story::Model> {
+    super::reads::row("story", id);
     story::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -54,14 +56,17 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<story::Model
 }
 
 pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> StoreResult<story::Model> {
-    story::Entity::find()
+    let found = story::Entity::find()
         .filter(story::Column::Slug.eq(slug))
         .one(db)
         .await?
-        .ok_or(StoreError::NotFound("story"))
+        .ok_or(StoreError::NotFound("story"))?;
+    super::reads::row("story", found.id);
+    Ok(found)
 }
 
 pub async fn resident_ids(db: &impl ConnectionTrait, story_id: i64) -> StoreResult<Vec<i64>> {
+    super::reads::row("story", story_id);
     Ok(story_resident::Entity::find()
         .select_only()
         .column(story_resident::Column::ResidentId)
@@ -465,6 +470,10 @@ pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<stor
         }
         rows = kept;
     }
+    let scope = f
+        .resident_id
+        .map_or(Scope::All, |r| Scope::Owner("resident", r));
+    super::reads::rows("story", scope, rows.iter().map(|m| m.id));
     if f.newest_first {
         let start = f.after.unwrap_or(0).max(0) as usize;
         let rows: Vec<_> = rows.into_iter().skip(start).collect();
@@ -483,6 +492,7 @@ pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<stor
 // --- newsletter issues (期) ---
 
 pub async fn get_issue(db: &impl ConnectionTrait, id: i64) -> StoreResult<issue::Model> {
+    super::reads::row("issue", id);
     issue::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -490,6 +500,7 @@ pub async fn get_issue(db: &impl ConnectionTrait, id: i64) -> StoreResult<issue:
 }
 
 pub async fn issue_story_ids(db: &impl ConnectionTrait, issue_id: i64) -> StoreResult<Vec<i64>> {
+    super::reads::row("issue", issue_id);
     Ok(issue_story::Entity::find()
         .select_only()
         .column(issue_story::Column::StoryId)
@@ -623,7 +634,9 @@ pub async fn list_issues(
     if let Some(after) = after {
         query = query.filter(issue::Column::Id.gt(after));
     }
-    Ok(Page::from_rows(query.all(db).await?, limit, |m| m.id))
+    let rows = query.all(db).await?;
+    super::reads::rows("issue", Scope::All, rows.iter().map(|m| m.id));
+    Ok(Page::from_rows(rows, limit, |m| m.id))
 }
 
 pub async fn find_issue_by_name(

@@ -15,6 +15,7 @@ mod layers;
 mod leaks;
 mod operations;
 mod nodes;
+mod page_cache;
 mod pages;
 mod photos;
 mod residents;
