@@ -38,6 +38,9 @@ pub async fn insert(
     resident_id: i64,
     draft: &ConsentDraft,
 ) -> StoreResult<Model> {
+    let resident =
+        super::residents::get(db, resident_id, super::residents::Visibility::Staff).await?;
+    super::residents::refuse_if_erased(&resident)?;
     let active = Entity::find()
         .filter(Column::ResidentId.eq(resident_id))
         .filter(Column::Scope.eq(draft.scope.code()))

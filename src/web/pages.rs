@@ -271,6 +271,9 @@ async fn public_resident(state: &AppState, slug: &str) -> Result<resident::Model
         Ok(r) => Ok(r),
         Err(StoreError::NotFound(_)) => {
             if let Ok(r) = residents::find_by_slug(&state.db, slug, Visibility::Staff).await {
+                if r.erased_at.is_some() {
+                    return Err(WebError::Gone);
+                }
                 let withdrawn = consents::list_for_resident(&state.db, r.id)
                     .await?
                     .iter()

@@ -6,6 +6,7 @@ mod communities;
 mod console;
 mod demo;
 mod editorial;
+mod erasure;
 mod health;
 mod helpers;
 mod leaks;

@@ -92,6 +92,12 @@ fn routes(
             Needs(EditRegistry),
         ),
         (
+            "POST",
+            format!("/api/v1/residents/{MISSING}/erasure"),
+            Some(json!({})),
+            Needs(Erase),
+        ),
+        (
             "GET",
             format!("/api/v1/residents/{sun}/service-records"),
             None,
