@@ -10,6 +10,7 @@ mod erasure;
 mod health;
 mod helpers;
 mod leaks;
+mod limits;
 mod pages;
 mod photos;
 mod residents;
