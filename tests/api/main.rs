@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod leaks;
 mod limits;
+mod notice_integrity;
 mod pages;
 mod photos;
 mod residents;
