@@ -81,6 +81,10 @@ pub fn routes(route: Route) -> Route {
             get(edit_record_form).post(update_record),
         )
         .at(
+            "/residents/:id/records/:record_id/verify",
+            poem::post(verify_record),
+        )
+        .at(
             "/activities/new",
             get(new_activity_form).post(create_activity),
         )
@@ -508,6 +512,23 @@ async fn resident_page(
         ]);
     }
     blocks.push(Block::Table(table));
+    if console.may(Action::EditRegistry) || console.may(Action::Review) {
+        let verify: Vec<Form> = records
+            .iter()
+            .filter(|rec| rec.verified_by.is_none())
+            .map(|rec| {
+                Form::button(
+                    format!("/admin/residents/{id}/records/{}/verify", rec.id),
+                    &console.csrf,
+                    &format!("核实“{}”", rec.title),
+                    "primary",
+                )
+            })
+            .collect();
+        if !verify.is_empty() {
+            blocks.push(Block::Buttons(verify));
+        }
+    }
     blocks.push(Block::Heading("同意记录".into()));
     let mut ctable = Table::new(
         "",
@@ -761,6 +782,24 @@ async fn withdraw_consent(
 
 // --- Service records -------------------------------------------------------------------------
 
+/// Verify a record: the API refuses its recorder (403), shown as an error page.
+#[handler]
+async fn verify_record(
+    console: Console,
+    Path((id, record_id)): Path<(i64, i64)>,
+) -> Result<Response> {
+    console
+        .api
+        .send(
+            Method::POST,
+            &format!("/residents/{id}/service-records/{record_id}/verification"),
+            &json!({}),
+            None,
+        )
+        .await?;
+    redirect(&format!("/admin/residents/{id}"))
+}
+
 /// The kinds offered in the record form, labelled as the public page shows them.
 fn kind_options() -> Vec<(String, String)> {
     RecordKind::ALL
@@ -937,9 +976,8 @@ fn record_form(action: &str, csrf: &str, rows: usize) -> Form {
             "出处与核实",
             vec![
                 Field::text("evidence", "出处").hint("例如：长寿社区晨报 2019年9月，记者 周晶"),
-                Field::text("recorded_by", "记录人").hint("留空则为当前登录的工作人员"),
-                Field::text("verified_by", "核实人"),
-                Field::new("verified_on", "核实日期", Kind::Date),
+                Field::text("recorded_by", "记录人")
+                    .hint("留空则为当前登录的工作人员；核实由其他工作人员在居民页面点“核实”完成"),
             ],
         )
 }
@@ -995,8 +1033,6 @@ fn record_json(form: &super::form::FormData) -> std::result::Result<Value, Vec<(
         "measures": measures,
         "evidence": form.opt("evidence"),
         "recorded_by": form.opt("recorded_by"),
-        "verified_by": form.opt("verified_by"),
-        "verified_on": form.opt("verified_on"),
     }))
 }
 
@@ -1129,14 +1165,6 @@ async fn edit_record_form(console: Console, Path((id, rid)): Path<(i64, i64)>) -
         ),
         ("evidence".into(), rec.evidence.clone().unwrap_or_default()),
         ("recorded_by".into(), rec.recorded_by.clone()),
-        (
-            "verified_by".into(),
-            rec.verified_by.clone().unwrap_or_default(),
-        ),
-        (
-            "verified_on".into(),
-            rec.verified_on.clone().unwrap_or_default(),
-        ),
     ];
     pairs.extend(split_date("start", Some(&rec.start)));
     pairs.extend(split_date("end", rec.end.as_deref()));

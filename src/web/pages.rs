@@ -221,7 +221,8 @@ pub struct RecordItem {
     pub measures: String,
     pub unpaid: bool,
     pub evidence: String,
-    pub verified_by: String,
+    /// 已核实: verified by a member of staff other than the recorder, on this day.
+    pub verified_on: Option<String>,
 }
 
 pub struct Person {
@@ -312,7 +313,11 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
                 measures: measures.join("、"),
                 unpaid: f.unpaid && f.kind != RecordKind::Activity,
                 evidence: m.evidence.clone().unwrap_or_default(),
-                verified_by: m.verified_by.clone().unwrap_or_default(),
+                verified_on: m
+                    .verified_by
+                    .as_ref()
+                    .and(m.verified_on)
+                    .map(|d| d.to_string()),
             }
         })
         .collect();

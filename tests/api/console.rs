@@ -730,7 +730,6 @@ async fn a_new_resident_goes_from_the_console_to_the_honour_roll() {
                 ("m0_unit", "households"),
                 ("m0_qualifier", "at_least"),
                 ("evidence", "居委会台账"),
-                ("verified_by", "居委会主任"),
             ],
         )
         .await;

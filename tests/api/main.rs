@@ -19,4 +19,5 @@ mod roles;
 mod search;
 mod search_conformance;
 mod service_records;
+mod verification;
 mod workflow;

@@ -93,6 +93,12 @@ fn routes(
         ),
         (
             "POST",
+            format!("/api/v1/residents/{sun}/service-records/{MISSING}/verification"),
+            None,
+            Either(EditRegistry, Review),
+        ),
+        (
+            "POST",
             format!("/api/v1/residents/{MISSING}/erasure"),
             Some(json!({})),
             Needs(Erase),

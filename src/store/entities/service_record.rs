@@ -20,6 +20,10 @@ pub struct Model {
     pub recorded_by: String,
     pub verified_by: Option<String>,
     pub verified_on: Option<Date>,
+    /// The staff account that recorded it (none for records from before accounts, or the demo).
+    pub recorded_by_user_id: Option<i64>,
+    /// The staff account that verified it, through the verify action only.
+    pub verified_by_user_id: Option<i64>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
