@@ -12,6 +12,7 @@ mod m20261125_000050_story_photos;
 mod m20261125_000060_index_published_stories;
 mod m20261130_020001_resident_erasure;
 mod m20261130_020002_record_verification;
+mod m20261130_020003_record_confirmed_on;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000060_index_published_stories::Migration),
             Box::new(m20261130_020001_resident_erasure::Migration),
             Box::new(m20261130_020002_record_verification::Migration),
+            Box::new(m20261130_020003_record_confirmed_on::Migration),
         ]
     }
 }

@@ -54,6 +54,8 @@ struct ServiceRecord {
     recorded_by: String,
     verified_by: Option<String>,
     verified_on: Option<String>,
+    #[serde(default)]
+    confirmed_on: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -479,7 +481,10 @@ async fn resident_page(
         let when = match &rec.end {
             Some(end) if end != &rec.start => format!("{} 至 {}", rec.start, end),
             Some(_) => rec.start.clone(),
-            None if rec.kind == "role" => format!("{} 至今", rec.start),
+            None if rec.kind == "role" => match &rec.confirmed_on {
+                Some(known) => format!("{} 至 {known}（最后核实）", rec.start),
+                None => format!("{} 至今", rec.start),
+            },
             None => rec.start.clone(),
         };
         let measures = rec
@@ -978,6 +983,8 @@ fn record_form(action: &str, csrf: &str, rows: usize) -> Form {
                 Field::text("evidence", "出处").hint("例如：长寿社区晨报 2019年9月，记者 周晶"),
                 Field::text("recorded_by", "记录人")
                     .hint("留空则为当前登录的工作人员；核实由其他工作人员在居民页面点“核实”完成"),
+                Field::text("confirmed_on", "最后核实（仍在继续时）")
+                    .hint("例如 2019-09；留空则为今天。服务年数只计算到这一天"),
             ],
         )
 }
@@ -1033,6 +1040,7 @@ fn record_json(form: &super::form::FormData) -> std::result::Result<Value, Vec<(
         "measures": measures,
         "evidence": form.opt("evidence"),
         "recorded_by": form.opt("recorded_by"),
+        "confirmed_on": form.opt("confirmed_on"),
     }))
 }
 
@@ -1165,6 +1173,10 @@ async fn edit_record_form(console: Console, Path((id, rid)): Path<(i64, i64)>) -
         ),
         ("evidence".into(), rec.evidence.clone().unwrap_or_default()),
         ("recorded_by".into(), rec.recorded_by.clone()),
+        (
+            "confirmed_on".into(),
+            rec.confirmed_on.clone().unwrap_or_default(),
+        ),
     ];
     pairs.extend(split_date("start", Some(&rec.start)));
     pairs.extend(split_date("end", rec.end.as_deref()));

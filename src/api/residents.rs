@@ -175,6 +175,11 @@ pub struct Summary {
     pub records: u64,
     /// The Chinese lines a page shows: "无偿服务 12 年", "接待参访 52 批次", "节约资金 30 万元".
     pub headlines: Vec<String>,
+    /// When every ongoing role carries a last confirmation: the latest one (`2019-09`). Ongoing
+    /// periods are counted to their confirmation, never to `as_of` beyond it.
+    pub known_until: Option<String>,
+    /// "至 2019年9月，最后核实", said beside the years of service.
+    pub known_until_text: Option<String>,
 }
 
 impl Summary {
@@ -192,6 +197,8 @@ impl Summary {
             totals: s.totals.iter().map(total).collect(),
             activities: s.activities as u64,
             records: s.records as u64,
+            known_until_text: s.known_until_text(),
+            known_until: s.known_until.map(|d| d.to_string()),
             headlines: s.headlines,
         }
     }

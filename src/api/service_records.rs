@@ -14,6 +14,7 @@ use super::pagination::{ListPage, PageRequest};
 use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::measure::Measure;
+use crate::domain::partial_date::PartialDate;
 use crate::domain::policy::Action;
 use crate::domain::service_record::{
     MeasureInput, ServiceRecordDraft, ServiceRecordInput as DomainInput,
@@ -82,6 +83,8 @@ pub struct ServiceRecord {
     pub verified_by: Option<String>,
     pub verified_by_user_id: Option<i64>,
     pub verified_on: Option<chrono::NaiveDate>,
+    /// For an ongoing record: the partial date it was last confirmed (最后核实).
+    pub confirmed_on: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -109,6 +112,7 @@ impl ServiceRecord {
             verified_by: m.verified_by,
             verified_by_user_id: m.verified_by_user_id,
             verified_on: m.verified_on,
+            confirmed_on: m.confirmed_on,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -136,10 +140,15 @@ pub struct ServiceRecordInput {
     pub verified_by: Option<String>,
     /// Refused (422), as `verified_by`.
     pub verified_on: Option<String>,
+    /// For an ongoing record (no `end`): the partial date it was last confirmed (最后核实), e.g.
+    /// `2019-09`. Omitted, it is the day of this request. Summaries and pages count the period
+    /// only to here. 422 on a record with an `end` or before `start`.
+    pub confirmed_on: Option<String>,
 }
 
 impl ServiceRecordInput {
-    fn parse(self, actor: &str) -> Result<ServiceRecordDraft, ApiError> {
+    /// Validate; an ongoing record without `confirmed_on` is confirmed as of `today`.
+    fn parse(self, actor: &str, today: chrono::NaiveDate) -> Result<ServiceRecordDraft, ApiError> {
         for (field, value) in [
             ("verified_by", &self.verified_by),
             ("verified_on", &self.verified_on),
@@ -171,6 +180,13 @@ impl ServiceRecordInput {
             recorded_by: self.recorded_by.unwrap_or_else(|| actor.to_string()),
             verified_by: self.verified_by,
             verified_on: self.verified_on,
+            confirmed_on: self.confirmed_on,
+        })
+        .map(|mut draft| {
+            if draft.period.end.is_none() && draft.confirmed_on.is_none() {
+                draft.confirmed_on = Some(PartialDate::from_date(today));
+            }
+            draft
         })?)
     }
 }
@@ -271,7 +287,7 @@ impl ServiceRecordsApi {
     ) -> ApiResult<Created<ServiceRecord>> {
         let staff = auth.require(Action::EditRegistry)?;
         let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
-        let draft = body.0.parse(&staff.name)?;
+        let draft = body.0.parse(&staff.name, state.clock.today())?;
         let txn = state.db.begin().await?;
         let m = service_records::insert(&txn, resident.id, None, &draft).await?;
         let m = service_records::set_recorder(&txn, m, staff.user_id).await?;
@@ -309,7 +325,7 @@ impl ServiceRecordsApi {
         let staff = auth.require(Action::EditRegistry)?;
         let current = service_records::get(&state.db, id.0, record_id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), current.id, current.version)?;
-        let draft = body.0.parse(&staff.name)?;
+        let draft = body.0.parse(&staff.name, state.clock.today())?;
         let txn = state.db.begin().await?;
         let m = service_records::update(&txn, id.0, current.id, Some(version), &draft)
             .await

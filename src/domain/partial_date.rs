@@ -83,6 +83,22 @@ impl PartialDate {
             .expect("validated at construction")
     }
 
+    /// The last day the partial date covers: `2019` → 2019-12-31, `2018-02` → 2018-02-28.
+    pub fn last_day(&self) -> NaiveDate {
+        match (self.month, self.day) {
+            (_, Some(_)) => self.first_day(),
+            (Some(m), None) => {
+                let (y, m) = if m == 12 {
+                    (self.year + 1, 1)
+                } else {
+                    (self.year, m + 1)
+                };
+                NaiveDate::from_ymd_opt(y, m, 1).expect("valid month") - chrono::Duration::days(1)
+            }
+            (None, None) => NaiveDate::from_ymd_opt(self.year, 12, 31).expect("valid year"),
+        }
+    }
+
     /// Months since year 0, at the partial date's start; the unit in which service periods are
     /// counted (day precision does not change whole years of service).
     pub fn month_index(&self) -> i64 {

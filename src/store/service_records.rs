@@ -69,11 +69,18 @@ pub fn facts(model: &Model) -> StoreResult<RecordFacts> {
         .transpose()
         .map_err(|_| corrupt("end", model.id))?;
     let period = Period::new(start, end).map_err(|_| corrupt("period", model.id))?;
+    let known_until = model
+        .confirmed_on
+        .as_deref()
+        .map(PartialDate::parse)
+        .transpose()
+        .map_err(|_| corrupt("confirmed_on", model.id))?;
     Ok(RecordFacts {
         kind,
         period,
         unpaid: model.unpaid,
         measures: measures(model)?,
+        known_until,
     })
 }
 
@@ -147,6 +154,7 @@ pub async fn insert(
         recorded_by: Set(draft.recorded_by.clone()),
         verified_by: Set(draft.verified_by.clone()),
         verified_on: Set(draft.verified_on),
+        confirmed_on: Set(draft.confirmed_on.map(|d| d.to_string())),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -203,6 +211,10 @@ pub async fn update(
         )
         .col_expr(Column::Evidence, Expr::value(draft.evidence.clone()))
         .col_expr(Column::RecordedBy, Expr::value(draft.recorded_by.clone()))
+        .col_expr(
+            Column::ConfirmedOn,
+            Expr::value(draft.confirmed_on.map(|d| d.to_string())),
+        )
         .col_expr(Column::Version, Expr::value(version + 1))
         .col_expr(Column::UpdatedAt, Expr::value(now()))
         .filter(Column::Id.eq(id))

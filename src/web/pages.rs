@@ -257,9 +257,16 @@ struct PrintPage {
     url: String,
 }
 
-fn when(start: PartialDate, end: Option<PartialDate>) -> String {
+fn when(start: PartialDate, end: Option<PartialDate>, known_until: Option<PartialDate>) -> String {
     match end {
-        None => format!("{} 至今", start.to_chinese()),
+        None => match known_until {
+            Some(known) => format!(
+                "{} 至 {}（最后核实）",
+                start.to_chinese(),
+                known.to_chinese()
+            ),
+            None => format!("{} 至今", start.to_chinese()),
+        },
         Some(end) if end == start => start.to_chinese(),
         Some(end) => format!("{} — {}", start.to_chinese(), end.to_chinese()),
     }
@@ -306,7 +313,7 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
         .map(|(m, f)| {
             let measures: Vec<String> = f.measures.iter().map(Measure::to_chinese).collect();
             RecordItem {
-                when: when(f.period.start, f.period.end),
+                when: when(f.period.start, f.period.end, f.known_until),
                 kind: f.kind.label().to_string(),
                 title: m.title.clone(),
                 organisation: m.organisation.clone().unwrap_or_default(),
@@ -342,7 +349,7 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
                 .as_deref()
                 .map(markdown::to_safe_html)
                 .unwrap_or_default(),
-            headline: summary.headlines.join(" · "),
+            headline: summary.headline_line(),
             honours,
             records,
             timeline: timeline::layout(&facts, &titles, state.clock.today()),
@@ -462,7 +469,7 @@ pub async fn community_page(
         people.push(Neighbour {
             name: r.name,
             slug: r.slug,
-            headline: summary.headlines.join(" · "),
+            headline: summary.headline_line(),
         });
     }
     let path = community_path(&state.db, c.id).await?;

@@ -165,21 +165,26 @@ fn media_paths(photos: &Value) -> Vec<String> {
     out
 }
 
+/// The id of the public resident with this slug.
+pub async fn public_resident_id(app: &TestApp, slug: &str) -> i64 {
+    let residents = app.get("/api/v1/residents?limit=200").await;
+    residents.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["slug"] == slug)
+        .unwrap_or_else(|| panic!("{slug} is public: {}", residents.text))["id"]
+        .as_i64()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn erasure_makes_every_public_surface_forget_a_resident() {
     let app = TestApp::with_demo().await;
     app.drain().await;
     let sun = app.get("/people/sun-jianwei").await;
     sun.assert_status(200);
-    let residents = app.get("/api/v1/residents?limit=200").await;
-    let id = residents.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["slug"] == "sun-jianwei")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let id = public_resident_id(&app, "sun-jianwei").await;
     let issue = app.get("/api/v1/issues").await.body["items"][0]["id"]
         .as_i64()
         .unwrap();

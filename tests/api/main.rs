@@ -9,6 +9,7 @@ mod editorial;
 mod erasure;
 mod health;
 mod helpers;
+mod known_until;
 mod leaks;
 mod limits;
 mod notice_integrity;
