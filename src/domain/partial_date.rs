@@ -152,7 +152,8 @@ pub struct PeriodError {
 impl Period {
     pub fn new(start: PartialDate, end: Option<PartialDate>) -> Result<Self, PeriodError> {
         if let Some(end) = end {
-            if end.first_day() < start.first_day() {
+            // Compared as spans: "2019-03 → 2019" ends within the year it started in.
+            if end.last_day() < start.first_day() {
                 return Err(PeriodError { start, end });
             }
         }
@@ -174,6 +175,15 @@ impl Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_end_of_coarser_precision_in_the_start_year_is_accepted() {
+        let p = |s: &str| PartialDate::parse(s).unwrap();
+        assert!(Period::new(p("2019-03"), Some(p("2019"))).is_ok());
+        assert!(Period::new(p("2019-03-15"), Some(p("2019-03"))).is_ok());
+        assert!(Period::new(p("2019-03"), Some(p("2018"))).is_err());
+        assert!(Period::new(p("2019-03-15"), Some(p("2019-03-14"))).is_err());
+    }
 
     #[test]
     fn parses_the_three_precisions_and_prints_them_back() {

@@ -20,5 +20,6 @@ mod roles;
 mod search;
 mod search_conformance;
 mod service_records;
+mod small_guarantees;
 mod verification;
 mod workflow;
