@@ -89,8 +89,10 @@ pub fn routes(state: AppState) -> impl Endpoint {
             .map_to_response()
             .boxed(),
     );
+    // The console's one multipart form is the photo upload, at `POST /admin/photos`; every other
+    // console form is urlencoded and gets the JSON limit.
     let console_limits = BodyLimit {
-        json: state.media.max_upload_bytes,
+        json: state.max_body_bytes,
         upload: state.media.max_upload_bytes,
     };
     let observe = crate::observe::Observe {
@@ -98,13 +100,17 @@ pub fn routes(state: AppState) -> impl Endpoint {
         trusted_proxies: state.trusted_proxies.clone(),
     };
     let secure_cookies = state.secure_cookies;
+    let public_form_limits = BodyLimit {
+        json: PUBLIC_FORM_MAX_BYTES,
+        upload: PUBLIC_FORM_MAX_BYTES,
+    };
     Route::new()
         .at("/metrics", poem::get(metrics))
         .nest("/api/v1", api.clone())
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/admin", crate::admin::routes(api, console_limits))
-        .nest("/", web::routes())
+        .nest("/", web::routes(public_form_limits))
         .with(Authenticate)
         .data(state)
         .catch_all_error(|err| async move { api::error::catch_all(err) })
@@ -171,9 +177,13 @@ fn mark_cookies_secure(mut resp: Response, secure: bool) -> Response {
     resp
 }
 
+/// The public objection form (`POST /notices/{id}`): name, contact and up to 2,000 characters.
+pub const PUBLIC_FORM_MAX_BYTES: usize = 64 * 1024;
+
 /// Refuses bodies over the limit with 413 before anything reads them: by `Content-Length` when
-/// given, by counting otherwise (chunked uploads). The photo upload (`POST /photos`, the one
-/// multipart operation) has its own, larger limit; every other operation takes JSON.
+/// given, by counting otherwise (chunked bodies: reading stops at the limit, so no more than the
+/// limit is ever held). The photo upload (`POST /photos`, the one multipart operation of the API
+/// and of the console) has its own, larger limit; everything else gets the smaller one.
 #[derive(Clone, Copy)]
 pub struct BodyLimit {
     pub json: usize,

@@ -28,6 +28,8 @@ use crate::store::{
 };
 
 const RECORDER: &str = "长寿路街道（演示数据）";
+/// The newsletter issue's month: what is ongoing in it is known to hold until then.
+const ARTICLE_MONTH: &str = "2019-09";
 const SOURCE_SMART: &str =
     "《长寿社区晨报》2019年9月 小城大事 ·「“智慧社区”建成的背后 有着这位专业“老法师”的强势助攻」，记者 周晶";
 
@@ -292,6 +294,8 @@ async fn sun_jianwei(
             recorded_by: RECORDER.into(),
             verified_by: None,
             verified_on: None,
+            // What is still going on is known only as of the article.
+            confirmed_on: r.end.is_none().then(|| ARTICLE_MONTH.into()),
         })
         .map_err(|e| invalid(r.title, e))?;
         service_records::insert(db, resident.id, None, &draft).await?;

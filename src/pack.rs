@@ -82,13 +82,24 @@ pub struct PackPhoto {
 }
 
 /// A CSV field, quoted when it needs to be.
+/// One CSV field. A field a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return) gets a leading `'` so Excel and WPS show it as text.
 fn csv(field: &str) -> String {
+    let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}")
+    } else {
+        field.to_string()
+    };
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
-        field.to_string()
+        field
     }
 }
+
+/// captions.csv starts with a UTF-8 byte order mark: without it Excel and WPS on Chinese Windows
+/// read the file as GBK and show mojibake.
+const CSV_BOM: &str = "\u{FEFF}";
 
 /// Build the pack. File names are ASCII (`stories/01-slug.md`) so every unzip tool keeps them.
 pub fn build(issue: &Issue, stories: &[Story], photos: &[PackPhoto]) -> Result<Vec<u8>, PackError> {
@@ -138,7 +149,7 @@ pub fn build(issue: &Issue, stories: &[Story], photos: &[PackPhoto]) -> Result<V
     }
     // Photos are stored compressed already: deflating them again only costs time.
     let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
-    let mut captions = String::from("file,caption,credit,residents\n");
+    let mut captions = format!("{CSV_BOM}file,caption,credit,residents\n");
     for p in photos {
         zip.start_file(p.file.as_str(), stored)?;
         zip.write_all(&p.bytes)?;
@@ -169,4 +180,22 @@ pub fn build(issue: &Issue, stories: &[Story], photos: &[PackPhoto]) -> Result<V
             .as_bytes(),
     )?;
     Ok(zip.finish()?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv;
+
+    #[test]
+    fn csv_fields_that_look_like_formulas_are_kept_as_text() {
+        assert_eq!(
+            csv("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(csv("+86 139"), "'+86 139");
+        assert_eq!(csv("-1"), "'-1");
+        assert_eq!(csv("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv("记者 周晶"), "记者 周晶");
+        assert_eq!(csv("甲,乙"), "\"甲,乙\"");
+    }
 }

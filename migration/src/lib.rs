@@ -11,6 +11,9 @@ mod m20261125_000040_create_stories_and_issues;
 mod m20261125_000050_story_photos;
 mod m20261125_000060_index_published_stories;
 mod m20261130_010000_server_secrets_and_pruning;
+mod m20261130_020001_resident_erasure;
+mod m20261130_020002_record_verification;
+mod m20261130_020003_record_confirmed_on;
 
 pub struct Migrator;
 
@@ -26,6 +29,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000050_story_photos::Migration),
             Box::new(m20261125_000060_index_published_stories::Migration),
             Box::new(m20261130_010000_server_secrets_and_pruning::Migration),
+            Box::new(m20261130_020001_resident_erasure::Migration),
+            Box::new(m20261130_020002_record_verification::Migration),
+            Box::new(m20261130_020003_record_confirmed_on::Migration),
         ]
     }
 }

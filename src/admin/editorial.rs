@@ -24,6 +24,8 @@ struct StoryRow {
     state: String,
     featured: bool,
     published_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    attention: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -40,7 +42,7 @@ async fn all_stories(console: &Console) -> Result<Vec<StoryRow>> {
         let (page, _): (StoryRows, _) = console
             .api
             .get_view(&format!(
-                "/stories?sort=newest&limit=200&fields=id,title,section,state,featured,published_at{cursor}"
+                "/stories?sort=newest&limit=200&fields=id,title,section,state,featured,published_at,attention{cursor}"
             ))
             .await?;
         all.extend(page.items);
@@ -87,7 +89,11 @@ async fn desk(console: Console) -> Result<Response> {
         st.row(vec![
             Cell::link(s.title.clone(), format!("/admin/stories/{}", s.id)),
             Cell::text(s.section.clone().unwrap_or_default()),
-            Cell::text(state_label(&s.state)),
+            Cell::text(if s.attention.is_some() {
+                "草稿 · 需处理"
+            } else {
+                state_label(&s.state)
+            }),
             Cell::text(if s.featured { "★ 推荐" } else { "" }),
             Cell::text(s.published_at.map(shanghai).unwrap_or_default()),
         ]);
@@ -251,6 +257,9 @@ async fn story_page(
     let mut blocks = Vec::new();
     if let Some(n) = notice {
         blocks.push(Block::Notice("error", n));
+    }
+    if let Some(reason) = &s.attention {
+        blocks.push(Block::Notice("error", format!("需处理：{reason}")));
     }
     blocks.push(Block::Facts(vec![
         ("状态".into(), state_label(&s.state).into()),

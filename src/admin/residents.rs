@@ -54,6 +54,8 @@ struct ServiceRecord {
     recorded_by: String,
     verified_by: Option<String>,
     verified_on: Option<String>,
+    #[serde(default)]
+    confirmed_on: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +81,10 @@ pub fn routes(route: Route) -> Route {
         .at(
             "/residents/:id/records/:record_id/edit",
             get(edit_record_form).post(update_record),
+        )
+        .at(
+            "/residents/:id/records/:record_id/verify",
+            poem::post(verify_record),
         )
         .at(
             "/activities/new",
@@ -475,7 +481,10 @@ async fn resident_page(
         let when = match &rec.end {
             Some(end) if end != &rec.start => format!("{} 至 {}", rec.start, end),
             Some(_) => rec.start.clone(),
-            None if rec.kind == "role" => format!("{} 至今", rec.start),
+            None if rec.kind == "role" => match &rec.confirmed_on {
+                Some(known) => format!("{} 至 {known}（最后核实）", rec.start),
+                None => format!("{} 至今", rec.start),
+            },
             None => rec.start.clone(),
         };
         let measures = rec
@@ -508,6 +517,23 @@ async fn resident_page(
         ]);
     }
     blocks.push(Block::Table(table));
+    if console.may(Action::EditRegistry) || console.may(Action::Review) {
+        let verify: Vec<Form> = records
+            .iter()
+            .filter(|rec| rec.verified_by.is_none())
+            .map(|rec| {
+                Form::button(
+                    format!("/admin/residents/{id}/records/{}/verify", rec.id),
+                    &console.csrf,
+                    &format!("核实“{}”", rec.title),
+                    "primary",
+                )
+            })
+            .collect();
+        if !verify.is_empty() {
+            blocks.push(Block::Buttons(verify));
+        }
+    }
     blocks.push(Block::Heading("同意记录".into()));
     let mut ctable = Table::new(
         "",
@@ -761,6 +787,24 @@ async fn withdraw_consent(
 
 // --- Service records -------------------------------------------------------------------------
 
+/// Verify a record: the API refuses its recorder (403), shown as an error page.
+#[handler]
+async fn verify_record(
+    console: Console,
+    Path((id, record_id)): Path<(i64, i64)>,
+) -> Result<Response> {
+    console
+        .api
+        .send(
+            Method::POST,
+            &format!("/residents/{id}/service-records/{record_id}/verification"),
+            &json!({}),
+            None,
+        )
+        .await?;
+    redirect(&format!("/admin/residents/{id}"))
+}
+
 /// The kinds offered in the record form, labelled as the public page shows them.
 fn kind_options() -> Vec<(String, String)> {
     RecordKind::ALL
@@ -937,9 +981,10 @@ fn record_form(action: &str, csrf: &str, rows: usize) -> Form {
             "出处与核实",
             vec![
                 Field::text("evidence", "出处").hint("例如：长寿社区晨报 2019年9月，记者 周晶"),
-                Field::text("recorded_by", "记录人").hint("留空则为当前登录的工作人员"),
-                Field::text("verified_by", "核实人"),
-                Field::new("verified_on", "核实日期", Kind::Date),
+                Field::text("recorded_by", "记录人")
+                    .hint("留空则为当前登录的工作人员；核实由其他工作人员在居民页面点“核实”完成"),
+                Field::text("confirmed_on", "最后核实（仍在继续时）")
+                    .hint("例如 2019-09；留空则为今天。服务年数只计算到这一天"),
             ],
         )
 }
@@ -995,8 +1040,7 @@ fn record_json(form: &super::form::FormData) -> std::result::Result<Value, Vec<(
         "measures": measures,
         "evidence": form.opt("evidence"),
         "recorded_by": form.opt("recorded_by"),
-        "verified_by": form.opt("verified_by"),
-        "verified_on": form.opt("verified_on"),
+        "confirmed_on": form.opt("confirmed_on"),
     }))
 }
 
@@ -1130,12 +1174,8 @@ async fn edit_record_form(console: Console, Path((id, rid)): Path<(i64, i64)>) -
         ("evidence".into(), rec.evidence.clone().unwrap_or_default()),
         ("recorded_by".into(), rec.recorded_by.clone()),
         (
-            "verified_by".into(),
-            rec.verified_by.clone().unwrap_or_default(),
-        ),
-        (
-            "verified_on".into(),
-            rec.verified_on.clone().unwrap_or_default(),
+            "confirmed_on".into(),
+            rec.confirmed_on.clone().unwrap_or_default(),
         ),
     ];
     pairs.extend(split_date("start", Some(&rec.start)));

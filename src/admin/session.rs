@@ -153,6 +153,7 @@ fn field_label(name: &str) -> Option<&'static str> {
         "evidence" => "出处 / 存档位置",
         "recorded_by" => "记录人",
         "verified_by" => "核实人",
+        "confirmed_on" => "最后核实",
         "verified_on" => "核实日期",
         "scope" => "同意范围",
         "text_version" => "同意书版本",

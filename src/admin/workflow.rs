@@ -313,7 +313,11 @@ fn transition_forms(console: &Console, n: &Nomination) -> Vec<Form> {
             let mut form = Form::button(
                 format!("/admin/nominations/{}/transitions", n.id),
                 &console.csrf,
-                transition_label(to),
+                if to == &n.state {
+                    "重新公示（新的完整公示期）"
+                } else {
+                    transition_label(to)
+                },
                 style,
             )
             .hidden("to", to.clone());

@@ -105,6 +105,11 @@ impl ApiError {
         ApiError::Forbidden(body("forbidden", "当前账号的角色不能进行这项操作", None))
     }
 
+    /// 403 with its own code and message (e.g. `conflict_of_interest`).
+    pub fn forbidden_code(code: &str, message: impl Into<String>) -> Self {
+        ApiError::Forbidden(body(code, message, None))
+    }
+
     pub fn too_many(message: impl Into<String>) -> Self {
         ApiError::TooManyRequests(body("too_many_requests", message, None))
     }

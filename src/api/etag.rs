@@ -19,7 +19,8 @@ pub fn of_content(body: &[u8]) -> String {
 
 /// Check `If-Match` against the current version and return the version to write against. The
 /// store's update repeats the comparison atomically, so a change that slips in between still
-/// fails (see [`mismatch`]).
+/// fails (see [`mismatch`]). Comparison is strong (RFC 9110 §13.1.1): a weak tag `W/"…"` never
+/// matches.
 pub fn check_if_match(
     if_match: Option<&str>,
     id: i64,
@@ -30,12 +31,7 @@ pub fn check_if_match(
         .filter(|h| !h.is_empty())
         .ok_or_else(ApiError::precondition_required)?;
     let current = etag(id, current_version);
-    let matches = header == "*"
-        || header
-            .split(',')
-            .map(str::trim)
-            .map(|t| t.strip_prefix("W/").unwrap_or(t))
-            .any(|t| t == current);
+    let matches = header == "*" || header.split(',').map(str::trim).any(|t| t == current);
     if matches {
         Ok(current_version)
     } else {

@@ -18,11 +18,12 @@ use super::{audit, snap, ApiTags, Created};
 use crate::app::AppState;
 use crate::domain::nomination::{
     check_transition, Mover, NominationDraft, NominationState, StatementInput, TransitionError,
+    CONFLICT_OF_INTEREST,
 };
 use crate::domain::policy::{Action, Role};
 use crate::store::entities::nomination::Model;
 use crate::store::residents::{self, Visibility};
-use crate::store::{categories, nominations, recognitions, StoreError};
+use crate::store::{categories, consents, nominations, recognitions, StoreError};
 
 #[derive(Debug, Clone, Object)]
 pub struct StatementDto {
@@ -120,13 +121,30 @@ fn visible_to(m: &Model, staff: &Staff) -> bool {
         || staff.may(Action::Review) && m.state != NominationState::Draft.code()
 }
 
-fn allowed_for(m: &Model, staff: &Staff) -> Vec<String> {
+/// Whether `staff` nominated `m` or wrote one of its supporting statements (an author is matched
+/// by the user's display name or user name, as statements name their author in free text).
+pub async fn interested(
+    db: &impl ConnectionTrait,
+    m: &Model,
+    staff: &Staff,
+) -> Result<bool, StoreError> {
+    if m.nominator_id == staff.user_id {
+        return Ok(true);
+    }
+    Ok(nominations::statements(db, m.id).await?.iter().any(|s| {
+        let author = s.author.trim();
+        author == staff.name.trim() || author == staff.username
+    }))
+}
+
+fn allowed_for(m: &Model, staff: &Staff, interested: bool) -> Vec<String> {
     let Ok(state) = nominations::state(m) else {
         return vec![];
     };
     let mover = Mover {
         roles: &staff.roles,
         is_nominator: m.nominator_id == staff.user_id,
+        interested,
     };
     state
         .next_states()
@@ -143,6 +161,7 @@ async fn view(
 ) -> Result<Nomination, StoreError> {
     let resident = residents::get(db, m.resident_id, Visibility::Staff).await?;
     let category = categories::get(db, m.category_id).await?;
+    let interested = interested(db, &m, staff).await?;
     let statements = nominations::statements(db, m.id)
         .await?
         .into_iter()
@@ -162,7 +181,7 @@ async fn view(
     let recognition_id = recognitions::of_nomination(db, m.id).await?.map(|r| r.id);
     let state = nominations::state(&m)?;
     Ok(Nomination {
-        allowed_transitions: allowed_for(&m, staff),
+        allowed_transitions: allowed_for(&m, staff, interested),
         id: m.id,
         resident_id: m.resident_id,
         resident_name: resident.name,
@@ -210,15 +229,14 @@ fn transition_error(err: TransitionError) -> ApiError {
                 Some(json!({ "allowed": allowed })),
             )
         }
-        TransitionError::NotPermitted(_) => {
-            ApiError::Forbidden(poem_openapi::payload::Json(super::error::ErrorBody {
-                error: super::error::ErrorInfo {
-                    code: "forbidden".into(),
-                    message: err.to_string(),
-                    details: None,
-                },
-            }))
-        }
+        TransitionError::NotPermitted(message) => ApiError::forbidden_code(
+            if message == CONFLICT_OF_INTEREST {
+                "conflict_of_interest"
+            } else {
+                "forbidden"
+            },
+            message,
+        ),
     }
 }
 
@@ -372,9 +390,14 @@ impl NominationsApi {
     ///
     /// 409 `illegal_transition` (with `details.allowed`) for a move the state machine does not have;
     /// 403 when the caller's role may not make it (nobody approves their own nomination).
-    /// Opening the 公示 needs the resident's profile consent. Approval is refused (409) while the
-    /// 公示 window is open or an objection is open, under investigation or upheld. Recognising
-    /// creates the recognition on the honour roll.
+    /// Opening the 公示 needs the resident's profile consent; `public_notice` from `public_notice`
+    /// restarts it with a new full window. Approval is refused (409) while the 公示 window is open
+    /// (`notice_open`), when the profile consent was withdrawn on or after the day the window
+    /// opened or is not active now (`notice_interrupted`: give consent again, then restart the
+    /// 公示), or while an objection is open, under investigation or upheld
+    /// (`objections_pending`). Whoever nominated it or wrote a supporting statement for it (matched
+    /// by display name or user name) may not start its review, open its 公示, approve or recognise
+    /// it (403). Recognising creates the recognition on the honour roll.
     #[oai(path = "/nominations/:id/transitions", method = "post")]
     async fn transition(
         &self,
@@ -393,6 +416,7 @@ impl NominationsApi {
         let mover = Mover {
             roles: &staff.roles,
             is_nominator: current.nominator_id == staff.user_id,
+            interested: interested(&state.db, &current, staff).await?,
         };
         check_transition(from, to, mover).map_err(transition_error)?;
         let note = body
@@ -420,14 +444,18 @@ impl NominationsApi {
                 if !(1..=30).contains(&days) {
                     return Err(ApiError::field("window_days", "公示期应为 1 到 30 天"));
                 }
-                nominations::open_notice(
-                    &txn,
-                    current.id,
-                    now,
-                    now + Duration::days(days as i64),
-                    staff.user_id,
-                )
-                .await?;
+                let closes = now + Duration::days(days as i64);
+                match nominations::notice_of(&txn, current.id).await? {
+                    // Restarting: a new full window from now.
+                    Some(notice) => {
+                        nominations::restart_notice(&txn, notice.id, now, closes, staff.user_id)
+                            .await?;
+                    }
+                    None => {
+                        nominations::open_notice(&txn, current.id, now, closes, staff.user_id)
+                            .await?;
+                    }
+                }
             }
             NominationState::Approved => {
                 let notice = nominations::notice_of(&txn, current.id)
@@ -438,6 +466,18 @@ impl NominationsApi {
                         "notice_open",
                         "公示期尚未结束，不能批准",
                         Some(json!({ "closes_at": notice.closes_at })),
+                    ));
+                }
+                // A 公示 counts only if it was public for the whole window.
+                let opened_on = (notice.opens_at + Duration::hours(8)).date_naive();
+                if !residents::is_public(&txn, current.resident_id).await?
+                    || consents::withdrawn_since(&txn, current.resident_id, "profile", opened_on)
+                        .await?
+                {
+                    return Err(ApiError::conflict_code(
+                        "notice_interrupted",
+                        "公示期间本人撤回了公开同意，公示未能完整公开；重新取得同意后，需重新公示（public_notice）满一个完整公示期才能批准",
+                        Some(json!({ "opens_at": notice.opens_at })),
                     ));
                 }
                 let objections = nominations::objections_of(&txn, notice.id).await?;

@@ -354,7 +354,9 @@ impl NoticesApi {
     /// Handle an objection (reviewers)
     ///
     /// open → investigating → upheld / dismissed (or straight from open). An upheld objection
-    /// blocks approval for good; a finding note is needed to decide.
+    /// blocks approval for good; a finding note is needed to decide. Whoever nominated the
+    /// nomination or wrote a supporting statement for it may not decide its objections (403
+    /// `conflict_of_interest`).
     #[oai(path = "/objections/:id/transitions", method = "post")]
     async fn decide(
         &self,
@@ -365,6 +367,14 @@ impl NoticesApi {
     ) -> ApiResult<Json<Objection>> {
         let staff = auth.require(Action::Review)?;
         let current = nominations::objection(&state.db, id.0).await?;
+        let notice = nominations::notice(&state.db, current.notice_id).await?;
+        let nomination = nominations::get(&state.db, notice.nomination_id).await?;
+        if super::nominations::interested(&state.db, &nomination, staff).await? {
+            return Err(ApiError::forbidden_code(
+                "conflict_of_interest",
+                crate::domain::nomination::CONFLICT_OF_INTEREST,
+            ));
+        }
         let from = nominations::objection_state(&current)?;
         let to: ObjectionState = body
             .to

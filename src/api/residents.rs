@@ -42,6 +42,9 @@ pub struct Resident {
     pub birth_year: Option<i32>,
     #[oai(skip_serializing_if_is_none)]
     pub address: Option<String>,
+    /// When the resident was erased on request (PIPL Art. 47); staff only ever see this.
+    #[oai(skip_serializing_if_is_none)]
+    pub erased_at: Option<chrono::DateTime<chrono::Utc>>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -60,6 +63,7 @@ impl Resident {
             id_number: m.id_number.filter(|_| staff),
             birth_year: m.birth_year.filter(|_| staff),
             address: m.address.filter(|_| staff),
+            erased_at: m.erased_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -95,6 +99,42 @@ impl ResidentInput {
             address: self.address,
         })?)
     }
+}
+
+/// What an erasure did.
+#[derive(Debug, Object)]
+pub struct ErasureReport {
+    pub resident_id: i64,
+    /// Stories taken back to draft (they show `attention` to editors).
+    pub stories_unpublished: Vec<i64>,
+    pub consents_withdrawn: u64,
+    pub photos_deleted: Vec<i64>,
+    /// Audit events whose private values were replaced by null.
+    pub audit_events_redacted: u64,
+}
+
+/// One `story.unpublish` event per story a deletion or erasure took back to draft.
+async fn audit_taken_down(
+    db: &impl sea_orm::ConnectionTrait,
+    state: &AppState,
+    staff: &super::auth::Staff,
+    stories: &[i64],
+) -> Result<(), ApiError> {
+    for story in stories {
+        let after = serde_json::json!({ "state": "draft", "attention": true });
+        audit(
+            db,
+            state,
+            staff,
+            "story.unpublish",
+            "story",
+            *story,
+            None,
+            Some(after),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 #[derive(ApiResponse)]
@@ -135,6 +175,11 @@ pub struct Summary {
     pub records: u64,
     /// The Chinese lines a page shows: "无偿服务 12 年", "接待参访 52 批次", "节约资金 30 万元".
     pub headlines: Vec<String>,
+    /// When every ongoing role carries a last confirmation: the latest one (`2019-09`). Ongoing
+    /// periods are counted to their confirmation, never to `as_of` beyond it.
+    pub known_until: Option<String>,
+    /// "至 2019年9月，最后核实", said beside the years of service.
+    pub known_until_text: Option<String>,
 }
 
 impl Summary {
@@ -152,6 +197,8 @@ impl Summary {
             totals: s.totals.iter().map(total).collect(),
             activities: s.activities as u64,
             records: s.records as u64,
+            known_until_text: s.known_until_text(),
+            known_until: s.known_until.map(|d| d.to_string()),
             headlines: s.headlines,
         }
     }
@@ -295,7 +342,7 @@ impl ResidentsApi {
             residents::get(&txn, id.0, Visibility::Staff).await?,
             Visibility::Staff,
         ));
-        residents::delete(&txn, id.0).await?;
+        let unpublished = residents::delete(&txn, id.0).await?;
         audit(
             &txn,
             &state,
@@ -307,8 +354,57 @@ impl ResidentsApi {
             None,
         )
         .await?;
+        audit_taken_down(&txn, &state, staff, &unpublished).await?;
         txn.commit().await?;
         Ok(Deleted::NoContent)
+    }
+
+    /// Erase a resident (删除个人信息, PIPL Art. 47); admins only
+    ///
+    /// For a resident who asks for their personal information to be deleted, including one with
+    /// nominations (whose record must stand). The resident stays as a tombstone with name and
+    /// slug; everything else goes at once, in one transaction: stories naming them go back to
+    /// draft with `attention` set, every consent is withdrawn today, the photos they own or appear
+    /// in are deleted with their files, the private fields and citation are cleared, and the
+    /// private fields' values are replaced by null in every audit event about them (the events
+    /// stay). Their profile page answers 410; the API, search (via the outbox), feeds, sitemap,
+    /// media and packs no longer show them. An erased resident cannot be edited or given consent
+    /// again (409). Audited as `resident.erase`.
+    #[oai(path = "/residents/:id/erasure", method = "post")]
+    async fn erase(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Json<ErasureReport>> {
+        let staff = auth.require(Action::Erase)?;
+        let txn = state.db.begin().await?;
+        let done = residents::erase(&txn, id.0, state.clock.today()).await?;
+        let report = ErasureReport {
+            resident_id: id.0,
+            stories_unpublished: done.stories_unpublished.clone(),
+            consents_withdrawn: done.consents_withdrawn,
+            photos_deleted: done.photos_deleted.clone(),
+            audit_events_redacted: done.audit_events_redacted,
+        };
+        audit(
+            &txn,
+            &state,
+            staff,
+            "resident.erase",
+            "resident",
+            id.0,
+            None,
+            snap(&report),
+        )
+        .await?;
+        audit_taken_down(&txn, &state, staff, &done.stories_unpublished).await?;
+        txn.commit().await?;
+        state
+            .media
+            .remove_unreferenced(&state.db, &done.object_keys)
+            .await;
+        Ok(Json(report))
     }
 
     /// Service summary of a resident

@@ -14,6 +14,7 @@ use super::pagination::{ListPage, PageRequest};
 use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::measure::Measure;
+use crate::domain::partial_date::PartialDate;
 use crate::domain::policy::Action;
 use crate::domain::service_record::{
     MeasureInput, ServiceRecordDraft, ServiceRecordInput as DomainInput,
@@ -75,8 +76,15 @@ pub struct ServiceRecord {
     /// Source citation, e.g. the newsletter issue and reporter.
     pub evidence: Option<String>,
     pub recorded_by: String,
+    /// The staff account that recorded it (null for activity and demo records).
+    pub recorded_by_user_id: Option<i64>,
+    /// Who verified it (核实): the verifier account's name, set only by `POST
+    /// …/service-records/{id}/verification`; cleared when the facts change.
     pub verified_by: Option<String>,
+    pub verified_by_user_id: Option<i64>,
     pub verified_on: Option<chrono::NaiveDate>,
+    /// For an ongoing record: the partial date it was last confirmed (最后核实).
+    pub confirmed_on: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -100,8 +108,11 @@ impl ServiceRecord {
             measures,
             evidence: m.evidence,
             recorded_by: m.recorded_by,
+            recorded_by_user_id: m.recorded_by_user_id,
             verified_by: m.verified_by,
+            verified_by_user_id: m.verified_by_user_id,
             verified_on: m.verified_on,
+            confirmed_on: m.confirmed_on,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -125,13 +136,30 @@ pub struct ServiceRecordInput {
     pub evidence: Option<String>,
     /// Who recorded the fact (谁记录); defaults to the token's name.
     pub recorded_by: Option<String>,
+    /// Refused (422): verification is an act of its own, `POST …/verification`.
     pub verified_by: Option<String>,
-    /// `YYYY-MM-DD`; needs `verified_by`.
+    /// Refused (422), as `verified_by`.
     pub verified_on: Option<String>,
+    /// For an ongoing record (no `end`): the partial date it was last confirmed (最后核实), e.g.
+    /// `2019-09`. Omitted, it is the day of this request. Summaries and pages count the period
+    /// only to here. 422 on a record with an `end` or before `start`.
+    pub confirmed_on: Option<String>,
 }
 
 impl ServiceRecordInput {
-    fn parse(self, actor: &str) -> Result<ServiceRecordDraft, ApiError> {
+    /// Validate; an ongoing record without `confirmed_on` is confirmed as of `today`.
+    fn parse(self, actor: &str, today: chrono::NaiveDate) -> Result<ServiceRecordDraft, ApiError> {
+        for (field, value) in [
+            ("verified_by", &self.verified_by),
+            ("verified_on", &self.verified_on),
+        ] {
+            if value.is_some() {
+                return Err(ApiError::field(
+                    field,
+                    "核实须由记录人以外的工作人员通过“核实”操作完成（POST …/verification），不能直接填写",
+                ));
+            }
+        }
         Ok(ServiceRecordDraft::parse(DomainInput {
             kind: self.kind,
             title: self.title,
@@ -152,6 +180,13 @@ impl ServiceRecordInput {
             recorded_by: self.recorded_by.unwrap_or_else(|| actor.to_string()),
             verified_by: self.verified_by,
             verified_on: self.verified_on,
+            confirmed_on: self.confirmed_on,
+        })
+        .map(|mut draft| {
+            if draft.period.end.is_none() && draft.confirmed_on.is_none() {
+                draft.confirmed_on = Some(PartialDate::from_date(today));
+            }
+            draft
         })?)
     }
 }
@@ -169,6 +204,30 @@ fn respond(m: Model) -> ApiResult<ServiceRecordResponse> {
         Json(ServiceRecord::from_model(m)?),
         tag,
     ))
+}
+
+/// The audit event of a change from `before` to `after`.
+async fn audit_change(
+    db: &impl sea_orm::ConnectionTrait,
+    state: &AppState,
+    staff: &super::auth::Staff,
+    action: &str,
+    before: Model,
+    after: &Model,
+) -> Result<(), ApiError> {
+    let (id, before) = (after.id, snap(&ServiceRecord::from_model(before)?));
+    let after = snap(&ServiceRecord::from_model(after.clone())?);
+    audit(
+        db,
+        state,
+        staff,
+        action,
+        "service_record",
+        id,
+        before,
+        after,
+    )
+    .await
 }
 
 pub struct ServiceRecordsApi;
@@ -228,9 +287,10 @@ impl ServiceRecordsApi {
     ) -> ApiResult<Created<ServiceRecord>> {
         let staff = auth.require(Action::EditRegistry)?;
         let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
-        let draft = body.0.parse(&staff.name)?;
+        let draft = body.0.parse(&staff.name, state.clock.today())?;
         let txn = state.db.begin().await?;
         let m = service_records::insert(&txn, resident.id, None, &draft).await?;
+        let m = service_records::set_recorder(&txn, m, staff.user_id).await?;
         let tag = etag(m.id, m.version);
         let location = format!("/api/v1/residents/{}/service-records/{}", resident.id, m.id);
         let dto = ServiceRecord::from_model(m)?;
@@ -265,24 +325,55 @@ impl ServiceRecordsApi {
         let staff = auth.require(Action::EditRegistry)?;
         let current = service_records::get(&state.db, id.0, record_id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), current.id, current.version)?;
-        let draft = body.0.parse(&staff.name)?;
+        let draft = body.0.parse(&staff.name, state.clock.today())?;
         let txn = state.db.begin().await?;
         let m = service_records::update(&txn, id.0, current.id, Some(version), &draft)
             .await
             .map_err(mismatch(current.id))?;
-        let before = snap(&ServiceRecord::from_model(current)?);
-        let after = snap(&ServiceRecord::from_model(m.clone())?);
-        audit(
+        audit_change(&txn, &state, staff, "service_record.update", current, &m).await?;
+        txn.commit().await?;
+        respond(m)
+    }
+
+    /// Verify a service record (核实)
+    ///
+    /// By a member of staff who may edit the registry or review, other than whoever recorded it
+    /// (403 `self_verification`; records without an account are matched by the recorder's name).
+    /// Sets `verified_by` to the caller's name and account and `verified_on` to today; audited as
+    /// `service_record.verify`. Any later change of the record's facts clears it.
+    #[oai(
+        path = "/residents/:id/service-records/:record_id/verification",
+        method = "post"
+    )]
+    async fn verify(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        record_id: Path<i64>,
+    ) -> ApiResult<ServiceRecordResponse> {
+        let staff = auth.staff();
+        if !staff.may(Action::EditRegistry) && !staff.may(Action::Review) {
+            return Err(ApiError::forbidden());
+        }
+        let current = service_records::get(&state.db, id.0, record_id.0).await?;
+        if service_records::recorded_by(&current, staff.user_id, &staff.name) {
+            return Err(ApiError::forbidden_code(
+                "self_verification",
+                "记录人不能核实自己记录的服务记录，请由其他工作人员核实",
+            ));
+        }
+        let txn = state.db.begin().await?;
+        let m = service_records::verify(
             &txn,
-            &state,
-            staff,
-            "service_record.update",
-            "service_record",
-            m.id,
-            before,
-            after,
+            &current,
+            &staff.name,
+            staff.user_id,
+            state.clock.today(),
         )
-        .await?;
+        .await
+        .map_err(mismatch(current.id))?;
+        audit_change(&txn, &state, staff, "service_record.verify", current, &m).await?;
         txn.commit().await?;
         respond(m)
     }

@@ -53,6 +53,9 @@ pub struct Story {
     /// `draft` or `published`.
     pub state: String,
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the story needs an editor's attention: set when it was taken back to draft because a
+    /// resident it named was deleted or erased; cleared when it is published again.
+    pub attention: Option<String>,
     pub resident_ids: Vec<i64>,
     pub residents: Vec<StoryResident>,
     /// The public page.
@@ -173,6 +176,7 @@ pub async fn view_as(
         featured: m.featured,
         state: m.state,
         published_at: m.published_at,
+        attention: m.attention,
         resident_ids,
         residents: linked,
         created_at: m.created_at,
@@ -247,7 +251,7 @@ pub enum StoryResponse {
     Ok(Json<Story>, #[oai(header = "ETag")] String),
 }
 
-const FIELDS: [&str; 19] = [
+const FIELDS: [&str; 20] = [
     "id",
     "slug",
     "title",
@@ -261,6 +265,7 @@ const FIELDS: [&str; 19] = [
     "featured",
     "state",
     "published_at",
+    "attention",
     "resident_ids",
     "residents",
     "url",

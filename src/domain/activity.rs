@@ -90,6 +90,7 @@ impl ActivityDraft {
             recorded_by: self.recorded_by.clone(),
             verified_by: None,
             verified_on: None,
+            confirmed_on: None,
         }
     }
 }

@@ -72,7 +72,8 @@ impl NominationState {
             Draft => vec![Submitted],
             Submitted => vec![InReview],
             InReview => vec![PublicNotice],
-            PublicNotice => vec![Approved],
+            // Again: a new full window, after a withdrawal of consent stopped the first.
+            PublicNotice => vec![PublicNotice, Approved],
             Approved => vec![Recognised],
             Recognised | Rejected | Withdrawn => vec![],
         };
@@ -119,12 +120,19 @@ pub enum TransitionError {
 pub struct Mover<'a> {
     pub roles: &'a [Role],
     pub is_nominator: bool,
+    /// They nominated it or wrote one of its supporting statements (利益相关，需回避).
+    pub interested: bool,
 }
 
+/// Why an interested party may not take a reviewer's step.
+pub const CONFLICT_OF_INTEREST: &str =
+    "本人提名或出具推荐材料的提名需回避：不能开始评审、开启公示、处理异议、批准或授予表彰";
+
 /// Check a transition against the state machine and the policy: a nominator submits and withdraws
-/// their own nomination, a reviewer reviews, opens the 公示, rejects and decides, and nobody
-/// approves their own nomination. Conditions that need data (the 公示 window, objections, consent)
-/// are checked by the caller.
+/// their own nomination, a reviewer reviews, opens (or restarts) the 公示, rejects and decides, and
+/// nobody who nominated it or wrote a supporting statement for it (admins included) starts its
+/// review, opens its 公示, approves or recognises it. Conditions that need data (the 公示 window,
+/// objections, consent) are checked by the caller.
 pub fn check_transition(
     from: NominationState,
     to: NominationState,
@@ -139,16 +147,20 @@ pub fn check_transition(
         });
     }
     let admin = mover.roles.contains(&Role::Admin);
+    if mover.interested && matches!(to, InReview | PublicNotice | Approved | Recognised) {
+        return Err(TransitionError::NotPermitted(
+            if to == Approved && mover.is_nominator {
+                "不能批准自己提出的提名"
+            } else {
+                CONFLICT_OF_INTEREST
+            },
+        ));
+    }
     let ok = match to {
         Submitted => mover.is_nominator && any_allows(mover.roles, Action::Nominate) || admin,
         Withdrawn => mover.is_nominator && any_allows(mover.roles, Action::Nominate) || admin,
         InReview | PublicNotice | Rejected => any_allows(mover.roles, Action::Review),
-        Approved => {
-            if mover.is_nominator {
-                return Err(TransitionError::NotPermitted("不能批准自己提出的提名"));
-            }
-            any_allows(mover.roles, Action::Decide)
-        }
+        Approved => any_allows(mover.roles, Action::Decide),
         Recognised => any_allows(mover.roles, Action::Decide),
         Draft => false,
     };
@@ -319,6 +331,7 @@ mod tests {
         Mover {
             roles,
             is_nominator,
+            interested: is_nominator,
         }
     }
 
@@ -368,6 +381,23 @@ mod tests {
             check_transition(PublicNotice, Approved, mover(&both, true)),
             Err(TransitionError::NotPermitted("不能批准自己提出的提名"))
         );
+        for step in [
+            (Submitted, InReview),
+            (InReview, PublicNotice),
+            (Approved, Recognised),
+        ] {
+            assert_eq!(
+                check_transition(step.0, step.1, mover(&both, true)),
+                Err(TransitionError::NotPermitted(CONFLICT_OF_INTEREST)),
+                "{step:?}"
+            );
+        }
+        let author = Mover {
+            roles: &[Role::Admin],
+            is_nominator: false,
+            interested: true,
+        };
+        assert!(check_transition(Submitted, InReview, author).is_err());
         assert!(check_transition(InReview, Withdrawn, mover(&reviewer, false)).is_err());
         assert!(check_transition(InReview, Rejected, mover(&reviewer, false)).is_ok());
     }

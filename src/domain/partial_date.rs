@@ -83,6 +83,22 @@ impl PartialDate {
             .expect("validated at construction")
     }
 
+    /// The last day the partial date covers: `2019` → 2019-12-31, `2018-02` → 2018-02-28.
+    pub fn last_day(&self) -> NaiveDate {
+        match (self.month, self.day) {
+            (_, Some(_)) => self.first_day(),
+            (Some(m), None) => {
+                let (y, m) = if m == 12 {
+                    (self.year + 1, 1)
+                } else {
+                    (self.year, m + 1)
+                };
+                NaiveDate::from_ymd_opt(y, m, 1).expect("valid month") - chrono::Duration::days(1)
+            }
+            (None, None) => NaiveDate::from_ymd_opt(self.year, 12, 31).expect("valid year"),
+        }
+    }
+
     /// Months since year 0, at the partial date's start; the unit in which service periods are
     /// counted (day precision does not change whole years of service).
     pub fn month_index(&self) -> i64 {
@@ -136,7 +152,8 @@ pub struct PeriodError {
 impl Period {
     pub fn new(start: PartialDate, end: Option<PartialDate>) -> Result<Self, PeriodError> {
         if let Some(end) = end {
-            if end.first_day() < start.first_day() {
+            // Compared as spans: "2019-03 → 2019" ends within the year it started in.
+            if end.last_day() < start.first_day() {
                 return Err(PeriodError { start, end });
             }
         }
@@ -158,6 +175,15 @@ impl Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_end_of_coarser_precision_in_the_start_year_is_accepted() {
+        let p = |s: &str| PartialDate::parse(s).unwrap();
+        assert!(Period::new(p("2019-03"), Some(p("2019"))).is_ok());
+        assert!(Period::new(p("2019-03-15"), Some(p("2019-03"))).is_ok());
+        assert!(Period::new(p("2019-03"), Some(p("2018"))).is_err());
+        assert!(Period::new(p("2019-03-15"), Some(p("2019-03-14"))).is_err());
+    }
 
     #[test]
     fn parses_the_three_precisions_and_prints_them_back() {

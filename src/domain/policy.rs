@@ -75,6 +75,8 @@ pub enum Action {
     ReadAudit,
     /// Write, feature and publish stories; assemble newsletter issues; see drafts.
     EditStories,
+    /// Erase a resident's personal information on request (PIPL Art. 47). Admins only.
+    Erase,
 }
 
 /// The policy table: which role may do what. Admins may do everything.

@@ -106,6 +106,8 @@ pub struct ServiceRecordInput {
     pub recorded_by: String,
     pub verified_by: Option<String>,
     pub verified_on: Option<String>,
+    /// For an ongoing record: the partial date it was last confirmed (最后核实), e.g. `2019-09`.
+    pub confirmed_on: Option<String>,
 }
 
 /// A validated service record, ready to store.
@@ -121,6 +123,9 @@ pub struct ServiceRecordDraft {
     pub recorded_by: String,
     pub verified_by: Option<String>,
     pub verified_on: Option<NaiveDate>,
+    /// For an ongoing record: until when it is known to hold. Summaries and the timeline count an
+    /// ongoing period to here, never to today.
+    pub confirmed_on: Option<PartialDate>,
 }
 
 pub const MAX_MEASURES: usize = 20;
@@ -207,6 +212,24 @@ impl ServiceRecordDraft {
         if verified_on.is_some() && verified_by.is_none() {
             errors.add("verified_by", "填写了核实日期，也请填写核实人");
         }
+        let confirmed_on = match input
+            .confirmed_on
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(s) => PartialDate::parse(s)
+                .map_err(|e| errors.add("confirmed_on", e.to_string()))
+                .ok(),
+        };
+        if let (Some(confirmed), Some(period)) = (confirmed_on, &period) {
+            if period.end.is_some() {
+                errors.add("confirmed_on", "已结束的记录不需要最后核实日期");
+            } else if confirmed.last_day() < period.start.first_day() {
+                errors.add("confirmed_on", "最后核实日期不能早于开始时间");
+            }
+        }
         let (Some(kind), Some(period)) = (kind, period) else {
             return Err(errors);
         };
@@ -221,6 +244,7 @@ impl ServiceRecordDraft {
             recorded_by,
             verified_by,
             verified_on,
+            confirmed_on,
         })
     }
 }
@@ -242,6 +266,7 @@ mod tests {
             recorded_by: "长寿路街道".into(),
             verified_by: None,
             verified_on: None,
+            confirmed_on: None,
         }
     }
 

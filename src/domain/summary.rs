@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::measure::{format_number, Measure, Qualifier, Unit};
-use super::partial_date::Period;
+use super::partial_date::{PartialDate, Period};
 use super::service_record::RecordKind;
 
 /// What the summary needs to know of one record.
@@ -15,6 +15,19 @@ pub struct RecordFacts {
     pub period: Period,
     pub unpaid: bool,
     pub measures: Vec<Measure>,
+    /// For an ongoing record, until when it is known to hold (最后核实).
+    pub known_until: Option<PartialDate>,
+}
+
+impl RecordFacts {
+    /// The day an ongoing period is counted up to: its last confirmation, or `as_of` when that
+    /// is earlier (or there is none).
+    pub fn counted_to(&self, as_of: NaiveDate) -> NaiveDate {
+        match (self.period.end, self.known_until) {
+            (None, Some(known)) => known.first_day().min(as_of),
+            _ => as_of,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,11 +59,30 @@ pub struct ServiceSummary {
     pub compounds_surveyed: Option<Total>,
     pub activities: usize,
     pub records: usize,
+    /// The latest confirmation of an ongoing role, when every ongoing role has one: the service
+    /// years are known to run only to here ("至 2019年9月，最后核实").
+    pub known_until: Option<PartialDate>,
     /// The Chinese lines a page shows, most telling first: "无偿服务 12 年", "接待参访 52 批次".
     pub headlines: Vec<String>,
 }
 
 impl ServiceSummary {
+    /// "至 2019年9月，最后核实": said beside the years of service when they rest on a confirmation.
+    pub fn known_until_text(&self) -> Option<String> {
+        self.known_until
+            .filter(|_| self.service_months > 0)
+            .map(|known| format!("至 {}，最后核实", known.to_chinese()))
+    }
+
+    /// The headlines as one line, with the known-until note at the end when there is one.
+    pub fn headline_line(&self) -> String {
+        let line = self.headlines.join(" · ");
+        match self.known_until_text() {
+            Some(known) => format!("{line}（{known}）"),
+            None => line,
+        }
+    }
+
     pub fn service_years(&self) -> i64 {
         self.service_months / 12
     }
@@ -64,7 +96,7 @@ impl ServiceSummary {
             let ranges: Vec<(i64, i64)> = records
                 .iter()
                 .filter(|r| r.kind == RecordKind::Role && (r.unpaid || !unpaid_only))
-                .map(|r| r.period.month_range(as_of))
+                .map(|r| r.period.month_range(r.counted_to(as_of)))
                 .collect();
             union_length(ranges)
         };
@@ -82,6 +114,19 @@ impl ServiceSummary {
             .filter(|r| r.kind == RecordKind::Activity)
             .count();
 
+        let ongoing: Vec<&RecordFacts> = records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Role && r.period.end.is_none())
+            .collect();
+        let known_until = if ongoing.iter().all(|r| r.known_until.is_some()) {
+            ongoing
+                .iter()
+                .filter_map(|r| r.known_until)
+                .max_by_key(|d| d.first_day())
+                .filter(|d| d.first_day() <= as_of)
+        } else {
+            None
+        };
         let mut headlines = Vec::new();
         if unpaid_months >= 12 {
             headlines.push(format!("无偿服务 {} 年", unpaid_months / 12));
@@ -116,6 +161,7 @@ impl ServiceSummary {
             compounds_surveyed,
             activities,
             records: records.len(),
+            known_until,
             headlines,
         }
     }
@@ -177,6 +223,7 @@ mod tests {
             period: period(start, end),
             unpaid,
             measures: vec![],
+            known_until: None,
         }
     }
 
@@ -189,11 +236,26 @@ mod tests {
                 .iter()
                 .map(|&(v, u, q)| Measure::new(v, u, q).unwrap())
                 .collect(),
+            known_until: None,
         }
     }
 
     fn as_of() -> NaiveDate {
         NaiveDate::from_ymd_opt(2019, 9, 1).unwrap()
+    }
+
+    #[test]
+    fn an_ongoing_role_counts_to_its_last_confirmation_not_today() {
+        let mut ongoing = role("2007", None, true);
+        ongoing.known_until = Some(PartialDate::parse("2019-09").unwrap());
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let s = ServiceSummary::derive(&[ongoing.clone()], today);
+        assert_eq!(s.unpaid_years(), 12);
+        assert_eq!(s.headlines, ["无偿服务 12 年"]);
+        assert_eq!(s.known_until_text().unwrap(), "至 2019年9月，最后核实");
+        // Without a confirmation it runs to the day asked about.
+        ongoing.known_until = None;
+        assert_eq!(ServiceSummary::derive(&[ongoing], today).unpaid_years(), 19);
     }
 
     #[test]

@@ -199,7 +199,7 @@ impl Media {
     }
 
     /// Best effort: a file that cannot be removed now is an orphan the next sweep removes.
-    async fn remove_unreferenced(&self, db: &DatabaseConnection, keys: &[String]) {
+    pub async fn remove_unreferenced(&self, db: &DatabaseConnection, keys: &[String]) {
         let unused = match photos::unreferenced(db, keys).await {
             Ok(unused) => unused,
             Err(err) => {

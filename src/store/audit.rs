@@ -94,3 +94,52 @@ pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<Mode
     }
     Ok(Page::from_rows(query.all(db).await?, f.limit, |m| m.id))
 }
+
+/// Replace the values of `fields` with null in every snapshot of the events about one entity.
+/// The events stay (who did what, when); the values go. Returns how many events changed.
+pub async fn redact(
+    db: &impl ConnectionTrait,
+    entity_kind: &str,
+    entity_id: i64,
+    fields: &[&str],
+) -> StoreResult<u64> {
+    let events = Entity::find()
+        .filter(Column::EntityKind.eq(entity_kind))
+        .filter(Column::EntityId.eq(entity_id))
+        .all(db)
+        .await?;
+    let mut changed = 0;
+    for event in events {
+        let before = redacted(event.before.as_deref(), fields);
+        let after = redacted(event.after.as_deref(), fields);
+        if before.is_none() && after.is_none() {
+            continue;
+        }
+        let mut active: ActiveModel = event.clone().into();
+        if let Some(before) = before {
+            active.before = Set(Some(before));
+        }
+        if let Some(after) = after {
+            active.after = Set(Some(after));
+        }
+        active.update(db).await?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+/// The snapshot with `fields` set to null, when it held a value for any of them.
+fn redacted(snapshot: Option<&str>, fields: &[&str]) -> Option<String> {
+    let mut value: Value = serde_json::from_str(snapshot?).ok()?;
+    let object = value.as_object_mut()?;
+    let mut changed = false;
+    for field in fields {
+        if let Some(v) = object.get_mut(*field) {
+            if !v.is_null() {
+                *v = Value::Null;
+                changed = true;
+            }
+        }
+    }
+    changed.then(|| value.to_string())
+}

@@ -40,6 +40,9 @@ pub async fn insert(
     resident_id: i64,
     draft: &ConsentDraft,
 ) -> StoreResult<Model> {
+    let resident =
+        super::residents::get(db, resident_id, super::residents::Visibility::Staff).await?;
+    super::residents::refuse_if_erased(&resident)?;
     let active = Entity::find()
         .filter(Column::ResidentId.eq(resident_id))
         .filter(Column::Scope.eq(draft.scope.code()))
@@ -96,4 +99,22 @@ pub async fn withdraw(
     outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
     outbox::enqueue_stories_naming(db, resident_id).await?;
     Ok(model)
+}
+
+/// Whether a consent of `scope` was withdrawn on or after `since` (a withdrawal during a 公示
+/// window means the notice was not public for all of it; dates have no time of day, so a
+/// withdrawal on the day the window opened counts).
+pub async fn withdrawn_since(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    scope: &str,
+    since: NaiveDate,
+) -> StoreResult<bool> {
+    Ok(Entity::find()
+        .filter(Column::ResidentId.eq(resident_id))
+        .filter(Column::Scope.eq(scope))
+        .filter(Column::WithdrawnOn.gte(since))
+        .one(db)
+        .await?
+        .is_some())
 }

@@ -237,6 +237,21 @@ pub async fn open_notice(
     .await?)
 }
 
+/// Run the 公示 again from `opens_at`: a new full window (objections filed so far stay with it).
+pub async fn restart_notice(
+    db: &impl ConnectionTrait,
+    notice_id: i64,
+    opens_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+    opened_by: i64,
+) -> StoreResult<notice::Model> {
+    let mut active: notice::ActiveModel = notice(db, notice_id).await?.into();
+    active.opens_at = Set(opens_at);
+    active.closes_at = Set(closes_at);
+    active.opened_by = Set(opened_by);
+    Ok(active.update(db).await?)
+}
+
 pub async fn notice(db: &impl ConnectionTrait, id: i64) -> StoreResult<notice::Model> {
     notice::Entity::find_by_id(id)
         .one(db)

@@ -364,6 +364,30 @@ pub async fn update(
     get(db, id, Visibility::Staff).await
 }
 
+/// The ids of the photos a resident owns or appears in.
+pub async fn of_resident(db: &impl ConnectionTrait, resident_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(
+            Condition::any()
+                .add(Column::ResidentId.eq(resident_id))
+                .add(
+                    Column::Id.in_subquery(
+                        Query::select()
+                            .column(photo_resident::Column::PhotoId)
+                            .from(photo_resident::Entity)
+                            .and_where(photo_resident::Column::ResidentId.eq(resident_id))
+                            .to_owned(),
+                    ),
+                ),
+        )
+        .order_by_asc(Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// Delete a photo; returns the object keys it used (its files and shown residents go with it).
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<Vec<String>> {
     let keys: Vec<String> = files(db, &[id])

@@ -147,6 +147,7 @@ pub async fn update(
     draft: &ResidentDraft,
 ) -> StoreResult<Model> {
     let current = get(db, id, Visibility::Staff).await?;
+    refuse_if_erased(&current)?;
     if current.version != expected_version {
         return Err(StoreError::VersionMismatch {
             current: current.version,
@@ -182,9 +183,17 @@ pub async fn update(
     get(db, id, Visibility::Staff).await
 }
 
+/// What a story taken down because of its resident says to the editors.
+pub const DELETED_ATTENTION: &str =
+    "报道中的居民已被删除，报道已自动撤回发布；请编辑核对后决定是否修改重发";
+pub const ERASED_ATTENTION: &str =
+    "报道中的居民已按本人要求删除个人信息，报道已自动撤回发布；请编辑修改后再决定是否重发";
+
 /// Delete a resident with their records and consents (the foreign keys cascade). A resident with
 /// nominations is kept: the workflow's record must stand (withdraw their consent instead).
-pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
+/// Published stories naming them go back to draft first (deletion never widens what is public);
+/// returns their ids.
+pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<Vec<i64>> {
     let nominations = super::entities::nomination::Entity::find()
         .filter(super::entities::nomination::Column::ResidentId.eq(id))
         .count(db)
@@ -195,12 +204,84 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
         )));
     }
     // Before the delete: it cascades to the links that say which stories name them.
+    let unpublished = super::stories::unpublish_naming(db, id, DELETED_ATTENTION, now()).await?;
     outbox::enqueue_stories_naming(db, id).await?;
     let result = Entity::delete_by_id(id).exec(db).await?;
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("resident"));
     }
     outbox::enqueue(db, OutboxKind::Resident, id).await?;
+    Ok(unpublished)
+}
+
+/// What an erasure did, for the audit event and for removing files after the commit.
+#[derive(Debug, Default)]
+pub struct Erasure {
+    pub stories_unpublished: Vec<i64>,
+    pub consents_withdrawn: u64,
+    pub photos_deleted: Vec<i64>,
+    /// Object keys the deleted photos used; remove the unreferenced ones after the commit.
+    pub object_keys: Vec<String>,
+    pub audit_events_redacted: u64,
+}
+
+/// The private fields, as they are named in the audit log's snapshots.
+pub const PRIVATE_FIELDS: [&str; 4] = ["phone", "id_number", "birth_year", "address"];
+
+/// Erase a resident on request (PIPL Art. 47). The row stays as a tombstone (name and slug, so the
+/// workflow's record stands and the old address answers 410), but: stories naming them go back to
+/// draft, every consent is withdrawn today, the photos they own or appear in are deleted, the
+/// private fields and citation are cleared, and the private fields' values are redacted from every
+/// audit event about them (the events stay). Call inside a transaction.
+pub async fn erase(
+    db: &impl ConnectionTrait,
+    id: i64,
+    today: chrono::NaiveDate,
+) -> StoreResult<Erasure> {
+    get(db, id, Visibility::Staff).await?;
+    let now = now();
+    let mut done = Erasure {
+        stories_unpublished: super::stories::unpublish_naming(db, id, ERASED_ATTENTION, now)
+            .await?,
+        ..Default::default()
+    };
+    done.consents_withdrawn = consent::Entity::update_many()
+        .col_expr(consent::Column::WithdrawnOn, Expr::value(today))
+        .filter(consent::Column::ResidentId.eq(id))
+        .filter(consent::Column::WithdrawnOn.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    for photo in super::photos::of_resident(db, id).await? {
+        done.object_keys
+            .extend(super::photos::delete(db, photo).await?);
+        done.photos_deleted.push(photo);
+    }
+    Entity::update_many()
+        .col_expr(Column::Citation, Expr::value(Option::<String>::None))
+        .col_expr(Column::Phone, Expr::value(Option::<String>::None))
+        .col_expr(Column::IdNumber, Expr::value(Option::<String>::None))
+        .col_expr(Column::BirthYear, Expr::value(Option::<i32>::None))
+        .col_expr(Column::Address, Expr::value(Option::<String>::None))
+        .col_expr(Column::ErasedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    done.audit_events_redacted = super::audit::redact(db, "resident", id, &PRIVATE_FIELDS).await?;
+    outbox::enqueue(db, OutboxKind::Resident, id).await?;
+    outbox::enqueue_stories_naming(db, id).await?;
+    Ok(done)
+}
+
+/// A change to an erased resident would bring back what was erased.
+pub fn refuse_if_erased(m: &Model) -> StoreResult<()> {
+    if m.erased_at.is_some() {
+        return Err(StoreError::Conflict(
+            "该居民已按本人要求删除个人信息，不能再修改或登记同意".into(),
+        ));
+    }
     Ok(())
 }
 

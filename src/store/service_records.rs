@@ -1,5 +1,6 @@
 //! Service records, and the conversions between their rows and the domain types.
 
+use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -69,11 +70,18 @@ pub fn facts(model: &Model) -> StoreResult<RecordFacts> {
         .transpose()
         .map_err(|_| corrupt("end", model.id))?;
     let period = Period::new(start, end).map_err(|_| corrupt("period", model.id))?;
+    let known_until = model
+        .confirmed_on
+        .as_deref()
+        .map(PartialDate::parse)
+        .transpose()
+        .map_err(|_| corrupt("confirmed_on", model.id))?;
     Ok(RecordFacts {
         kind,
         period,
         unpaid: model.unpaid,
         measures: measures(model)?,
+        known_until,
     })
 }
 
@@ -148,6 +156,7 @@ pub async fn insert(
         recorded_by: Set(draft.recorded_by.clone()),
         verified_by: Set(draft.verified_by.clone()),
         verified_on: Set(draft.verified_on),
+        confirmed_on: Set(draft.confirmed_on.map(|d| d.to_string())),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -174,7 +183,15 @@ pub async fn update(
             current: current.version,
         });
     }
-    let result = Entity::update_many()
+    let mut update = Entity::update_many();
+    if facts_changed(&current, draft) {
+        // A verification vouches for the facts as they were: changed facts are unverified.
+        update = update
+            .col_expr(Column::VerifiedBy, Expr::value(Option::<String>::None))
+            .col_expr(Column::VerifiedOn, Expr::value(Option::<NaiveDate>::None))
+            .col_expr(Column::VerifiedByUserId, Expr::value(Option::<i64>::None));
+    }
+    let result = update
         .col_expr(Column::Kind, Expr::value(draft.kind.code()))
         .col_expr(Column::Title, Expr::value(draft.title.clone()))
         .col_expr(
@@ -196,8 +213,10 @@ pub async fn update(
         )
         .col_expr(Column::Evidence, Expr::value(draft.evidence.clone()))
         .col_expr(Column::RecordedBy, Expr::value(draft.recorded_by.clone()))
-        .col_expr(Column::VerifiedBy, Expr::value(draft.verified_by.clone()))
-        .col_expr(Column::VerifiedOn, Expr::value(draft.verified_on))
+        .col_expr(
+            Column::ConfirmedOn,
+            Expr::value(draft.confirmed_on.map(|d| d.to_string())),
+        )
         .col_expr(Column::Version, Expr::value(version + 1))
         .col_expr(Column::UpdatedAt, Expr::value(now()))
         .filter(Column::Id.eq(id))
@@ -212,6 +231,62 @@ pub async fn update(
     }
     outbox::enqueue(db, OutboxKind::Resident, resident_id).await?;
     get(db, resident_id, id).await
+}
+
+/// Whether `draft` says something else than the record: anything but who recorded it.
+fn facts_changed(current: &Model, draft: &ServiceRecordDraft) -> bool {
+    current.kind != draft.kind.code()
+        || current.title != draft.title
+        || current.organisation != draft.organisation
+        || current.start_date != draft.period.start.to_string()
+        || current.end_date != draft.period.end.map(|d| d.to_string())
+        || current.unpaid != draft.unpaid
+        || current.measures != measures_to_json(&draft.measures)
+        || current.evidence != draft.evidence
+}
+
+/// Remember which staff account recorded a record.
+pub async fn set_recorder(db: &impl ConnectionTrait, m: Model, user_id: i64) -> StoreResult<Model> {
+    let mut active: ActiveModel = m.into();
+    active.recorded_by_user_id = Set(Some(user_id));
+    Ok(active.update(db).await?)
+}
+
+/// Record that `name` (account `user_id`) verified the record on `on`. The caller checks that
+/// they are not its recorder.
+pub async fn verify(
+    db: &impl ConnectionTrait,
+    current: &Model,
+    name: &str,
+    user_id: i64,
+    on: NaiveDate,
+) -> StoreResult<Model> {
+    let result = Entity::update_many()
+        .col_expr(Column::VerifiedBy, Expr::value(name))
+        .col_expr(Column::VerifiedOn, Expr::value(on))
+        .col_expr(Column::VerifiedByUserId, Expr::value(user_id))
+        .col_expr(Column::Version, Expr::value(current.version + 1))
+        .col_expr(Column::UpdatedAt, Expr::value(now()))
+        .filter(Column::Id.eq(current.id))
+        .filter(Column::Version.eq(current.version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::VersionMismatch {
+            current: get(db, current.resident_id, current.id).await?.version,
+        });
+    }
+    outbox::enqueue(db, OutboxKind::Resident, current.resident_id).await?;
+    get(db, current.resident_id, current.id).await
+}
+
+/// Whether `user_id` (named `name`) recorded the record: by account, or by name for records that
+/// name no account (activities', the demo's).
+pub fn recorded_by(m: &Model, user_id: i64, name: &str) -> bool {
+    match m.recorded_by_user_id {
+        Some(recorder) => recorder == user_id,
+        None => m.recorded_by.trim() == name.trim(),
+    }
 }
 
 pub async fn delete(db: &impl ConnectionTrait, resident_id: i64, id: i64) -> StoreResult<()> {

@@ -236,11 +236,61 @@ pub async fn set_published(
     if published && current.published_at.is_none() {
         m.published_at = Set(Some(now));
     }
+    if published {
+        // An editor looked at it again and decided: the reason it was taken down is answered.
+        m.attention = Set(None);
+    }
     m.version = Set(current.version + 1);
     m.updated_at = Set(now);
     let m = m.update(db).await?;
     outbox::enqueue(db, OutboxKind::Story, id).await?;
     Ok(m)
+}
+
+/// Take every published story naming `resident_id` back to draft with `reason` for the editors.
+/// Called before the links to the resident go (deletion) or their consents do (erasure): a story
+/// whose named resident is no longer there must not pass the publication rule by naming no one.
+/// Returns the ids of the stories taken down.
+pub async fn unpublish_naming(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<i64>> {
+    let ids: Vec<i64> = story::Entity::find()
+        .select_only()
+        .column(story::Column::Id)
+        .filter(story::Column::State.eq(PUBLISHED))
+        .filter(
+            story::Column::Id.in_subquery(
+                Query::select()
+                    .column(story_resident::Column::StoryId)
+                    .from(story_resident::Entity)
+                    .and_where(story_resident::Column::ResidentId.eq(resident_id))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    story::Entity::update_many()
+        .col_expr(story::Column::State, Expr::value(DRAFT))
+        .col_expr(story::Column::Attention, Expr::value(reason))
+        .col_expr(
+            story::Column::Version,
+            Expr::col(story::Column::Version).add(1),
+        )
+        .col_expr(story::Column::UpdatedAt, Expr::value(now))
+        .filter(story::Column::Id.is_in(ids.clone()))
+        .exec(db)
+        .await?;
+    for id in &ids {
+        outbox::enqueue(db, OutboxKind::Story, *id).await?;
+    }
+    Ok(ids)
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {

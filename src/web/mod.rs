@@ -99,6 +99,10 @@ pub fn error_response(status: StatusCode, detail: Option<&str>) -> Response {
         StatusCode::FORBIDDEN => ("无法完成操作", detail.unwrap_or("您没有权限进行这项操作。")),
         StatusCode::BAD_REQUEST => ("请求有误", detail.unwrap_or("请求无法处理，请返回重试。")),
         StatusCode::METHOD_NOT_ALLOWED => ("无法完成操作", "这个地址不支持该请求方式。"),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "提交的内容太长",
+            "提交的内容超过了大小上限，请缩短后返回重试。",
+        ),
         s if s.is_client_error() => ("请求有误", "请求无法处理，请返回重试。"),
         StatusCode::SERVICE_UNAVAILABLE => ("服务暂时不可用", "请稍后刷新重试。"),
         _ => (
@@ -320,7 +324,19 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
 }
 
 /// The public pages (with their security headers and page cache) and the health endpoints.
-pub fn routes() -> impl Endpoint {
+/// `form_limits` bounds the one public form's body.
+pub fn routes(form_limits: crate::app::BodyLimit) -> impl Endpoint {
+    // A body over the limit gets the Chinese page, not the API's JSON.
+    let object = pages::object
+        .with(form_limits)
+        .around(|ep, req| async move {
+            match ep.call(req).await {
+                Err(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    Ok(error_response(StatusCode::PAYLOAD_TOO_LARGE, None))
+                }
+                other => other.map(IntoResponse::into_response),
+            }
+        });
     Route::new()
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
@@ -340,7 +356,7 @@ pub fn routes() -> impl Endpoint {
         )
         .at("/notices", get(pages::notices_page).with(cache::CachePage))
         // Not cached: the form carries each visitor's own CSRF token.
-        .at("/notices/:id", get(pages::notice_page).post(pages::object))
+        .at("/notices/:id", get(pages::notice_page).post(object))
         .at("/sitemap.xml", get(pages::sitemap).with(cache::CachePage))
         .at(
             "/feeds/stories.atom",

@@ -223,7 +223,8 @@ pub struct RecordItem {
     pub measures: String,
     pub unpaid: bool,
     pub evidence: String,
-    pub verified_by: String,
+    /// 已核实: verified by a member of staff other than the recorder, on this day.
+    pub verified_on: Option<String>,
 }
 
 pub struct Person {
@@ -258,9 +259,16 @@ struct PrintPage {
     url: String,
 }
 
-fn when(start: PartialDate, end: Option<PartialDate>) -> String {
+fn when(start: PartialDate, end: Option<PartialDate>, known_until: Option<PartialDate>) -> String {
     match end {
-        None => format!("{} 至今", start.to_chinese()),
+        None => match known_until {
+            Some(known) => format!(
+                "{} 至 {}（最后核实）",
+                start.to_chinese(),
+                known.to_chinese()
+            ),
+            None => format!("{} 至今", start.to_chinese()),
+        },
         Some(end) if end == start => start.to_chinese(),
         Some(end) => format!("{} — {}", start.to_chinese(), end.to_chinese()),
     }
@@ -273,6 +281,9 @@ async fn public_resident(state: &AppState, slug: &str) -> Result<resident::Model
         Ok(r) => Ok(r),
         Err(StoreError::NotFound(_)) => {
             if let Ok(r) = residents::find_by_slug(&state.db, slug, Visibility::Staff).await {
+                if r.erased_at.is_some() {
+                    return Err(WebError::Gone);
+                }
                 let withdrawn = consents::list_for_resident(&state.db, r.id)
                     .await?
                     .iter()
@@ -304,14 +315,18 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
         .map(|(m, f)| {
             let measures: Vec<String> = f.measures.iter().map(Measure::to_chinese).collect();
             RecordItem {
-                when: when(f.period.start, f.period.end),
+                when: when(f.period.start, f.period.end, f.known_until),
                 kind: f.kind.label().to_string(),
                 title: m.title.clone(),
                 organisation: m.organisation.clone().unwrap_or_default(),
                 measures: measures.join("、"),
                 unpaid: f.unpaid && f.kind != RecordKind::Activity,
                 evidence: m.evidence.clone().unwrap_or_default(),
-                verified_by: m.verified_by.clone().unwrap_or_default(),
+                verified_on: m
+                    .verified_by
+                    .as_ref()
+                    .and(m.verified_on)
+                    .map(|d| d.to_string()),
             }
         })
         .collect();
@@ -336,7 +351,7 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
                 .as_deref()
                 .map(markdown::to_safe_html)
                 .unwrap_or_default(),
-            headline: summary.headlines.join(" · "),
+            headline: summary.headline_line(),
             honours,
             records,
             timeline: timeline::layout(&facts, &titles, state.clock.today()),
@@ -456,7 +471,7 @@ pub async fn community_page(
         people.push(Neighbour {
             name: r.name,
             slug: r.slug,
-            headline: summary.headlines.join(" · "),
+            headline: summary.headline_line(),
         });
     }
     let path = community_path(&state.db, c.id).await?;

@@ -69,11 +69,15 @@ pub fn layout(records: &[RecordFacts], titles: &[String], as_of: NaiveDate) -> O
     if records.is_empty() {
         return None;
     }
-    let today = PartialDate::from_date(as_of);
     let first = records.iter().map(|r| r.period.start.year()).min()?;
     let last = records
         .iter()
-        .map(|r| r.period.end.unwrap_or(today).year())
+        .map(|r| {
+            r.period
+                .end
+                .unwrap_or(PartialDate::from_date(r.counted_to(as_of)))
+                .year()
+        })
         .max()?
         .max(first)
         + 1;
@@ -89,11 +93,15 @@ pub fn layout(records: &[RecordFacts], titles: &[String], as_of: NaiveDate) -> O
             let end = r
                 .period
                 .end
-                .map_or_else(|| years(today), years)
+                .map_or_else(|| years(PartialDate::from_date(r.counted_to(as_of))), years)
                 .max(start + 0.08);
             let row = ROW_TOP + bars.len() as f64 * (LABEL_HEIGHT + BAR_HEIGHT + ROW_GAP);
             let y = row + LABEL_HEIGHT;
-            let until = r.period.end.map_or("至今".to_string(), |e| e.to_chinese());
+            let until = match (r.period.end, r.known_until) {
+                (Some(e), _) => e.to_chinese(),
+                (None, Some(known)) => format!("{}（最后核实）", known.to_chinese()),
+                (None, None) => "至今".to_string(),
+            };
             described.push(format!(
                 "{}：{}—{}",
                 title,
@@ -163,6 +171,7 @@ mod tests {
             period: Period::new(p(start), end.map(p)).unwrap(),
             unpaid: true,
             measures: vec![],
+            known_until: None,
         }
     }
 

@@ -730,13 +730,17 @@ async fn a_new_resident_goes_from_the_console_to_the_honour_roll() {
                 ("m0_unit", "households"),
                 ("m0_qualifier", "at_least"),
                 ("evidence", "居委会台账"),
-                ("verified_by", "居委会主任"),
             ],
         )
         .await;
     assert_eq!(rec.status, StatusCode::SEE_OTHER, "{}", rec.text);
     let page = nominator.get(&format!("/admin/residents/{id}")).await;
-    assert!(page.text.contains("2014-03 至今"), "{}", page.text);
+    // Recorded today without a confirmation date: known to hold until today.
+    let known = format!(
+        "2014-03 至 {}（最后核实）",
+        app.clock.today().format("%Y-%m-%d")
+    );
+    assert!(page.text.contains(&known), "{}", page.text);
     assert!(page.text.contains("60余户"), "{}", page.text);
     assert!(
         page.text.contains("13700000001"),

@@ -69,6 +69,12 @@ pub async fn move_to(app: &TestApp, token: &str, id: i64, to: &str) -> Reply {
     .await
 }
 
+/// The objections to a notice, as `token` (a reviewer) sees them.
+pub async fn list_objections(app: &TestApp, token: &str, notice: i64) -> Reply {
+    let path = format!("/api/v1/notices/{notice}/objections");
+    app.send_as(token, "GET", &path, None).await
+}
+
 /// A nomination taken into an open 公示; returns (nomination id, notice id).
 pub async fn in_notice(app: &TestApp, cast: &Cast) -> (i64, i64) {
     let id = nominate(app, cast).await;
@@ -308,8 +314,16 @@ async fn illegal_moves_list_the_allowed_ones_and_nobody_approves_their_own() {
         .body["id"]
         .as_i64()
         .unwrap();
-    for step in ["submitted", "in_review", "public_notice"] {
-        move_to(&app, &both, own, step).await.assert_status(200);
+    move_to(&app, &both, own, "submitted")
+        .await
+        .assert_status(200);
+    for step in ["in_review", "public_notice"] {
+        let own_review = move_to(&app, &both, own, step).await;
+        own_review.assert_status(403);
+        assert_eq!(own_review.error_code(), "conflict_of_interest");
+        move_to(&app, &cast.reviewer, own, step)
+            .await
+            .assert_status(200);
     }
     app.clock.advance(Duration::days(8));
     let self_approval = move_to(&app, &both, own, "approved").await;

@@ -16,6 +16,8 @@ pub struct Model {
     pub id_number: Option<String>,
     pub birth_year: Option<i32>,
     pub address: Option<String>,
+    /// Set when the resident was erased on request (PIPL Art. 47); the row is a tombstone.
+    pub erased_at: Option<DateTimeUtc>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

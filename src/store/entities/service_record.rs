@@ -20,6 +20,12 @@ pub struct Model {
     pub recorded_by: String,
     pub verified_by: Option<String>,
     pub verified_on: Option<Date>,
+    /// The staff account that recorded it (none for records from before accounts, or the demo).
+    pub recorded_by_user_id: Option<i64>,
+    /// The staff account that verified it, through the verify action only.
+    pub verified_by_user_id: Option<i64>,
+    /// Partial date an ongoing record was last confirmed (最后核实).
+    pub confirmed_on: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -18,6 +18,9 @@ pub struct Model {
     pub state: String,
     pub featured: bool,
     pub published_at: Option<DateTimeUtc>,
+    /// Why the story was taken back to draft without an editor asking (a named resident was
+    /// deleted or erased); cleared when an editor publishes it again.
+    pub attention: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
