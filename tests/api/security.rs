@@ -559,3 +559,48 @@ async fn the_pack_markdown_is_as_clean_as_its_html_and_images_stay_on_the_site()
         assert!(text.contains("好人"), "{name}: {text}");
     }
 }
+
+#[tokio::test]
+async fn control_characters_are_refused_on_the_objection_form_and_photo_fields_too() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let (_, notice) = in_notice(&app, &cast).await;
+    let form = app.get(&format!("/notices/{notice}")).await;
+    let cookie = cookie_of(&form);
+    let csrf = cookie.split_once('=').unwrap().1.to_string();
+    let refused = app
+        .send(
+            app.client
+                .post(format!("/notices/{notice}"))
+                .header("Cookie", &cookie)
+                .content_type("application/x-www-form-urlencoded")
+                .body(format!(
+                    "name=%E5%BC%A0%E4%B8%89&contact=138%0000001111&content=%E8%AF%B7%01%E6%A0%B8&csrf={csrf}"
+                )),
+        )
+        .await;
+    refused.assert_status(422);
+    assert!(
+        refused.text.contains("联系方式不能包含控制字符"),
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains("异议内容不能包含控制字符"));
+    assert_eq!(app.count("objections").await, 0);
+
+    let photo = crate::photos::jpeg(64, 48);
+    let id = cast.resident.to_string();
+    let upload = app
+        .upload(
+            &photo,
+            "photo.jpg",
+            &[
+                ("owner_kind", "resident"),
+                ("owner_id", &id),
+                ("caption", "楼道\u{1b}[31m"),
+            ],
+        )
+        .await;
+    assert_eq!(upload.invalid_fields(), ["caption"]);
+    assert_eq!(app.count("photos").await, 0);
+}
