@@ -604,3 +604,52 @@ async fn control_characters_are_refused_on_the_objection_form_and_photo_fields_t
     assert_eq!(upload.invalid_fields(), ["caption"]);
     assert_eq!(app.count("photos").await, 0);
 }
+
+#[tokio::test]
+async fn an_editor_cannot_probe_resident_ids_through_a_story_photo() {
+    let app = TestApp::spawn().await;
+    let editor = app.user_token("zhou-jing", &["editor"]).await;
+    let hidden = app.resident("王芳").await;
+    let story = app
+        .send_as(
+            &editor,
+            "POST",
+            "/api/v1/stories",
+            Some(&json!({ "title": "楼道花园", "body": "月季长廊。" })),
+        )
+        .await;
+    story.assert_status(201);
+    let story_id = story.body["id"].as_i64().unwrap().to_string();
+    let photo = crate::photos::jpeg(64, 48);
+    let upload = |shown: String| {
+        let (app, editor, photo, story_id) = (&app, &editor, &photo, &story_id);
+        async move {
+            let file = poem::test::TestFormField::bytes(photo.clone())
+                .name("file")
+                .filename("photo.jpg")
+                .content_type("image/jpeg");
+            let form = poem::test::TestForm::new()
+                .field(file)
+                .text("owner_kind", "story")
+                .text("owner_id", story_id.as_str())
+                .text("residents", shown);
+            app.send(
+                app.client
+                    .post("/api/v1/photos")
+                    .header("Authorization", format!("Bearer {editor}"))
+                    .multipart(form),
+            )
+            .await
+        }
+    };
+    let message = |r: &Reply| r.body["error"]["details"]["fields"][0]["message"].clone();
+    let refused = upload(hidden.to_string()).await;
+    assert_eq!(refused.invalid_fields(), ["residents"]);
+    assert_eq!(message(&refused), format!("居民 {hidden} 不存在"));
+    let nobody = upload((hidden + 1000).to_string()).await;
+    assert_eq!(message(&nobody), format!("居民 {} 不存在", hidden + 1000));
+    assert_eq!(app.count("photos").await, 0);
+    // With her consent to appear in stories, the editor may say she is in the picture.
+    app.consent(hidden, "story").await.assert_status(201);
+    upload(hidden.to_string()).await.assert_status(201);
+}
