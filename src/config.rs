@@ -94,8 +94,8 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Set a user's password (ends their sessions). From standard input with --password-stdin,
-    /// otherwise generated and printed.
+    /// Set a user's password (ends their sessions and revokes their API tokens). From standard
+    /// input with --password-stdin, otherwise generated and printed.
     Passwd {
         username: String,
         #[arg(long)]

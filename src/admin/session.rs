@@ -250,7 +250,7 @@ pub async fn login(req: &Request, state: Data<&AppState>, body: Body) -> Respons
             )
         }
     };
-    let set_cookie = session_cookie(&state, &token, SESSION_ABSOLUTE.num_seconds());
+    let set_cookie = session_cookie(&token, SESSION_ABSOLUTE.num_seconds());
     let mut resp = if resume.is_empty() {
         redirect(safe_next(&next)).unwrap_or_default()
     } else {
@@ -311,7 +311,7 @@ pub async fn logout(req: &Request, console: Console) -> Result<Response> {
         let _ = users::end_session(&console.state.db, &token).await;
     }
     let mut resp = redirect("/admin/login")?;
-    if let Ok(value) = session_cookie(&console.state, "", 0).parse() {
+    if let Ok(value) = session_cookie("", 0).parse() {
         resp.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(resp)

@@ -331,6 +331,17 @@ impl PhotosApi {
             taken_on: form.taken_on,
             residents: form.residents,
         })?;
+        // An editor names only residents the public could see, and learns nothing of the others
+        // (staff who read private data get the store's own check, with the owner's).
+        if staff.visibility() == Visibility::Public {
+            crate::store::stories::refuse_unseen_residents(
+                &state.db,
+                "residents",
+                &draft.resident_ids,
+                Visibility::Public,
+            )
+            .await?;
+        }
         let processed = state.media.process(form.file.0).await?;
         let m = state
             .media

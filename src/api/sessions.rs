@@ -72,7 +72,7 @@ pub enum LogoutResponse {
 }
 
 /// The session cookie (`Secure` is added over https by `app::routes`, for every cookie).
-pub fn session_cookie(_state: &AppState, token: &str, max_age_seconds: i64) -> String {
+pub fn session_cookie(token: &str, max_age_seconds: i64) -> String {
     format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}")
 }
 
@@ -83,7 +83,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// The answer when an account or address has failed too often.
-pub fn throttled() -> ApiError {
+fn throttled() -> ApiError {
     ApiError::too_many("登录失败次数过多，请 15 分钟后再试")
 }
 
@@ -155,7 +155,7 @@ impl SessionsApi {
             users::end_session(&state.db, &old).await?;
         }
         let token = users::create_session(&state.db, user.id, state.clock.now()).await?;
-        let cookie = session_cookie(&state, &token, SESSION_ABSOLUTE.num_seconds());
+        let cookie = session_cookie(&token, SESSION_ABSOLUTE.num_seconds());
         let roles = users::roles(&user);
         Ok(LoginResponse::Ok(
             Json(me(user.id, &user.username, &user.display_name, &roles)),
@@ -176,6 +176,6 @@ impl SessionsApi {
         if let Some(token) = session_token(req) {
             users::end_session(&state.db, &token).await?;
         }
-        Ok(LogoutResponse::Ok(session_cookie(&state, "", 0)))
+        Ok(LogoutResponse::Ok(session_cookie("", 0)))
     }
 }

@@ -87,8 +87,7 @@ pub async fn consents_to_stories(db: &impl ConnectionTrait, resident_id: i64) ->
 }
 
 /// Every id names a resident the writer may see; `already` (the story's current residents) stay
-/// allowed. A resident hidden from the writer is refused exactly like one that does not exist, so
-/// an editor cannot probe ids for residents who never consented.
+/// allowed.
 async fn check_residents(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -100,10 +99,23 @@ async fn check_residents(
         .copied()
         .filter(|id| !already.contains(id))
         .collect();
-    let mut missing = residents::missing(db, &new).await?;
+    refuse_unseen_residents(db, "resident_ids", &new, visibility).await
+}
+
+/// Refuse (422 on `field`) ids that name no resident and, for the public view (editors), ids of
+/// residents the public could not see — neither a public profile nor consent to appear in
+/// stories — in the very same words, so that an editor cannot probe ids for residents who never
+/// consented.
+pub async fn refuse_unseen_residents(
+    db: &impl ConnectionTrait,
+    field: &str,
+    ids: &[i64],
+    visibility: Visibility,
+) -> StoreResult<()> {
+    let mut missing = residents::missing(db, ids).await?;
     if visibility == Visibility::Public {
-        let visible = residents::public_subset(db, &new).await?;
-        for id in &new {
+        let visible = residents::public_subset(db, ids).await?;
+        for id in ids {
             if !visible.contains(id)
                 && !missing.contains(id)
                 && !consents_to_stories(db, *id).await?
@@ -111,14 +123,14 @@ async fn check_residents(
                 missing.push(*id);
             }
         }
-        missing.sort_by_key(|id| new.iter().position(|n| n == id));
+        missing.sort_by_key(|id| ids.iter().position(|n| n == id));
     }
     if missing.is_empty() {
         return Ok(());
     }
     let list: Vec<String> = missing.iter().map(i64::to_string).collect();
     Err(StoreError::Invalid(ValidationErrors::single(
-        "resident_ids",
+        field,
         format!("居民 {} 不存在", list.join("、")),
     )))
 }

@@ -559,3 +559,97 @@ async fn the_pack_markdown_is_as_clean_as_its_html_and_images_stay_on_the_site()
         assert!(text.contains("好人"), "{name}: {text}");
     }
 }
+
+#[tokio::test]
+async fn control_characters_are_refused_on_the_objection_form_and_photo_fields_too() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let (_, notice) = in_notice(&app, &cast).await;
+    let form = app.get(&format!("/notices/{notice}")).await;
+    let cookie = cookie_of(&form);
+    let csrf = cookie.split_once('=').unwrap().1.to_string();
+    let refused = app
+        .send(
+            app.client
+                .post(format!("/notices/{notice}"))
+                .header("Cookie", &cookie)
+                .content_type("application/x-www-form-urlencoded")
+                .body(format!(
+                    "name=%E5%BC%A0%E4%B8%89&contact=138%0000001111&content=%E8%AF%B7%01%E6%A0%B8&csrf={csrf}"
+                )),
+        )
+        .await;
+    refused.assert_status(422);
+    assert!(
+        refused.text.contains("联系方式不能包含控制字符"),
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains("异议内容不能包含控制字符"));
+    assert_eq!(app.count("objections").await, 0);
+
+    let photo = crate::photos::jpeg(64, 48);
+    let id = cast.resident.to_string();
+    let upload = app
+        .upload(
+            &photo,
+            "photo.jpg",
+            &[
+                ("owner_kind", "resident"),
+                ("owner_id", &id),
+                ("caption", "楼道\u{1b}[31m"),
+            ],
+        )
+        .await;
+    assert_eq!(upload.invalid_fields(), ["caption"]);
+    assert_eq!(app.count("photos").await, 0);
+}
+
+#[tokio::test]
+async fn an_editor_cannot_probe_resident_ids_through_a_story_photo() {
+    let app = TestApp::spawn().await;
+    let editor = app.user_token("zhou-jing", &["editor"]).await;
+    let hidden = app.resident("王芳").await;
+    let story = app
+        .send_as(
+            &editor,
+            "POST",
+            "/api/v1/stories",
+            Some(&json!({ "title": "楼道花园", "body": "月季长廊。" })),
+        )
+        .await;
+    story.assert_status(201);
+    let story_id = story.body["id"].as_i64().unwrap().to_string();
+    let photo = crate::photos::jpeg(64, 48);
+    let upload = |shown: String| {
+        let (app, editor, photo, story_id) = (&app, &editor, &photo, &story_id);
+        async move {
+            let file = poem::test::TestFormField::bytes(photo.clone())
+                .name("file")
+                .filename("photo.jpg")
+                .content_type("image/jpeg");
+            let form = poem::test::TestForm::new()
+                .field(file)
+                .text("owner_kind", "story")
+                .text("owner_id", story_id.as_str())
+                .text("residents", shown);
+            app.send(
+                app.client
+                    .post("/api/v1/photos")
+                    .header("Authorization", format!("Bearer {editor}"))
+                    .multipart(form),
+            )
+            .await
+        }
+    };
+    let message = |r: &Reply| r.body["error"]["details"]["fields"][0]["message"].clone();
+    let refused = upload(hidden.to_string()).await;
+    assert_eq!(refused.invalid_fields(), ["residents"]);
+    assert_eq!(message(&refused), format!("居民 {hidden} 不存在"));
+    let nobody = upload((hidden + 1000).to_string()).await;
+    assert_eq!(message(&nobody), format!("居民 {} 不存在", hidden + 1000));
+    assert_eq!(app.count("photos").await, 0);
+    // With her consent to appear in stories, the editor may say she is in the picture.
+    app.consent(hidden, "story").await.assert_status(201);
+    upload(hidden.to_string()).await.assert_status(201);
+}
