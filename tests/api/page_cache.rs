@@ -141,7 +141,9 @@ async fn a_consent_withdrawal_removes_the_resident_from_every_page_at_once() {
 
 #[tokio::test]
 async fn concurrent_first_requests_for_a_page_share_one_render() {
-    let app = TestApp::spawn().await;
+    let mut state = None;
+    let app = TestApp::spawn_configured(|s| state = Some(s.clone())).await;
+    let pages = state.unwrap().pages;
     let (_, slug) = public_resident(&app, "王小明", "热心肠").await;
     let page = format!("/people/{slug}");
     let replies = join_all((0..8).map(|_| app.get(&page))).await;
@@ -162,6 +164,11 @@ async fn concurrent_first_requests_for_a_page_share_one_render() {
         assert_eq!(reply.etag(), replies[0].etag());
     }
     assert_eq!(served(&app.get(&page).await), "hit");
+    // The counters the server logs agree: one render, seven shared, one hit.
+    let stats = pages.stats();
+    assert_eq!((stats.renders, stats.shared, stats.hits), (1, 7, 1));
+    assert!((stats.hit_ratio() - 8.0 / 9.0).abs() < 1e-9);
+    assert_eq!(stats.entries, 1);
 }
 
 #[tokio::test]
