@@ -284,6 +284,7 @@ async fn generate(dir: &std::path::Path, n: usize) -> Result<(), Error> {
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
+                erased_at: Set(None),
             });
             for _ in 0..rng.random_range(3..=5) {
                 let t = pick(&mut rng, RECORDS);
@@ -318,6 +319,9 @@ async fn generate(dir: &std::path::Path, n: usize) -> Result<(), Error> {
                     recorded_by: Set("基准测试".into()),
                     verified_by: Set(None),
                     verified_on: Set(None),
+                    recorded_by_user_id: Set(None),
+                    verified_by_user_id: Set(None),
+                    confirmed_on: Set(None),
                     version: Set(1),
                     created_at: Set(now),
                     updated_at: Set(now),
@@ -363,6 +367,7 @@ async fn build(dir: &std::path::Path, args: &[String]) -> Result<(), Error> {
         meili_url: arg(args, "--meili-url"),
         meili_api_key: arg(args, "--meili-key"),
         meili_index: arg(args, "--meili-index").unwrap_or_else(|| "youde".into()),
+        meili_timeout: std::time::Duration::from_secs(5),
     };
     let opened = search::open(&settings).await?;
     let search = Search::new(db.clone(), opened.index);
