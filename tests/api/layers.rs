@@ -80,6 +80,7 @@ const KNOWN: &[(&str, &str)] = &[
     ("pack.rs", "api"),
     ("web/cache.rs", "api"),
     ("web/cache.rs", "app"),
+    ("web/cache/changes.rs", "app"),
     ("web/feeds.rs", "api"),
     ("web/feeds.rs", "app"),
     ("web/media.rs", "api"),

@@ -87,6 +87,12 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
             N,
             Needs(EditRegistry),
         ),
+        (
+            "POST /residents/{id}/service-records/{record_id}/verification",
+            N,
+            Either(EditRegistry, Review),
+        ),
+        ("POST /residents/{id}/erasure", J(json!({})), Needs(Erase)),
         ("GET /residents/{id}/consents", N, Needs(ReadPrivate)),
         (
             "POST /residents/{id}/consents",
