@@ -140,6 +140,19 @@ async fn metrics(req: &Request, state: poem::web::Data<&AppState>) -> poem::Resp
     }
     m.relay_consecutive_failures
         .set(state.search.relay.status().consecutive_failures as i64);
+    let pages = state.pages.stats();
+    for (outcome, count) in [
+        ("hit", pages.hits),
+        ("stale", pages.stale),
+        ("shared", pages.shared),
+        ("render", pages.renders),
+    ] {
+        m.page_cache_requests
+            .get_or_create(&crate::observe::OutcomeLabels { outcome })
+            .set(count as i64);
+    }
+    m.page_cache_hit_ratio.set(pages.hit_ratio());
+    m.page_cache_bytes.set(pages.bytes as i64);
     m.render()
         .with_content_type("text/plain; version=0.0.4; charset=utf-8")
         .with_header("cache-control", "no-store")

@@ -36,6 +36,11 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
 }
@@ -52,6 +57,10 @@ pub struct Metrics {
     pub outbox_backlog: Gauge,
     pub outbox_oldest_age_seconds: Gauge,
     pub relay_consecutive_failures: Gauge,
+    /// Page requests since start, by how the page cache served them (set at scrape time).
+    pub page_cache_requests: Family<OutcomeLabels, Gauge>,
+    pub page_cache_hit_ratio: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub page_cache_bytes: Gauge,
 }
 
 impl Default for Metrics {
@@ -94,6 +103,24 @@ impl Default for Metrics {
             "Deliveries to the search engine that failed in a row",
             relay_consecutive_failures.clone(),
         );
+        let page_cache_requests = Family::<OutcomeLabels, Gauge>::default();
+        registry.register(
+            "page_cache_requests",
+            "Cached-page requests since start, by outcome: hit, stale (previous copy while a render runs), shared (waited for another request's render), render",
+            page_cache_requests.clone(),
+        );
+        let page_cache_hit_ratio = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "page_cache_hit_ratio",
+            "Share of cached-page requests answered without a render of their own",
+            page_cache_hit_ratio.clone(),
+        );
+        let page_cache_bytes = Gauge::default();
+        registry.register(
+            "page_cache_bytes",
+            "Bytes of pages held by the page cache",
+            page_cache_bytes.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -109,6 +136,9 @@ impl Default for Metrics {
             outbox_backlog,
             outbox_oldest_age_seconds,
             relay_consecutive_failures,
+            page_cache_requests,
+            page_cache_hit_ratio,
+            page_cache_bytes,
         }
     }
 }

@@ -98,7 +98,14 @@ async fn metrics_count_the_traffic_served_and_only_allowed_addresses_read_them()
     let latency =
         r#"youde_http_request_duration_seconds_count{method="GET",route="/people/:slug"}"#;
     assert_eq!(value(&scraped, latency), Some(3.0), "{scraped}");
+    // The first of the three page requests rendered it; the next two were served from the cache.
+    let rendered = r#"youde_page_cache_requests{outcome="render"}"#;
+    let hits = r#"youde_page_cache_requests{outcome="hit"}"#;
+    assert!(value(&scraped, rendered) >= Some(1.0), "{scraped}");
+    assert!(value(&scraped, hits) >= Some(2.0), "{scraped}");
     for name in [
+        "youde_page_cache_hit_ratio",
+        "youde_page_cache_bytes",
         "youde_search_outbox_backlog",
         "youde_search_outbox_oldest_age_seconds",
         "youde_search_relay_consecutive_failures",
