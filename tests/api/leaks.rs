@@ -9,7 +9,7 @@ use crate::helpers::TestApp;
 use crate::workflow::{cast, in_notice};
 
 /// A valid resident ID number with a random serial, so it cannot appear by chance.
-fn unique_id_number() -> String {
+pub fn unique_id_number() -> String {
     let serial = rand::random::<u32>() % 1000;
     let base = format!("31010719620304{serial:03}");
     "0123456789X"

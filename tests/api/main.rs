@@ -7,6 +7,7 @@ mod console;
 mod demo;
 mod editorial;
 mod erasure;
+mod guarantees;
 mod health;
 mod helpers;
 mod known_until;
