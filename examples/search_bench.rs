@@ -281,6 +281,7 @@ async fn generate(dir: &std::path::Path, n: usize) -> Result<(), Error> {
                     rng.random_range(1..80),
                     rng.random_range(101..1802)
                 ))),
+                erased_at: Set(None),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -318,6 +319,10 @@ async fn generate(dir: &std::path::Path, n: usize) -> Result<(), Error> {
                     recorded_by: Set("基准测试".into()),
                     verified_by: Set(None),
                     verified_on: Set(None),
+                    recorded_by_user_id: Set(None),
+                    verified_by_user_id: Set(None),
+                    // No confirmation: an ongoing record counts to the day asked about.
+                    confirmed_on: Set(None),
                     version: Set(1),
                     created_at: Set(now),
                     updated_at: Set(now),
