@@ -281,10 +281,10 @@ async fn generate(dir: &std::path::Path, n: usize) -> Result<(), Error> {
                     rng.random_range(1..80),
                     rng.random_range(101..1802)
                 ))),
+                erased_at: Set(None),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
-                erased_at: Set(None),
             });
             for _ in 0..rng.random_range(3..=5) {
                 let t = pick(&mut rng, RECORDS);
@@ -321,6 +321,7 @@ async fn generate(dir: &std::path::Path, n: usize) -> Result<(), Error> {
                     verified_on: Set(None),
                     recorded_by_user_id: Set(None),
                     verified_by_user_id: Set(None),
+                    // No confirmation: an ongoing record counts to the day asked about.
                     confirmed_on: Set(None),
                     version: Set(1),
                     created_at: Set(now),

@@ -64,6 +64,22 @@ pub async fn load(db: &DatabaseConnection) -> StoreResult<DemoReport> {
     secretaries_activities(&txn, &mut report).await?;
     recognition_workflow(&txn, &mut report, sun).await?;
     newsletter(&txn, &mut report, sun).await?;
+    if report.created > 0 {
+        // One event for the load, in its transaction: what the demo put into the registry.
+        let event = crate::store::audit::Event {
+            action: "demo.load",
+            entity_kind: "demo",
+            entity_id: 0,
+            before: None,
+            after: Some(serde_json::json!({
+                "created": report.created,
+                "existing": report.existing,
+                "source": "长寿社区晨报 2019年9月（seed/changshou-morning-news-2019-09.txt）",
+            })),
+        };
+        let actor = crate::store::audit::Actor::system("演示数据（youde demo）");
+        crate::store::audit::record(&txn, &actor, event, crate::store::now()).await?;
+    }
     txn.commit().await?;
     Ok(report)
 }

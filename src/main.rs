@@ -10,6 +10,7 @@ use poem::listener::{Listener, TcpListener};
 use poem::Server;
 use tracing_subscriber::EnvFilter;
 
+use sea_orm::TransactionTrait;
 use youde::app::{self, AppState, Clock};
 use youde::config::{Cli, Command, Config, UserCommand};
 use youde::domain::user::{check_password, UserDraft};
@@ -455,6 +456,30 @@ fn new_password(from_stdin: bool) -> Result<(String, bool), Error> {
     }
 }
 
+/// The audit event of a change made with `youde user`, in the change's transaction: the actor is
+/// the command line, the snapshots are the user as the API shows them (never the password).
+async fn audit_cli(
+    db: &impl sea_orm::ConnectionTrait,
+    action: &str,
+    id: i64,
+    before: Option<&youde::store::entities::user::Model>,
+    after: Option<&youde::store::entities::user::Model>,
+) -> Result<(), Error> {
+    let view = |m: &youde::store::entities::user::Model| {
+        youde::api::snap(&youde::api::users::User::from(m))
+    };
+    let event = youde::store::audit::Event {
+        action,
+        entity_kind: "user",
+        entity_id: id,
+        before: before.and_then(view),
+        after: after.and_then(view),
+    };
+    let actor = youde::store::audit::Actor::system("命令行（youde user）");
+    youde::store::audit::record(db, &actor, event, store::now()).await?;
+    Ok(())
+}
+
 async fn user(config: Config, command: UserCommand) -> Result<(), Error> {
     let db = connect(&config).await?;
     let now = store::now();
@@ -478,7 +503,10 @@ async fn user(config: Config, command: UserCommand) -> Result<(), Error> {
             check_password(&draft.username, &password).map_err(|e| e.to_string())?;
             let shown = password.clone();
             let hash = tokio::task::spawn_blocking(move || users::hash_password(&password)).await?;
-            let user = users::insert(&db, &draft, hash, now).await?;
+            let txn = db.begin().await?;
+            let user = users::insert(&txn, &draft, hash, now).await?;
+            audit_cli(&txn, "user.create", user.id, None, Some(&user)).await?;
+            txn.commit().await?;
             println!(
                 "added {} ({}) with roles {}",
                 user.username, user.display_name, user.roles
@@ -496,7 +524,10 @@ async fn user(config: Config, command: UserCommand) -> Result<(), Error> {
             check_password(&user.username, &password).map_err(|e| e.to_string())?;
             let shown = password.clone();
             let hash = tokio::task::spawn_blocking(move || users::hash_password(&password)).await?;
-            users::set_password_hash(&db, user.id, hash, now).await?;
+            let txn = db.begin().await?;
+            users::set_password_hash(&txn, user.id, hash, now).await?;
+            audit_cli(&txn, "user.password", user.id, None, None).await?;
+            txn.commit().await?;
             println!(
                 "password of {} changed; their sessions have ended",
                 user.username
@@ -507,7 +538,10 @@ async fn user(config: Config, command: UserCommand) -> Result<(), Error> {
         }
         UserCommand::Disable { username } => {
             let user = find(username).await?;
-            users::set_disabled(&db, user.id, true, now).await?;
+            let txn = db.begin().await?;
+            let after = users::set_disabled(&txn, user.id, true, now).await?;
+            audit_cli(&txn, "user.disable", user.id, Some(&user), Some(&after)).await?;
+            txn.commit().await?;
             println!(
                 "{} is disabled; their sessions ended and their tokens are revoked",
                 user.username
@@ -515,7 +549,10 @@ async fn user(config: Config, command: UserCommand) -> Result<(), Error> {
         }
         UserCommand::Enable { username } => {
             let user = find(username).await?;
-            users::set_disabled(&db, user.id, false, now).await?;
+            let txn = db.begin().await?;
+            let after = users::set_disabled(&txn, user.id, false, now).await?;
+            audit_cli(&txn, "user.enable", user.id, Some(&user), Some(&after)).await?;
+            txn.commit().await?;
             println!("{} is enabled", user.username);
         }
         UserCommand::List => {

@@ -82,6 +82,7 @@ pub fn routes(route: Route) -> Route {
             "/residents/:id/records/:record_id/edit",
             get(edit_record_form).post(update_record),
         )
+        .at("/residents/:id/erasure", poem::post(erase_resident))
         .at(
             "/residents/:id/records/:record_id/verify",
             poem::post(verify_record),
@@ -413,6 +414,22 @@ async fn resident_page(
         links.push(Link::new(format!("/people/{}", r.slug), "查看公开页面"));
     }
     blocks.push(Block::Links(links));
+    match r.erased_at {
+        Some(at) => blocks.push(Block::Notice(
+            "warn",
+            format!(
+                "已于 {} 按本人要求删除个人信息：隐私字段、照片和公开内容均已删除，不能再修改或登记同意。",
+                at.format("%Y-%m-%d")
+            ),
+        )),
+        None if console.may(Action::Erase) => blocks.push(Block::Buttons(vec![Form::button(
+            format!("/admin/residents/{id}/erasure"),
+            &console.csrf,
+            "按本人要求删除个人信息（不可撤销）",
+            "danger",
+        )])),
+        None => {}
+    }
     blocks.push(Block::Notice(
         if public { "ok" } else { "warn" },
         if public {
@@ -778,6 +795,22 @@ async fn withdraw_consent(
         .send(
             Method::POST,
             &format!("/residents/{id}/consents/{consent_id}/withdraw"),
+            &json!({}),
+            None,
+        )
+        .await?;
+    redirect(&format!("/admin/residents/{id}"))
+}
+
+/// Erase a resident on their request (PIPL Art. 47); admins only, as the API decides.
+#[handler]
+async fn erase_resident(console: Console, Path(id): Path<i64>) -> Result<Response> {
+    console.require(Action::Erase)?;
+    console
+        .api
+        .send(
+            Method::POST,
+            &format!("/residents/{id}/erasure"),
             &json!({}),
             None,
         )

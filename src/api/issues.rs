@@ -16,10 +16,10 @@ use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::policy::Action;
 use crate::domain::story::IssueDraft;
+use crate::markdown;
 use crate::pack;
 use crate::store::entities::newsletter_issue::Model;
 use crate::store::{stories, StoreError};
-use crate::markdown;
 
 #[derive(Debug, Object)]
 pub struct Issue {

@@ -18,10 +18,10 @@ use crate::app::AppState;
 use crate::domain::photo::{Owner, OwnerKind};
 use crate::domain::policy::Action;
 use crate::domain::story::{StoryDraft, StoryInput as DomainInput};
+use crate::markdown;
 use crate::store::entities::story::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{communities, photos, stories, StoreError};
-use crate::markdown;
 
 /// A linked resident: the name always; the profile link only when their profile is public.
 #[derive(Debug, Clone, Object)]

@@ -65,7 +65,8 @@ pub enum Action {
     Nominate,
     /// See every nomination, start review, open the 公示, reject, handle objections.
     Review,
-    /// Approve (never one's own nomination) and recognise; revoke a recognition.
+    /// Approve and recognise (never a nomination one made or wrote a statement for); revoke a
+    /// recognition.
     Decide,
     /// Manage local categories.
     ManageCategories,

@@ -17,8 +17,8 @@ use super::entities::{
     story_resident,
 };
 use super::outbox::{self, OutboxKind};
-use super::residents::Visibility;
 use super::reads::Scope;
+use super::residents::Visibility;
 use super::{consents, nominations, residents, Page, StoreError, StoreResult};
 use crate::domain::naming;
 use crate::domain::nomination::NominationState;

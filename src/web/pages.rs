@@ -9,7 +9,6 @@ use poem::{handler, Request, Response};
 use sea_orm::ConnectionTrait;
 
 use super::{html, timeline, Meta, WebError};
-use crate::markdown;
 use crate::api::auth::address_hash;
 use crate::app::AppState;
 use crate::domain::measure::Measure;
@@ -17,6 +16,7 @@ use crate::domain::partial_date::PartialDate;
 use crate::domain::service_record::RecordKind;
 use crate::domain::summary::ServiceSummary;
 use crate::domain::validation::control_char_message;
+use crate::markdown;
 use crate::store::entities::resident;
 use crate::store::residents::{self, Visibility};
 use crate::store::{

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::console::Browser;
 use crate::helpers::TestApp;
 
 /// A published story naming a new resident with story consent; returns (resident, story, slug).
@@ -291,4 +292,33 @@ async fn erasure_makes_every_public_surface_forget_a_resident() {
         )
         .await;
     refused.assert_status(409);
+}
+
+#[tokio::test]
+async fn an_admin_erases_from_the_console_and_nobody_else_is_offered_it() {
+    let app = TestApp::spawn().await;
+    let community_id = app.compound_id().await;
+    let created = app
+        .create_resident(
+            &json!({ "name": "王芳", "community_id": community_id, "phone": "13912340000" }),
+        )
+        .await;
+    let id = created.body["id"].as_i64().unwrap();
+    let page = format!("/admin/residents/{id}");
+    let action = format!("/admin/residents/{id}/erasure");
+
+    let mut nominator = Browser::signed_in(&app, "wang-li", &["nominator"]).await;
+    assert!(!nominator.get(&page).await.text.contains(&action));
+    let mut admin = Browser::signed_in(&app, "guan-li", &["admin"]).await;
+    assert!(admin.get(&page).await.text.contains(&action));
+    let done = admin.submit(&page, &action, &[]).await;
+    assert_eq!(done.status.as_u16(), 303, "{}", done.text);
+    let after = admin.get(&page).await;
+    assert!(
+        after.text.contains("按本人要求删除个人信息"),
+        "{}",
+        after.text
+    );
+    assert!(!after.text.contains("13912340000"));
+    assert!(!after.text.contains(&action));
 }

@@ -47,7 +47,7 @@ pub async fn crawl(app: &TestApp, start: &[&str], max: usize) -> Vec<String> {
 }
 
 /// A valid resident ID number with a random serial, so it cannot appear by chance.
-fn unique_id_number() -> String {
+pub fn unique_id_number() -> String {
     let serial = rand::random::<u32>() % 1000;
     let base = format!("31010719620304{serial:03}");
     "0123456789X"

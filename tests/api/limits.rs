@@ -93,3 +93,36 @@ async fn the_public_form_limit_is_below_the_api_one() {
     let reply = post(&app, "/notices/1", form, None, Body::from(body)).await;
     assert_refused(&reply, true, "public form");
 }
+
+#[tokio::test]
+async fn the_console_upload_keeps_the_upload_limit_and_other_forms_the_smaller_one() {
+    let app = TestApp::spawn_with_body_limit(64 * 1024).await;
+    let community_id = app.compound_id().await;
+    let resident = app
+        .create_resident(&serde_json::json!({ "name": "王芳", "community_id": community_id }))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let mut console = crate::console::Browser::signed_in(&app, "wang-li", &["nominator"]).await;
+    let photo = crate::photos::noisy_jpeg(400, 400, 7);
+    assert!(photo.len() > 64 * 1024);
+    let uploaded = console
+        .upload(
+            &format!("/admin/photos/new?resident={resident}"),
+            &[],
+            (photo, "big.jpg", "image/jpeg"),
+        )
+        .await;
+    assert_eq!(uploaded.status.as_u16(), 303, "{}", uploaded.text);
+    // A urlencoded console form over 64 KiB is refused with the console's page.
+    let long = "字".repeat(30 * 1024);
+    let refused = console
+        .submit(
+            &format!("/admin/residents/{resident}/edit"),
+            &format!("/admin/residents/{resident}/edit"),
+            &[("name", "王芳"), ("citation", &long)],
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 413, "{}", refused.text);
+}

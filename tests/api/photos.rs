@@ -33,7 +33,7 @@ pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
 }
 
 /// A noisy JPEG: large scan data, like a real photo.
-fn noisy_jpeg(w: u32, h: u32, seed: u32) -> Vec<u8> {
+pub fn noisy_jpeg(w: u32, h: u32, seed: u32) -> Vec<u8> {
     let img = RgbImage::from_fn(w, h, |x, y| {
         let v =
             (x.wrapping_mul(2654435761) ^ y.wrapping_mul(40503) ^ seed).wrapping_mul(2246822519);

@@ -63,3 +63,87 @@ async fn the_captions_file_opens_in_chinese_spreadsheets() {
         String::from_utf8_lossy(&captions)
     );
 }
+
+/// Run the `youde` binary against the test's database.
+fn youde(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_youde"))
+        .args(args)
+        .args(["--database-url", &app.db_url])
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run youde");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[tokio::test]
+async fn the_command_line_and_the_demo_loader_leave_audit_events() {
+    let app = TestApp::spawn().await;
+    let password = "a long enough passphrase 42";
+    youde(
+        &app,
+        &[
+            "user",
+            "add",
+            "li-ming",
+            "--name",
+            "李明",
+            "--roles",
+            "editor",
+            "--password-stdin",
+        ],
+        password,
+    );
+    youde(
+        &app,
+        &["user", "passwd", "li-ming", "--password-stdin"],
+        password,
+    );
+    youde(&app, &["user", "disable", "li-ming"], "");
+    youde(&app, &["user", "enable", "li-ming"], "");
+    let audit = app
+        .staff_get("/api/v1/audit?entity_kind=user&limit=200")
+        .await;
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "user.create",
+            "user.password",
+            "user.disable",
+            "user.enable"
+        ],
+        "{}",
+        audit.text
+    );
+    assert!(audit.text.contains("命令行") && !audit.text.contains(password));
+
+    youde::demo::load(&app.db).await.unwrap();
+    let demo = app.staff_get("/api/v1/audit?action=demo.load").await;
+    assert_eq!(
+        demo.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        demo.text
+    );
+}
