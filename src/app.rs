@@ -153,6 +153,18 @@ async fn metrics(req: &Request, state: poem::web::Data<&AppState>) -> poem::Resp
     }
     m.page_cache_hit_ratio.set(pages.hit_ratio());
     m.page_cache_bytes.set(pages.bytes as i64);
+    let (size, idle) = match sea_orm::ConnectionTrait::get_database_backend(&state.db) {
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = state.db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = state.db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    };
+    m.db_pool_connections.set(size.into());
+    m.db_pool_idle.set(idle as i64);
     m.render()
         .with_content_type("text/plain; version=0.0.4; charset=utf-8")
         .with_header("cache-control", "no-store")

@@ -61,6 +61,10 @@ pub struct Metrics {
     pub page_cache_requests: Family<OutcomeLabels, Gauge>,
     pub page_cache_hit_ratio: Gauge<f64, std::sync::atomic::AtomicU64>,
     pub page_cache_bytes: Gauge,
+    pub db_pool_connections: Gauge,
+    pub db_pool_idle: Gauge,
+    /// Time to check and render an uploaded photo (decode, orient, resize, encode).
+    pub photo_ingest_seconds: Histogram,
 }
 
 impl Default for Metrics {
@@ -121,6 +125,24 @@ impl Default for Metrics {
             "Bytes of pages held by the page cache",
             page_cache_bytes.clone(),
         );
+        let db_pool_connections = Gauge::default();
+        registry.register(
+            "db_pool_connections",
+            "Database connections the pool holds",
+            db_pool_connections.clone(),
+        );
+        let db_pool_idle = Gauge::default();
+        registry.register(
+            "db_pool_idle",
+            "Database connections of the pool not in use",
+            db_pool_idle.clone(),
+        );
+        let photo_ingest_seconds = Histogram::new(exponential_buckets(0.01, 2.0, 12));
+        registry.register(
+            "photo_ingest_seconds",
+            "Time to check and render an uploaded photo",
+            photo_ingest_seconds.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -139,6 +161,9 @@ impl Default for Metrics {
             page_cache_requests,
             page_cache_hit_ratio,
             page_cache_bytes,
+            db_pool_connections,
+            db_pool_idle,
+            photo_ingest_seconds,
         }
     }
 }

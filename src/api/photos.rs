@@ -342,7 +342,13 @@ impl PhotosApi {
             )
             .await?;
         }
-        let processed = state.media.process(form.file.0).await?;
+        let started = std::time::Instant::now();
+        let processed = state.media.process(form.file.0).await;
+        state
+            .metrics
+            .photo_ingest_seconds
+            .observe(started.elapsed().as_secs_f64());
+        let processed = processed?;
         let m = state
             .media
             .save(

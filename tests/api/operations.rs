@@ -105,6 +105,9 @@ async fn metrics_count_the_traffic_served_and_only_allowed_addresses_read_them()
     assert!(value(&scraped, hits) >= Some(2.0), "{scraped}");
     for name in [
         "youde_page_cache_hit_ratio",
+        "youde_db_pool_connections",
+        "youde_db_pool_idle",
+        "youde_photo_ingest_seconds_count",
         "youde_page_cache_bytes",
         "youde_search_outbox_backlog",
         "youde_search_outbox_oldest_age_seconds",
