@@ -368,7 +368,7 @@ async fn build(dir: &std::path::Path, args: &[String]) -> Result<(), Error> {
         meili_url: arg(args, "--meili-url"),
         meili_api_key: arg(args, "--meili-key"),
         meili_index: arg(args, "--meili-index").unwrap_or_else(|| "youde".into()),
-        meili_timeout: std::time::Duration::from_secs(5),
+        meili_timeout: search::meili::DEFAULT_SEARCH_TIMEOUT,
     };
     let opened = search::open(&settings).await?;
     let search = Search::new(db.clone(), opened.index);
