@@ -41,6 +41,12 @@ pub struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EngineLabels {
+    pub engine: &'static str,
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
 }
@@ -65,6 +71,7 @@ pub struct Metrics {
     pub db_pool_idle: Gauge,
     /// Time to check and render an uploaded photo (decode, orient, resize, encode).
     pub photo_ingest_seconds: Histogram,
+    search_seconds: Family<EngineLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for Metrics {
@@ -143,6 +150,13 @@ impl Default for Metrics {
             "Time to check and render an uploaded photo",
             photo_ingest_seconds.clone(),
         );
+        let search_seconds: Family<EngineLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 2.0, 14)));
+        registry.register(
+            "search_seconds",
+            "Time the search engine took to answer a search (API and search page), by engine and outcome",
+            search_seconds.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -164,6 +178,7 @@ impl Default for Metrics {
             db_pool_connections,
             db_pool_idle,
             photo_ingest_seconds,
+            search_seconds,
         }
     }
 }
@@ -175,6 +190,14 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("metrics encode into a String");
         out
+    }
+
+    /// One search by `engine`, which took `seconds` and succeeded or not.
+    pub fn searched(&self, engine: &'static str, ok: bool, seconds: f64) {
+        let outcome = if ok { "ok" } else { "error" };
+        self.search_seconds
+            .get_or_create(&EngineLabels { engine, outcome })
+            .observe(seconds);
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

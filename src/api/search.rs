@@ -256,7 +256,14 @@ impl SearchApi {
             query.year = Some(y);
         }
 
-        let results = state.search.index.search(&query).await?;
+        let started = std::time::Instant::now();
+        let results = state.search.index.search(&query).await;
+        state.metrics.searched(
+            state.search.index.engine(),
+            results.is_ok(),
+            started.elapsed().as_secs_f64(),
+        );
+        let results = results?;
         let Facets {
             kind,
             community,

@@ -132,7 +132,14 @@ pub async fn search_page(
     query.category = form.category.clone().filter(|c| !c.is_empty());
     query.year = form.year;
     let words = query.words();
-    match state.search.index.search(&query).await {
+    let started = std::time::Instant::now();
+    let results = state.search.index.search(&query).await;
+    state.metrics.searched(
+        state.search.index.engine(),
+        results.is_ok(),
+        started.elapsed().as_secs_f64(),
+    );
+    match results {
         Ok(results) => {
             page.total = results.total;
             page.hits = results

@@ -82,6 +82,7 @@ async fn metrics_count_the_traffic_served_and_only_allowed_addresses_read_them()
         assert_eq!(status(format!("{b}/api/v1/residents")).await, 200);
     }
     assert_eq!(status(format!("{b}/no-such-page")).await, 404);
+    assert_eq!(status(format!("{b}/api/v1/search?q=sjw")).await, 200);
     let scraped = reqwest::get(format!("{b}/metrics")).await.unwrap();
     assert_eq!(scraped.status().as_u16(), 200);
     assert!(scraped.headers()["content-type"]
@@ -98,6 +99,8 @@ async fn metrics_count_the_traffic_served_and_only_allowed_addresses_read_them()
     let latency =
         r#"youde_http_request_duration_seconds_count{method="GET",route="/people/:slug"}"#;
     assert_eq!(value(&scraped, latency), Some(3.0), "{scraped}");
+    let searched = r#"youde_search_seconds_count{engine="embedded",outcome="ok"}"#;
+    assert_eq!(value(&scraped, searched), Some(1.0), "{scraped}");
     // The first of the three page requests rendered it; the next two were served from the cache.
     let rendered = r#"youde_page_cache_requests{outcome="render"}"#;
     let hits = r#"youde_page_cache_requests{outcome="hit"}"#;
