@@ -94,8 +94,10 @@ impl RecognitionsApi {
                 after: req.after,
                 limit: req.limit,
                 resident_id: resident_id.0,
+                community_id: None,
                 year: year.0,
                 visibility,
+                newest_first: false,
             },
         )
         .await?;
