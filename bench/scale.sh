@@ -39,7 +39,7 @@ first = (c.execute("SELECT COALESCE(MAX(id), 0) FROM residents").fetchone()[0] o
 c.executemany(
     "INSERT INTO residents (id, name, pinyin, slug, community_id, citation, version, created_at, updated_at) "
     "VALUES (?, ?, ?, ?, ?, '热心社区服务。', 1, ?, ?)",
-    [(first + i, surnames[i % 20] + given[i % 19] + given[(i // 19) % 19], f"bench {i}", f"bench-{i}",
+    [(first + i, surnames[i % len(surnames)] + given[i % len(given)] + given[(i // len(given)) % len(given)], f"bench {i}", f"bench-{i}",
       community, now, now) for i in range(n)])
 c.executemany(
     "INSERT INTO consents (resident_id, scope, text_version, signed_on, recorded_by, created_at) "
