@@ -14,6 +14,7 @@ mod m20261130_010000_server_secrets_and_pruning;
 mod m20261130_020001_resident_erasure;
 mod m20261130_020002_record_verification;
 mod m20261130_020003_record_confirmed_on;
+mod m20261130_050001_list_filter_indexes;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_020001_resident_erasure::Migration),
             Box::new(m20261130_020002_record_verification::Migration),
             Box::new(m20261130_020003_record_confirmed_on::Migration),
+            Box::new(m20261130_050001_list_filter_indexes::Migration),
         ]
     }
 }

@@ -16,6 +16,17 @@ pub async fn list(db: &impl ConnectionTrait, include_inactive: bool) -> StoreRes
     Ok(query.all(db).await?)
 }
 
+/// Every category by id (a handful of rows), for lists that name one per item.
+pub async fn by_id(
+    db: &impl ConnectionTrait,
+) -> StoreResult<std::collections::HashMap<i64, Model>> {
+    let rows = list(db, true).await?;
+    for c in &rows {
+        super::reads::row("category", c.id);
+    }
+    Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+}
+
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
     super::reads::row("category", id);
     Entity::find_by_id(id)

@@ -191,5 +191,8 @@ pub async fn names(
         .filter(Column::Id.is_in(ids.to_vec()))
         .all(db)
         .await?;
+    for c in &rows {
+        super::reads::row("community", c.id);
+    }
     Ok(rows.into_iter().map(|c| (c.id, c.name)).collect())
 }

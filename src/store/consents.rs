@@ -1,7 +1,7 @@
 //! Consents per resident and scope. A scope is active while its latest consent is not withdrawn.
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::sea_query::{Expr, IntoColumnRef, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -21,6 +21,21 @@ pub fn active_holders(scope: &str) -> SelectStatement {
         .and_where(Column::Scope.eq(scope))
         .and_where(Column::WithdrawnOn.is_null())
         .to_owned()
+}
+
+/// `EXISTS` an active consent of `scope` for the resident in `resident`, a column of the outer
+/// query: one index look-up per row the outer query returns (`consents (resident_id, scope)`),
+/// where `IN (active_holders)` would read every holder on each query.
+pub fn active_exists(scope: &str, resident: impl IntoColumnRef) -> SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(Entity)
+            .and_where(Expr::col((Entity, Column::ResidentId)).equals(resident))
+            .and_where(Column::Scope.eq(scope))
+            .and_where(Column::WithdrawnOn.is_null())
+            .to_owned(),
+    )
 }
 
 pub async fn list_for_resident(

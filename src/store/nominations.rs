@@ -1,7 +1,7 @@
 //! Nominations with their supporting statements, public notices (公示) and objections (异议).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -277,15 +277,13 @@ pub async fn open_notices(
     after: Option<i64>,
     limit: u64,
 ) -> StoreResult<Page<notice::Model>> {
-    let in_notice: Vec<i64> = Entity::find()
-        .select_only()
+    let in_notice = Query::select()
         .column(Column::Id)
-        .filter(Column::State.eq(NominationState::PublicNotice.code()))
-        .into_tuple()
-        .all(db)
-        .await?;
+        .from(Entity)
+        .and_where(Column::State.eq(NominationState::PublicNotice.code()))
+        .to_owned();
     let mut query = notice::Entity::find()
-        .filter(notice::Column::NominationId.is_in(in_notice.clone()))
+        .filter(notice::Column::NominationId.in_subquery(in_notice))
         .filter(notice::Column::OpensAt.lte(now))
         .filter(notice::Column::ClosesAt.gt(now))
         .order_by_asc(notice::Column::Id)
@@ -293,9 +291,14 @@ pub async fn open_notices(
     if let Some(after) = after {
         query = query.filter(notice::Column::Id.gt(after));
     }
-    // Which notices are open follows the nominations' states.
-    super::reads::rows("nomination", Scope::All, in_notice);
-    Ok(Page::from_rows(query.all(db).await?, limit, |m| m.id))
+    let rows = query.all(db).await?;
+    // Which notices are open follows the nominations' states (a state change names the list).
+    super::reads::rows(
+        "nomination",
+        Scope::All,
+        rows.iter().map(|n| n.nomination_id),
+    );
+    Ok(Page::from_rows(rows, limit, |m| m.id))
 }
 
 // --- objections (异议) ---

@@ -450,3 +450,25 @@ pub async fn key_visible(
             > 0,
     )
 }
+
+/// The public photos the given residents own (a page's worth of ids), by id: the first one of a
+/// resident is their portrait. One query for a whole honour roll instead of one per honour.
+pub async fn public_of_residents(
+    db: &impl ConnectionTrait,
+    resident_ids: &[i64],
+) -> StoreResult<Vec<Model>> {
+    super::reads::owned_by("photo", "resident", resident_ids);
+    if resident_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows = visible(Entity::find(), Reader::Public)
+        .filter(Column::OwnerKind.eq(OwnerKind::Resident.code()))
+        .filter(Column::ResidentId.is_in(resident_ids.to_vec()))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?;
+    for m in &rows {
+        super::reads::row("photo", m.id);
+    }
+    Ok(rows)
+}

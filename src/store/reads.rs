@@ -56,3 +56,11 @@ pub fn rows(kind: &'static str, scope: Scope<'_>, ids: impl IntoIterator<Item = 
         row(kind, id);
     }
 }
+
+/// What hangs off each of these owners was read, by one query for all of them (a page's
+/// portraits, a community page's records).
+pub fn owned_by(kind: &'static str, owner: &str, ids: &[i64]) {
+    for id in ids {
+        rows(kind, Scope::Owner(owner, *id), []);
+    }
+}

@@ -1,9 +1,10 @@
 //! Recognitions (表彰): the honours on the honour roll.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, QueryTrait, Set,
 };
 
 use super::entities::nomination;
@@ -57,35 +58,56 @@ pub struct ListFilter {
     pub after: Option<i64>,
     pub limit: u64,
     pub resident_id: Option<i64>,
+    /// Only honours of residents registered directly in this community.
+    pub community_id: Option<i64>,
     pub year: Option<i32>,
     pub visibility: Visibility,
+    /// Newest first (by id, descending): the honour roll shows the latest honours.
+    pub newest_first: bool,
 }
 
-/// The public see standing honours of public residents; staff see revoked ones too.
+/// The public see standing honours of public residents; staff see revoked ones too. Visibility
+/// and the community are `EXISTS` look-ups per row, so the database answers with one page whatever the size.
 pub async fn list(db: &impl ConnectionTrait, f: ListFilter) -> StoreResult<Page<Model>> {
-    let mut query = Entity::find().order_by_asc(Column::Id).limit(f.limit + 1);
-    if let Some(after) = f.after {
-        query = query.filter(Column::Id.gt(after));
-    }
+    let mut query = Entity::find().limit(f.limit + 1);
+    query = match (f.newest_first, f.after) {
+        (false, after) => query
+            .order_by_asc(Column::Id)
+            .apply_if(after, |q, a| q.filter(Column::Id.gt(a))),
+        (true, after) => query
+            .order_by_desc(Column::Id)
+            .apply_if(after, |q, a| q.filter(Column::Id.lt(a))),
+    };
     if let Some(resident) = f.resident_id {
         query = query.filter(Column::ResidentId.eq(resident));
     }
     if let Some(year) = f.year {
         query = query.filter(Column::Year.eq(year));
     }
+    if let Some(community) = f.community_id {
+        query = query.filter(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(residents::Entity)
+                .and_where(
+                    Expr::col((residents::Entity, residents::Column::Id))
+                        .equals((Entity, Column::ResidentId)),
+                )
+                .and_where(residents::Column::CommunityId.eq(community))
+                .to_owned(),
+        ));
+    }
     if f.visibility == Visibility::Public {
-        let public: Vec<i64> = residents::Entity::find()
-            .select_only()
-            .column(residents::Column::Id)
-            .filter(residents::public_condition())
-            .into_tuple()
-            .all(db)
-            .await?;
         query = query
             .filter(Column::RevokedAt.is_null())
-            .filter(Column::ResidentId.is_in(public));
+            .filter(super::consents::active_exists(
+                "profile",
+                (Entity, Column::ResidentId),
+            ));
     }
     let rows = query.all(db).await?;
+    // A community-scoped list stays tagged as the whole list: a recognition's change names its
+    // resident, not the resident's community.
     let scope = f
         .resident_id
         .map_or(Scope::All, |r| Scope::Owner("resident", r));

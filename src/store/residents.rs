@@ -1,7 +1,7 @@
 //! Residents. Public reads go through [`Visibility::Public`], which admits only residents with an
 //! active profile consent; private columns are loaded but the API's public view never carries them.
 
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Select, Set,
@@ -27,16 +27,15 @@ pub enum Visibility {
     Staff,
 }
 
-/// `residents.id IN (active profile consents)`.
+/// The resident row of the outer query has an active profile consent (`EXISTS`, correlated on
+/// `residents.id`).
 pub fn public_condition() -> sea_orm::sea_query::SimpleExpr {
-    Column::Id.in_subquery(
-        Query::select()
-            .column(consent::Column::ResidentId)
-            .from(consent::Entity)
-            .and_where(consent::Column::Scope.eq("profile"))
-            .and_where(consent::Column::WithdrawnOn.is_null())
-            .to_owned(),
-    )
+    consent_exists("profile")
+}
+
+/// `EXISTS` an active consent of `scope` for the resident row of the outer query.
+pub fn consent_exists(scope: &str) -> sea_orm::sea_query::SimpleExpr {
+    super::consents::active_exists(scope, (Entity, Column::Id))
 }
 
 fn visible(query: Select<Entity>, visibility: Visibility) -> Select<Entity> {
@@ -65,6 +64,27 @@ pub async fn find_by_slug(
         .ok_or(StoreError::NotFound("resident"))?;
     super::reads::row("resident", found.id);
     Ok(found)
+}
+
+/// The residents with the given ids (a page's worth) that `visibility` admits, in one query.
+pub async fn get_many(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    visibility: Visibility,
+) -> StoreResult<std::collections::HashMap<i64, Model>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    for id in ids {
+        super::reads::row("resident", *id);
+    }
+    let rows = visible(
+        Entity::find().filter(Column::Id.is_in(ids.to_vec())),
+        visibility,
+    )
+    .all(db)
+    .await?;
+    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
 }
 
 pub async fn is_public(db: &impl ConnectionTrait, id: i64) -> StoreResult<bool> {

@@ -98,6 +98,25 @@ pub async fn list_for_resident(
         .await?)
 }
 
+/// The records of the given residents (a page's worth of ids) in one query, each resident's in
+/// the order of [`list_for_resident`].
+pub async fn list_for_residents(
+    db: &impl ConnectionTrait,
+    resident_ids: &[i64],
+) -> StoreResult<Vec<Model>> {
+    super::reads::owned_by("service_record", "resident", resident_ids);
+    if resident_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(Entity::find()
+        .filter(Column::ResidentId.is_in(resident_ids.to_vec()))
+        .order_by_asc(Column::ResidentId)
+        .order_by_asc(Column::StartDate)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// One page of a resident's records, in the order they were recorded.
 pub async fn page_for_resident(
     db: &impl ConnectionTrait,

@@ -6,10 +6,10 @@
 //! it out.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Condition, Expr, NullOrdering, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 use super::entities::{
@@ -80,7 +80,7 @@ pub async fn resident_ids(db: &impl ConnectionTrait, story_id: i64) -> StoreResu
 /// Whether the resident has an active consent to appear in stories.
 pub async fn consents_to_stories(db: &impl ConnectionTrait, resident_id: i64) -> StoreResult<bool> {
     Ok(residents::Entity::find_by_id(resident_id)
-        .filter(residents::Column::Id.in_subquery(consents::active_holders("story")))
+        .filter(residents::consent_exists("story"))
         .count(db)
         .await?
         > 0)
@@ -382,14 +382,15 @@ pub async fn is_public(db: &impl ConnectionTrait, m: &story::Model) -> StoreResu
     Ok(m.state == PUBLISHED && problems(db, m).await?.is_empty())
 }
 
-/// The ids of the stories the public may read now, as a subquery: the rule of [`is_public`]
-/// (`domain::story::publication_problems`) in SQL, for the rules that run in the database (a
-/// story's photos). Published; every named resident with an active `story` consent; and for a
+/// The story row of the outer query may be read by the public now: the rule of [`is_public`]
+/// (`domain::story::publication_problems`) in SQL, for the rules that run in the database (the
+/// story lists, a story's photos). Published; every named resident with an active `story` consent; and for a
 /// recognition story every named resident honoured — an unrevoked recognition or an approved
 /// nomination. Keep the two in step: `tests/api/photos.rs` checks that they agree.
-pub fn public_ids() -> SelectStatement {
-    // A resident this story names who is not among `holders`.
-    let named_outside = |holders: SelectStatement| {
+pub fn public_condition() -> Condition {
+    // A resident this story names for whom `fails` holds (correlated on the named resident, so
+    // each check is an index look-up per named resident, not a read of every holder).
+    let named_with = |fails: SimpleExpr| {
         Query::select()
             .expr(Expr::val(1))
             .from(story_resident::Entity)
@@ -397,32 +398,48 @@ pub fn public_ids() -> SelectStatement {
                 Expr::col((story_resident::Entity, story_resident::Column::StoryId))
                     .equals((story::Entity, story::Column::Id)),
             )
-            .and_where(story_resident::Column::ResidentId.not_in_subquery(holders))
+            .and_where(fails)
             .to_owned()
     };
-    let without_consent = named_outside(consents::active_holders("story"));
-    let recognised = Query::select()
-        .column(recognition::Column::ResidentId)
-        .from(recognition::Entity)
-        .and_where(recognition::Column::RevokedAt.is_null())
-        .to_owned();
-    let approved = Query::select()
-        .column(nomination::Column::ResidentId)
-        .from(nomination::Entity)
-        .and_where(nomination::Column::State.eq(NominationState::Approved.code()))
-        .to_owned();
-    let mut not_honoured = named_outside(recognised);
-    not_honoured.and_where(story_resident::Column::ResidentId.not_in_subquery(approved));
-    Query::select()
-        .column(story::Column::Id)
-        .from(story::Entity)
-        .and_where(story::Column::State.eq(PUBLISHED))
-        .and_where(Expr::exists(without_consent).not())
-        .cond_where(
+    let named = (story_resident::Entity, story_resident::Column::ResidentId);
+    let without_consent = named_with(consents::active_exists("story", named).not());
+    let recognised = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(recognition::Entity)
+            .and_where(
+                Expr::col((recognition::Entity, recognition::Column::ResidentId)).equals(named),
+            )
+            .and_where(recognition::Column::RevokedAt.is_null())
+            .to_owned(),
+    );
+    let approved = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(nomination::Entity)
+            .and_where(
+                Expr::col((nomination::Entity, nomination::Column::ResidentId)).equals(named),
+            )
+            .and_where(nomination::Column::State.eq(NominationState::Approved.code()))
+            .to_owned(),
+    );
+    let not_honoured = named_with(recognised.not().and(approved.not()));
+    Condition::all()
+        .add(story::Column::State.eq(PUBLISHED))
+        .add(Expr::exists(without_consent).not())
+        .add(
             Condition::any()
                 .add(story::Column::RecognitionStory.eq(false))
                 .add(Expr::exists(not_honoured).not()),
         )
+}
+
+/// [`public_condition`] as a subquery of story ids.
+pub fn public_ids() -> SelectStatement {
+    Query::select()
+        .column(story::Column::Id)
+        .from(story::Entity)
+        .cond_where(public_condition())
         .to_owned()
 }
 
@@ -444,13 +461,10 @@ pub struct Filter {
     pub newest_first: bool,
 }
 
-/// Stories matching the filter. Pages by id; with `newest_first` the cursor is the position in
-/// the newest-first order.
+/// Stories matching the filter, one page of them from the database (keyset: the cursor is the
+/// last story's id, in id order or in the newest-first order).
 pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<story::Model>> {
     let mut query = story::Entity::find();
-    if f.public_only {
-        query = query.filter(story::Column::State.eq(PUBLISHED));
-    }
     if let Some(featured) = f.featured {
         query = query.filter(story::Column::Featured.eq(featured));
     }
@@ -511,44 +525,57 @@ pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<stor
             ),
         );
     }
-    let mut rows = if f.newest_first {
-        query
-            .order_by_desc(story::Column::PublishedAt)
-            .order_by_desc(story::Column::Id)
-            .all(db)
-            .await?
-    } else {
-        if let Some(after) = f.after {
-            query = query.filter(story::Column::Id.gt(after));
-        }
-        query.order_by_asc(story::Column::Id).all(db).await?
-    };
     if f.public_only {
-        let mut kept = Vec::with_capacity(rows.len());
-        for m in rows {
-            if problems(db, &m).await?.is_empty() {
-                kept.push(m);
-            }
-        }
-        rows = kept;
+        // The publication rule in SQL (the same rule as `problems`): no story is loaded to be
+        // thrown away, and no query runs per story.
+        query = query.filter(public_condition());
     }
+    query = if f.newest_first {
+        // Keyset on (published_at, id), newest first; never-published drafts (staff only) last.
+        if let Some(after) = f.after {
+            query = query.filter(after_in_newest_order(db, after).await?);
+        }
+        query
+            .order_by_with_nulls(story::Column::PublishedAt, Order::Desc, NullOrdering::Last)
+            .order_by_desc(story::Column::Id)
+    } else {
+        query
+            .apply_if(f.after, |q, after| q.filter(story::Column::Id.gt(after)))
+            .order_by_asc(story::Column::Id)
+    };
+    let rows = query.limit(f.limit + 1).all(db).await?;
     let scope = f
         .resident_id
         .map_or(Scope::All, |r| Scope::Owner("resident", r));
     super::reads::rows("story", scope, rows.iter().map(|m| m.id));
-    if f.newest_first {
-        let start = f.after.unwrap_or(0).max(0) as usize;
-        let rows: Vec<_> = rows.into_iter().skip(start).collect();
-        let more = rows.len() as u64 > f.limit;
-        let items: Vec<_> = rows.into_iter().take(f.limit as usize).collect();
-        let next_after = more.then(|| (start + items.len()) as i64);
-        return Ok(Page { items, next_after });
-    }
-    Ok(Page::from_rows(
-        rows.into_iter().take(f.limit as usize + 1).collect(),
-        f.limit,
-        |m| m.id,
-    ))
+    Ok(Page::from_rows(rows, f.limit, |m| m.id))
+}
+
+/// The stories after story `after` in the newest-first order: published earlier, or at the
+/// same moment with a smaller id; never-published ones come after all published ones.
+async fn after_in_newest_order(db: &impl ConnectionTrait, after: i64) -> StoreResult<Condition> {
+    let cursor = story::Entity::find_by_id(after)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Invalid(ValidationErrors::single(
+                "cursor",
+                "游标指向的报道已不存在，请从第一页重新开始",
+            ))
+        })?;
+    Ok(match cursor.published_at {
+        Some(at) => Condition::any()
+            .add(story::Column::PublishedAt.lt(at))
+            .add(
+                Condition::all()
+                    .add(story::Column::PublishedAt.eq(at))
+                    .add(story::Column::Id.lt(after)),
+            )
+            .add(story::Column::PublishedAt.is_null()),
+        None => Condition::all()
+            .add(story::Column::PublishedAt.is_null())
+            .add(story::Column::Id.lt(after)),
+    })
 }
 
 // --- newsletter issues (期) ---
@@ -699,6 +726,30 @@ pub async fn list_issues(
     let rows = query.all(db).await?;
     super::reads::rows("issue", Scope::All, rows.iter().map(|m| m.id));
     Ok(Page::from_rows(rows, limit, |m| m.id))
+}
+
+/// The published issues that carry story `story_id`, in id order.
+pub async fn published_issues_with(
+    db: &impl ConnectionTrait,
+    story_id: i64,
+) -> StoreResult<Vec<issue::Model>> {
+    let rows = issue::Entity::find()
+        .filter(issue::Column::State.eq(PUBLISHED))
+        .filter(
+            issue::Column::Id.in_subquery(
+                Query::select()
+                    .column(issue_story::Column::IssueId)
+                    .from(issue_story::Entity)
+                    .and_where(issue_story::Column::StoryId.eq(story_id))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(issue::Column::Id)
+        .all(db)
+        .await?;
+    // An issue's change names the issue; one taking up this story is a new member of the list.
+    super::reads::rows("issue", Scope::All, rows.iter().map(|m| m.id));
+    Ok(rows)
 }
 
 pub async fn find_issue_by_name(

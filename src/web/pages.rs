@@ -117,46 +117,67 @@ async fn community_path(db: &impl ConnectionTrait, id: i64) -> Result<String, St
         .join(" › "))
 }
 
-/// Public honours, newest year first, grouped by year and category.
+/// How many honours a list page shows at most: the newest ones. The whole roll is in the API
+/// (`GET /api/v1/recognitions`, paged) and in search.
+pub const HONOURS_SHOWN: u64 = 200;
+
+/// The newest public honours (at most [`HONOURS_SHOWN`]), newest year first, grouped by year and
+/// category. A fixed number of queries whatever the number of honours: residents, categories,
+/// communities and portraits are each loaded for the whole list at once.
 async fn honour_groups(
     state: &AppState,
     resident_id: Option<i64>,
     community_id: Option<i64>,
 ) -> Result<Vec<HonourGroup>, WebError> {
-    let rows = recognitions::list(
+    let mut rows = recognitions::list(
         &state.db,
         recognitions::ListFilter {
             after: None,
-            limit: 10_000,
+            limit: HONOURS_SHOWN,
             resident_id,
+            community_id,
             year: None,
             visibility: Visibility::Public,
+            newest_first: true,
         },
     )
-    .await?;
+    .await?
+    .items;
+    // In the order they were recognised, within each group.
+    rows.reverse();
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.resident_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let people = residents::get_many(&state.db, &ids, Visibility::Public).await?;
+    let categories = categories::by_id(&state.db).await?;
+    let mut community_ids: Vec<i64> = people.values().map(|r| r.community_id).collect();
+    community_ids.sort_unstable();
+    community_ids.dedup();
+    let community_names = communities::names(&state.db, &community_ids).await?;
+    let portraits = portraits(state, &ids).await?;
     let mut groups: BTreeMap<(std::cmp::Reverse<i32>, String), Vec<HonourItem>> = BTreeMap::new();
-    for r in rows.items {
-        let resident = residents::get(&state.db, r.resident_id, Visibility::Public).await?;
-        if community_id.is_some_and(|c| c != resident.community_id) {
+    for r in rows {
+        // Public a moment ago in the list's query; a withdrawal in between leaves them out.
+        let Some(resident) = people.get(&r.resident_id) else {
             continue;
-        }
-        let category = categories::get(&state.db, r.category_id).await?;
-        let community = communities::get(&state.db, resident.community_id).await?;
-        let photo = resident_photos(state, resident.id)
-            .await?
-            .into_iter()
-            .next()
-            .map(|p| p.thumbnail);
+        };
+        let category = categories
+            .get(&r.category_id)
+            .map(|c| c.name.clone())
+            .ok_or(StoreError::NotFound("category"))?;
         groups
-            .entry((std::cmp::Reverse(r.year), category.name.clone()))
+            .entry((std::cmp::Reverse(r.year), category.clone()))
             .or_default()
             .push(HonourItem {
-                photo,
-                name: resident.name,
-                slug: resident.slug,
-                community: community.name,
+                photo: portraits.get(&resident.id).cloned(),
+                name: resident.name.clone(),
+                slug: resident.slug.clone(),
+                community: community_names
+                    .get(&resident.community_id)
+                    .cloned()
+                    .unwrap_or_default(),
                 title: r.title,
-                category: category.name,
+                category,
                 recognised_on: PartialDate::from_date(r.recognised_on).to_chinese(),
             });
     }
@@ -166,6 +187,31 @@ async fn honour_groups(
             heading: format!("{}年度 · {category}", year.0),
             items,
         })
+        .collect())
+}
+
+/// The portrait thumbnail (first public photo) of each of the given residents that has one.
+async fn portraits(
+    state: &AppState,
+    resident_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, WebError> {
+    let mut first: BTreeMap<i64, i64> = BTreeMap::new();
+    for p in crate::store::photos::public_of_residents(&state.db, resident_ids).await? {
+        if let Some(resident) = p.resident_id {
+            first.entry(resident).or_insert(p.id);
+        }
+    }
+    let photo_ids: Vec<i64> = first.values().copied().collect();
+    let thumbnails: std::collections::HashMap<i64, String> =
+        crate::store::photos::files(&state.db, &photo_ids)
+            .await?
+            .into_iter()
+            .filter(|f| f.variant == crate::media::processing::Variant::Thumbnail.code())
+            .map(|f| (f.photo_id, format!("/media/{}", f.object_key)))
+            .collect();
+    Ok(first
+        .into_iter()
+        .filter_map(|(resident, photo)| Some((resident, thumbnails.get(&photo)?.clone())))
         .collect())
 }
 
@@ -422,6 +468,10 @@ pub async fn person_print(
     })
 }
 
+/// How many residents a community page lists at most (the first registered); the rest are in
+/// the API (`GET /api/v1/residents?community_id=`, paged) and in search.
+pub const PEOPLE_SHOWN: u64 = 200;
+
 pub struct Neighbour {
     pub name: String,
     pub slug: String,
@@ -454,15 +504,20 @@ pub async fn community_page(
         &state.db,
         residents::ListFilter {
             after: None,
-            limit: 1000,
+            limit: PEOPLE_SHOWN,
             community_id: Some(c.id),
             visibility: Visibility::Public,
         },
     )
     .await?;
+    let ids: Vec<i64> = residents.items.iter().map(|r| r.id).collect();
+    let mut records: BTreeMap<i64, Vec<_>> = BTreeMap::new();
+    for m in service_records::list_for_residents(&state.db, &ids).await? {
+        records.entry(m.resident_id).or_default().push(m);
+    }
     let mut people = Vec::new();
     for r in residents.items {
-        let rows = service_records::list_for_resident(&state.db, r.id).await?;
+        let rows = records.remove(&r.id).unwrap_or_default();
         let facts = rows
             .iter()
             .map(service_records::facts)
@@ -802,18 +857,11 @@ pub async fn story_page(
         return Err(WebError::NotFound);
     }
     let story = crate::api::stories::view(&state.db, &state, m).await?;
-    let mut issues = Vec::new();
-    for issue in crate::store::stories::list_issues(&state.db, true, None, 1000)
+    let issues = crate::store::stories::published_issues_with(&state.db, story.id)
         .await?
-        .items
-    {
-        if crate::store::stories::issue_story_ids(&state.db, issue.id)
-            .await?
-            .contains(&story.id)
-        {
-            issues.push((issue.id, issue.name));
-        }
-    }
+        .into_iter()
+        .map(|issue| (issue.id, issue.name))
+        .collect();
     let description = story
         .subtitle
         .clone()

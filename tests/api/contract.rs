@@ -70,6 +70,28 @@ pub fn operations(spec: &Value) -> Vec<String> {
     ops
 }
 
+/// The first id (as staff see them) of each top-level resource that has a list, for
+/// [`fill_path`], added to `ids`.
+pub async fn first_ids(app: &TestApp, ids: &mut std::collections::HashMap<&str, String>) {
+    for resource in [
+        "activities",
+        "recognitions",
+        "communities",
+        "stories",
+        "issues",
+        "nominations",
+        "photos",
+        "users",
+        "tokens",
+    ] {
+        let first =
+            app.staff_get(&format!("/api/v1/{resource}")).await.body["items"][0]["id"].clone();
+        if let Some(id) = first.as_i64() {
+            ids.insert(resource, id.to_string());
+        }
+    }
+}
+
 /// `/api/v1` + `template` with each `{param}` replaced by `ids[resource named before it]`
 /// (999999 where none is known), unless `choose(resource, is_last_param)` picks another value.
 pub fn fill_path(

@@ -10,7 +10,7 @@ use youde::domain::resident::valid_id_number;
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::contract::{fill_path, operations, served_spec};
+use crate::contract::{fill_path, first_ids, operations, served_spec};
 use crate::helpers::TestApp;
 use crate::workflow::{cast, in_notice};
 
@@ -116,23 +116,7 @@ async fn no_public_answer_carries_a_private_value() {
     ids.insert("objections", receipt.clone());
     let record = app.records(r).await[0]["id"].as_i64().unwrap();
     ids.insert("service-records", record.to_string());
-    for resource in [
-        "activities",
-        "recognitions",
-        "communities",
-        "stories",
-        "issues",
-        "nominations",
-        "photos",
-        "users",
-        "tokens",
-    ] {
-        let first =
-            app.staff_get(&format!("/api/v1/{resource}")).await.body["items"][0]["id"].clone();
-        if let Some(id) = first.as_i64() {
-            ids.insert(resource, id.to_string());
-        }
-    }
+    first_ids(&app, &mut ids).await;
     let mut paths: Vec<String> = operations(&spec)
         .iter()
         .filter_map(|op| op.strip_prefix("GET "))

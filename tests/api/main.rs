@@ -25,6 +25,7 @@ mod pages;
 mod photos;
 mod residents;
 mod roles;
+mod scale;
 mod search;
 mod search_conformance;
 mod security;
