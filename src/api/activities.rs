@@ -5,13 +5,14 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
-use super::{audit, snap, ApiTags, Created, Deleted};
+use super::write::Change;
+use super::{snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::activity::{ActivityDraft, ActivityInput as DomainInput};
 use crate::domain::policy::Action;
@@ -155,23 +156,13 @@ impl ActivitiesApi {
     ) -> ApiResult<Created<Activity>> {
         let staff = auth.require(Action::EditRegistry)?;
         let draft = body.0.parse(&staff.name)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = activities::insert(&txn, &draft).await?;
         let tag = etag(m.id, m.version);
         let location = format!("/api/v1/activities/{}", m.id);
         let dto = view(&txn, m, Visibility::Staff).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "activity.create",
-            "activity",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("activity.create", "activity", dto.id, None, snap(&dto))
+            .await?;
         Ok(Created::new(location, tag, dto))
     }
 
@@ -191,25 +182,15 @@ impl ActivitiesApi {
         let current = activities::get(&state.db, id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse(&staff.name)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&view(&txn, current, Visibility::Staff).await?);
         let m = activities::update(&txn, id.0, version, &draft)
             .await
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, m, Visibility::Staff).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "activity.update",
-            "activity",
-            dto.id,
-            before,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("activity.update", "activity", dto.id, before, snap(&dto))
+            .await?;
         Ok(ActivityResponse::Ok(Json(dto), tag))
     }
 
@@ -224,22 +205,12 @@ impl ActivitiesApi {
         id: Path<i64>,
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditRegistry)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before =
             snap(&view(&txn, activities::get(&txn, id.0).await?, Visibility::Staff).await?);
         activities::delete(&txn, id.0).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "activity.delete",
-            "activity",
-            id.0,
-            before,
-            None,
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("activity.delete", "activity", id.0, before, None)
+            .await?;
         Ok(Deleted::NoContent)
     }
 }

@@ -4,12 +4,12 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use sea_orm::TransactionTrait;
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::validation_text;
-use super::{audit, snap, ApiTags, Created};
+use super::write::Change;
+use super::{snap, ApiTags, Created};
 use crate::app::AppState;
 use crate::domain::policy::Action;
 use crate::store::categories;
@@ -92,12 +92,9 @@ impl CategoriesApi {
             ));
         }
         let name = validation_text("name", &body.name, 20)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = categories::insert_local(&txn, &code, &name, state.clock.now()).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             "category.create",
             "category",
             m.id,
@@ -105,7 +102,6 @@ impl CategoriesApi {
             snap(&Category::from(&m)),
         )
         .await?;
-        txn.commit().await?;
         Ok(Created::new(
             format!("/api/v1/categories/{}", m.id),
             format!("\"{}-{}\"", m.id, m.version),
@@ -124,13 +120,10 @@ impl CategoriesApi {
     ) -> ApiResult<Json<Category>> {
         let staff = auth.require(Action::ManageCategories)?;
         let name = validation_text("name", &body.name, 20)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = categories::get(&txn, id.0).await?;
         let m = categories::update_local(&txn, id.0, &name, body.active).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             "category.update",
             "category",
             m.id,
@@ -138,7 +131,6 @@ impl CategoriesApi {
             snap(&Category::from(&m)),
         )
         .await?;
-        txn.commit().await?;
         Ok(Json(Category::from(&m)))
     }
 }

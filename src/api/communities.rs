@@ -3,18 +3,25 @@
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::TransactionTrait;
 
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
-use super::{audit, snap, ApiTags, Created, Deleted};
+use super::write::{Audited, Change};
+use super::{ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::community::CommunityDraft;
 use crate::domain::policy::Action;
 use crate::store::communities;
 use crate::store::entities::community::Model;
+
+impl Audited for Community {
+    const KIND: &'static str = "community";
+    fn audit_id(&self) -> i64 {
+        self.id
+    }
+}
 
 #[derive(Debug, Object)]
 pub struct Community {
@@ -114,22 +121,11 @@ impl CommunitiesApi {
     ) -> ApiResult<Created<Community>> {
         let staff = auth.require(Action::EditRegistry)?;
         let draft = body.parse()?;
-        let txn = state.db.begin().await?;
-        let m = communities::insert(&txn, &draft).await?;
+        let change = Change::begin(&state.db, state.clock.now(), staff).await?;
+        let m = communities::insert(&change, &draft).await?;
         let tag = etag(m.id, m.version);
         let dto = Community::from(m);
-        audit(
-            &txn,
-            &state,
-            staff,
-            "community.create",
-            "community",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        change.created(&dto).await?;
         Ok(Created::new(
             format!("/api/v1/communities/{}", dto.id),
             tag,
@@ -153,25 +149,13 @@ impl CommunitiesApi {
         let current = communities::get(&state.db, id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.parse()?;
-        let txn = state.db.begin().await?;
-        let m = communities::update(&txn, id.0, version, &draft)
+        let change = Change::begin(&state.db, state.clock.now(), staff).await?;
+        let m = communities::update(&change, id.0, version, &draft)
             .await
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
         let dto = Community::from(m);
-        let before = snap(&Community::from(current));
-        audit(
-            &txn,
-            &state,
-            staff,
-            "community.update",
-            "community",
-            dto.id,
-            before,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        change.updated(&Community::from(current), &dto).await?;
         Ok(CommunityResponse::Ok(Json(dto), tag))
     }
 
@@ -186,21 +170,10 @@ impl CommunitiesApi {
         id: Path<i64>,
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditRegistry)?;
-        let txn = state.db.begin().await?;
-        let before = snap(&Community::from(communities::get(&txn, id.0).await?));
-        communities::delete(&txn, id.0).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "community.delete",
-            "community",
-            id.0,
-            before,
-            None,
-        )
-        .await?;
-        txn.commit().await?;
+        let change = Change::begin(&state.db, state.clock.now(), staff).await?;
+        let before = Community::from(communities::get(&change, id.0).await?);
+        communities::delete(&change, id.0).await?;
+        change.deleted(&before).await?;
         Ok(Deleted::NoContent)
     }
 }

@@ -5,11 +5,11 @@ use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use sea_orm::TransactionTrait;
 
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
-use super::{audit, snap, ApiTags, Created};
+use super::write::Change;
+use super::{snap, ApiTags, Created};
 use crate::app::AppState;
 use crate::domain::consent::{parse_date, ConsentDraft};
 use crate::domain::policy::Action;
@@ -110,23 +110,13 @@ impl ConsentsApi {
             b.evidence.as_deref(),
             state.clock.today(),
         )?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = consents::insert(&txn, resident.id, &draft).await?;
         let location = format!("/api/v1/residents/{}/consents/{}", resident.id, m.id);
         let tag = format!("\"{}-1\"", m.id);
         let dto = Consent::from(m);
-        audit(
-            &txn,
-            &state,
-            staff,
-            "consent.record",
-            "consent",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("consent.record", "consent", dto.id, None, snap(&dto))
+            .await?;
         Ok(Created::new(location, tag, dto))
     }
 
@@ -152,21 +142,11 @@ impl ConsentsApi {
                     .ok_or_else(|| ApiError::validation(&errors))?
             }
         };
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = consents::withdraw(&txn, id.0, consent_id.0, on).await?;
         let dto = Consent::from(m);
-        audit(
-            &txn,
-            &state,
-            staff,
-            "consent.withdraw",
-            "consent",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("consent.withdraw", "consent", dto.id, None, snap(&dto))
+            .await?;
         Ok(Json(dto))
     }
 }

@@ -5,14 +5,15 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Attachment, AttachmentType, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::stories::{view as story_view, PublishInput, Story};
-use super::{audit, snap, ApiTags, Created, Deleted};
+use super::write::Change;
+use super::{snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::policy::Action;
 use crate::domain::story::IssueDraft;
@@ -176,22 +177,12 @@ impl IssuesApi {
     ) -> ApiResult<Created<Issue>> {
         let staff = auth.require(Action::EditStories)?;
         let draft = parse(body.0)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = stories::insert_issue(&txn, &draft, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, &state, m, false).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "issue.create",
-            "issue",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("issue.create", "issue", dto.id, None, snap(&dto))
+            .await?;
         Ok(Created::new(format!("/api/v1/issues/{}", dto.id), tag, dto))
     }
 
@@ -211,25 +202,15 @@ impl IssuesApi {
         let current = stories::get_issue(&state.db, id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = parse(body.0)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&view(&txn, &state, current, false).await?);
         let m = stories::update_issue(&txn, id.0, version, &draft, state.clock.now())
             .await
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, &state, m, false).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "issue.update",
-            "issue",
-            dto.id,
-            before,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("issue.update", "issue", dto.id, before, snap(&dto))
+            .await?;
         Ok(IssueResponse::Ok(Json(dto), tag))
     }
 
@@ -243,7 +224,7 @@ impl IssuesApi {
         body: Json<PublishInput>,
     ) -> ApiResult<IssueResponse> {
         let staff = auth.require(Action::EditStories)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = stories::set_issue_published(&txn, id.0, body.published, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, &state, m, false).await?;
@@ -252,18 +233,8 @@ impl IssuesApi {
         } else {
             "issue.unpublish"
         };
-        audit(
-            &txn,
-            &state,
-            staff,
-            action,
-            "issue",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited(action, "issue", dto.id, None, snap(&dto))
+            .await?;
         Ok(IssueResponse::Ok(Json(dto), tag))
     }
 
@@ -278,21 +249,11 @@ impl IssuesApi {
         id: Path<i64>,
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditStories)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&view(&txn, &state, stories::get_issue(&txn, id.0).await?, false).await?);
         stories::delete_issue(&txn, id.0).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "issue.delete",
-            "issue",
-            id.0,
-            before,
-            None,
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("issue.delete", "issue", id.0, before, None)
+            .await?;
         Ok(Deleted::NoContent)
     }
 

@@ -23,6 +23,7 @@ pub mod stories;
 pub mod text_guard;
 pub mod tokens;
 pub mod users;
+pub mod write;
 
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};

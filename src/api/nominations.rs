@@ -14,6 +14,7 @@ use super::auth::{Staff, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
+use super::write::Change;
 use super::{audit, snap, ApiTags, Created};
 use crate::app::AppState;
 use crate::domain::nomination::{
@@ -322,22 +323,12 @@ impl NominationsApi {
     ) -> ApiResult<Created<Nomination>> {
         let staff = auth.require(Action::Nominate)?;
         let draft = parse(body.0)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = nominations::insert(&txn, &draft, staff.user_id, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, m, staff).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "nomination.create",
-            "nomination",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("nomination.create", "nomination", dto.id, None, snap(&dto))
+            .await?;
         Ok(Created::new(
             format!("/api/v1/nominations/{}", dto.id),
             tag,
@@ -364,17 +355,14 @@ impl NominationsApi {
         }
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = parse(body.0)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&view(&txn, current, staff).await?);
         let m = nominations::update(&txn, id.0, version, &draft, state.clock.now())
             .await
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, m, staff).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             "nomination.update",
             "nomination",
             dto.id,
@@ -382,7 +370,6 @@ impl NominationsApi {
             snap(&dto),
         )
         .await?;
-        txn.commit().await?;
         Ok(NominationResponse::Ok(Json(dto), tag))
     }
 

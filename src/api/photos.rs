@@ -12,13 +12,14 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::Binary;
 use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
-use super::{audit, snap, ApiTags, Created, Deleted};
+use super::write::Change;
+use super::{snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoInput, PhotoText};
 use crate::domain::policy::Action;
@@ -391,23 +392,13 @@ impl PhotosApi {
             b.taken_on.as_deref(),
         )?;
         let before = snap(&view(&state.db, current, Visibility::Staff).await?);
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = photos::update(&txn, id.0, version, &text)
             .await
             .map_err(mismatch(id.0))?;
         let after = view(&txn, m.clone(), Visibility::Staff).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "photo.update",
-            "photo",
-            m.id,
-            before,
-            snap(&after),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("photo.update", "photo", m.id, before, snap(&after))
+            .await?;
         let tag = etag(m.id, m.version);
         Ok(PhotoResponse::Ok(Json(after), tag))
     }

@@ -5,12 +5,13 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::ApiResult;
 use super::pagination::{encode, ListPage, PageRequest};
-use super::{audit, snap, validation_text, ApiTags};
+use super::write::Change;
+use super::{snap, validation_text, ApiTags};
 use crate::app::AppState;
 use crate::domain::policy::Action;
 use crate::store::entities::recognition::Model;
@@ -154,7 +155,7 @@ impl RecognitionsApi {
     ) -> ApiResult<Json<Recognition>> {
         let staff = auth.require(Action::Decide)?;
         let reason = validation_text("reason", &body.reason, 2000)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(
             &view(
                 &txn,
@@ -164,10 +165,7 @@ impl RecognitionsApi {
         );
         let r = recognitions::revoke(&txn, id.0, &reason, state.clock.now()).await?;
         let dto = view(&txn, r).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             "recognition.revoke",
             "recognition",
             dto.id,
@@ -175,7 +173,6 @@ impl RecognitionsApi {
             snap(&dto),
         )
         .await?;
-        txn.commit().await?;
         Ok(Json(dto))
     }
 }

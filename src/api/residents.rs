@@ -12,6 +12,7 @@ use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::service_records::MeasureDto;
+use super::write::Change;
 use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::policy::Action;
@@ -264,22 +265,12 @@ impl ResidentsApi {
     ) -> ApiResult<Created<Resident>> {
         let staff = auth.require(Action::EditRegistry)?;
         let draft = body.0.parse()?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = residents::insert(&txn, &draft).await?;
         let tag = etag(m.id, m.version);
         let dto = Resident::view(m, Visibility::Staff);
-        audit(
-            &txn,
-            &state,
-            staff,
-            "resident.create",
-            "resident",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("resident.create", "resident", dto.id, None, snap(&dto))
+            .await?;
         Ok(Created::new(
             format!("/api/v1/residents/{}", dto.id),
             tag,
@@ -304,25 +295,15 @@ impl ResidentsApi {
         let current = residents::get(&state.db, id.0, Visibility::Staff).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse()?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = residents::update(&txn, id.0, version, &draft)
             .await
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
         let dto = Resident::view(m, Visibility::Staff);
         let before = snap(&Resident::view(current, Visibility::Staff));
-        audit(
-            &txn,
-            &state,
-            staff,
-            "resident.update",
-            "resident",
-            dto.id,
-            before,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("resident.update", "resident", dto.id, before, snap(&dto))
+            .await?;
         Ok(ResidentResponse::Ok(Json(dto), tag))
     }
 

@@ -11,6 +11,7 @@ use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{ListPage, PageRequest};
+use super::write::Change;
 use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::measure::Measure;
@@ -288,16 +289,13 @@ impl ServiceRecordsApi {
         let staff = auth.require(Action::EditRegistry)?;
         let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
         let draft = body.0.parse(&staff.name, state.clock.today())?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = service_records::insert(&txn, resident.id, None, &draft).await?;
         let m = service_records::set_recorder(&txn, m, staff.user_id).await?;
         let tag = etag(m.id, m.version);
         let location = format!("/api/v1/residents/{}/service-records/{}", resident.id, m.id);
         let dto = ServiceRecord::from_model(m)?;
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             "service_record.create",
             "service_record",
             dto.id,
@@ -305,7 +303,6 @@ impl ServiceRecordsApi {
             snap(&dto),
         )
         .await?;
-        txn.commit().await?;
         Ok(Created::new(location, tag, dto))
     }
 
@@ -388,15 +385,12 @@ impl ServiceRecordsApi {
         record_id: Path<i64>,
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditRegistry)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&ServiceRecord::from_model(
             service_records::get(&txn, id.0, record_id.0).await?,
         )?);
         service_records::delete(&txn, id.0, record_id.0).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             "service_record.delete",
             "service_record",
             record_id.0,
@@ -404,7 +398,6 @@ impl ServiceRecordsApi {
             None,
         )
         .await?;
-        txn.commit().await?;
         Ok(Deleted::NoContent)
     }
 }

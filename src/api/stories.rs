@@ -6,14 +6,15 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Map, Value};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, PageRequest};
-use super::{audit, snap, ApiTags, Created, Deleted};
+use super::write::Change;
+use super::{snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::photo::{Owner, OwnerKind};
 use crate::domain::policy::Action;
@@ -451,22 +452,12 @@ impl StoriesApi {
     ) -> ApiResult<Created<Story>> {
         let staff = auth.require(Action::EditStories)?;
         let draft = body.0.parse()?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = stories::insert(&txn, &draft, staff.visibility(), state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let dto = view_as(&txn, &state, m, staff.visibility()).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "story.create",
-            "story",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("story.create", "story", dto.id, None, snap(&dto))
+            .await?;
         Ok(Created::new(
             format!("/api/v1/stories/{}", dto.id),
             tag,
@@ -490,7 +481,7 @@ impl StoriesApi {
         let current = stories::get(&state.db, id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse()?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&view_as(&txn, &state, current, staff.visibility()).await?);
         let m = stories::update(
             &txn,
@@ -514,18 +505,8 @@ impl StoriesApi {
         }
         let tag = etag(m.id, m.version);
         let dto = view_as(&txn, &state, m, staff.visibility()).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "story.update",
-            "story",
-            dto.id,
-            before,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("story.update", "story", dto.id, before, snap(&dto))
+            .await?;
         Ok(StoryResponse::Ok(Json(dto), tag))
     }
 
@@ -554,7 +535,7 @@ impl StoriesApi {
                 ));
             }
         }
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = stories::set_published(&txn, id.0, body.published, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let action = if body.published {
@@ -563,18 +544,8 @@ impl StoriesApi {
             "story.unpublish"
         };
         let dto = view_as(&txn, &state, m, staff.visibility()).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            action,
-            "story",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited(action, "story", dto.id, None, snap(&dto))
+            .await?;
         Ok(StoryResponse::Ok(Json(dto), tag))
     }
 
@@ -587,22 +558,12 @@ impl StoriesApi {
         id: Path<i64>,
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditStories)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let current = stories::get(&txn, id.0).await?;
         let before = snap(&view_as(&txn, &state, current, staff.visibility()).await?);
         stories::delete(&txn, id.0).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "story.delete",
-            "story",
-            id.0,
-            before,
-            None,
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("story.delete", "story", id.0, before, None)
+            .await?;
         Ok(Deleted::NoContent)
     }
 }

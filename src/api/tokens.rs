@@ -4,12 +4,12 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use sea_orm::TransactionTrait;
 
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
 use super::validation_text;
-use super::{audit, snap, ApiTags, Created};
+use super::write::Change;
+use super::{snap, ApiTags, Created};
 use crate::app::AppState;
 use crate::domain::policy::Action;
 use crate::store::entities::api_token::Model;
@@ -88,20 +88,10 @@ impl TokensApi {
         let staff = auth.staff();
         let label = validation_text("label", &body.label, 100)?;
         let secret = tokens::generate();
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = tokens::insert(&txn, Some(staff.user_id), &label, &secret).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "token.issue",
-            "token",
-            m.id,
-            None,
-            snap(&Token::from(&m)),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("token.issue", "token", m.id, None, snap(&Token::from(&m)))
+            .await?;
         let issued = IssuedToken {
             id: m.id,
             label: m.label,
@@ -130,12 +120,9 @@ impl TokensApi {
         if token.user_id != Some(staff.user_id) && !staff.may(Action::ManageUsers) {
             return Err(ApiError::not_found("token"));
         }
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = tokens::revoke(&txn, id.0, state.clock.now()).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             "token.revoke",
             "token",
             m.id,
@@ -143,7 +130,6 @@ impl TokensApi {
             snap(&Token::from(&m)),
         )
         .await?;
-        txn.commit().await?;
         Ok(Json(Token::from(&m)))
     }
 }

@@ -4,14 +4,14 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::TransactionTrait;
 
 use super::auth::{address_hash, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::sessions::check_password_throttled;
-use super::{audit, snap, ApiTags, Created};
+use super::write::Change;
+use super::{snap, ApiTags, Created};
 use crate::app::AppState;
 use crate::domain::policy::{Action, Role};
 use crate::domain::user::{check_password, UserDraft};
@@ -141,21 +141,11 @@ impl UsersApi {
         let draft = UserDraft::parse(&body.username, &body.display_name, &body.roles)?;
         check_password(&draft.username, &body.password)?;
         let password_hash = hash(body.0.password).await?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = users::insert(&txn, &draft, password_hash, state.clock.now()).await?;
         let dto = User::from(&m);
-        audit(
-            &txn,
-            &state,
-            staff,
-            "user.create",
-            "user",
-            m.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("user.create", "user", m.id, None, snap(&dto))
+            .await?;
         Ok(Created::new(
             format!("/api/v1/users/{}", m.id),
             etag(m.id, m.version),
@@ -199,14 +189,11 @@ impl UsersApi {
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = UserDraft::parse(&current.username, &body.display_name, &body.roles)?;
         keep_an_admin(&state, id.0, draft.roles.contains(&Role::Admin)).await?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = users::update(&txn, id.0, version, &draft, state.clock.now())
             .await
             .map_err(mismatch(id.0))?;
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             "user.update",
             "user",
             m.id,
@@ -214,7 +201,6 @@ impl UsersApi {
             snap(&User::from(&m)),
         )
         .await?;
-        txn.commit().await?;
         Ok(UserResponse::Ok(
             Json(User::from(&m)),
             etag(m.id, m.version),
@@ -253,20 +239,10 @@ impl UsersApi {
         }
         check_password(&user.username, &body.password)?;
         let password_hash = hash(body.0.password).await?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         users::set_password_hash(&txn, id.0, password_hash, state.clock.now()).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "user.password",
-            "user",
-            id.0,
-            None,
-            None,
-        )
-        .await?;
-        txn.commit().await?;
+        txn.commit_audited("user.password", "user", id.0, None, None)
+            .await?;
         Ok(NoContent::Ok)
     }
 
@@ -288,12 +264,9 @@ impl UsersApi {
         if users::roles(&before).contains(&Role::Admin) {
             keep_an_admin(&state, id.0, false).await?;
         }
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = users::set_disabled(&txn, id.0, true, state.clock.now()).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             "user.disable",
             "user",
             m.id,
@@ -301,7 +274,6 @@ impl UsersApi {
             snap(&User::from(&m)),
         )
         .await?;
-        txn.commit().await?;
         Ok(Json(User::from(&m)))
     }
 
@@ -315,12 +287,9 @@ impl UsersApi {
     ) -> ApiResult<Json<User>> {
         let staff = auth.require(Action::ManageUsers)?;
         let before = users::get(&state.db, id.0).await?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = users::set_disabled(&txn, id.0, false, state.clock.now()).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             "user.enable",
             "user",
             m.id,
@@ -328,7 +297,6 @@ impl UsersApi {
             snap(&User::from(&m)),
         )
         .await?;
-        txn.commit().await?;
         Ok(Json(User::from(&m)))
     }
 }
