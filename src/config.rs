@@ -70,9 +70,10 @@ pub enum Command {
         /// The archive (.zip).
         archive: PathBuf,
     },
-    /// Housekeeping now (`serve` runs it every hour): remove delivered search outbox rows older
-    /// than a day, clear objectors' contact details `--objector-contact-days` after the decision,
-    /// and remove stale `*.partial` backup files. Prints the counts.
+    /// Housekeeping now (`serve` runs it at start and every 10 minutes): remove login attempts
+    /// older than the throttle window and ended sessions, clear objectors' contact details
+    /// `--objector-contact-days` after the decision (in the objection and its audit history), and
+    /// remove stale `*.partial` backup files. Prints the counts.
     Prune,
     /// Ask the running server's `/readyz` (at `--bind`) and exit 0 when it is ready, 1 otherwise:
     /// the container healthcheck.

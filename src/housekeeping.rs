@@ -1,18 +1,22 @@
-//! Housekeeping on a schedule inside the server (and as `youde prune`): what is no longer needed
-//! is removed, and each run is logged with its counts.
+//! Housekeeping on a schedule inside the server (at start, then every 10 minutes) and as
+//! `youde prune`: what is no longer needed is removed, and each run that removed something is
+//! logged with its counts.
 //!
-//! - search outbox rows delivered more than a day ago (the relay keeps an hour for replays);
-//! - objectors' contact details, a set number of days after their objection was decided (data
-//!   minimisation: the decision, the content and the receipt code stay);
+//! - login attempts older than the throttle window, and sessions that have ended;
+//! - objectors' contact details, a set number of days after their objection was decided, in the
+//!   objection and in its audit history (data minimisation: the decision, the content and the
+//!   receipt code stay);
 //! - stale temporary files: backup archives left as `*.partial` by a crash, older than a day.
+//!
+//! (Delivered search outbox rows are pruned by the relay itself, after an hour.)
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 
-use crate::store::{outbox, retention, StoreError};
+use crate::store::{retention, users, StoreError};
 
 /// What housekeeping keeps, and where it looks for temporary files.
 #[derive(Debug, Clone)]
@@ -25,12 +29,12 @@ pub struct Settings {
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
-    pub outbox_rows: u64,
+    pub login_attempts: u64,
+    pub sessions: u64,
     pub objector_contacts: u64,
     pub temp_files: u64,
 }
 
-const KEEP_DELIVERED: chrono::Duration = chrono::Duration::days(1);
 const STALE_TEMP: Duration = Duration::from_secs(24 * 3600);
 
 /// One run at `now`.
@@ -39,28 +43,34 @@ pub async fn run(
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Report, StoreError> {
-    let outbox_rows = outbox::prune(db, now - KEEP_DELIVERED).await?;
+    let (login_attempts, sessions) = users::prune(db, now).await?;
+    let txn = db.begin().await?;
     let objector_contacts = retention::forget_objector_contacts(
-        db,
+        &txn,
         now - chrono::Duration::days(settings.objector_contact_days.into()),
     )
     .await?;
+    txn.commit().await?;
     let temp_files = settings
         .temp_dirs
         .iter()
         .map(|dir| remove_stale_partials(dir, STALE_TEMP))
         .sum();
     let report = Report {
-        outbox_rows,
+        login_attempts,
+        sessions,
         objector_contacts,
         temp_files,
     };
-    tracing::info!(
-        outbox_rows = report.outbox_rows,
-        objector_contacts = report.objector_contacts,
-        temp_files = report.temp_files,
-        "housekeeping done"
-    );
+    if report != Report::default() {
+        tracing::info!(
+            login_attempts = report.login_attempts,
+            sessions = report.sessions,
+            objector_contacts = report.objector_contacts,
+            temp_files = report.temp_files,
+            "housekeeping removed what is no longer needed"
+        );
+    }
     Ok(report)
 }
 

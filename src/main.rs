@@ -218,8 +218,8 @@ async fn prune(config: Config) -> Result<(), Error> {
     let report =
         youde::housekeeping::run(&db, &housekeeping_settings(&config), chrono::Utc::now()).await?;
     println!(
-        "housekeeping: {} delivered outbox rows, {} objector contacts, {} stale temporary files removed",
-        report.outbox_rows, report.objector_contacts, report.temp_files
+        "housekeeping: {} old login attempts, {} ended sessions, {} objector contacts, {} stale temporary files removed",
+        report.login_attempts, report.sessions, report.objector_contacts, report.temp_files
     );
     Ok(())
 }
@@ -244,8 +244,6 @@ async fn serve(config: Config) -> Result<(), Error> {
     let admin_token = config.admin_token()?;
     let db = connect(&config).await?;
     let address_key = address_key(&db).await?;
-    // Old login attempts and ended sessions decide nothing: forget them now and every 10 minutes.
-    tokio::spawn(prune_periodically(db.clone(), Duration::from_secs(600)));
     let report = setup::ensure_admin(&db, config.admin_password.as_deref()).await?;
     if let Some(password) = &report.generated_admin_password {
         // Printed once, to the terminal only: it is stored hashed and cannot be shown again.
@@ -277,10 +275,11 @@ async fn serve(config: Config) -> Result<(), Error> {
         }
     }
     spawn_scheduled_backups(&config, db.clone(), media.clone());
+    // At start, then every 10 minutes: old login attempts, ended sessions, objectors' contacts.
     youde::housekeeping::spawn(
         db.clone(),
         housekeeping_settings(&config),
-        Duration::from_secs(3600),
+        Duration::from_secs(600),
     );
     let search = open_search(&config, &db).await?;
     let relay = search.relay.spawn();
@@ -328,24 +327,6 @@ async fn serve(config: Config) -> Result<(), Error> {
 async fn address_key(db: &sea_orm::DatabaseConnection) -> Result<Arc<[u8]>, Error> {
     let key = store::secrets::get_or_create(db, store::secrets::ADDRESS_KEY).await?;
     Ok(Arc::from(key))
-}
-
-async fn prune_periodically(db: sea_orm::DatabaseConnection, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    loop {
-        ticks.tick().await;
-        match users::prune(&db, store::now()).await {
-            Ok((attempts, sessions)) if attempts + sessions > 0 => {
-                tracing::info!(
-                    attempts,
-                    sessions,
-                    "pruned old login attempts and ended sessions"
-                )
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "pruning login attempts and sessions failed"),
-        }
-    }
 }
 
 /// The configured engine with its relay. A new, empty index over a database that has residents

@@ -1,5 +1,6 @@
 //! Housekeeping: objectors' contact details are forgotten a set time after their objection was
-//! decided; undecided objections keep theirs; the decision and content stay.
+//! decided, in the objection and in its audit history; undecided objections keep theirs; the
+//! decision and content stay.
 
 use chrono::Duration;
 use serde_json::json;
@@ -74,4 +75,26 @@ async fn objector_contacts_are_forgotten_after_the_decision_and_nothing_else_is(
             _ => assert_eq!(o["objector_contact"], "13900001111", "still open: kept"),
         }
     }
+    // The decision's audit event held the contact in its snapshots; it is gone there too.
+    let history = app
+        .staff_get(&format!(
+            "/api/v1/audit?entity_kind=objection&entity_id={zhang}"
+        ))
+        .await;
+    history.assert_status(200);
+    assert!(
+        history.body["items"].as_array().unwrap().len() >= 2,
+        "the decision's events stay: {}",
+        history.text
+    );
+    assert!(
+        !history.text.contains("zhang@example.cn"),
+        "{}",
+        history.text
+    );
+    assert!(
+        history.text.contains("已核实"),
+        "the decision stays: {}",
+        history.text
+    );
 }
