@@ -114,8 +114,13 @@ pub fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// A copy of the database in a file of `dir`: its archive member name and path.
-async fn snapshot_database(db: &DatabaseConnection, dir: &Path) -> Result<(&'static str, PathBuf)> {
+/// A transaction-consistent copy of the database at `url` in a file of `dir`: its archive member
+/// name and path. SQLite: `VACUUM INTO` while others keep writing; PostgreSQL: `pg_dump`.
+async fn snapshot_database(
+    db: &DatabaseConnection,
+    url: &str,
+    dir: &Path,
+) -> Result<(&'static str, PathBuf)> {
     match db.get_database_backend() {
         DatabaseBackend::Sqlite => {
             let path = dir.join(SQLITE_MEMBER);
@@ -124,11 +129,7 @@ async fn snapshot_database(db: &DatabaseConnection, dir: &Path) -> Result<(&'sta
                 .await?;
             Ok((SQLITE_MEMBER, path))
         }
-        DatabaseBackend::Postgres => Err(BackupError::Refused(
-            "PostgreSQL is backed up with pg_dump: use `youde backup` with the database URL \
-             (it calls pg_dump when it is installed)"
-                .into(),
-        )),
+        DatabaseBackend::Postgres => pg_dump(url, dir),
         other => Err(BackupError::Refused(format!(
             "no backup for {other:?} databases"
         ))),
@@ -155,19 +156,14 @@ fn pg_dump(url: &str, dir: &Path) -> Result<(&'static str, PathBuf)> {
     Ok((PG_MEMBER, path))
 }
 
+/// A media file as a stored member (photos are JPEGs already: deflating them gains nothing).
 fn add_member<W: Write + Seek>(
     zip: &mut zip::ZipWriter<W>,
     name: &str,
     bytes: &[u8],
-    compress: bool,
 ) -> Result<Member> {
-    let method = if compress {
-        zip::CompressionMethod::Deflated
-    } else {
-        zip::CompressionMethod::Stored
-    };
     let options = zip::write::SimpleFileOptions::default()
-        .compression_method(method)
+        .compression_method(zip::CompressionMethod::Stored)
         .large_file(bytes.len() as u64 >= u32::MAX as u64);
     zip.start_file(name, options)?;
     zip.write_all(bytes)?;
@@ -230,10 +226,7 @@ pub async fn create(
     // The schema first: a migration applied between this and the copy would only make the
     // recorded schema older than the copy, which restore then migrates (a no-op).
     let schema = applied_migrations(db).await?;
-    let (member, db_file) = match db.get_database_backend() {
-        DatabaseBackend::Postgres => pg_dump(db_url, work.path())?,
-        _ => snapshot_database(db, work.path()).await?,
-    };
+    let (member, db_file) = snapshot_database(db, db_url, work.path()).await?;
     let partial = partial_path(path);
     let file = std::fs::File::create(&partial)?;
     let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
@@ -250,7 +243,6 @@ pub async fn create(
                 &mut zip,
                 &format!("media/{}", object.key),
                 &bytes,
-                false,
             )?);
             media_files += 1;
         }
