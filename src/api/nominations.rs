@@ -7,7 +7,7 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::auth::{Staff, StaffAuth};
@@ -417,7 +417,7 @@ impl NominationsApi {
         }
         let now = state.clock.now();
 
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, now, staff).await?;
         match to {
             NominationState::PublicNotice => {
                 if !residents::is_public(&txn, current.resident_id).await? {
@@ -508,10 +508,7 @@ impl NominationsApi {
         if let (Some(serde_json::Value::Object(map)), Some(note)) = (after.as_mut(), note) {
             map.insert("note".into(), note.into());
         }
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             &format!("nomination.{}", to.code()),
             "nomination",
             dto.id,
@@ -519,7 +516,6 @@ impl NominationsApi {
             after,
         )
         .await?;
-        txn.commit().await?;
         Ok(NominationResponse::Ok(Json(dto), tag))
     }
 }

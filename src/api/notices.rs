@@ -8,12 +8,13 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::auth::{address_hash, StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::pagination::{encode, ListPage, PageRequest};
-use super::{audit, snap, ApiTags, Created};
+use super::write::Change;
+use super::{snap, ApiTags, Created};
 use crate::app::AppState;
 use crate::domain::nomination::{NominationState, ObjectionState};
 use crate::domain::policy::Action;
@@ -400,7 +401,7 @@ impl NoticesApi {
         if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
             return Err(ApiError::field("note", "不能超过 2000 个字"));
         }
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let o = nominations::set_objection_state(
             &txn,
             current.id,
@@ -412,10 +413,7 @@ impl NoticesApi {
         )
         .await?;
         let (before, after) = (snap(&Objection::from(&current)), snap(&Objection::from(&o)));
-        audit(
-            &txn,
-            &state,
-            staff,
+        txn.commit_audited(
             &format!("objection.{}", to.code()),
             "objection",
             o.id,
@@ -423,7 +421,6 @@ impl NoticesApi {
             after,
         )
         .await?;
-        txn.commit().await?;
         Ok(Json(Objection::from(&o)))
     }
 }

@@ -5,7 +5,6 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::TransactionTrait;
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
@@ -318,7 +317,7 @@ impl ResidentsApi {
         id: Path<i64>,
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditRegistry)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&Resident::view(
             residents::get(&txn, id.0, Visibility::Staff).await?,
             Visibility::Staff,
@@ -359,7 +358,7 @@ impl ResidentsApi {
         id: Path<i64>,
     ) -> ApiResult<Json<ErasureReport>> {
         let staff = auth.require(Action::Erase)?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let done = residents::erase(&txn, id.0, state.clock.today()).await?;
         let report = ErasureReport {
             resident_id: id.0,

@@ -5,14 +5,13 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::TransactionTrait;
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{ListPage, PageRequest};
 use super::write::Change;
-use super::{audit, snap, ApiTags, Created, Deleted};
+use super::{snap, ApiTags, Created, Deleted};
 use crate::app::AppState;
 use crate::domain::measure::Measure;
 use crate::domain::partial_date::PartialDate;
@@ -208,27 +207,16 @@ fn respond(m: Model) -> ApiResult<ServiceRecordResponse> {
 }
 
 /// The audit event of a change from `before` to `after`.
-async fn audit_change(
-    db: &impl sea_orm::ConnectionTrait,
-    state: &AppState,
-    staff: &super::auth::Staff,
+async fn commit_change(
+    txn: Change<'_>,
     action: &str,
     before: Model,
     after: &Model,
 ) -> Result<(), ApiError> {
     let (id, before) = (after.id, snap(&ServiceRecord::from_model(before)?));
     let after = snap(&ServiceRecord::from_model(after.clone())?);
-    audit(
-        db,
-        state,
-        staff,
-        action,
-        "service_record",
-        id,
-        before,
-        after,
-    )
-    .await
+    txn.commit_audited(action, "service_record", id, before, after)
+        .await
 }
 
 pub struct ServiceRecordsApi;
@@ -323,12 +311,11 @@ impl ServiceRecordsApi {
         let current = service_records::get(&state.db, id.0, record_id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), current.id, current.version)?;
         let draft = body.0.parse(&staff.name, state.clock.today())?;
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = service_records::update(&txn, id.0, current.id, Some(version), &draft)
             .await
             .map_err(mismatch(current.id))?;
-        audit_change(&txn, &state, staff, "service_record.update", current, &m).await?;
-        txn.commit().await?;
+        commit_change(txn, "service_record.update", current, &m).await?;
         respond(m)
     }
 
@@ -360,7 +347,7 @@ impl ServiceRecordsApi {
                 "记录人不能核实自己记录的服务记录，请由其他工作人员核实",
             ));
         }
-        let txn = state.db.begin().await?;
+        let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = service_records::verify(
             &txn,
             &current,
@@ -370,8 +357,7 @@ impl ServiceRecordsApi {
         )
         .await
         .map_err(mismatch(current.id))?;
-        audit_change(&txn, &state, staff, "service_record.verify", current, &m).await?;
-        txn.commit().await?;
+        commit_change(txn, "service_record.verify", current, &m).await?;
         respond(m)
     }
 
