@@ -15,7 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::nomination::{NominationState, ObjectionState};
 use crate::domain::policy::Action;
 use crate::domain::validation::{required_text, ValidationErrors};

@@ -15,7 +15,7 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::photo::{Owner, OwnerKind};
 use crate::domain::policy::Action;
 use crate::domain::story::{StoryDraft, StoryInput as DomainInput};
@@ -119,10 +119,10 @@ async fn story_photos(
 /// The story as the public sees it (pages, feeds): see [`view_as`].
 pub async fn view(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    public_url: &str,
     m: Model,
 ) -> Result<Story, StoreError> {
-    view_as(db, state, m, Visibility::Public).await
+    view_as(db, public_url, m, Visibility::Public).await
 }
 
 /// The story for a viewer. A linked resident shows their name and community to staff who may read
@@ -132,7 +132,7 @@ pub async fn view(
 /// [`HIDDEN_RESIDENT`]: crate::domain::story::HIDDEN_RESIDENT
 pub async fn view_as(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    public_url: &str,
     m: Model,
     visibility: Visibility,
 ) -> Result<Story, StoreError> {
@@ -164,7 +164,7 @@ pub async fn view_as(
     let photos = story_photos(db, m.id, &resident_ids).await?;
     Ok(Story {
         id: m.id,
-        url: format!("{}/stories/{}", state.public_url, m.slug),
+        url: format!("{public_url}/stories/{}", m.slug),
         slug: m.slug.clone(),
         themes: stories::themes(&m),
         body_html: markdown::to_safe_html(&m.body),
@@ -391,7 +391,7 @@ impl StoriesApi {
         let rows = stories::list(&state.db, filter).await?;
         let mut items = Vec::with_capacity(rows.items.len());
         for m in rows.items {
-            let story = view_as(&state.db, &state, m, viewer.visibility()).await?;
+            let story = view_as(&state.db, &state.public_url, m, viewer.visibility()).await?;
             let mut object = match poem_openapi::types::ToJSON::to_json(&story) {
                 Some(Value::Object(map)) => map,
                 _ => Map::new(),
@@ -435,7 +435,7 @@ impl StoriesApi {
         let m = load(&state, id.0, &viewer).await?;
         let tag = etag(m.id, m.version);
         Ok(StoryResponse::Ok(
-            Json(view_as(&state.db, &state, m, viewer.visibility()).await?),
+            Json(view_as(&state.db, &state.public_url, m, viewer.visibility()).await?),
             tag,
         ))
     }
@@ -455,7 +455,7 @@ impl StoriesApi {
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = stories::insert(&txn, &draft, staff.visibility(), state.clock.now()).await?;
         let tag = etag(m.id, m.version);
-        let dto = view_as(&txn, &state, m, staff.visibility()).await?;
+        let dto = view_as(&txn, &state.public_url, m, staff.visibility()).await?;
         txn.commit_audited("story.create", "story", dto.id, None, snap(&dto))
             .await?;
         Ok(Created::new(
@@ -482,7 +482,7 @@ impl StoriesApi {
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse()?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&view_as(&txn, &state, current, staff.visibility()).await?);
+        let before = snap(&view_as(&txn, &state.public_url, current, staff.visibility()).await?);
         let m = stories::update(
             &txn,
             id.0,
@@ -504,7 +504,7 @@ impl StoriesApi {
             }
         }
         let tag = etag(m.id, m.version);
-        let dto = view_as(&txn, &state, m, staff.visibility()).await?;
+        let dto = view_as(&txn, &state.public_url, m, staff.visibility()).await?;
         txn.commit_audited("story.update", "story", dto.id, before, snap(&dto))
             .await?;
         Ok(StoryResponse::Ok(Json(dto), tag))
@@ -543,7 +543,7 @@ impl StoriesApi {
         } else {
             "story.unpublish"
         };
-        let dto = view_as(&txn, &state, m, staff.visibility()).await?;
+        let dto = view_as(&txn, &state.public_url, m, staff.visibility()).await?;
         txn.commit_audited(action, "story", dto.id, None, snap(&dto))
             .await?;
         Ok(StoryResponse::Ok(Json(dto), tag))
@@ -560,7 +560,7 @@ impl StoriesApi {
         let staff = auth.require(Action::EditStories)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let current = stories::get(&txn, id.0).await?;
-        let before = snap(&view_as(&txn, &state, current, staff.visibility()).await?);
+        let before = snap(&view_as(&txn, &state.public_url, current, staff.visibility()).await?);
         stories::delete(&txn, id.0).await?;
         txn.commit_audited("story.delete", "story", id.0, before, None)
             .await?;

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::WebError;
 use crate::api::stories::{view, Story};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::stories;
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,7 +57,7 @@ async fn items(state: &AppState, q: &FeedQuery) -> Result<Vec<Story>, WebError> 
     .await?;
     let mut out = Vec::with_capacity(rows.items.len());
     for m in rows.items {
-        out.push(view(&state.db, state, m).await?);
+        out.push(view(&state.db, &state.public_url, m).await?);
     }
     Ok(out)
 }

@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 
 use super::{html, timeline, Meta, WebError};
 use crate::api::auth::address_hash;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::measure::Measure;
 use crate::domain::partial_date::PartialDate;
 use crate::domain::service_record::RecordKind;
@@ -215,7 +215,7 @@ async fn portraits(
         .collect())
 }
 
-async fn open_notices(state: &AppState) -> Result<Vec<NoticeItem>, StoreError> {
+pub(super) async fn open_notices(state: &AppState) -> Result<Vec<NoticeItem>, StoreError> {
     let now = state.clock.now();
     let rows = nominations::open_notices(&state.db, now, None, 1000).await?;
     let mut items = Vec::new();
@@ -737,57 +737,6 @@ pub async fn object(
     })
 }
 
-#[handler]
-pub fn robots(state: Data<&AppState>) -> String {
-    format!(
-        "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /admin/\nSitemap: {}/sitemap.xml\n",
-        state.public_url.trim_end_matches('/')
-    )
-}
-
-#[derive(Template)]
-#[template(path = "sitemap.xml")]
-struct Sitemap {
-    urls: Vec<String>,
-}
-
-#[handler]
-pub async fn sitemap(state: Data<&AppState>) -> Result<Response, WebError> {
-    let base = state.public_url.trim_end_matches('/');
-    let mut urls = vec![format!("{base}/"), format!("{base}/notices")];
-    let people = residents::list(
-        &state.db,
-        residents::ListFilter {
-            after: None,
-            limit: 100_000,
-            community_id: None,
-            visibility: Visibility::Public,
-        },
-    )
-    .await?;
-    urls.extend(
-        people
-            .items
-            .iter()
-            .map(|r| format!("{base}/people/{}", r.slug)),
-    );
-    for c in communities::list(&state.db, None, 100_000, None)
-        .await?
-        .items
-    {
-        urls.push(format!("{base}/communities/{}", c.slug));
-    }
-    for n in open_notices(&state).await? {
-        urls.push(format!("{base}/notices/{}", n.id));
-    }
-    let body = Sitemap { urls }
-        .render()
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(Response::builder()
-        .content_type("application/xml; charset=utf-8")
-        .body(body))
-}
-
 /// A story as lists show it.
 pub struct StoryItem {
     pub slug: String,
@@ -832,7 +781,7 @@ pub async fn latest_stories(
     let mut out = Vec::new();
     for m in rows.items {
         out.push(story_item(
-            &crate::api::stories::view(&state.db, state, m).await?,
+            &crate::api::stories::view(&state.db, &state.public_url, m).await?,
         ));
     }
     Ok(out)
@@ -856,7 +805,7 @@ pub async fn story_page(
     if !crate::store::stories::is_public(&state.db, &m).await? {
         return Err(WebError::NotFound);
     }
-    let story = crate::api::stories::view(&state.db, &state, m).await?;
+    let story = crate::api::stories::view(&state.db, &state.public_url, m).await?;
     let issues = crate::store::stories::published_issues_with(&state.db, story.id)
         .await?
         .into_iter()
@@ -904,7 +853,7 @@ pub async fn issue_page(state: Data<&AppState>, Path(id): Path<i64>) -> Result<R
         let m = crate::store::stories::get(&state.db, story_id).await?;
         if crate::store::stories::is_public(&state.db, &m).await? {
             items.push(story_item(
-                &crate::api::stories::view(&state.db, &state, m).await?,
+                &crate::api::stories::view(&state.db, &state.public_url, m).await?,
             ));
         }
     }

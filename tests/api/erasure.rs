@@ -114,6 +114,8 @@ async fn public_surfaces(app: &TestApp, id: i64, slug: &str, issue: i64) -> Vec<
         format!("/people/{slug}/print"),
         "/notices".to_string(),
         "/sitemap.xml".to_string(),
+        "/sitemaps/site.xml".to_string(),
+        "/sitemaps/people-0.xml".to_string(),
         "/feeds/stories.atom".to_string(),
         "/feeds/stories.json".to_string(),
         format!("/issues/{issue}"),
