@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Middleware, Request, Response, Route};
 use sea_orm::DatabaseConnection;
 
@@ -166,7 +165,6 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .after(move |resp: poem::Result<Response>| async move {
             resp.map(|resp| mark_cookies_secure(resp, secure_cookies))
         })
-        .with(Tracing)
         .with(observe)
 }
 
