@@ -159,9 +159,21 @@ pub fn test_config(
         "--public-url=https://youde.example.org".to_string(),
         "--no-demo".to_string(),
     ];
+    let args = args.into_iter().chain(s3_bucket());
     youde::config::Cli::try_parse_from(args)
         .expect("the test configuration parses")
         .config
+}
+
+/// With `YOUDE_TEST_S3_DIR` naming the folder an S3-protocol server serves (CI runs s3s-fs on it,
+/// with the `AWS_*` variables pointing object_store at the server), each test keeps its photos in
+/// a new bucket of its own there: `--media-s3-bucket` (the build needs the `s3` feature).
+fn s3_bucket() -> Option<String> {
+    let root = std::env::var("YOUDE_TEST_S3_DIR").ok().filter(|d| !d.is_empty())?;
+    let bucket = format!("youde-t-{:016x}", rand::random::<u64>());
+    // s3s-fs keeps a bucket as a folder of its root.
+    std::fs::create_dir_all(std::path::Path::new(&root).join(&bucket)).expect("a new bucket");
+    Some(format!("--media-s3-bucket={bucket}"))
 }
 
 impl TestApp {
@@ -484,11 +496,16 @@ impl TestApp {
         (status, headers, body)
     }
 
-    /// Names of the files in the media folder.
-    pub fn media_files(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.media_dir.path())
-            .expect("media dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+    /// Names of the objects in the photo store (the media folder, or the test's S3 bucket).
+    pub async fn media_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .media
+            .store
+            .list()
+            .await
+            .expect("list the photo store")
+            .into_iter()
+            .map(|o| o.key)
             .collect();
         names.sort();
         names
