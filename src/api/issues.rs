@@ -11,7 +11,7 @@ use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
-use super::stories::{view as story_view, PublishInput, Story};
+use super::stories::{views_as, PublishInput, Story};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
 use crate::state::AppState;
@@ -21,6 +21,7 @@ use crate::markdown;
 use crate::media::Media;
 use crate::pack;
 use crate::store::entities::newsletter_issue::Model;
+use crate::store::residents::Visibility;
 use crate::store::{stories, StoreError};
 
 #[derive(Debug, Object)]
@@ -292,10 +293,11 @@ pub async fn build_pack(
     public: bool,
 ) -> Result<Vec<u8>, ApiError> {
     let issue = view(db, public_url, m.clone(), public).await?;
-    let mut items: Vec<Story> = Vec::new();
+    let mut rows = Vec::with_capacity(issue.story_ids.len());
     for id in &issue.story_ids {
-        items.push(story_view(db, public_url, stories::get(db, *id).await?).await?);
+        rows.push(stories::get(db, *id).await?);
     }
+    let items: Vec<Story> = views_as(db, public_url, rows, Visibility::Public).await?;
     let mut photos = Vec::new();
     for (i, story) in items.iter().enumerate() {
         for (j, photo) in story.photos.iter().enumerate() {
@@ -313,7 +315,7 @@ pub async fn build_pack(
                     crate::store::residents::get(
                         db,
                         *id,
-                        crate::store::residents::Visibility::Staff,
+                        Visibility::Staff,
                     )
                     .await?
                     .name,

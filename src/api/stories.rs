@@ -16,12 +16,15 @@ use super::pagination::{encode, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
 use crate::state::AppState;
-use crate::domain::photo::{Owner, OwnerKind};
+use std::collections::HashMap;
+
+use crate::domain::photo::OwnerKind;
 use crate::domain::policy::Action;
 use crate::domain::story::{StoryDraft, StoryInput as DomainInput};
 use crate::markdown;
 use crate::store::entities::story::Model;
 use crate::store::residents::{self, Visibility};
+use crate::store::photos::Reader;
 use crate::store::{communities, photos, stories, StoreError};
 
 /// A linked resident: the name always; the profile link only when their profile is public.
@@ -69,51 +72,62 @@ pub struct Story {
     pub photos: Vec<crate::api::photos::Photo>,
 }
 
-/// The public photos of one owner, oldest first (at most 50).
-async fn public_photos_of(
-    db: &impl ConnectionTrait,
-    owner: Owner,
-) -> Result<Vec<crate::store::entities::photo::Model>, StoreError> {
-    let filter = photos::ListFilter {
-        owner: Some(owner),
-        after: None,
-        limit: 50,
-        visibility: photos::Reader::Public,
-    };
-    Ok(photos::list(db, filter).await?.items)
-}
+/// Photos a story shows at most (its own, or its residents').
+const STORY_PHOTOS: usize = 50;
 
-/// A story's photos: its own public photos in upload order; when it has none, the public photos
-/// of the residents it names, in their order.
-async fn story_photos(
+/// Each story's public photos: its own in upload order; when it has none, the public photos of
+/// the residents it names, in their order. Four queries for any number of stories.
+async fn stories_photos(
     db: &impl ConnectionTrait,
-    story_id: i64,
-    resident_ids: &[i64],
-) -> Result<Vec<crate::api::photos::Photo>, StoreError> {
-    let mut rows = public_photos_of(
-        db,
-        Owner {
-            kind: OwnerKind::Story,
-            id: story_id,
-        },
-    )
-    .await?;
-    if rows.is_empty() {
-        for id in resident_ids {
-            let owner = Owner {
-                kind: OwnerKind::Resident,
-                id: *id,
-            };
-            rows.extend(public_photos_of(db, owner).await?);
+    story_ids: &[i64],
+    named: &HashMap<i64, Vec<i64>>,
+) -> Result<HashMap<i64, Vec<crate::api::photos::Photo>>, StoreError> {
+    let own = photos::of_owners(db, OwnerKind::Story, story_ids, Reader::Public, STORY_PHOTOS).await?;
+    let has_own = |id: &i64| own.get(id).is_some_and(|p| !p.is_empty());
+    let mut borrowed: Vec<i64> = story_ids
+        .iter()
+        .filter(|id| !has_own(id))
+        .flat_map(|id| named.get(id).into_iter().flatten().copied())
+        .collect();
+    borrowed.sort_unstable();
+    borrowed.dedup();
+    let of_residents =
+        photos::of_owners(db, OwnerKind::Resident, &borrowed, Reader::Public, STORY_PHOTOS).await?;
+    let mut shown: Vec<(i64, Vec<i64>)> = Vec::with_capacity(story_ids.len());
+    let mut rows: HashMap<i64, crate::store::entities::photo::Model> = HashMap::new();
+    for id in story_ids {
+        let chosen: Vec<&crate::store::entities::photo::Model> = if has_own(id) {
+            own[id].iter().collect()
+        } else {
+            named
+                .get(id)
+                .into_iter()
+                .flatten()
+                .flat_map(|r| of_residents.get(r).into_iter().flatten())
+                .collect()
+        };
+        for m in &chosen {
+            rows.entry(m.id).or_insert_with(|| (*m).clone());
         }
+        shown.push((*id, chosen.iter().map(|m| m.id).collect()));
     }
-    crate::api::photos::views(db, rows, Visibility::Public)
-        .await
-        .map_err(|_| {
-            StoreError::Db(sea_orm::DbErr::Custom(
-                "photos of a story could not be described".into(),
-            ))
-        })
+    let mut rows: Vec<_> = rows.into_values().collect();
+    rows.sort_by_key(|m| m.id);
+    let views: HashMap<i64, crate::api::photos::Photo> =
+        crate::api::photos::views(db, rows, Visibility::Public)
+            .await
+            .map_err(|_| {
+                StoreError::Db(sea_orm::DbErr::Custom(
+                    "photos of a story could not be described".into(),
+                ))
+            })?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+    Ok(shown
+        .into_iter()
+        .map(|(story, ids)| (story, ids.iter().filter_map(|p| views.get(p).cloned()).collect()))
+        .collect())
 }
 
 /// The story as the public sees it (pages, feeds): see [`view_as`].
@@ -125,65 +139,95 @@ pub async fn view(
     view_as(db, public_url, m, Visibility::Public).await
 }
 
-/// The story for a viewer. A linked resident shows their name and community to staff who may read
-/// private data, and otherwise only when the public may see them — a public profile, or consent to
-/// appear in stories; editors see the others as [`HIDDEN_RESIDENT`], as the public would.
-///
-/// [`HIDDEN_RESIDENT`]: crate::domain::story::HIDDEN_RESIDENT
+/// The story for a viewer: see [`views_as`].
 pub async fn view_as(
     db: &impl ConnectionTrait,
     public_url: &str,
     m: Model,
     visibility: Visibility,
 ) -> Result<Story, StoreError> {
-    let resident_ids = stories::resident_ids(db, m.id).await?;
-    let mut linked = Vec::new();
-    for id in &resident_ids {
-        let r = residents::get(db, *id, Visibility::Staff).await?;
-        let public = residents::is_public(db, r.id).await?;
-        let shown = public
-            || visibility == Visibility::Staff
-            || stories::consents_to_stories(db, r.id).await?;
-        if !shown {
-            linked.push(StoryResident {
-                id: r.id,
-                name: crate::domain::story::HIDDEN_RESIDENT.into(),
-                slug: None,
-                community: String::new(),
+    let mut one = views_as(db, public_url, vec![m], visibility).await?;
+    Ok(one.remove(0))
+}
+
+/// Stories for a viewer, in the order given, in a fixed number of queries however many there are
+/// (lists, feeds, issue pages and packs). A linked resident shows their name and community to
+/// staff who may read private data, and otherwise only when the public may see them — a public
+/// profile, or consent to appear in stories; editors see the others as [`HIDDEN_RESIDENT`], as
+/// the public would.
+///
+/// [`HIDDEN_RESIDENT`]: crate::domain::story::HIDDEN_RESIDENT
+pub async fn views_as(
+    db: &impl ConnectionTrait,
+    public_url: &str,
+    rows: Vec<Model>,
+    visibility: Visibility,
+) -> Result<Vec<Story>, StoreError> {
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let named = stories::resident_ids_of(db, &ids).await?;
+    let mut everyone: Vec<i64> = named.values().flatten().copied().collect();
+    everyone.sort_unstable();
+    everyone.dedup();
+    let people = residents::get_many(db, &everyone, Visibility::Staff).await?;
+    let public = residents::get_many(db, &everyone, Visibility::Public).await?;
+    let consenting = stories::consenting_to_stories(db, &everyone).await?;
+    let mut community_ids: Vec<i64> = people.values().map(|r| r.community_id).collect();
+    community_ids.sort_unstable();
+    community_ids.dedup();
+    let places = communities::get_many(db, &community_ids).await?;
+    let mut photos = stories_photos(db, &ids, &named).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let resident_ids = named.get(&m.id).cloned().unwrap_or_default();
+        let mut linked = Vec::new();
+        for id in &resident_ids {
+            let Some(r) = people.get(id) else { continue };
+            let is_public = public.contains_key(id);
+            let shown =
+                is_public || visibility == Visibility::Staff || consenting.contains(id);
+            linked.push(if shown {
+                StoryResident {
+                    id: r.id,
+                    name: r.name.clone(),
+                    slug: is_public.then(|| r.slug.clone()),
+                    community: places
+                        .get(&r.community_id)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default(),
+                }
+            } else {
+                StoryResident {
+                    id: r.id,
+                    name: crate::domain::story::HIDDEN_RESIDENT.into(),
+                    slug: None,
+                    community: String::new(),
+                }
             });
-            continue;
         }
-        let community = communities::get(db, r.community_id).await?;
-        linked.push(StoryResident {
-            id: r.id,
-            name: r.name,
-            slug: public.then_some(r.slug),
-            community: community.name,
+        out.push(Story {
+            id: m.id,
+            url: format!("{public_url}/stories/{}", m.slug),
+            slug: m.slug.clone(),
+            themes: stories::themes(&m),
+            body_html: markdown::to_safe_html(&m.body),
+            photos: photos.remove(&m.id).unwrap_or_default(),
+            title: m.title,
+            subtitle: m.subtitle,
+            section: m.section,
+            byline: m.byline,
+            body: m.body,
+            recognition_story: m.recognition_story,
+            featured: m.featured,
+            state: m.state,
+            published_at: m.published_at,
+            attention: m.attention,
+            resident_ids,
+            residents: linked,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
         });
     }
-    let photos = story_photos(db, m.id, &resident_ids).await?;
-    Ok(Story {
-        id: m.id,
-        url: format!("{public_url}/stories/{}", m.slug),
-        slug: m.slug.clone(),
-        themes: stories::themes(&m),
-        body_html: markdown::to_safe_html(&m.body),
-        title: m.title,
-        subtitle: m.subtitle,
-        section: m.section,
-        byline: m.byline,
-        body: m.body,
-        recognition_story: m.recognition_story,
-        featured: m.featured,
-        state: m.state,
-        published_at: m.published_at,
-        attention: m.attention,
-        resident_ids,
-        residents: linked,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-        photos,
-    })
+    Ok(out)
 }
 
 #[derive(Debug, Object)]
@@ -390,8 +434,8 @@ impl StoriesApi {
         };
         let rows = stories::list(&state.db, filter).await?;
         let mut items = Vec::with_capacity(rows.items.len());
-        for m in rows.items {
-            let story = view_as(&state.db, &state.public_url, m, viewer.visibility()).await?;
+        let stories = views_as(&state.db, &state.public_url, rows.items, viewer.visibility()).await?;
+        for story in stories {
             let mut object = match poem_openapi::types::ToJSON::to_json(&story) {
                 Some(Value::Object(map)) => map,
                 _ => Map::new(),

@@ -23,6 +23,24 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
         .ok_or(StoreError::NotFound("community"))
 }
 
+/// The communities with these ids, in one query.
+pub async fn get_many(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Model>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    for id in ids {
+        super::reads::row("community", *id);
+    }
+    let rows = Entity::find()
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+}
+
 pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> StoreResult<Option<Model>> {
     let found = Entity::find().filter(Column::Slug.eq(slug)).one(db).await?;
     if let Some(c) = &found {

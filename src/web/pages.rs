@@ -778,13 +778,14 @@ pub async fn latest_stories(
         },
     )
     .await?;
-    let mut out = Vec::new();
-    for m in rows.items {
-        out.push(story_item(
-            &crate::api::stories::view(&state.db, &state.public_url, m).await?,
-        ));
-    }
-    Ok(out)
+    let stories = crate::api::stories::views_as(
+        &state.db,
+        &state.public_url,
+        rows.items,
+        Visibility::Public,
+    )
+    .await?;
+    Ok(stories.iter().map(story_item).collect())
 }
 
 #[derive(Template)]
@@ -848,15 +849,17 @@ pub async fn issue_page(state: Data<&AppState>, Path(id): Path<i64>) -> Result<R
     if issue.state != crate::store::stories::PUBLISHED {
         return Err(WebError::NotFound);
     }
-    let mut items = Vec::new();
+    let mut public = Vec::new();
     for story_id in crate::store::stories::issue_story_ids(&state.db, id).await? {
         let m = crate::store::stories::get(&state.db, story_id).await?;
         if crate::store::stories::is_public(&state.db, &m).await? {
-            items.push(story_item(
-                &crate::api::stories::view(&state.db, &state.public_url, m).await?,
-            ));
+            public.push(m);
         }
     }
+    let stories =
+        crate::api::stories::views_as(&state.db, &state.public_url, public, Visibility::Public)
+            .await?;
+    let items: Vec<StoryItem> = stories.iter().map(story_item).collect();
     let description = issue
         .editors_note
         .as_deref()

@@ -42,6 +42,7 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// The database the app uses (for running the `youde` binary against it).
     pub db_url: String,
+    queries: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A response, read whole.
@@ -208,7 +209,13 @@ impl TestApp {
         let media_dir = tempfile::tempdir().expect("media dir");
         let config = test_config(&url, dir.path(), media_dir.path());
         // The wiring `serve` runs, over this test's database, media folder and index.
-        let db = youde::app::connect(&config).await.expect("connect and migrate");
+        let mut db = youde::app::connect(&config).await.expect("connect and migrate");
+        // Every statement the application runs is counted (`TestApp::queries`).
+        let queries = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = queries.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
         let admin = UserDraft::parse("admin", "管理员", &["admin".to_string()]).unwrap();
         users::insert(&db, &admin, password_hash(), store::now())
             .await
@@ -231,7 +238,13 @@ impl TestApp {
             search,
             dir,
             db_url: url,
+            queries,
         }
+    }
+
+    /// Statements run on the database so far (by the application and by the test).
+    pub fn queries(&self) -> usize {
+        self.queries.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The sitemap as a search engine reads it: the index at `/sitemap.xml`, then each part it
