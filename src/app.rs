@@ -33,6 +33,8 @@ pub struct AppState {
     /// `YOUDE_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
     pub clock: Clock,
+    /// `YOUDE_CERT_*`: who issues certificates and how they are numbered.
+    pub certificates: Arc<crate::domain::certificate::Settings>,
     /// `YOUDE_PUBLIC_URL`: canonical links, sitemap, QR codes.
     pub public_url: Arc<str>,
     pub pages: Arc<PageCache>,
@@ -78,12 +80,14 @@ pub fn routes(state: AppState) -> impl Endpoint {
         json: state.max_body_bytes,
         upload: state.media.max_upload_bytes,
     };
+    let certificate_desk = certificate_desk(&state);
     // One API endpoint, served under /api/v1 and called in process by the staff console.
     let api: crate::admin::client::ApiEndpoint = Arc::new(
         service
             .with(api::text_guard::TextGuard)
             .with(limits)
             .with(InvalidateOnWrite)
+            .data(certificate_desk.clone())
             // Errors in the API's own shape for the console's in-process calls too.
             .catch_all_error(|err| async move { api::error::catch_all(err) })
             .map_to_response()
@@ -112,6 +116,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .nest("/admin", crate::admin::routes(api, console_limits))
         .nest("/", web::routes(public_form_limits))
         .with(Authenticate)
+        .data(certificate_desk)
         .data(state)
         .catch_all_error(|err| async move { api::error::catch_all(err) })
         .after(move |resp: poem::Result<Response>| async move {
@@ -119,6 +124,17 @@ pub fn routes(state: AppState) -> impl Endpoint {
         })
         .with(Tracing)
         .with(observe)
+}
+
+/// What the certificate routes of every face need, taken from the state.
+fn certificate_desk(state: &AppState) -> crate::service::certificates::Desk {
+    let clock = state.clock.clone();
+    crate::service::certificates::Desk {
+        db: state.db.clone(),
+        settings: state.certificates.clone(),
+        public_url: state.public_url.clone(),
+        clock: Arc::new(move || clock.now()),
+    }
 }
 
 /// `GET /metrics`: the Prometheus text format, for the peers `YOUDE_METRICS_ALLOW` names (the

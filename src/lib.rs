@@ -7,8 +7,8 @@
 //! 1. [`store`]: sea-orm entities and queries, each taking a connection or transaction.
 //! 2. [`search`] (the engines and the outbox relay), [`media`] (photo files), [`markdown`]
 //!    (rendering and sanitising), [`config`].
-//! 3. use cases every face calls: [`pack`] (issue export packs), [`backup`], [`housekeeping`],
-//!    [`demo`], [`setup`];
+//! 3. use cases every face calls: [`service`] (certificates as the public checks them),
+//!    [`pack`] (issue export packs), [`backup`], [`housekeeping`], [`demo`], [`setup`];
 //!    [`observe`] (request ids, panics, metrics), [`listener`] (the TCP front door: header
 //!    timeouts, connections per address).
 //! 4. the faces: [`api`] (JSON API), [`web`] (public pages, feeds), [`admin`] (staff console).
@@ -28,6 +28,7 @@ pub mod media;
 pub mod observe;
 pub mod pack;
 pub mod search;
+pub mod service;
 pub mod setup;
 pub mod store;
 pub mod web;

@@ -194,6 +194,7 @@ impl TestApp {
             trusted_proxies: Arc::from(Vec::new()),
             clock: clock.clone(),
             public_url: Arc::from("https://youde.example.org"),
+            certificates: Arc::default(),
             pages: Arc::default(),
             media,
             search: search.clone(),
