@@ -405,3 +405,62 @@ async fn numbers_run_without_gaps_or_duplicates_when_issued_at_once() {
 async fn issue_path(app: &TestApp, path: &str) -> Reply {
     app.post(path, &json!({})).await
 }
+
+#[tokio::test]
+async fn a_reviewer_issues_previews_and_revokes_a_certificate_in_the_console() {
+    use crate::console::Browser;
+    let (app, _) = app_with_honour().await;
+    let mut b = Browser::signed_in(&app, "cert-desk", &["reviewer"]).await;
+    let list = b.get("/admin/certificates").await;
+    list.assert_status(200);
+    assert!(list.text.contains("待颁发证书的表彰"), "{}", list.text);
+    assert!(list.text.contains("为孙建伟颁发证书"));
+    let action = list
+        .text
+        .split("action=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|a| a.starts_with("/admin/recognitions/"))
+        .expect("an issue button")
+        .to_string();
+    let issued = b.submit("/admin/certificates", &action, &[]).await;
+    issued.assert_status(303);
+    let page_path = issued.headers["location"].to_str().unwrap().to_string();
+    let page = b.get(&page_path).await;
+    let year = this_year(&app);
+    assert!(
+        page.text.contains(&format!("长寿〔{year}〕第001号")),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("状态：有效"));
+    let preview = page
+        .text
+        .split("href=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|h| h.ends_with("/certificate"))
+        .expect("a preview link")
+        .to_string();
+    let printed = app.get(&preview).await;
+    let svg_start = printed.text.find("<svg").unwrap();
+    let svg_end = printed.text[svg_start..].find("</svg>").unwrap() + svg_start + 6;
+    let verify_url = decode_qr(&printed.text[svg_start..svg_end]);
+    let verify_path = verify_url
+        .strip_prefix("https://youde.example.org")
+        .unwrap();
+    assert!(app.get(verify_path).await.text.contains("此证书有效"));
+
+    // The year's list shows it; revoking without a reason is refused, with one it is revoked.
+    let listed = b.get(&format!("/admin/certificates?year={year}")).await;
+    assert!(listed.text.contains("孙建伟"));
+    let revoke = format!("{page_path}/revoke");
+    let refused = b.submit(&page_path, &revoke, &[("reason", "")]).await;
+    assert_eq!(refused.status.as_u16(), 422, "{}", refused.text);
+    let done = b
+        .submit(&page_path, &revoke, &[("reason", "本人申请更正")])
+        .await;
+    done.assert_status(303);
+    assert!(b.get(&page_path).await.text.contains("状态：已撤销"));
+    assert!(app.get(verify_path).await.text.contains("此证书已撤销"));
+}
