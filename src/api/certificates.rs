@@ -21,10 +21,12 @@ use super::recognitions::RevokeInput;
 use super::write::{Audited, Change};
 use super::{snap, validation_text, ApiTags, Created};
 use crate::domain::policy::Action;
+use crate::domain::validation::required_text;
+use crate::domain::ValidationErrors;
 use crate::service::certificates::{self as desk_service, kind_label, Desk, Lookup, Verified};
 use crate::store::certificates::{self, NewCertificate};
 use crate::store::entities::certificate::Model;
-use crate::store::residents::Visibility;
+use crate::store::residents::{self, Visibility};
 use crate::store::{audit, recognitions};
 
 /// A certificate as staff see it: what it states, its number and verification code, and its
@@ -188,6 +190,14 @@ async fn issue_for_recognition(
         return Err(ApiError::conflict_code(
             "recognition_revoked",
             "该表彰已撤销，不能颁发证书",
+            None,
+        ));
+    }
+    let holder = residents::get(change, recognition.resident_id, Visibility::Staff).await?;
+    if holder.erased_at.is_some() {
+        return Err(ApiError::conflict_code(
+            "resident_erased",
+            "该居民的个人信息已按本人要求删除，不能颁发证书",
             None,
         ));
     }
@@ -397,12 +407,16 @@ impl CertificatesApi {
         &self,
         desk: Data<&Desk>,
         req: &Request,
-        number: Query<String>,
-        name: Query<String>,
+        number: Query<Option<String>>,
+        name: Query<Option<String>>,
     ) -> ApiResult<Json<CertificateCheck>> {
+        let mut errors = ValidationErrors::default();
+        let number = required_text(&mut errors, "number", number.0.as_deref().unwrap_or(""), 60);
+        let name = required_text(&mut errors, "name", name.0.as_deref().unwrap_or(""), 40);
+        errors.finish(|| ())?;
         let query = desk_service::Query::NumberAndName {
-            number: &number.0,
-            name: &name.0,
+            number: &number,
+            name: &name,
         };
         answer(desk_service::look_up(&desk, &address_hash(req), query).await?)
     }

@@ -246,6 +246,16 @@ async fn unknown_codes_and_wrong_names_answer_alike_and_guessing_is_throttled() 
     found.assert_status(200);
     assert_eq!(found.body["number"], number.as_str());
 
+    // Both halves are needed, and saying so costs no look-up.
+    let half = app
+        .get(&format!(
+            "/api/v1/certificates/verify?{}",
+            serde_urlencoded::to_string([("number", number.as_str())]).unwrap()
+        ))
+        .await;
+    half.assert_status(422);
+    assert_eq!(half.invalid_fields(), ["name"]);
+
     let unknown = verify(&app, "aaaaaaaaaaaaaaaaaaaaaaaaaa").await;
     unknown.assert_status(404);
     assert_eq!(unknown.error_code(), "certificate_not_found");
@@ -463,4 +473,21 @@ async fn a_reviewer_issues_previews_and_revokes_a_certificate_in_the_console() {
     done.assert_status(303);
     assert!(b.get(&page_path).await.text.contains("状态：已撤销"));
     assert!(app.get(verify_path).await.text.contains("此证书已撤销"));
+}
+
+#[tokio::test]
+async fn no_certificate_is_issued_for_a_resident_whose_information_was_erased() {
+    let (app, honour) = app_with_honour().await;
+    let resident = app
+        .staff_get(&format!("/api/v1/recognitions/{honour}"))
+        .await
+        .body["resident_id"]
+        .clone();
+    app.post(&format!("/api/v1/residents/{resident}/erasure"), &json!({}))
+        .await
+        .assert_status(200);
+    let refused = issue(&app, honour).await;
+    refused.assert_status(409);
+    assert_eq!(refused.error_code(), "resident_erased");
+    assert_eq!(app.count("certificates").await, 0);
 }
