@@ -60,6 +60,7 @@ impl Application {
                 notice_days: config.notice_days,
                 trusted_proxies: Arc::from(config.trusted_proxies.clone()),
                 clock: Clock::default(),
+                certificates: Arc::new(config.certificate_settings()),
                 public_url: Arc::from(public_url),
                 pages: Arc::default(),
                 media,
@@ -122,6 +123,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         json: state.max_body_bytes,
         upload: state.media.max_upload_bytes,
     };
+    let certificate_desk = certificate_desk(&state);
     // One API endpoint, served under /api/v1 and called in process by the staff console.
     let api: crate::admin::client::ApiEndpoint = Arc::new(
         service
@@ -131,6 +133,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
                 pages: state.pages.clone(),
                 db: state.db.clone(),
             })
+            .data(certificate_desk.clone())
             // Errors in the API's own shape for the console's in-process calls too.
             .catch_all_error(|err| async move { api::error::catch_all(err) })
             .map_to_response()
@@ -160,12 +163,24 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .nest("/", web::routes(public_form_limits))
         .with(Authenticate)
         .data(state.pages.clone())
+        .data(certificate_desk)
         .data(state)
         .catch_all_error(|err| async move { api::error::catch_all(err) })
         .after(move |resp: poem::Result<Response>| async move {
             resp.map(|resp| mark_cookies_secure(resp, secure_cookies))
         })
         .with(observe)
+}
+
+/// What the certificate routes of every face need, taken from the state.
+fn certificate_desk(state: &AppState) -> crate::service::certificates::Desk {
+    let clock = state.clock.clone();
+    crate::service::certificates::Desk {
+        db: state.db.clone(),
+        settings: state.certificates.clone(),
+        public_url: state.public_url.clone(),
+        clock: Arc::new(move || clock.now()),
+    }
 }
 
 /// `GET /metrics`: the Prometheus text format, for the peers `YOUDE_METRICS_ALLOW` names (the

@@ -288,6 +288,28 @@ pub struct Config {
     #[arg(long, env = "YOUDE_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub backup_keep: u64,
 
+    /// Prefix of certificate numbers: `长寿` numbers them `长寿〔2026〕第001号`.
+    #[arg(long, env = "YOUDE_CERT_PREFIX", default_value = "长寿", global = true)]
+    pub cert_prefix: String,
+
+    /// The issuing body printed on certificates (落款).
+    #[arg(
+        long,
+        env = "YOUDE_CERT_ISSUER",
+        default_value = "上海市普陀区人民政府长寿路街道办事处",
+        global = true
+    )]
+    pub cert_issuer: String,
+
+    /// The signatory printed on certificates under the issuing body.
+    #[arg(
+        long,
+        env = "YOUDE_CERT_SIGNATORY",
+        default_value = "长寿路街道办事处",
+        global = true
+    )]
+    pub cert_signatory: String,
+
     /// Largest photo accepted, in pixels (width × height, read from the header before decoding).
     #[arg(long, env = "YOUDE_MAX_IMAGE_PIXELS", default_value_t = crate::media::processing::DEFAULT_MAX_PIXELS, global = true)]
     pub max_image_pixels: u64,
@@ -315,6 +337,15 @@ impl Config {
                 crate::domain::user::check_admin_token(token)?;
                 Ok(Some(token.into()))
             }
+        }
+    }
+
+    /// Who issues certificates and how they are numbered.
+    pub fn certificate_settings(&self) -> crate::domain::certificate::Settings {
+        crate::domain::certificate::Settings {
+            prefix: self.cert_prefix.trim().to_string(),
+            issuing_body: self.cert_issuer.trim().to_string(),
+            signatory: self.cert_signatory.trim().to_string(),
         }
     }
 

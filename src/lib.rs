@@ -8,8 +8,8 @@
 //! 2. [`search`] (the engines and the outbox relay), [`media`] (photo files), [`markdown`]
 //!    (rendering and sanitising).
 //! 3. [`config`]: the settings, turned into each part's own (`media_settings`, `search_settings`).
-//! 4. use cases every face calls: [`pack`] (issue export packs), [`backup`], [`housekeeping`],
-//!    [`demo`], [`setup`];
+//! 4. use cases every face calls: [`service`] (certificates as the public checks them),
+//!    [`pack`] (issue export packs), [`backup`], [`housekeeping`], [`demo`], [`setup`];
 //!    [`observe`] (request ids, panics, metrics), [`listener`] (the TCP front door: header
 //!    timeouts, connections per address), [`cache`] (the page cache and what a write invalidates).
 //! 5. [`state`]: what every request shares ([`state::AppState`]).
@@ -32,6 +32,7 @@ pub mod media;
 pub mod observe;
 pub mod pack;
 pub mod search;
+pub mod service;
 pub mod setup;
 pub mod state;
 pub mod store;

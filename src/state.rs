@@ -27,6 +27,8 @@ pub struct AppState {
     /// `YOUDE_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
     pub clock: Clock,
+    /// `YOUDE_CERT_*`: who issues certificates and how they are numbered.
+    pub certificates: Arc<crate::domain::certificate::Settings>,
     /// `YOUDE_PUBLIC_URL`: canonical links, sitemap, QR codes.
     pub public_url: Arc<str>,
     pub pages: Arc<PageCache>,

@@ -26,14 +26,14 @@ fn text_null(name: &str) -> ColumnDef {
     ColumnDef::new(Alias::new(name)).text().null().to_owned()
 }
 
-fn integer(name: &str) -> ColumnDef {
+pub(crate) fn integer(name: &str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .integer()
         .not_null()
         .to_owned()
 }
 
-fn big_integer(name: &str) -> ColumnDef {
+pub(crate) fn big_integer(name: &str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .big_integer()
         .not_null()

@@ -9,6 +9,7 @@
 //! in, one click sends it again.
 
 pub mod accounts;
+pub mod certificates;
 pub mod client;
 pub mod dashboard;
 pub mod editorial;
@@ -188,6 +189,9 @@ fn nav(staff: &Staff) -> Vec<Link> {
     if staff.may(Action::Nominate) || staff.may(Action::Review) {
         links.push(Link::new("/admin/nominations", "提名与评审"));
     }
+    if staff.may(Action::Review) {
+        links.push(Link::new("/admin/certificates", "证书"));
+    }
     if staff.may(Action::EditStories) {
         links.push(Link::new("/admin/stories", "编辑部"));
     }
@@ -363,6 +367,7 @@ pub fn routes(api: ApiEndpoint, limits: crate::app::BodyLimit) -> impl Endpoint 
     let route = photos::routes(route);
     let route = editorial::routes(route);
     let route = accounts::routes(route);
+    let route = certificates::routes(route);
     route
         .data(AdminApi(api))
         .with(limits)

@@ -288,6 +288,9 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
             },
         };
         req.extensions_mut().insert(viewer);
+        // For the throttles of the pages that do not sit in this module's layer.
+        let address = crate::service::ClientAddress(address_hash(&req));
+        req.extensions_mut().insert(address);
         self.inner.call(req).await
     }
 }

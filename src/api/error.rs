@@ -93,6 +93,11 @@ impl ApiError {
         ))
     }
 
+    /// 404 with its own code and message (e.g. `certificate_not_found`).
+    pub fn not_found_code(code: &str, message: impl Into<String>) -> Self {
+        ApiError::NotFound(body(code, message, None))
+    }
+
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
         ApiError::BadRequest(body(code, message, None))
     }
@@ -183,6 +188,7 @@ fn chinese_name(what: &str) -> &str {
         "objection" => "异议",
         "recognition" => "表彰",
         "photo" => "照片",
+        "certificate" => "证书",
         _ => "资源",
     }
 }

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod audit_log;
 pub mod auth;
 pub mod categories;
+pub mod certificates;
 pub mod communities;
 pub mod consents;
 pub mod error;
@@ -138,6 +139,7 @@ pub fn service() -> OpenApiService<impl poem_openapi::OpenApi, ()> {
             ),
             (
                 recognitions::RecognitionsApi,
+                certificates::CertificatesApi,
                 sessions::SessionsApi,
                 users::UsersApi,
                 tokens::TokensApi,

@@ -8,15 +8,17 @@ use poem_openapi::{Object, OpenApi};
 use sea_orm::ConnectionTrait;
 
 use super::auth::{StaffAuth, Viewer};
+use super::certificates::Certificate;
 use super::error::ApiResult;
 use super::pagination::{encode, ListPage, PageRequest};
+use super::write::Audited;
 use super::write::Change;
 use super::{snap, validation_text, ApiTags};
 use crate::state::AppState;
 use crate::domain::policy::Action;
 use crate::store::entities::recognition::Model;
 use crate::store::residents::{self, Visibility};
-use crate::store::{categories, communities, recognitions, StoreError};
+use crate::store::{categories, certificates, communities, recognitions, StoreError};
 
 #[derive(Debug, Object)]
 pub struct Recognition {
@@ -164,6 +166,26 @@ impl RecognitionsApi {
             .await?,
         );
         let r = recognitions::revoke(&txn, id.0, &reason, state.clock.now()).await?;
+        // Its certificates no longer attest anything: revoked with it, each audited.
+        let revoked = certificates::revoke_of_recognition(&txn, id.0, &reason, state.clock.now());
+        for (before, after) in revoked.await? {
+            let (before, after) = (
+                Certificate::new(&state.public_url, before),
+                Certificate::new(&state.public_url, after),
+            );
+            let (kind, id) = (Certificate::KIND, after.id);
+            super::audit(
+                &txn,
+                &state,
+                staff,
+                "certificate.revoke",
+                kind,
+                id,
+                snap(&before),
+                snap(&after),
+            )
+            .await?;
+        }
         let dto = view(&txn, r).await?;
         txn.commit_audited(
             "recognition.revoke",

@@ -2,6 +2,7 @@
 //! once into types that cannot hold a bad value; the layers around it trust those types.
 
 pub mod activity;
+pub mod certificate;
 pub mod community;
 pub mod consent;
 pub mod measure;

@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod audit;
 pub mod categories;
+pub mod certificates;
 pub mod communities;
 pub mod consents;
 pub mod entities;

@@ -1,6 +1,7 @@
 //! Server-rendered pages (zh-CN, askama templates with autoescape, no JavaScript), their security
 //! headers, caching and error pages, the health endpoints, and the photo files under `/media`.
 
+pub mod certificates;
 pub mod feeds;
 pub mod media;
 pub mod pages;
@@ -150,6 +151,23 @@ impl ResponseError for WebError {
             other => error_response(other.status(), None),
         }
     }
+}
+
+/// The QR code of `url` as inline SVG (for print pages).
+pub fn qr_svg(url: &str) -> Result<String, WebError> {
+    let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| WebError::Internal(format!("QR code: {e}")))?;
+    let svg = qr
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(180, 180)
+        .quiet_zone(true)
+        .dark_color(qrcode::render::svg::Color("#000"))
+        .light_color(qrcode::render::svg::Color("#fff"))
+        .build();
+    // The renderer starts with an XML declaration, which has no place inside HTML.
+    Ok(svg
+        .split_once("?>")
+        .map_or(svg.clone(), |(_, svg)| svg.trim().to_string()))
 }
 
 /// Render a page.
@@ -375,6 +393,10 @@ pub fn routes(form_limits: crate::app::BodyLimit) -> impl Endpoint {
         .at("/issues/:id", get(pages::issue_page).with(cache::CachePage))
         // Not cached: results follow the outbox relay, not the page cache's invalidation.
         .at("/search", get(search_page::search_page))
+        // Not cached: look-ups are throttled per visitor; a certificate's standing can change.
+        .at("/verify", get(certificates::by_number))
+        .at("/verify/:code", get(certificates::by_code))
+        .at("/verify/:code/certificate", get(certificates::printable))
         .at("/robots.txt", get(sitemap::robots))
         .at("/static/site.css", get(stylesheet))
         .at("/static/admin.css", get(admin_stylesheet))

@@ -455,19 +455,7 @@ pub async fn person_print(
         state.public_url.trim_end_matches('/'),
         person.slug
     );
-    let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| WebError::Internal(format!("QR code: {e}")))?;
-    let qr_svg = qr
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(180, 180)
-        .quiet_zone(true)
-        .dark_color(qrcode::render::svg::Color("#000"))
-        .light_color(qrcode::render::svg::Color("#fff"))
-        .build();
-    // The renderer starts with an XML declaration, which has no place inside HTML.
-    let qr_svg = qr_svg
-        .split_once("?>")
-        .map_or(qr_svg.clone(), |(_, svg)| svg.trim().to_string());
+    let qr_svg = super::qr_svg(&url)?;
     let title = format!("{} · 打印版", person.name);
     let meta = Meta::new(
         &state,

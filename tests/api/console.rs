@@ -354,6 +354,9 @@ fn post_routes(resident: i64, nomination: i64) -> Vec<String> {
         "/admin/tokens/1/revoke".into(),
         "/admin/categories".into(),
         "/admin/categories/1".into(),
+        "/admin/recognitions/1/certificates".into(),
+        "/admin/certificates/1/reissue".into(),
+        "/admin/certificates/1/revoke".into(),
     ]
 }
 

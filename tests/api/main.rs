@@ -3,6 +3,7 @@
 mod accounts;
 mod activities;
 mod backup;
+mod certificates;
 mod communities;
 mod console;
 mod contract;

@@ -150,6 +150,17 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
             J(json!({ "reason": "x" })),
             Needs(Decide),
         ),
+        ("POST /recognitions/{id}/certificates", N, Needs(Decide)),
+        ("GET /certificates", N, Needs(Review)),
+        ("GET /certificates/{id}", N, Needs(Review)),
+        ("POST /certificates/{id}/reissue", N, Needs(Decide)),
+        (
+            "POST /certificates/{id}/revoke",
+            J(json!({ "reason": "x" })),
+            Needs(Decide),
+        ),
+        ("GET /certificates/verify/{code}", N, Public),
+        ("GET /certificates/verify", N, Public),
         (
             "POST /sessions",
             J(json!({ "username": "matrix-admin", "password": PASSWORD })),

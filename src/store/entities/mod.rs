@@ -4,6 +4,8 @@ pub mod activity;
 pub mod api_token;
 pub mod audit_event;
 pub mod category;
+pub mod certificate;
+pub mod certificate_lookup_miss;
 pub mod community;
 pub mod consent;
 pub mod issue_story;

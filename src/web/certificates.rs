@@ -1,0 +1,175 @@
+//! `/verify`: anyone checks a certificate (证书验证) by the code of its QR code or by its number
+//! and the holder's name, and sees what it states and whether it stands today; and the
+//! certificate itself as a print-ready A4 page for whoever holds its code. Nothing private is
+//! shown. Not cached: a look-up is throttled per visitor and the standing can change any time.
+
+use askama::Template;
+use poem::http::StatusCode;
+use poem::web::{Data, Path, Query};
+use poem::{handler, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{html, qr_svg, Meta, WebError};
+use crate::domain::certificate::Standing;
+use crate::service::certificates::{self as service, kind_label, Desk, Lookup, Verified};
+use crate::service::ClientAddress;
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    meta: Meta,
+    /// The result, when something was looked up.
+    result: Option<Outcome>,
+    number: String,
+    name: String,
+}
+
+enum Outcome {
+    Found(Box<Shown>),
+    NotFound,
+    Throttled,
+}
+
+/// A checked certificate as the page shows it.
+struct Shown {
+    v: Verified,
+    kind_label: &'static str,
+    standing_code: &'static str,
+    standing_label: &'static str,
+    valid: bool,
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "certificate.html")]
+struct CertificatePage {
+    meta: Meta,
+    v: Verified,
+    kind_label: &'static str,
+    qr_svg: String,
+    issued_on: String,
+}
+
+fn meta(desk: &Desk, path: &str, title: &str) -> Meta {
+    Meta {
+        title: title.into(),
+        description: "长寿路街道颁发的荣誉证书可在此在线核验真伪与是否有效。".into(),
+        canonical: format!("{}{path}", desk.public_url),
+        image: None,
+    }
+}
+
+fn outcome(lookup: Lookup, code: Option<&str>) -> Outcome {
+    match lookup {
+        Lookup::Found(v) => {
+            let standing = v.standing;
+            Outcome::Found(Box::new(Shown {
+                kind_label: kind_label(&v.kind),
+                standing_code: standing.code(),
+                standing_label: standing.label(),
+                valid: standing == Standing::Valid,
+                code: code.unwrap_or_default().to_string(),
+                v: *v,
+            }))
+        }
+        Lookup::NotFound => Outcome::NotFound,
+        Lookup::Throttled => Outcome::Throttled,
+    }
+}
+
+/// The page's status follows its answer, so tools see it too.
+fn respond(page: VerifyPage) -> Result<Response, WebError> {
+    let status = match page.result {
+        Some(Outcome::NotFound) => StatusCode::NOT_FOUND,
+        Some(Outcome::Throttled) => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::OK,
+    };
+    Ok(html(&page)?.with_status(status).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ByNumber {
+    number: Option<String>,
+    name: Option<String>,
+}
+
+/// `/verify`: the form for a number typed by hand, and its answer.
+#[handler]
+pub async fn by_number(
+    desk: Data<&Desk>,
+    address: Data<&ClientAddress>,
+    Query(q): Query<ByNumber>,
+) -> Result<Response, WebError> {
+    let number = q.number.unwrap_or_default().trim().to_string();
+    let name = q.name.unwrap_or_default().trim().to_string();
+    let result = if number.is_empty() || name.is_empty() {
+        None
+    } else {
+        let query = service::Query::NumberAndName {
+            number: &number,
+            name: &name,
+        };
+        Some(outcome(
+            service::look_up(&desk, &address.0 .0, query).await?,
+            None,
+        ))
+    };
+    respond(VerifyPage {
+        meta: meta(&desk, "/verify", "证书验证 · 长寿路街道"),
+        result,
+        number,
+        name,
+    })
+}
+
+/// `/verify/{code}`: where the QR code leads.
+#[handler]
+pub async fn by_code(
+    desk: Data<&Desk>,
+    address: Data<&ClientAddress>,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
+    let lookup = service::look_up(&desk, &address.0 .0, service::Query::Code(&code)).await?;
+    verdict(&desk, lookup, &code)
+}
+
+/// The verify page answering a look-up by code.
+fn verdict(desk: &Desk, lookup: Lookup, code: &str) -> Result<Response, WebError> {
+    respond(VerifyPage {
+        meta: meta(desk, "/verify", "证书验证 · 长寿路街道"),
+        result: Some(outcome(lookup, Some(code))),
+        number: String::new(),
+        name: String::new(),
+    })
+}
+
+/// `/verify/{code}/certificate`: the certificate as a print-ready A4 page (landscape), with the
+/// QR code of its verification address. Only a standing certificate prints; any other answers
+/// as the verify page does.
+#[handler]
+pub async fn printable(
+    desk: Data<&Desk>,
+    address: Data<&ClientAddress>,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
+    let lookup = service::look_up(&desk, &address.0 .0, service::Query::Code(&code)).await?;
+    let v = match lookup {
+        Lookup::Found(v) if v.standing == Standing::Valid => *v,
+        other => return verdict(&desk, other, &code),
+    };
+    let qr_svg = qr_svg(&v.verify_url)?;
+    let title = format!("{} · {}", kind_label(&v.kind), v.holder_name);
+    html(&CertificatePage {
+        meta: meta(&desk, "/verify", &title),
+        kind_label: kind_label(&v.kind),
+        issued_on: chinese_date(v.issued_on),
+        qr_svg,
+        v,
+    })
+}
+
+/// `2026年11月30日`, as certificates are dated.
+fn chinese_date(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}

@@ -1,0 +1,493 @@
+//! Certificates anyone can verify (issue #15): reviewers and admins issue a numbered certificate
+//! for a recognition; anyone checks it by the code of its QR code or by number and name, and
+//! sees it valid, superseded or revoked — and nothing private.
+
+use chrono::Datelike;
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
+
+use crate::helpers::{Reply, TestApp};
+
+const PHONE: &str = "13912345678";
+const ID_NUMBER: &str = "310107196803124411";
+const ADDRESS: &str = "长寿路999弄9号1201室";
+
+/// The demo (孙建伟's 2019 honour), with private fields on the resident to look for later.
+async fn app_with_honour() -> (TestApp, i64) {
+    let app = TestApp::spawn().await;
+    youde::demo::load(&app.db).await.expect("demo data");
+    let honour = app.staff_get("/api/v1/recognitions").await.body["items"][0].clone();
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE residents SET phone = '{PHONE}', id_number = '{ID_NUMBER}', \
+             address = '{ADDRESS}' WHERE id = {}",
+            honour["resident_id"]
+        ))
+        .await
+        .unwrap();
+    (app, honour["id"].as_i64().unwrap())
+}
+
+fn this_year(app: &TestApp) -> i32 {
+    (app.clock.now() + chrono::Duration::hours(8)).year()
+}
+
+async fn issue(app: &TestApp, recognition_id: i64) -> Reply {
+    app.post(
+        &format!("/api/v1/recognitions/{recognition_id}/certificates"),
+        &json!({}),
+    )
+    .await
+}
+
+async fn verify(app: &TestApp, code: &str) -> Reply {
+    app.get(&format!("/api/v1/certificates/verify/{code}"))
+        .await
+}
+
+fn assert_nothing_private(text: &str) {
+    for private in [PHONE, ID_NUMBER, ADDRESS, "1968"] {
+        assert!(!text.contains(private), "{private} shown: {text}");
+    }
+}
+
+#[tokio::test]
+async fn an_issued_certificate_is_numbered_and_verifies_as_valid_for_anyone() {
+    let (app, honour) = app_with_honour().await;
+    let issued = issue(&app, honour).await;
+    issued.assert_status(201);
+    let year = this_year(&app);
+    let cert = &issued.body;
+    assert_eq!(cert["number"], format!("长寿〔{year}〕第001号"));
+    assert_eq!(cert["holder_name"], "孙建伟");
+    assert_eq!(cert["title"], "2019年度长寿路街道有德之士");
+    assert_eq!(cert["standing"], "valid");
+    let code = cert["verification_code"].as_str().unwrap();
+    assert_eq!(code.len(), 26, "128 bits in base32");
+    assert_eq!(
+        cert["verify_url"],
+        format!("https://youde.example.org/verify/{code}")
+    );
+
+    let check = verify(&app, code).await;
+    check.assert_status(200);
+    assert_eq!(check.body["standing"], "valid");
+    assert_eq!(check.body["standing_label"], "有效");
+    assert_eq!(check.body["number"], cert["number"]);
+    assert_eq!(check.body["holder_name"], "孙建伟");
+    assert_eq!(
+        check.body["issuing_body"],
+        "上海市普陀区人民政府长寿路街道办事处"
+    );
+    assert!(check.body["checked_on"].is_string());
+    assert_nothing_private(&check.text);
+    // The code works whatever the case it was typed in.
+    verify(&app, &code.to_uppercase()).await.assert_status(200);
+
+    // The same page for people: Chinese, valid, nothing private.
+    let page = app.get(&format!("/verify/{code}")).await;
+    page.assert_status(200);
+    assert!(page.text.contains("此证书有效"), "{}", page.text);
+    assert!(page.text.contains("孙建伟"));
+    assert_nothing_private(&page.text);
+
+    // One standing certificate per honour: a second is refused and takes no number.
+    let again = issue(&app, honour).await;
+    again.assert_status(409);
+    assert_eq!(again.error_code(), "certificate_exists");
+    let listed = app
+        .staff_get(&format!("/api/v1/certificates?year={year}"))
+        .await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.count("certificates").await, 1);
+}
+
+#[tokio::test]
+async fn only_reviewers_and_admins_issue_and_revoke() {
+    let (app, honour) = app_with_honour().await;
+    let path = format!("/api/v1/recognitions/{honour}/certificates");
+    for role in ["nominator", "editor"] {
+        let token = app.user_token(&format!("cert-{role}"), &[role]).await;
+        let refused = app.send_as(&token, "POST", &path, Some(&json!({}))).await;
+        refused.assert_status(403);
+    }
+    app.send(app.client.post(&path).body_json(&json!({})))
+        .await
+        .assert_status(401);
+    assert_eq!(app.count("certificates").await, 0);
+    let reviewer = app.user_token("cert-reviewer", &["reviewer"]).await;
+    let issued = app
+        .send_as(&reviewer, "POST", &path, Some(&json!({})))
+        .await;
+    issued.assert_status(201);
+    let id = issued.body["id"].as_i64().unwrap();
+    let nominator = app.user_token("cert-nominator2", &["nominator"]).await;
+    app.send_as(
+        &nominator,
+        "POST",
+        &format!("/api/v1/certificates/{id}/revoke"),
+        Some(&json!({ "reason": "试图撤销" })),
+    )
+    .await
+    .assert_status(403);
+    // Issuing was audited under the reviewer's name.
+    let audit = app
+        .staff_get("/api/v1/audit?action=certificate.issue")
+        .await;
+    assert!(audit.text.contains("certificate.issue"), "{}", audit.text);
+}
+
+#[tokio::test]
+async fn a_reissue_supersedes_the_old_number_and_a_revocation_shows_as_revoked() {
+    let (app, honour) = app_with_honour().await;
+    let first = issue(&app, honour).await;
+    let (first_id, first_code) = (
+        first.body["id"].as_i64().unwrap(),
+        first.body["verification_code"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    let second = app
+        .post(
+            &format!("/api/v1/certificates/{first_id}/reissue"),
+            &json!({}),
+        )
+        .await;
+    second.assert_status(201);
+    let year = this_year(&app);
+    assert_eq!(second.body["number"], format!("长寿〔{year}〕第002号"));
+    let second_code = second.body["verification_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(second_code, first_code);
+
+    let old = verify(&app, &first_code).await;
+    assert_eq!(old.body["standing"], "superseded");
+    assert_eq!(old.body["superseded_by_number"], second.body["number"]);
+    let page = app.get(&format!("/verify/{first_code}")).await;
+    assert!(page.text.contains("已被新证书替代"), "{}", page.text);
+    assert!(page.text.contains(&format!("长寿〔{year}〕第002号")));
+    // A superseded certificate is not reissued again; the standing one is.
+    app.post(
+        &format!("/api/v1/certificates/{first_id}/reissue"),
+        &json!({}),
+    )
+    .await
+    .assert_status(409);
+
+    let second_id = second.body["id"].as_i64().unwrap();
+    let revoke = format!("/api/v1/certificates/{second_id}/revoke");
+    let no_reason = app.post(&revoke, &json!({ "reason": "  " })).await;
+    assert_eq!(no_reason.invalid_fields(), ["reason"]);
+    let revoked = app
+        .post(&revoke, &json!({ "reason": "证书信息登记有误" }))
+        .await;
+    revoked.assert_status(200);
+    assert_eq!(revoked.body["standing"], "revoked");
+    app.post(&revoke, &json!({ "reason": "再次撤销" }))
+        .await
+        .assert_status(409);
+
+    let check = verify(&app, &second_code).await;
+    check.assert_status(200);
+    assert_eq!(check.body["standing"], "revoked");
+    assert_eq!(check.body["standing_label"], "已撤销");
+    assert!(check.body["revoked_on"].is_string());
+    // The reason is for staff, not for the public.
+    assert!(!check.text.contains("登记有误"), "{}", check.text);
+    let page = app.get(&format!("/verify/{second_code}")).await;
+    assert!(page.text.contains("此证书已撤销"), "{}", page.text);
+    assert!(!page.text.contains("登记有误"));
+    // A revoked certificate no longer prints.
+    let print = app.get(&format!("/verify/{second_code}/certificate")).await;
+    assert!(!print.text.contains("<svg"), "{}", print.text);
+}
+
+#[tokio::test]
+async fn revoking_the_recognition_revokes_its_certificates() {
+    let (app, honour) = app_with_honour().await;
+    let issued = issue(&app, honour).await;
+    let code = issued.body["verification_code"].as_str().unwrap();
+    app.post(
+        &format!("/api/v1/recognitions/{honour}/revoke"),
+        &json!({ "reason": "核实发现材料有误" }),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(verify(&app, code).await.body["standing"], "revoked");
+    let again = issue(&app, honour).await;
+    again.assert_status(409);
+    assert_eq!(again.error_code(), "recognition_revoked");
+    let audit = app
+        .staff_get("/api/v1/audit?action=certificate.revoke")
+        .await;
+    assert!(audit.text.contains("certificate.revoke"), "{}", audit.text);
+}
+
+#[tokio::test]
+async fn unknown_codes_and_wrong_names_answer_alike_and_guessing_is_throttled() {
+    let (app, honour) = app_with_honour().await;
+    let issued = issue(&app, honour).await;
+    let number = issued.body["number"].as_str().unwrap().to_string();
+    let code = issued.body["verification_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let by_number = |number: &str, name: &str| {
+        let query = serde_urlencoded::to_string([("number", number), ("name", name)]).unwrap();
+        format!("/api/v1/certificates/verify?{query}")
+    };
+    // A number typed by hand with the brackets at hand, and the holder's name.
+    let typed = number.replace('〔', "[").replace('〕', "]");
+    let found = app.get(&by_number(&typed, "孙建伟")).await;
+    found.assert_status(200);
+    assert_eq!(found.body["number"], number.as_str());
+
+    // Both halves are needed, and saying so costs no look-up.
+    let half = app
+        .get(&format!(
+            "/api/v1/certificates/verify?{}",
+            serde_urlencoded::to_string([("number", number.as_str())]).unwrap()
+        ))
+        .await;
+    half.assert_status(422);
+    assert_eq!(half.invalid_fields(), ["name"]);
+
+    let unknown = verify(&app, "aaaaaaaaaaaaaaaaaaaaaaaaaa").await;
+    unknown.assert_status(404);
+    assert_eq!(unknown.error_code(), "certificate_not_found");
+    assert_eq!(unknown.body["error"]["message"], "未找到该证书");
+    let wrong_name = app.get(&by_number(&number, "张三")).await;
+    let no_such_number = app.get(&by_number("长寿〔1999〕第999号", "张三")).await;
+    assert_eq!(wrong_name.status, no_such_number.status);
+    assert_eq!(wrong_name.body, no_such_number.body);
+    assert_eq!(wrong_name.body, unknown.body);
+    let page = app.get("/verify/not-a-code").await;
+    page.assert_status(404);
+    assert!(page.text.contains("未找到该证书"));
+
+    // 4 misses so far; the 20th ends this address's look-ups for the hour, hits included.
+    for _ in 4..20 {
+        verify(&app, "bbbbbbbbbbbbbbbbbbbbbbbbbb")
+            .await
+            .assert_status(404);
+    }
+    let throttled = verify(&app, &code).await;
+    throttled.assert_status(429);
+    assert_eq!(throttled.error_code(), "too_many_requests");
+    app.get(&format!("/verify/{code}")).await.assert_status(429);
+    app.clock.advance(chrono::Duration::minutes(61));
+    verify(&app, &code).await.assert_status(200);
+}
+
+/// The SVG the page shows, drawn into a grey buffer (the renderer writes one `M x y h w v h …`
+/// rectangle per dark module) and read back as a QR code.
+fn decode_qr(svg: &str) -> String {
+    let attr = |name: &str| -> usize {
+        let start = svg.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        svg[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    let (w, h) = (attr("width"), attr("height"));
+    let d_start = svg.find(" d=\"").unwrap() + 4;
+    let d = svg[d_start..].split('"').next().unwrap();
+    let mut dark = vec![false; w * h];
+    for rect in d.split('M').filter(|r| !r.is_empty()) {
+        // "x y" "hW" "vH" …
+        let (xy, rest) = rect.split_once('h').unwrap();
+        let (x, y) = xy.split_once(' ').unwrap();
+        let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
+        let (rw, rest) = rest.split_once('v').unwrap();
+        let rh: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let (rw, rh): (usize, usize) = (rw.parse().unwrap(), rh.parse().unwrap());
+        for yy in y..y + rh {
+            for xx in x..x + rw {
+                dark[yy * w + xx] = true;
+            }
+        }
+    }
+    let mut img =
+        rqrr::PreparedImage::prepare_from_greyscale(
+            w,
+            h,
+            |x, y| if dark[y * w + x] { 0 } else { 255 },
+        );
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the page");
+    grids[0].decode().expect("the QR code decodes").1
+}
+
+#[tokio::test]
+async fn the_printed_certificate_carries_a_qr_code_of_its_verify_address() {
+    let (app, honour) = app_with_honour().await;
+    let issued = issue(&app, honour).await;
+    let code = issued.body["verification_code"].as_str().unwrap();
+    let page = app.get(&format!("/verify/{code}/certificate")).await;
+    page.assert_status(200);
+    assert!(page.text.contains("荣誉证书"));
+    assert!(page.text.contains("孙建伟"));
+    assert!(page.text.contains(issued.body["number"].as_str().unwrap()));
+    assert!(page.text.contains("certificate-sheet landscape"));
+    assert_nothing_private(&page.text);
+    let svg_start = page.text.find("<svg").expect("an inline QR code");
+    let svg_end = page.text[svg_start..].find("</svg>").unwrap() + svg_start + 6;
+    let decoded = decode_qr(&page.text[svg_start..svg_end]);
+    assert_eq!(decoded, format!("https://youde.example.org/verify/{code}"));
+    // The address it leads to says valid.
+    let path = decoded.strip_prefix("https://youde.example.org").unwrap();
+    assert!(app.get(path).await.text.contains("此证书有效"));
+}
+
+/// `n` more honours for the demo's resident, each from a nomination of its own (recognised as
+/// the demo's was: through the store, the workflow itself is tested elsewhere).
+async fn more_honours(app: &TestApp, n: usize) -> Vec<i64> {
+    use youde::store::{nominations, recognitions};
+    let first: Value = app.staff_get("/api/v1/recognitions").await.body["items"][0].clone();
+    let demo = nominations::get(&app.db, first["nomination_id"].as_i64().unwrap())
+        .await
+        .unwrap();
+    let today = (app.clock.now() + chrono::Duration::hours(8)).date_naive();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let draft = youde::domain::nomination::NominationDraft {
+            resident_id: demo.resident_id,
+            category_id: demo.category_id,
+            honour_title: format!("测试荣誉{i}"),
+            year: demo.year,
+            citation: demo.citation.clone(),
+            statements: Vec::new(),
+        };
+        let m = nominations::insert(&app.db, &draft, 1, app.clock.now())
+            .await
+            .unwrap();
+        let r = recognitions::insert(&app.db, &m, today, 1, app.clock.now())
+            .await
+            .unwrap();
+        ids.push(r.id);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn numbers_run_without_gaps_or_duplicates_when_issued_at_once() {
+    let (app, honour) = app_with_honour().await;
+    let mut honours = more_honours(&app, 11).await;
+    honours.push(honour);
+    // Each honour twice at once: one of each pair is refused after taking a number, which it
+    // must give back.
+    let paths: Vec<String> = honours
+        .iter()
+        .chain(honours.iter())
+        .map(|id| format!("/api/v1/recognitions/{id}/certificates"))
+        .collect();
+    let replies = futures_util::future::join_all(paths.iter().map(|p| issue_path(&app, p))).await;
+    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [vec![201; 12], vec![409; 12]].concat(),
+        "{replies:?}"
+    );
+    let year = this_year(&app);
+    let mut numbers: Vec<String> = replies
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.body["number"].as_str().unwrap().to_string())
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=12)
+        .map(|n| format!("长寿〔{year}〕第{n:03}号"))
+        .collect();
+    assert_eq!(numbers, expected);
+    // The next one continues the row.
+    let standing = replies.iter().find(|r| r.status == 201).unwrap();
+    let reissued = app
+        .post(
+            &format!("/api/v1/certificates/{}/reissue", standing.body["id"]),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(reissued.body["number"], format!("长寿〔{year}〕第013号"));
+}
+
+async fn issue_path(app: &TestApp, path: &str) -> Reply {
+    app.post(path, &json!({})).await
+}
+
+#[tokio::test]
+async fn a_reviewer_issues_previews_and_revokes_a_certificate_in_the_console() {
+    use crate::console::Browser;
+    let (app, _) = app_with_honour().await;
+    let mut b = Browser::signed_in(&app, "cert-desk", &["reviewer"]).await;
+    let list = b.get("/admin/certificates").await;
+    list.assert_status(200);
+    assert!(list.text.contains("待颁发证书的表彰"), "{}", list.text);
+    assert!(list.text.contains("为孙建伟颁发证书"));
+    let action = list
+        .text
+        .split("action=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|a| a.starts_with("/admin/recognitions/"))
+        .expect("an issue button")
+        .to_string();
+    let issued = b.submit("/admin/certificates", &action, &[]).await;
+    issued.assert_status(303);
+    let page_path = issued.headers["location"].to_str().unwrap().to_string();
+    let page = b.get(&page_path).await;
+    let year = this_year(&app);
+    assert!(
+        page.text.contains(&format!("长寿〔{year}〕第001号")),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("状态：有效"));
+    let preview = page
+        .text
+        .split("href=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|h| h.ends_with("/certificate"))
+        .expect("a preview link")
+        .to_string();
+    let printed = app.get(&preview).await;
+    let svg_start = printed.text.find("<svg").unwrap();
+    let svg_end = printed.text[svg_start..].find("</svg>").unwrap() + svg_start + 6;
+    let verify_url = decode_qr(&printed.text[svg_start..svg_end]);
+    let verify_path = verify_url
+        .strip_prefix("https://youde.example.org")
+        .unwrap();
+    assert!(app.get(verify_path).await.text.contains("此证书有效"));
+
+    // The year's list shows it; revoking without a reason is refused, with one it is revoked.
+    let listed = b.get(&format!("/admin/certificates?year={year}")).await;
+    assert!(listed.text.contains("孙建伟"));
+    let revoke = format!("{page_path}/revoke");
+    let refused = b.submit(&page_path, &revoke, &[("reason", "")]).await;
+    assert_eq!(refused.status.as_u16(), 422, "{}", refused.text);
+    let done = b
+        .submit(&page_path, &revoke, &[("reason", "本人申请更正")])
+        .await;
+    done.assert_status(303);
+    assert!(b.get(&page_path).await.text.contains("状态：已撤销"));
+    assert!(app.get(verify_path).await.text.contains("此证书已撤销"));
+}
+
+#[tokio::test]
+async fn no_certificate_is_issued_for_a_resident_whose_information_was_erased() {
+    let (app, honour) = app_with_honour().await;
+    let resident = app
+        .staff_get(&format!("/api/v1/recognitions/{honour}"))
+        .await
+        .body["resident_id"]
+        .clone();
+    app.post(&format!("/api/v1/residents/{resident}/erasure"), &json!({}))
+        .await
+        .assert_status(200);
+    let refused = issue(&app, honour).await;
+    refused.assert_status(409);
+    assert_eq!(refused.error_code(), "resident_erased");
+    assert_eq!(app.count("certificates").await, 0);
+}
