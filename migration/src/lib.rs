@@ -15,6 +15,7 @@ mod m20261130_020001_resident_erasure;
 mod m20261130_020002_record_verification;
 mod m20261130_020003_record_confirmed_on;
 mod m20261130_050001_list_filter_indexes;
+mod m20261130_140001_activity_hours;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_020002_record_verification::Migration),
             Box::new(m20261130_020003_record_confirmed_on::Migration),
             Box::new(m20261130_050001_list_filter_indexes::Migration),
+            Box::new(m20261130_140001_activity_hours::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod community;
 pub mod consent;
+pub mod hours;
 pub mod measure;
 pub mod naming;
 pub mod nomination;

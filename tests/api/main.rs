@@ -12,6 +12,7 @@ mod erasure;
 mod guarantees;
 mod health;
 mod helpers;
+mod hours;
 mod housekeeping;
 mod known_until;
 mod layers;
