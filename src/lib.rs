@@ -8,7 +8,7 @@
 //! 2. [`search`] (the engines and the outbox relay), [`media`] (photo files), [`markdown`]
 //!    (rendering and sanitising), [`config`].
 //! 3. use cases every face calls: [`pack`] (issue export packs), [`backup`], [`housekeeping`],
-//!    [`demo`], [`setup`];
+//!    [`demo`], [`setup`], [`roster`] (rosters in: reading sheets, planning and applying imports);
 //!    [`observe`] (request ids, panics, metrics), [`listener`] (the TCP front door: header
 //!    timeouts, connections per address).
 //! 4. the faces: [`api`] (JSON API), [`web`] (public pages, feeds), [`admin`] (staff console).
@@ -27,6 +27,7 @@ pub mod markdown;
 pub mod media;
 pub mod observe;
 pub mod pack;
+pub mod roster;
 pub mod search;
 pub mod setup;
 pub mod store;

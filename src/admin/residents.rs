@@ -486,10 +486,7 @@ async fn resident_page(
                 summary.service_years, summary.unpaid_years
             ),
         ),
-        (
-            "志愿服务时长".into(),
-            volunteer_hours_text(&summary),
-        ),
+        ("志愿服务时长".into(), volunteer_hours_text(&summary)),
         (
             "星级".into(),
             summary

@@ -113,7 +113,10 @@ async fn view(
         participant_ids = residents::public_subset(db, &participant_ids).await?;
     }
     let mut participants = Vec::with_capacity(participant_ids.len());
-    for record in records.iter().filter(|r| participant_ids.contains(&r.resident_id)) {
+    for record in records
+        .iter()
+        .filter(|r| participant_ids.contains(&r.resident_id))
+    {
         let hours = service_records::measures(record)?
             .iter()
             .find(|m| m.unit() == Unit::Hours)

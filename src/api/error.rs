@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::domain::ValidationErrors;
 use crate::media::processing::ProcessingError;
 use crate::media::MediaError;
+use crate::roster::sheet::SheetError;
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, Object)]
@@ -118,6 +119,11 @@ impl ApiError {
         ApiError::Conflict(body(code, message, details))
     }
 
+    /// 422 with its own code, message and details (e.g. `import_invalid` with the problems).
+    pub fn unprocessable(code: &str, message: impl Into<String>, details: Value) -> Self {
+        ApiError::Unprocessable(body(code, message, Some(details)))
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         ApiError::Conflict(body("conflict", message, None))
     }
@@ -183,6 +189,7 @@ fn chinese_name(what: &str) -> &str {
         "objection" => "异议",
         "recognition" => "表彰",
         "photo" => "照片",
+        "import" => "名册导入",
         _ => "资源",
     }
 }
@@ -282,6 +289,27 @@ impl From<ProcessingError> for ApiError {
                     "image_undecodable",
                     "图片无法解码，文件可能已损坏",
                     None,
+                ))
+            }
+        }
+    }
+}
+
+impl From<SheetError> for ApiError {
+    fn from(err: SheetError) -> Self {
+        match err {
+            SheetError::UnsupportedType => ApiError::UnsupportedMediaType(body(
+                "unsupported_media_type",
+                "只接受 .xlsx、.xls 表格或 CSV 文件（UTF-8 或 GBK 编码），按文件内容判断",
+                None,
+            )),
+            SheetError::Empty => ApiError::field("file", "文件中没有数据"),
+            SheetError::MissingColumns(missing) => {
+                let names: Vec<&str> = missing.iter().map(|c| c.header()).collect();
+                ApiError::Unprocessable(body(
+                    "missing_columns",
+                    format!("表格缺少必需的列：{}", names.join("、")),
+                    Some(json!({ "missing": names })),
                 ))
             }
         }

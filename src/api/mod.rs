@@ -9,6 +9,7 @@ pub mod communities;
 pub mod consents;
 pub mod error;
 pub mod etag;
+pub mod imports;
 pub mod issues;
 pub mod nominations;
 pub mod notices;
@@ -58,6 +59,8 @@ pub enum ApiTags {
     Photos,
     /// 搜索: by name, pinyin, initials or what people did
     Search,
+    /// 名册导入: rosters in (check, then commit)
+    Imports,
 }
 
 /// `201 Created` with `Location` and `ETag`.
@@ -148,6 +151,7 @@ pub fn service() -> OpenApiService<impl poem_openapi::OpenApi, ()> {
                 issues::IssuesApi,
                 photos::PhotosApi,
                 search::SearchApi,
+                imports::ImportsApi,
             ),
         ),
         "有德 Youde API",

@@ -12,6 +12,7 @@ pub mod partial_date;
 pub mod photo;
 pub mod policy;
 pub mod resident;
+pub mod roster;
 pub mod service_record;
 pub mod story;
 pub mod summary;

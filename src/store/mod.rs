@@ -8,6 +8,7 @@ pub mod categories;
 pub mod communities;
 pub mod consents;
 pub mod entities;
+pub mod imports;
 pub mod nominations;
 pub mod outbox;
 pub mod photos;

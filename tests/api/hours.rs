@@ -74,7 +74,10 @@ async fn a_hundred_hours_make_a_one_star_volunteer_on_every_front() {
     .await
     .assert_status(201);
     let path = format!("/api/v1/residents/{a}/summary");
-    assert!(app.get(&path).await.body["star_level"].is_null(), "97.5 hours earn no star");
+    assert!(
+        app.get(&path).await.body["star_level"].is_null(),
+        "97.5 hours earn no star"
+    );
     app.post(
         "/api/v1/activities",
         &json!({ "title": "敬老院助老服务", "date": "2019-08-28", "participant_ids": [a], "hours": 2.5 }),
@@ -97,7 +100,12 @@ async fn a_hundred_hours_make_a_one_star_volunteer_on_every_front() {
         .to_string();
     let page = app.get(&format!("/people/{slug}")).await;
     page.assert_status(200);
-    for text in ["志愿服务时长", "共 100 小时", "2018年 97.5 小时", "一星志愿者"] {
+    for text in [
+        "志愿服务时长",
+        "共 100 小时",
+        "2018年 97.5 小时",
+        "一星志愿者",
+    ] {
         assert!(page.text.contains(text), "profile page lacks {text}");
     }
 
@@ -128,6 +136,10 @@ async fn the_console_shows_the_hours_and_the_star_level() {
     .assert_status(201);
     let mut browser = Browser::signed_in(&app, "wang-li", &["nominator"]).await;
     let page = browser.get(&format!("/admin/residents/{a}")).await;
-    assert!(page.text.contains("共 320 小时（2019年 320 小时）"), "{}", page.text);
+    assert!(
+        page.text.contains("共 320 小时（2019年 320 小时）"),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("二星志愿者"));
 }

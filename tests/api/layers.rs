@@ -33,6 +33,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("listener", 3),
     ("demo", 3),
     ("setup", 3),
+    ("roster", 3),
     ("api", 4),
     ("web", 4),
     ("admin", 4),

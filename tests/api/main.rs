@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod hours;
 mod housekeeping;
+mod imports;
 mod known_until;
 mod layers;
 mod leaks;

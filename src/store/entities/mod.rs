@@ -6,6 +6,7 @@ pub mod audit_event;
 pub mod category;
 pub mod community;
 pub mod consent;
+pub mod import;
 pub mod issue_story;
 pub mod login_attempt;
 pub mod newsletter_issue;
