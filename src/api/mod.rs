@@ -9,6 +9,7 @@ pub mod communities;
 pub mod consents;
 pub mod error;
 pub mod etag;
+pub mod exports;
 pub mod imports;
 pub mod issues;
 pub mod nominations;
@@ -59,7 +60,7 @@ pub enum ApiTags {
     Photos,
     /// 搜索: by name, pinyin, initials or what people did
     Search,
-    /// 名册导入: rosters in (check, then commit)
+    /// 名册: rosters in (check, then commit) and out (exports)
     Imports,
 }
 
@@ -152,6 +153,7 @@ pub fn service() -> OpenApiService<impl poem_openapi::OpenApi, ()> {
                 photos::PhotosApi,
                 search::SearchApi,
                 imports::ImportsApi,
+                exports::ExportsApi,
             ),
         ),
         "有德 Youde API",

@@ -86,7 +86,8 @@ impl fmt::Display for Column {
     }
 }
 
-/// Full-width ASCII (０-９, Ａ-Ｚ, （）) as half-width, the ideographic space as a space.
+/// Full-width ASCII (０-９, Ａ-Ｚ, （）) as half-width, the ideographic space as a space: for
+/// numbers, codes and headers only, since Chinese text rightly uses full-width punctuation.
 pub fn half_width(s: &str) -> String {
     s.chars()
         .map(|c| match c {
@@ -97,19 +98,29 @@ pub fn half_width(s: &str) -> String {
         .collect()
 }
 
-/// A cell as it is meant: half-width, without surrounding or doubled spaces (non-breaking and
-/// zero-width ones included).
+/// A cell as it is meant: without surrounding or doubled spaces (non-breaking and
+/// zero-width ones included; line breaks stay, a citation has paragraphs), and without the `'` an export puts before a cell that would
+/// otherwise run as a formula (`'=`, `'+`, `'-`, `'@`).
 pub fn clean_cell(s: &str) -> String {
-    let s = half_width(s)
-        .replace(['\u{00A0}', '\t'], " ")
+    let s = s
+        .replace(['\u{00A0}', '\u{3000}', '\t'], " ")
         .replace(['\u{200B}', '\u{FEFF}'], "");
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let lines: Vec<String> = s
+        .replace("\r\n", "\n")
+        .split('\n')
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    let s = lines.join("\n").trim().to_string();
+    match s.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest.to_string(),
+        _ => s,
+    }
 }
 
 /// How headers are compared: cleaned, without spaces, marks of required columns (`*`, `（必填）`)
 /// or parenthesised notes, lower-case.
 pub fn header_key(s: &str) -> String {
-    let s = clean_cell(s);
+    let s = half_width(&clean_cell(s));
     let s = match s.find('(') {
         Some(i) if i > 0 => s[..i].to_string(),
         _ => s,
@@ -150,7 +161,7 @@ pub fn match_headers(headers: &[String]) -> Result<Vec<Option<Column>>, Vec<Colu
 /// A phone number as people and Excel write it: `138 1234 5678`, `1.3812345678E+10` (a number
 /// column shown in scientific notation and saved as text).
 pub fn clean_phone(s: &str) -> String {
-    let s = clean_cell(s);
+    let s = half_width(&clean_cell(s));
     if let Some((mantissa, exponent)) = s.to_ascii_uppercase().split_once("E+") {
         if let (Ok(m), Ok(e)) = (mantissa.parse::<f64>(), exponent.parse::<i32>()) {
             let value = m * 10f64.powi(e);
@@ -164,7 +175,7 @@ pub fn clean_phone(s: &str) -> String {
 
 /// A birth year from `1956`, `1956年`, `1956.0`, `1956-03`, `1956年3月` or `1956/3/1`.
 pub fn parse_birth_year(s: &str) -> Result<i32, String> {
-    let s = clean_cell(s);
+    let s = half_width(&clean_cell(s));
     let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
     let rest = &s[digits.len()..];
     let plausible_rest = rest.is_empty()
@@ -223,7 +234,15 @@ mod tests {
     #[test]
     fn cells_are_read_as_people_mean_them() {
         assert_eq!(clean_cell("  张\u{3000}丽 "), "张 丽");
-        assert_eq!(clean_cell("１３８１２３４５６７８"), "13812345678");
+        assert_eq!(half_width("１３８１２３４５６７８"), "13812345678");
+        assert_eq!(
+            clean_cell("热心公益，乐于助人"),
+            "热心公益，乐于助人",
+            "text keeps its punctuation"
+        );
+        assert_eq!(clean_cell("'=1+1"), "=1+1", "an export's neutralising mark");
+        assert_eq!(clean_cell("'引号"), "'引号");
+        assert_eq!(clean_cell(" 第一段 \r\n\r\n第二段\n"), "第一段\n\n第二段");
         assert_eq!(clean_phone("1.3812345678E+10"), "13812345678");
         assert_eq!(clean_phone("138 1234 5678"), "138 1234 5678");
         for s in [

@@ -9,6 +9,7 @@
 //! Two or more matches are reported, never guessed. Empty cells keep what is stored, so
 //! importing the same file again changes nothing.
 
+pub mod export;
 pub mod sheet;
 
 use std::collections::HashMap;
@@ -16,7 +17,9 @@ use std::collections::HashMap;
 use sea_orm::ConnectionTrait;
 
 use crate::domain::resident::{ResidentDraft, ResidentInput};
-use crate::domain::roster::{clean_cell, clean_phone, parse_birth_year, CellProblem, Column};
+use crate::domain::roster::{
+    clean_cell, clean_phone, half_width, parse_birth_year, CellProblem, Column,
+};
 use crate::store::entities::resident;
 use crate::store::{imports, residents, StoreResult};
 use sheet::Table;
@@ -172,7 +175,9 @@ pub async fn plan_residents(db: &impl ConnectionTrait, table: &Table) -> StoreRe
             community_id: community_id.unwrap_or(i64::MAX),
             citation: row.get(Column::Citation),
             phone: row.get(Column::Phone).map(|p| clean_phone(&p)),
-            id_number: row.get(Column::IdNumber).map(|s| s.to_ascii_uppercase()),
+            id_number: row
+                .get(Column::IdNumber)
+                .map(|s| half_width(&s).to_ascii_uppercase()),
             birth_year,
             address: row.get(Column::Address),
         };

@@ -19,7 +19,7 @@ fn id_number(first17: &str) -> String {
     format!("{first17}{check}")
 }
 
-async fn check(app: &TestApp, bytes: Vec<u8>, file_name: &str) -> Reply {
+pub async fn check(app: &TestApp, bytes: Vec<u8>, file_name: &str) -> Reply {
     let form = TestForm::new().field(
         TestFormField::bytes(bytes)
             .name("file")
@@ -41,7 +41,7 @@ async fn commit(app: &TestApp, report: &Reply) -> Reply {
     .await
 }
 
-fn counts(report: &Value) -> (u64, u64, u64) {
+pub fn counts(report: &Value) -> (u64, u64, u64) {
     (
         report["create"].as_u64().unwrap(),
         report["update"].as_u64().unwrap(),

@@ -9,6 +9,7 @@ mod contract;
 mod demo;
 mod editorial;
 mod erasure;
+mod exports;
 mod guarantees;
 mod health;
 mod helpers;

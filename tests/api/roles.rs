@@ -218,6 +218,7 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
         ("POST /imports", Body::Roster, Needs(EditRegistry)),
         ("GET /imports/{id}", N, Needs(EditRegistry)),
         ("POST /imports/{id}/commit", N, Needs(EditRegistry)),
+        ("GET /exports/residents", N, AnyStaff),
         ("GET /search", N, Public),
     ]
 }

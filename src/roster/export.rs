@@ -1,0 +1,127 @@
+//! Rosters out (名册导出): residents as the import template's columns, as CSV (UTF-8 with BOM, so
+//! Excel and WPS open it as Chinese) or .xlsx (every cell text, so ID and phone numbers stay as
+//! typed). Cells beginning with `=`, `+`, `-` or `@` get a leading `'` so a spreadsheet never runs
+//! them as formulas; the import takes that mark off again, so an exported file re-imports without
+//! changes.
+
+use std::collections::HashMap;
+
+use sea_orm::ConnectionTrait;
+
+use crate::domain::roster::Column;
+use crate::store::residents::{self, ListFilter, Visibility};
+use crate::store::{communities, StoreResult};
+
+/// The residents the visibility allows, header first; private columns only for
+/// [`Visibility::Staff`]. Erased residents are left out.
+pub async fn residents_table(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+) -> StoreResult<Vec<Vec<String>>> {
+    let columns: Vec<Column> = Column::ALL
+        .into_iter()
+        .filter(|c| visibility == Visibility::Staff || !c.is_private())
+        .collect();
+    let mut rows = vec![columns.iter().map(|c| c.header().to_string()).collect()];
+    let mut community_names: HashMap<i64, String> = HashMap::new();
+    let mut after = None;
+    loop {
+        let page = residents::list(
+            db,
+            ListFilter {
+                after,
+                limit: 500,
+                community_id: None,
+                visibility,
+            },
+        )
+        .await?;
+        for m in page.items.iter().filter(|m| m.erased_at.is_none()) {
+            if !community_names.contains_key(&m.community_id) {
+                let name = communities::get(db, m.community_id).await?.name;
+                community_names.insert(m.community_id, name);
+            }
+            let row = columns
+                .iter()
+                .map(|c| match c {
+                    Column::Name => m.name.clone(),
+                    Column::Community => community_names[&m.community_id].clone(),
+                    Column::Phone => m.phone.clone().unwrap_or_default(),
+                    Column::IdNumber => m.id_number.clone().unwrap_or_default(),
+                    Column::BirthYear => m.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+                    Column::Address => m.address.clone().unwrap_or_default(),
+                    Column::Citation => m.citation.clone().unwrap_or_default(),
+                })
+                .collect();
+            rows.push(row);
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    Ok(rows)
+}
+
+/// A cell a spreadsheet would run as a formula, made inert.
+pub fn neutralise(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+/// CSV in UTF-8 with BOM, CRLF line ends, fields quoted when they need it.
+pub fn to_csv(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut out = String::from("\u{FEFF}");
+    for row in rows {
+        let fields: Vec<String> = row
+            .iter()
+            .map(|cell| {
+                let cell = neutralise(cell);
+                if cell.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", cell.replace('"', "\"\""))
+                } else {
+                    cell
+                }
+            })
+            .collect();
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
+}
+
+/// One worksheet named `sheet`, every cell written as text.
+pub fn to_xlsx(sheet: &str, rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(sheet)?;
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, neutralise(cell))?;
+        }
+    }
+    book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_fields_quoted() {
+        let rows = vec![vec![
+            "=HYPERLINK(\"x\")".to_string(),
+            "@SUM".into(),
+            "a,b".into(),
+            "张丽".into(),
+        ]];
+        let csv = String::from_utf8(to_csv(&rows)).unwrap();
+        assert_eq!(
+            csv,
+            "\u{FEFF}\"'=HYPERLINK(\"\"x\"\")\",'@SUM,\"a,b\",张丽\r\n"
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! Rosters out (名册导出): residents as .xlsx and CSV for staff, private columns only for roles that
+//! read them, formulas neutralised, and files that re-import without changes.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use crate::imports::{check, counts};
+
+async fn two_residents(app: &TestApp) {
+    let community = app.compound().await;
+    let zhang = app
+        .create_resident(&json!({
+            "name": "张丽", "community_id": community, "phone": "+86 138 1234 5678",
+            "birth_year": 1956, "address": "长寿路1号",
+            "citation": "=HYPERLINK(\"http://x\")，热心公益。\n\n第二段：组织助老服务。",
+        }))
+        .await;
+    zhang.assert_status(201);
+    app.consent(zhang.body["id"].as_i64().unwrap(), "profile")
+        .await
+        .assert_status(201);
+    app.create_resident(&json!({ "name": "王芳", "community_id": community }))
+        .await
+        .assert_status(201);
+}
+
+#[tokio::test]
+async fn exported_files_re_import_without_changes() {
+    let app = TestApp::spawn().await;
+    two_residents(&app).await;
+    let (status, headers, csv) = app
+        .fetch("/api/v1/exports/residents?format=csv", true)
+        .await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM");
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(text.starts_with("\u{FEFF}姓名,小区,手机号码,身份证号码,出生年份,住址,事迹简介\r\n"));
+    assert!(text.contains("'+86 138 1234 5678"), "neutralised: {text}");
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"http://x\"\")"),
+        "neutralised: {text}"
+    );
+
+    let (status, _, xlsx) = app.fetch("/api/v1/exports/residents", true).await;
+    assert_eq!(status, 200);
+    assert!(xlsx.starts_with(b"PK"));
+    for (bytes, name) in [(csv, "residents.csv"), (xlsx, "residents.xlsx")] {
+        let report = check(&app, bytes, name).await;
+        report.assert_status(201);
+        assert_eq!(
+            report.body["problems"],
+            json!([]),
+            "{name}: {}",
+            report.text
+        );
+        assert_eq!(counts(&report.body), (0, 0, 2), "{name}: {}", report.text);
+    }
+}
+
+#[tokio::test]
+async fn private_columns_go_only_to_roles_that_read_them() {
+    let app = TestApp::spawn().await;
+    two_residents(&app).await;
+    let editor = app.user_token("bian-ji", &["editor"]).await;
+    let reply = app
+        .send_as(&editor, "GET", "/api/v1/exports/residents?format=csv", None)
+        .await;
+    reply.assert_status(200);
+    assert!(reply.text.contains("姓名,小区,事迹简介"), "{}", reply.text);
+    for private in ["手机号码", "138", "长寿路1号", "1956"] {
+        assert!(!reply.text.contains(private), "an editor got {private}");
+    }
+    assert!(reply.text.contains("张丽"));
+    assert!(
+        !reply.text.contains("王芳"),
+        "an editor sees only public residents"
+    );
+    assert_eq!(
+        app.get("/api/v1/exports/residents").await.status.as_u16(),
+        401
+    );
+    let bad = app.staff_get("/api/v1/exports/residents?format=pdf").await;
+    assert_eq!(bad.invalid_fields(), ["format"]);
+}
