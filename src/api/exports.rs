@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
 use super::ApiTags;
+use crate::domain::policy::Action;
 use crate::roster::export;
 
 #[derive(ApiResponse)]
@@ -45,24 +46,60 @@ impl ExportsApi {
     ) -> ApiResult<ExportResponse> {
         let visibility = auth.staff().visibility();
         let rows = export::residents_table(*db, visibility).await?;
-        let attachment = |bytes: Vec<u8>, ext: &str| {
-            Attachment::new(bytes)
-                .attachment_type(AttachmentType::Attachment)
-                .filename(format!("youde-residents.{ext}"))
-        };
+        let attachment = |bytes, ext| file(bytes, "youde-residents", ext);
         match format.0.as_deref().unwrap_or("xlsx") {
             "csv" => Ok(ExportResponse::Csv(attachment(
                 export::to_csv(&rows),
                 "csv",
             ))),
+            "xlsx" => Ok(ExportResponse::Xlsx(attachment(
+                xlsx(&[("居民", rows)])?,
+                "xlsx",
+            ))),
+            _ => Err(ApiError::field("format", "格式应为 xlsx 或 csv")),
+        }
+    }
+
+    /// The residents import template
+    ///
+    /// An .xlsx with the columns on its first sheet (居民) and what each means, with an example,
+    /// on the second (填写说明); or, with `format=csv`, the header row alone.
+    #[oai(path = "/imports/templates/residents", method = "get")]
+    async fn template(
+        &self,
+        auth: StaffAuth,
+        /// `xlsx` or `csv`.
+        format: Query<Option<String>>,
+    ) -> ApiResult<ExportResponse> {
+        auth.require(Action::EditRegistry)?;
+        let name = "youde-residents-template";
+        match format.0.as_deref().unwrap_or("xlsx") {
+            "csv" => Ok(ExportResponse::Csv(file(
+                export::to_csv(&export::residents_header()),
+                name,
+                "csv",
+            ))),
             "xlsx" => {
-                let bytes = export::to_xlsx("居民", &rows).map_err(|e| {
-                    tracing::error!(error = %e, "writing the residents workbook failed");
-                    ApiError::internal()
-                })?;
-                Ok(ExportResponse::Xlsx(attachment(bytes, "xlsx")))
+                let sheets = [
+                    ("居民", export::residents_header()),
+                    ("填写说明", export::residents_guide()),
+                ];
+                Ok(ExportResponse::Xlsx(file(xlsx(&sheets)?, name, "xlsx")))
             }
             _ => Err(ApiError::field("format", "格式应为 xlsx 或 csv")),
         }
     }
+}
+
+fn file(bytes: Vec<u8>, name: &str, ext: &str) -> Attachment<Vec<u8>> {
+    Attachment::new(bytes)
+        .attachment_type(AttachmentType::Attachment)
+        .filename(format!("{name}.{ext}"))
+}
+
+fn xlsx(sheets: &[(&str, Vec<Vec<String>>)]) -> Result<Vec<u8>, ApiError> {
+    export::to_xlsx(sheets).map_err(|e| {
+        tracing::error!(error = %e, "writing a workbook failed");
+        ApiError::internal()
+    })
 }

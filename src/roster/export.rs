@@ -93,17 +93,54 @@ pub fn to_csv(rows: &[Vec<String>]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// One worksheet named `sheet`, every cell written as text.
-pub fn to_xlsx(sheet: &str, rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+/// A workbook of `(name, rows)` sheets, every cell written as text.
+pub fn to_xlsx(sheets: &[(&str, Vec<Vec<String>>)]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
-    let ws = book.add_worksheet();
-    ws.set_name(sheet)?;
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            ws.write_string(r as u32, c as u16, neutralise(cell))?;
+    for (name, rows) in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(*name)?;
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, neutralise(cell))?;
+            }
         }
     }
     book.save_to_buffer()
+}
+
+/// What each column of the residents template means, with an example: the template's second
+/// sheet (填写说明), which the import skips since it has no 姓名 and 小区 header.
+pub fn residents_guide() -> Vec<Vec<String>> {
+    let mut rows = vec![vec!["列名".to_string(), "说明".into(), "示例".into()]];
+    for c in Column::ALL {
+        let (note, example) = match c {
+            Column::Name => ("必填。也可写作：名字、居民姓名", "张丽"),
+            Column::Community => (
+                "必填，系统中已有的小区或社区名称。也可写作：所属小区、社区、居民区",
+                "音乐广场",
+            ),
+            Column::Phone => ("选填，隐私。也可写作：手机、联系电话", "13812345678"),
+            Column::IdNumber => (
+                "选填，隐私；填写后按身份证号码匹配已有居民。也可写作：身份证、身份证号",
+                "",
+            ),
+            Column::BirthYear => ("选填，隐私，4 位年份", "1956"),
+            Column::Address => ("选填，隐私", "长寿路1号"),
+            Column::Citation => ("选填，公开页面显示的事迹简介", "热心公益，组织助老服务。"),
+        };
+        rows.push(vec![c.header().to_string(), note.into(), example.into()]);
+    }
+    rows.push(vec![
+        "说明".into(),
+        "按列名识别，列的顺序不限；空白单元格不会覆盖系统中已有的内容；同一文件重复导入不会产生重复居民。".into(),
+        String::new(),
+    ]);
+    rows
+}
+
+/// The residents template's header row.
+pub fn residents_header() -> Vec<Vec<String>> {
+    vec![Column::ALL.iter().map(|c| c.header().to_string()).collect()]
 }
 
 #[cfg(test)]

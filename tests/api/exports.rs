@@ -86,3 +86,30 @@ async fn private_columns_go_only_to_roles_that_read_them() {
     let bad = app.staff_get("/api/v1/exports/residents?format=pdf").await;
     assert_eq!(bad.invalid_fields(), ["format"]);
 }
+
+#[tokio::test]
+async fn the_template_imports_as_an_empty_roster_and_explains_its_columns() {
+    let app = TestApp::spawn().await;
+    app.compound().await;
+    let (status, _, xlsx) = app.fetch("/api/v1/imports/templates/residents", true).await;
+    assert_eq!(status, 200);
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.clone())).unwrap();
+    use calamine::Reader;
+    assert_eq!(book.sheet_names(), ["居民", "填写说明"]);
+    let guide = book.worksheet_range("填写说明").unwrap();
+    assert!(guide.rows().any(|r| r[0].to_string() == "身份证号码"));
+    let header = book.worksheet_range("居民").unwrap();
+    assert_eq!(header.rows().next().unwrap()[0].to_string(), "姓名");
+    // Empty, it reads as a roster of no rows; filled in, it imports.
+    let report = check(&app, xlsx, "template.xlsx").await;
+    report.assert_status(201);
+    assert_eq!(report.body["rows"], 0);
+    let (_, _, csv) = app
+        .fetch("/api/v1/imports/templates/residents?format=csv", true)
+        .await;
+    let mut filled = csv.clone();
+    filled.extend_from_slice("张丽,音乐广场,,,1956,,\r\n".as_bytes());
+    let report = check(&app, filled, "template.csv").await;
+    assert_eq!(counts(&report.body), (1, 0, 0), "{}", report.text);
+}
