@@ -86,6 +86,25 @@ pub enum ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
+    /// The Chinese message, for fronts other than HTTP (the CLI).
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::BadRequest(b)
+            | ApiError::Unauthorized(b)
+            | ApiError::Forbidden(b)
+            | ApiError::NotFound(b)
+            | ApiError::Conflict(b)
+            | ApiError::PreconditionFailed(b)
+            | ApiError::PayloadTooLarge(b)
+            | ApiError::UnsupportedMediaType(b)
+            | ApiError::Unprocessable(b)
+            | ApiError::PreconditionRequired(b)
+            | ApiError::TooManyRequests(b)
+            | ApiError::Internal(b)
+            | ApiError::ServiceUnavailable(b) => &b.0.error.message,
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         ApiError::NotFound(body(
             "not_found",

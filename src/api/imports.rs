@@ -13,13 +13,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::auth::StaffAuth;
+use super::auth::{Staff, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::residents::Resident;
 use super::write::Change;
 use super::{snap, ApiTags};
 use crate::domain::policy::Action;
-use crate::roster::{self, sheet, Plan, RowAction};
+use crate::roster::{self, sheet, Plan, Progress, RowAction};
 use crate::store::imports::{self, NewImport};
 use crate::store::residents::Visibility;
 
@@ -159,35 +159,16 @@ impl ImportsApi {
         form: ImportUpload,
     ) -> ApiResult<CheckResponse> {
         let staff = auth.require(Action::EditRegistry)?;
-        let kind = form.kind.unwrap_or_else(|| "residents".into());
-        if kind != "residents" {
+        if form.kind.as_deref().is_some_and(|k| k != "residents") {
             return Err(ApiError::field("kind", "目前只能导入居民名册（residents）"));
         }
         let file_name = form.file.file_name().unwrap_or("名册").to_string();
         let content = form.file.into_vec().await.map_err(|_| {
             ApiError::bad_request("upload_unreadable", "上传的文件无法读取，请重新上传")
         })?;
-        let table = sheet::read(&content)?;
-        let plan = roster::plan_residents(*db, &table).await?;
-        let mut report = ImportReport::new(0, &file_name, &plan);
-        let stored = imports::insert(
-            *db,
-            NewImport {
-                kind: &kind,
-                file_name: &file_name,
-                sha256: format!("{:x}", Sha256::digest(&content)),
-                content,
-                report: String::new(),
-                created_by: &staff.name,
-            },
-        )
-        .await?;
-        report.id = stored.id;
-        imports::set_report(*db, stored.id, &report_json(&report)).await?;
-        Ok(CheckResponse::Created(
-            Json(report),
-            format!("/api/v1/imports/{}", stored.id),
-        ))
+        let report = check_file(*db, staff, &file_name, content, &|_| {}).await?;
+        let location = format!("/api/v1/imports/{}", report.id);
+        Ok(CheckResponse::Created(Json(report), location))
     }
 
     /// A checked roster's report
@@ -217,55 +198,96 @@ impl ImportsApi {
         id: Path<i64>,
     ) -> ApiResult<Json<ImportReport>> {
         let staff = auth.require(Action::EditRegistry)?;
-        let stored = imports::get(*db, id.0).await?;
-        if stored.committed_at.is_some() {
-            return Err(ApiError::conflict_code(
-                "import_committed",
-                "该名册已经导入过；如需再次导入，请重新上传",
-                None,
-            ));
-        }
-        let table = sheet::read(&stored.content)?;
-        let change = Change::begin(*db, chrono::Utc::now(), staff).await?;
-        let plan = roster::plan_residents(&*change, &table).await?;
-        let mut report = ImportReport::new(stored.id, &stored.file_name, &plan);
-        if !plan.problems.is_empty() {
-            return Err(invalid(report));
-        }
-        let applied = roster::apply(&*change, &plan).await?;
-        for a in &applied {
-            let after = snap(&Resident::view(a.after.clone(), Visibility::Staff));
-            let (action, before) = match &a.before {
-                Some(m) => (
-                    "resident.update",
-                    snap(&Resident::view(m.clone(), Visibility::Staff)),
-                ),
-                None => ("resident.create", None),
-            };
-            change
-                .record(action, "resident", a.after.id, before, after)
-                .await?;
-        }
-        let mut created = applied.iter().filter(|a| a.before.is_none());
-        for item in report.items.iter_mut().filter(|i| i.resident_id.is_none()) {
-            item.resident_id = created.next().map(|a| a.after.id);
-        }
-        report.committed = true;
-        let summary = json!({
-            "file_name": stored.file_name,
-            "sha256": stored.sha256,
-            "rows": report.rows,
-            "create": report.create,
-            "update": report.update,
-            "unchanged": report.unchanged,
-        });
-        change
-            .record("import.commit", "import", stored.id, None, Some(summary))
-            .await?;
-        imports::mark_committed(&*change, stored.id, &staff.name, report_json(&report)).await?;
-        change.commit().await?;
-        Ok(Json(report))
+        Ok(Json(commit_import(*db, staff, id.0, &|_| {}).await?))
     }
+}
+
+/// The check of a residents roster: read it, plan it, keep the upload with its report. The same
+/// for the API, the console and `youde import`.
+pub async fn check_file(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    file_name: &str,
+    content: Vec<u8>,
+    progress: Progress<'_>,
+) -> ApiResult<ImportReport> {
+    staff.require(Action::EditRegistry)?;
+    let table = sheet::read(&content)?;
+    let plan = roster::plan_residents(db, &table, progress).await?;
+    let mut report = ImportReport::new(0, file_name, &plan);
+    let stored = imports::insert(
+        db,
+        NewImport {
+            kind: "residents",
+            file_name,
+            sha256: format!("{:x}", Sha256::digest(&content)),
+            content,
+            report: String::new(),
+            created_by: &staff.name,
+        },
+    )
+    .await?;
+    report.id = stored.id;
+    imports::set_report(db, stored.id, &report_json(&report)).await?;
+    Ok(report)
+}
+
+/// The commit of a checked roster, all or nothing (see the operation's description).
+pub async fn commit_import(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    id: i64,
+    progress: Progress<'_>,
+) -> ApiResult<ImportReport> {
+    staff.require(Action::EditRegistry)?;
+    let stored = imports::get(db, id).await?;
+    if stored.committed_at.is_some() {
+        return Err(ApiError::conflict_code(
+            "import_committed",
+            "该名册已经导入过；如需再次导入，请重新上传",
+            None,
+        ));
+    }
+    let table = sheet::read(&stored.content)?;
+    let change = Change::begin(db, chrono::Utc::now(), staff).await?;
+    let plan = roster::plan_residents(&*change, &table, progress).await?;
+    let mut report = ImportReport::new(stored.id, &stored.file_name, &plan);
+    if !plan.problems.is_empty() {
+        return Err(invalid(report));
+    }
+    let applied = roster::apply(&*change, &plan).await?;
+    for a in &applied {
+        let after = snap(&Resident::view(a.after.clone(), Visibility::Staff));
+        let (action, before) = match &a.before {
+            Some(m) => (
+                "resident.update",
+                snap(&Resident::view(m.clone(), Visibility::Staff)),
+            ),
+            None => ("resident.create", None),
+        };
+        change
+            .record(action, "resident", a.after.id, before, after)
+            .await?;
+    }
+    let mut created = applied.iter().filter(|a| a.before.is_none());
+    for item in report.items.iter_mut().filter(|i| i.resident_id.is_none()) {
+        item.resident_id = created.next().map(|a| a.after.id);
+    }
+    report.committed = true;
+    let summary = json!({
+        "file_name": stored.file_name,
+        "sha256": stored.sha256,
+        "rows": report.rows,
+        "create": report.create,
+        "update": report.update,
+        "unchanged": report.unchanged,
+    });
+    change
+        .record("import.commit", "import", stored.id, None, Some(summary))
+        .await?;
+    imports::mark_committed(&*change, stored.id, &staff.name, report_json(&report)).await?;
+    change.commit().await?;
+    Ok(report)
 }
 
 fn report_json(report: &ImportReport) -> String {

@@ -113,8 +113,15 @@ fn column_of_field(field: &str) -> Column {
     }
 }
 
+/// Told the number of data rows read so far (a progress bar's position).
+pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
+
 /// Plan the import of a residents table (its first row is the header). Reads only.
-pub async fn plan_residents(db: &impl ConnectionTrait, table: &Table) -> StoreResult<Plan> {
+pub async fn plan_residents(
+    db: &impl ConnectionTrait,
+    table: &Table,
+    progress: Progress<'_>,
+) -> StoreResult<Plan> {
     let Some((headers, data)) = table.rows.split_first() else {
         return Ok(Plan::default());
     };
@@ -123,6 +130,7 @@ pub async fn plan_residents(db: &impl ConnectionTrait, table: &Table) -> StoreRe
     let mut communities: HashMap<String, Result<i64, String>> = HashMap::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, cells) in data.iter().enumerate() {
+        progress(i as u64 + 1);
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }

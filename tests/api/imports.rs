@@ -310,3 +310,56 @@ async fn files_that_are_not_rosters_are_refused_with_their_reason() {
         .assert_status(413);
     assert_eq!(app.count("imports").await, 0);
 }
+
+fn youde_import(app: &TestApp, file: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_youde"))
+        .arg("import")
+        .arg(file)
+        .args(["--database-url", &app.db_url])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run youde import")
+}
+
+#[tokio::test]
+async fn youde_import_checks_then_commits_a_gbk_roster() {
+    let app = TestApp::spawn().await;
+    app.compound().await;
+    app.user_token("zhang-gong", &["nominator"]).await;
+    app.user_token("bian-ji", &["editor"]).await;
+    let file = app.dir.path().join("roster.csv");
+    std::fs::write(&file, encoding_rs::GBK.encode(&roster_csv()).0).unwrap();
+
+    let checked = youde_import(&app, &file, &["--as", "zhang-gong"]);
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(
+        stdout.contains("2 行，新建 2，更新 0，不变 0，问题 0"),
+        "{stdout}"
+    );
+    assert_eq!(app.count("residents").await, 0, "a check writes nothing");
+
+    let refused = youde_import(&app, &file, &["--as", "bian-ji", "--commit"]);
+    assert!(!refused.status.success());
+    assert_eq!(app.count("residents").await, 0, "an editor does not import");
+
+    let done = youde_import(&app, &file, &["--as", "zhang-gong", "--commit"]);
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(stdout.contains("已导入：新建 2，更新 0"), "{stdout}");
+    let names: Vec<Value> = residents(&app)
+        .await
+        .iter()
+        .map(|r| r["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("张丽"), json!("王芳")]);
+}
