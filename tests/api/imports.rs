@@ -363,3 +363,66 @@ async fn youde_import_checks_then_commits_a_gbk_roster() {
         .collect();
     assert_eq!(names, [json!("张丽"), json!("王芳")]);
 }
+
+#[tokio::test]
+async fn a_browser_uploads_a_roster_reads_the_report_confirms_and_finds_the_residents() {
+    use crate::console::{location, Browser};
+    let app = TestApp::spawn().await;
+    app.compound().await;
+    let mut b = Browser::signed_in(&app, "zhang-gong", &["nominator"]).await;
+    let gbk = encoding_rs::GBK.encode(&roster_csv()).0.into_owned();
+    let uploaded = b
+        .upload_to(
+            "/admin/imports/new",
+            "/admin/imports",
+            &[],
+            (gbk, "roster.csv", "text/csv"),
+        )
+        .await;
+    assert_eq!(uploaded.status.as_u16(), 303, "{}", uploaded.text);
+    let report_page = location(&uploaded);
+    let report = b.get(&report_page).await;
+    for text in ["检查通过", "张丽", "王芳", "新建", "确认导入"] {
+        assert!(report.text.contains(text), "the report lacks {text}");
+    }
+    assert_eq!(
+        app.count("residents").await,
+        0,
+        "nothing before the confirmation"
+    );
+
+    let confirmed = b
+        .submit(&report_page, &format!("{}/commit", report_page), &[])
+        .await;
+    assert_eq!(confirmed.status.as_u16(), 303, "{}", confirmed.text);
+    let done = b.get(&report_page).await;
+    assert!(done.text.contains("已导入：新建 2 位"), "{}", done.text);
+    assert!(!done.text.contains("确认导入"));
+    let list = b.get("/admin/residents").await;
+    assert!(list.text.contains("张丽") && list.text.contains("王芳"));
+
+    // A file with problems shows them and offers no confirmation; a wrong file says why.
+    let bad = "姓名,小区\n张丽,长寿新村\n".as_bytes().to_vec();
+    let uploaded = b
+        .upload_to(
+            "/admin/imports/new",
+            "/admin/imports",
+            &[],
+            (bad, "bad.csv", "text/csv"),
+        )
+        .await;
+    let report = b.get(&location(&uploaded)).await;
+    assert!(report.text.contains("第 2 行") && report.text.contains("长寿新村"));
+    assert!(!report.text.contains("确认导入"));
+    let png = b"\x89PNG\r\n\x1a\n\0\0".to_vec();
+    let refused = b
+        .upload_to(
+            "/admin/imports/new",
+            "/admin/imports",
+            &[],
+            (png, "x.png", "image/png"),
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 415);
+    assert!(refused.text.contains("只接受"), "{}", refused.text);
+}
