@@ -44,20 +44,26 @@ impl ExportsApi {
         /// `xlsx` or `csv`.
         format: Query<Option<String>>,
     ) -> ApiResult<ExportResponse> {
-        let visibility = auth.staff().visibility();
-        let rows = export::residents_table(*db, visibility).await?;
-        let attachment = |bytes, ext| file(bytes, "youde-residents", ext);
-        match format.0.as_deref().unwrap_or("xlsx") {
-            "csv" => Ok(ExportResponse::Csv(attachment(
-                export::to_csv(&rows),
-                "csv",
-            ))),
-            "xlsx" => Ok(ExportResponse::Xlsx(attachment(
-                xlsx(&[("居民", rows)])?,
-                "xlsx",
-            ))),
-            _ => Err(ApiError::field("format", "格式应为 xlsx 或 csv")),
-        }
+        let rows = export::residents_table(*db, auth.staff().visibility()).await?;
+        table_file(format.0.as_deref(), "居民", "youde-residents", rows)
+    }
+
+    /// Export activities with hours
+    ///
+    /// The sign-in sheet of every activity: one row per participant with the hours they served,
+    /// who recorded and who verified them (活动, 日期, 地点, 组织者, 默认时长（小时）, 姓名, 小区,
+    /// 时长（小时）, 记录人, 核实人). Roles that do not read private fields get the public
+    /// participants only. `format`: `xlsx` (default) or `csv`.
+    #[oai(path = "/exports/activities", method = "get")]
+    async fn activities(
+        &self,
+        db: Data<&DatabaseConnection>,
+        auth: StaffAuth,
+        /// `xlsx` or `csv`.
+        format: Query<Option<String>>,
+    ) -> ApiResult<ExportResponse> {
+        let rows = export::activities_table(*db, auth.staff().visibility()).await?;
+        table_file(format.0.as_deref(), "活动", "youde-activities", rows)
     }
 
     /// The residents import template
@@ -88,6 +94,28 @@ impl ExportsApi {
             }
             _ => Err(ApiError::field("format", "格式应为 xlsx 或 csv")),
         }
+    }
+}
+
+/// One table as the asked format: `xlsx` (the default) or `csv`.
+fn table_file(
+    format: Option<&str>,
+    sheet: &str,
+    name: &str,
+    rows: Vec<Vec<String>>,
+) -> ApiResult<ExportResponse> {
+    match format.unwrap_or("xlsx") {
+        "csv" => Ok(ExportResponse::Csv(file(
+            export::to_csv(&rows),
+            name,
+            "csv",
+        ))),
+        "xlsx" => Ok(ExportResponse::Xlsx(file(
+            xlsx(&[(sheet, rows)])?,
+            name,
+            "xlsx",
+        ))),
+        _ => Err(ApiError::field("format", "格式应为 xlsx 或 csv")),
     }
 }
 

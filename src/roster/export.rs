@@ -8,9 +8,10 @@ use std::collections::HashMap;
 
 use sea_orm::ConnectionTrait;
 
+use crate::domain::measure::{format_number, Unit};
 use crate::domain::roster::Column;
 use crate::store::residents::{self, ListFilter, Visibility};
-use crate::store::{communities, StoreResult};
+use crate::store::{activities, communities, service_records, StoreResult};
 
 /// The residents the visibility allows, header first; private columns only for
 /// [`Visibility::Staff`]. Erased residents are left out.
@@ -54,6 +55,82 @@ pub async fn residents_table(
                 })
                 .collect();
             rows.push(row);
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    Ok(rows)
+}
+
+/// The activities' sign-in sheet (签到表): one row per participant with the hours they served
+/// (their own figure or the activity's default), who recorded them and who verified them; an
+/// activity nobody is listed for gets one row of its own. Participants are those `visibility`
+/// admits (the public ones for roles that do not read private fields).
+pub async fn activities_table(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+) -> StoreResult<Vec<Vec<String>>> {
+    let header = [
+        "活动",
+        "日期",
+        "地点",
+        "组织者",
+        "默认时长（小时）",
+        "姓名",
+        "小区",
+        "时长（小时）",
+        "记录人",
+        "核实人",
+    ];
+    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    let mut community_names: HashMap<i64, String> = HashMap::new();
+    let mut after = None;
+    loop {
+        let page = activities::list(db, after, 200).await?;
+        for a in &page.items {
+            let records = service_records::list_for_activity(db, a.id).await?;
+            let ids: Vec<i64> = records.iter().map(|r| r.resident_id).collect();
+            let people = residents::get_many(db, &ids, visibility).await?;
+            let activity = vec![
+                a.title.clone(),
+                a.date.clone(),
+                a.place.clone().unwrap_or_default(),
+                a.organiser.clone().unwrap_or_default(),
+                a.hours.map(format_number).unwrap_or_default(),
+            ];
+            let mut listed = 0;
+            for r in &records {
+                let Some(person) = people.get(&r.resident_id).filter(|p| p.erased_at.is_none())
+                else {
+                    continue;
+                };
+                if !community_names.contains_key(&person.community_id) {
+                    let name = communities::get(db, person.community_id).await?.name;
+                    community_names.insert(person.community_id, name);
+                }
+                let hours = service_records::measures(r)?
+                    .iter()
+                    .find(|m| m.unit() == Unit::Hours)
+                    .map(|m| format_number(m.value()))
+                    .unwrap_or_default();
+                let mut row = activity.clone();
+                row.extend([
+                    person.name.clone(),
+                    community_names[&person.community_id].clone(),
+                    hours,
+                    r.recorded_by.clone(),
+                    r.verified_by.clone().unwrap_or_default(),
+                ]);
+                rows.push(row);
+                listed += 1;
+            }
+            if listed == 0 {
+                let mut row = activity;
+                row.resize(header.len(), String::new());
+                rows.push(row);
+            }
         }
         match page.next_after {
             Some(next) => after = Some(next),

@@ -113,3 +113,53 @@ async fn the_template_imports_as_an_empty_roster_and_explains_its_columns() {
     let report = check(&app, filled, "template.csv").await;
     assert_eq!(counts(&report.body), (1, 0, 0), "{}", report.text);
 }
+
+#[tokio::test]
+async fn activities_export_with_each_participants_hours_and_recorder() {
+    let app = TestApp::spawn().await;
+    let zhang = app.resident("张丽").await;
+    let wang = app.resident("王芳").await;
+    app.consent(zhang, "profile").await.assert_status(201);
+    app.post(
+        "/api/v1/activities",
+        &json!({
+            "title": "=敬老院助老服务", "date": "2019-08-28", "place": "长寿路街道",
+            "organiser": "音乐广场居委会", "recorded_by": "居委会 王老师",
+            "participant_ids": [zhang, wang], "hours": 2,
+            "participant_hours": [{ "resident_id": wang, "hours": 3.5 }],
+        }),
+    )
+    .await
+    .assert_status(201);
+    app.post(
+        "/api/v1/activities",
+        &json!({ "title": "筹备会", "date": "2019-08" }),
+    )
+    .await
+    .assert_status(201);
+
+    let (status, _, csv) = app
+        .fetch("/api/v1/exports/activities?format=csv", true)
+        .await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = text.trim_start_matches('\u{FEFF}').lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "活动,日期,地点,组织者,默认时长（小时）,姓名,小区,时长（小时）,记录人,核实人",
+            "'=敬老院助老服务,2019-08-28,长寿路街道,音乐广场居委会,2,张丽,音乐广场,2,居委会 王老师,",
+            "'=敬老院助老服务,2019-08-28,长寿路街道,音乐广场居委会,2,王芳,音乐广场,3.5,居委会 王老师,",
+            "筹备会,2019-08,,,,,,,,",
+        ]
+    );
+    let editor = app.user_token("bian-ji", &["editor"]).await;
+    let public = app
+        .send_as(&editor, "GET", "/api/v1/exports/activities?format=csv", None)
+        .await;
+    assert!(public.text.contains("张丽"));
+    assert!(!public.text.contains("王芳"), "an editor sees public participants only");
+    let (status, _, xlsx) = app.fetch("/api/v1/exports/activities", true).await;
+    assert_eq!(status, 200);
+    assert!(xlsx.starts_with(b"PK"));
+}

@@ -219,6 +219,7 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
         ("GET /imports/{id}", N, Needs(EditRegistry)),
         ("POST /imports/{id}/commit", N, Needs(EditRegistry)),
         ("GET /exports/residents", N, AnyStaff),
+        ("GET /exports/activities", N, AnyStaff),
         ("GET /imports/templates/residents", N, Needs(EditRegistry)),
         ("GET /search", N, Public),
     ]
