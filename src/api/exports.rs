@@ -66,6 +66,43 @@ impl ExportsApi {
         table_file(format.0.as_deref(), "活动", "youde-activities", rows)
     }
 
+    /// Export the audit log for a period
+    ///
+    /// Every event from `from` to `to` (days in Beijing time, both included), oldest first, with
+    /// the snapshots before and after. Needs the role that reads the audit log.
+    #[oai(path = "/exports/audit", method = "get")]
+    async fn audit(
+        &self,
+        db: Data<&DatabaseConnection>,
+        auth: StaffAuth,
+        /// First day, `2019-09-01` (required).
+        from: Query<Option<chrono::NaiveDate>>,
+        /// Last day, `2019-09-30` (required).
+        to: Query<Option<chrono::NaiveDate>>,
+        /// `xlsx` or `csv`.
+        format: Query<Option<String>>,
+    ) -> ApiResult<ExportResponse> {
+        // Checked after the role, so that who may not export learns nothing more.
+        auth.require(Action::ReadAudit)?;
+        let (Some(from), Some(to)) = (from.0, to.0) else {
+            return Err(ApiError::field(
+                "from",
+                "请给出导出的时段：from 与 to（如 2019-09-01）",
+            ));
+        };
+        if to < from {
+            return Err(ApiError::field("to", "结束日期不能早于开始日期"));
+        }
+        // Midnight in Beijing (UTC+8) of the first day, and of the day after the last.
+        let start = |day: chrono::NaiveDate| {
+            day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
+                - chrono::Duration::hours(8)
+        };
+        let rows = export::audit_table(*db, start(from), start(to + chrono::Days::new(1))).await?;
+        let name = format!("youde-audit-{from}-{to}");
+        table_file(format.0.as_deref(), "审计日志", &name, rows)
+    }
+
     /// The residents import template
     ///
     /// An .xlsx with the columns on its first sheet (居民) and what each means, with an example,

@@ -11,7 +11,7 @@ use sea_orm::ConnectionTrait;
 use crate::domain::measure::{format_number, Unit};
 use crate::domain::roster::Column;
 use crate::store::residents::{self, ListFilter, Visibility};
-use crate::store::{activities, communities, service_records, StoreResult};
+use crate::store::{activities, audit, communities, service_records, StoreResult};
 
 /// The residents the visibility allows, header first; private columns only for
 /// [`Visibility::Staff`]. Erased residents are left out.
@@ -131,6 +131,57 @@ pub async fn activities_table(
                 row.resize(header.len(), String::new());
                 rows.push(row);
             }
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    Ok(rows)
+}
+
+/// The audit log from `since` up to (not including) `until`, oldest first: time in Shanghai,
+/// who, what, on which entity, and the snapshots before and after as the audit log keeps them.
+pub async fn audit_table(
+    db: &impl ConnectionTrait,
+    since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Vec<Vec<String>>> {
+    let header = [
+        "时间（北京时间）",
+        "操作人",
+        "操作",
+        "对象类型",
+        "对象编号",
+        "变更前",
+        "变更后",
+    ];
+    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    let mut after = None;
+    loop {
+        let page = audit::list(
+            db,
+            audit::Filter {
+                after,
+                limit: 500,
+                since: Some(since),
+                until: Some(until),
+                ..Default::default()
+            },
+        )
+        .await?;
+        for e in page.items {
+            rows.push(vec![
+                (e.at + chrono::Duration::hours(8))
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+                e.actor_name,
+                e.action,
+                e.entity_kind,
+                e.entity_id.to_string(),
+                e.before.unwrap_or_default(),
+                e.after.unwrap_or_default(),
+            ]);
         }
         match page.next_after {
             Some(next) => after = Some(next),

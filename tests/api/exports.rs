@@ -155,11 +155,54 @@ async fn activities_export_with_each_participants_hours_and_recorder() {
     );
     let editor = app.user_token("bian-ji", &["editor"]).await;
     let public = app
-        .send_as(&editor, "GET", "/api/v1/exports/activities?format=csv", None)
+        .send_as(
+            &editor,
+            "GET",
+            "/api/v1/exports/activities?format=csv",
+            None,
+        )
         .await;
     assert!(public.text.contains("张丽"));
-    assert!(!public.text.contains("王芳"), "an editor sees public participants only");
+    assert!(
+        !public.text.contains("王芳"),
+        "an editor sees public participants only"
+    );
     let (status, _, xlsx) = app.fetch("/api/v1/exports/activities", true).await;
     assert_eq!(status, 200);
     assert!(xlsx.starts_with(b"PK"));
+}
+
+#[tokio::test]
+async fn the_audit_log_exports_for_a_period_to_its_readers_only() {
+    let app = TestApp::spawn().await;
+    app.resident("张丽").await;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let path = format!("/api/v1/exports/audit?from={today}&to={today}&format=csv");
+    let (status, _, csv) = app.fetch(&path, true).await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(csv).unwrap();
+    assert!(text.contains("时间（北京时间）,操作人,操作,对象类型,对象编号,变更前,变更后"));
+    assert!(
+        text.contains("resident.create") && text.contains("张丽"),
+        "{text}"
+    );
+    let earlier = today - chrono::Days::new(10);
+    let (_, _, old) = app
+        .fetch(
+            &format!("/api/v1/exports/audit?from={earlier}&to={earlier}&format=csv"),
+            true,
+        )
+        .await;
+    assert_eq!(
+        String::from_utf8(old).unwrap().lines().count(),
+        1,
+        "a quiet day: the header only"
+    );
+    let backwards = app
+        .staff_get(&format!("/api/v1/exports/audit?from={today}&to={earlier}"))
+        .await;
+    assert_eq!(backwards.invalid_fields(), ["to"]);
+    let nominator = app.user_token("zhang-gong", &["nominator"]).await;
+    let refused = app.send_as(&nominator, "GET", &path, None).await;
+    refused.assert_status(403);
 }
