@@ -66,6 +66,23 @@ impl ExportsApi {
         table_file(format.0.as_deref(), "活动", "youde-activities", rows)
     }
 
+    /// Export recognitions
+    ///
+    /// The honours (姓名, 小区, 荣誉称号, 年度, 类别, 推荐理由, 表彰日期, 状态): roles that read private
+    /// fields get revoked ones too, marked 已撤销 with the reason; the others the honour roll's.
+    /// `format`: `xlsx` (default) or `csv`.
+    #[oai(path = "/exports/recognitions", method = "get")]
+    async fn recognitions(
+        &self,
+        db: Data<&DatabaseConnection>,
+        auth: StaffAuth,
+        /// `xlsx` or `csv`.
+        format: Query<Option<String>>,
+    ) -> ApiResult<ExportResponse> {
+        let rows = export::recognitions_table(*db, auth.staff().visibility()).await?;
+        table_file(format.0.as_deref(), "表彰", "youde-recognitions", rows)
+    }
+
     /// Export the audit log for a period
     ///
     /// Every event from `from` to `to` (days in Beijing time, both included), oldest first, with

@@ -11,7 +11,24 @@ use sea_orm::ConnectionTrait;
 use crate::domain::measure::{format_number, Unit};
 use crate::domain::roster::Column;
 use crate::store::residents::{self, ListFilter, Visibility};
-use crate::store::{activities, audit, communities, service_records, StoreResult};
+use crate::store::{
+    activities, audit, categories, communities, recognitions, service_records, StoreResult,
+};
+
+/// Community names, each looked up once per export.
+#[derive(Default)]
+struct CommunityNames(HashMap<i64, String>);
+
+impl CommunityNames {
+    async fn of(&mut self, db: &impl ConnectionTrait, id: i64) -> StoreResult<String> {
+        if let Some(name) = self.0.get(&id) {
+            return Ok(name.clone());
+        }
+        let name = communities::get(db, id).await?.name;
+        self.0.insert(id, name.clone());
+        Ok(name)
+    }
+}
 
 /// The residents the visibility allows, header first; private columns only for
 /// [`Visibility::Staff`]. Erased residents are left out.
@@ -24,7 +41,7 @@ pub async fn residents_table(
         .filter(|c| visibility == Visibility::Staff || !c.is_private())
         .collect();
     let mut rows = vec![columns.iter().map(|c| c.header().to_string()).collect()];
-    let mut community_names: HashMap<i64, String> = HashMap::new();
+    let mut community_names = CommunityNames::default();
     let mut after = None;
     loop {
         let page = residents::list(
@@ -38,15 +55,12 @@ pub async fn residents_table(
         )
         .await?;
         for m in page.items.iter().filter(|m| m.erased_at.is_none()) {
-            if !community_names.contains_key(&m.community_id) {
-                let name = communities::get(db, m.community_id).await?.name;
-                community_names.insert(m.community_id, name);
-            }
+            let community = community_names.of(db, m.community_id).await?;
             let row = columns
                 .iter()
                 .map(|c| match c {
                     Column::Name => m.name.clone(),
-                    Column::Community => community_names[&m.community_id].clone(),
+                    Column::Community => community.clone(),
                     Column::Phone => m.phone.clone().unwrap_or_default(),
                     Column::IdNumber => m.id_number.clone().unwrap_or_default(),
                     Column::BirthYear => m.birth_year.map(|y| y.to_string()).unwrap_or_default(),
@@ -85,7 +99,7 @@ pub async fn activities_table(
         "核实人",
     ];
     let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
-    let mut community_names: HashMap<i64, String> = HashMap::new();
+    let mut community_names = CommunityNames::default();
     let mut after = None;
     loop {
         let page = activities::list(db, after, 200).await?;
@@ -106,10 +120,7 @@ pub async fn activities_table(
                 else {
                     continue;
                 };
-                if !community_names.contains_key(&person.community_id) {
-                    let name = communities::get(db, person.community_id).await?.name;
-                    community_names.insert(person.community_id, name);
-                }
+                let community = community_names.of(db, person.community_id).await?;
                 let hours = service_records::measures(r)?
                     .iter()
                     .find(|m| m.unit() == Unit::Hours)
@@ -118,7 +129,7 @@ pub async fn activities_table(
                 let mut row = activity.clone();
                 row.extend([
                     person.name.clone(),
-                    community_names[&person.community_id].clone(),
+                    community,
                     hours,
                     r.recorded_by.clone(),
                     r.verified_by.clone().unwrap_or_default(),
@@ -131,6 +142,75 @@ pub async fn activities_table(
                 row.resize(header.len(), String::new());
                 rows.push(row);
             }
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    Ok(rows)
+}
+
+/// The recognitions (表彰) `visibility` admits, oldest first: the public see standing honours of
+/// public residents; staff see revoked ones too, marked so.
+pub async fn recognitions_table(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+) -> StoreResult<Vec<Vec<String>>> {
+    let header = [
+        "姓名",
+        "小区",
+        "荣誉称号",
+        "年度",
+        "类别",
+        "推荐理由",
+        "表彰日期",
+        "状态",
+    ];
+    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    let categories: HashMap<i64, String> = categories::list(db, true)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let mut community_names = CommunityNames::default();
+    let mut after = None;
+    loop {
+        let page = recognitions::list(
+            db,
+            recognitions::ListFilter {
+                after,
+                limit: 500,
+                resident_id: None,
+                community_id: None,
+                year: None,
+                visibility,
+                newest_first: false,
+            },
+        )
+        .await?;
+        let ids: Vec<i64> = page.items.iter().map(|r| r.resident_id).collect();
+        let people = residents::get_many(db, &ids, visibility).await?;
+        for r in page.items {
+            let Some(person) = people.get(&r.resident_id) else {
+                continue;
+            };
+            let community = community_names.of(db, person.community_id).await?;
+            let state = match (&r.revoked_at, &r.revoke_reason) {
+                (None, _) => "有效".to_string(),
+                (Some(_), Some(reason)) => format!("已撤销：{reason}"),
+                (Some(_), None) => "已撤销".to_string(),
+            };
+            rows.push(vec![
+                person.name.clone(),
+                community,
+                r.title,
+                r.year.to_string(),
+                categories.get(&r.category_id).cloned().unwrap_or_default(),
+                r.citation,
+                r.recognised_on.to_string(),
+                state,
+            ]);
         }
         match page.next_after {
             Some(next) => after = Some(next),

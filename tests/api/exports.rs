@@ -206,3 +206,23 @@ async fn the_audit_log_exports_for_a_period_to_its_readers_only() {
     let refused = app.send_as(&nominator, "GET", &path, None).await;
     refused.assert_status(403);
 }
+
+#[tokio::test]
+async fn recognitions_export_as_the_honour_roll_shows_them() {
+    let app = TestApp::with_demo().await;
+    let (status, _, csv) = app
+        .fetch("/api/v1/exports/recognitions?format=csv", true)
+        .await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = text.trim_start_matches('\u{FEFF}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "姓名,小区,荣誉称号,年度,类别,推荐理由,表彰日期,状态"
+    );
+    assert!(
+        lines[1].starts_with("孙建伟,音乐广场,") && lines[1].ends_with(",有效"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 2, "{text}");
+}

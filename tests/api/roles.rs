@@ -220,6 +220,7 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
         ("POST /imports/{id}/commit", N, Needs(EditRegistry)),
         ("GET /exports/residents", N, AnyStaff),
         ("GET /exports/activities", N, AnyStaff),
+        ("GET /exports/recognitions", N, AnyStaff),
         ("GET /exports/audit", N, Needs(ReadAudit)),
         ("GET /imports/templates/residents", N, Needs(EditRegistry)),
         ("GET /search", N, Public),
