@@ -98,7 +98,7 @@ async fn the_template_imports_as_an_empty_roster_and_explains_its_columns() {
     use calamine::Reader;
     assert_eq!(book.sheet_names(), ["居民", "填写说明"]);
     let guide = book.worksheet_range("填写说明").unwrap();
-    assert!(guide.rows().any(|r| r[0].to_string() == "身份证号码"));
+    assert!(guide.rows().any(|r| r[0] == "身份证号码"));
     let header = book.worksheet_range("居民").unwrap();
     assert_eq!(header.rows().next().unwrap()[0].to_string(), "姓名");
     // Empty, it reads as a roster of no rows; filled in, it imports.
