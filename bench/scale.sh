@@ -69,7 +69,7 @@ def get(path):
         status, size = r.status, len(r.read())
     return status, size, (time.perf_counter() - t) * 1000
 for path in ["/", "/api/v1/recognitions?limit=50", "/api/v1/residents?limit=50",
-             "/communities/chang-shou-lu-jie-dao", "/sitemap.xml", "/notices"]:
+             "/communities/chang-shou-lu-jie-dao", "/sitemap.xml", "/sitemaps/people-0.xml", "/notices"]:
     status, size, ms = get(path)
     print(f"{path:45} {status}  {size:>9} bytes  {ms:7.1f} ms (first, uncached)")
 public = [i for i in range(n) if i % 8 != 7]

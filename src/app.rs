@@ -1,72 +1,116 @@
 //! The one place that wires the application: state, routes, middleware, start-up.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-
-use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Middleware, Request, Response, Route};
 use sea_orm::DatabaseConnection;
 
 use crate::api;
 use crate::api::auth::Authenticate;
 use crate::api::error::ApiError;
+use crate::config::Config;
 use crate::media::Media;
+use crate::search::Search;
 use crate::web;
-use crate::web::cache::{InvalidateOnWrite, PageCache};
+use crate::cache::InvalidateOnWrite;
+use crate::state::{AppState, Clock};
 
-/// Shared by every request.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    /// `YOUDE_ADMIN_TOKEN`, accepted as the first admin's bearer token when set.
-    pub admin_token: Option<Arc<str>>,
-    /// Largest JSON request body accepted, in bytes.
-    pub max_body_bytes: usize,
-    /// Every cookie gets `Secure` when the public URL is https.
-    pub secure_cookies: bool,
-    /// Default length of a public notice (公示期), in days.
-    pub notice_days: u32,
-    /// The key client addresses are HMAC'd with for the throttles (`store::secrets`).
-    pub address_key: Arc<[u8]>,
-    /// `YOUDE_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the real client.
-    pub trusted_proxies: Arc<[std::net::IpAddr]>,
-    pub clock: Clock,
-    /// `YOUDE_PUBLIC_URL`: canonical links, sitemap, QR codes.
-    pub public_url: Arc<str>,
-    pub pages: Arc<PageCache>,
-    /// Photo storage and upload limits.
-    pub media: Media,
-    /// The search engine and the outbox relay that feeds it.
-    pub search: crate::search::Search,
-    /// Request counts and latencies, served at `/metrics`.
-    pub metrics: Arc<crate::observe::Metrics>,
-    /// `YOUDE_METRICS_ALLOW`: the only peers that may read `/metrics`.
-    pub metrics_allow: Arc<[std::net::IpAddr]>,
+/// Why the application could not be built, for the operator (printed by `youde`).
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The application as `serve` runs it. [`Application::build`] is the one place its state is made
+/// from the configuration: `serve`, the commands that need the whole of it and the test suite's
+/// helper all go through it, so the tests run the wiring the service runs.
+pub struct Application {
+    pub state: AppState,
 }
 
-/// The time, for everything that compares against deadlines (公示 windows, sessions, throttles).
-/// An adjustable offset lets tests move to "after the window closed" without waiting.
-#[derive(Clone, Default)]
-pub struct Clock {
-    offset_seconds: Arc<AtomicI64>,
+impl Application {
+    /// Connect to and migrate the database, then open the photo store and the search engine the
+    /// configuration names. A new, empty index over a database that has residents (first start
+    /// with search, a deleted index folder) is filled in the background.
+    pub async fn build(config: &Config) -> Result<Self, StartError> {
+        let db = connect(config).await?;
+        let search = open_search(config, &db).await?;
+        Self::with_search(config, db, search).await
+    }
+
+    /// The same over a database and search engine the caller opened (each test has its own).
+    pub async fn with_search(
+        config: &Config,
+        db: DatabaseConnection,
+        search: Search,
+    ) -> Result<Self, StartError> {
+        // A weak admin token is refused, not served.
+        let admin_token = config.admin_token()?;
+        let address_key = crate::store::secrets::get_or_create(
+            &db,
+            crate::store::secrets::ADDRESS_KEY,
+        )
+        .await?;
+        let media = Media::open(&config.media_settings())?;
+        let public_url = config.public_url.trim_end_matches('/');
+        Ok(Application {
+            state: AppState {
+                db,
+                admin_token,
+                address_key: Arc::from(address_key),
+                max_body_bytes: config.max_body_bytes,
+                secure_cookies: public_url.starts_with("https://"),
+                notice_days: config.notice_days,
+                trusted_proxies: Arc::from(config.trusted_proxies.clone()),
+                clock: Clock::default(),
+                public_url: Arc::from(public_url),
+                pages: Arc::default(),
+                media,
+                search,
+                metrics: Arc::default(),
+                metrics_allow: Arc::from(config.metrics_allow.clone()),
+            },
+        })
+    }
+
+    /// Every route, over this application's state.
+    pub fn routes(&self) -> impl Endpoint {
+        routes(self.state.clone())
+    }
 }
 
-impl Clock {
-    pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
-    }
+/// The configured database, connected and migrated to the latest schema.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, StartError> {
+    let db = crate::store::connect(&config.database_url())
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    crate::store::migrate(&db)
+        .await
+        .map_err(|e| format!("cannot migrate the database: {e}"))?;
+    Ok(db)
+}
 
-    /// Today in Shanghai's calendar (UTC+8, no daylight saving).
-    pub fn today(&self) -> NaiveDate {
-        (self.now() + Duration::hours(8)).date_naive()
+/// The configured engine with its relay. A new, empty index over a database that has residents is
+/// filled in the background.
+pub async fn open_search(config: &Config, db: &DatabaseConnection) -> Result<Search, StartError> {
+    let opened = crate::search::open(&config.search_settings())
+        .await
+        .map_err(|e| format!("cannot open the search index: {e}"))?;
+    tracing::info!(engine = opened.index.engine(), "search engine ready");
+    let search = Search::new(db.clone(), opened.index);
+    if opened.fresh {
+        let (db, search) = (db.clone(), search.clone());
+        tokio::spawn(async move {
+            match crate::search::reindex::run(&db, search.index.as_ref(), &search.relay, None).await
+            {
+                Ok(report) => tracing::info!(
+                    documents = report.documents,
+                    "new search index filled from the database"
+                ),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not fill the new search index; run `youde reindex`")
+                }
+            }
+        });
     }
-
-    pub fn advance(&self, by: Duration) {
-        self.offset_seconds
-            .fetch_add(by.num_seconds(), Ordering::Relaxed);
-    }
+    Ok(search)
 }
 
 /// Every route of the service.
@@ -83,7 +127,10 @@ pub fn routes(state: AppState) -> impl Endpoint {
         service
             .with(api::text_guard::TextGuard)
             .with(limits)
-            .with(InvalidateOnWrite)
+            .with(InvalidateOnWrite {
+                pages: state.pages.clone(),
+                db: state.db.clone(),
+            })
             // Errors in the API's own shape for the console's in-process calls too.
             .catch_all_error(|err| async move { api::error::catch_all(err) })
             .map_to_response()
@@ -115,12 +162,12 @@ pub fn routes(state: AppState) -> impl Endpoint {
         // The connection on its own too, for handlers that need nothing else of the state (the
         // roster import), so they need not name the wiring above them.
         .data(state.db.clone())
+        .data(state.pages.clone())
         .data(state)
         .catch_all_error(|err| async move { api::error::catch_all(err) })
         .after(move |resp: poem::Result<Response>| async move {
             resp.map(|resp| mark_cookies_secure(resp, secure_cookies))
         })
-        .with(Tracing)
         .with(observe)
 }
 

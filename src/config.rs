@@ -337,6 +337,15 @@ impl Config {
         }
     }
 
+    pub fn media_settings(&self) -> crate::media::MediaSettings {
+        crate::media::MediaSettings {
+            s3_bucket: self.media_s3_bucket.clone().filter(|b| !b.is_empty()),
+            dir: self.media_dir.clone(),
+            max_pixels: self.max_image_pixels,
+            max_upload_bytes: self.max_upload_bytes,
+        }
+    }
+
     pub fn search_settings(&self) -> crate::search::SearchSettings {
         crate::search::SearchSettings {
             index_dir: self

@@ -6,18 +6,23 @@
 //! 0. [`domain`]: types and rules; no HTTP, no SQL.
 //! 1. [`store`]: sea-orm entities and queries, each taking a connection or transaction.
 //! 2. [`search`] (the engines and the outbox relay), [`media`] (photo files), [`markdown`]
-//!    (rendering and sanitising), [`config`].
-//! 3. use cases every face calls: [`pack`] (issue export packs), [`backup`], [`housekeeping`],
-//!    [`demo`], [`setup`], [`roster`] (rosters in: reading sheets, planning and applying imports);
+//!    (rendering and sanitising).
+//! 3. [`config`]: the settings, turned into each part's own (`media_settings`, `search_settings`).
+//! 4. use cases every face calls: [`pack`] (issue export packs), [`backup`], [`housekeeping`],
+//!    [`demo`], [`setup`], [`roster`] (rosters in and out: reading sheets, planning and applying
+//!    imports, writing exports);
 //!    [`observe`] (request ids, panics, metrics), [`listener`] (the TCP front door: header
-//!    timeouts, connections per address).
-//! 4. the faces: [`api`] (JSON API), [`web`] (public pages, feeds), [`admin`] (staff console).
-//! 5. [`app`]: state, routes and middleware.
+//!    timeouts, connections per address), [`cache`] (the page cache and what a write invalidates).
+//! 5. [`state`]: what every request shares ([`state::AppState`]).
+//! 6. the faces: [`api`] (JSON API), [`web`] (public pages, feeds), [`admin`] (staff console).
+//! 7. [`app`]: state, routes and middleware; [`app::Application::build`] makes the state from the
+//!    configuration for `serve`, the CLI and the tests alike.
 
 pub mod admin;
 pub mod api;
 pub mod app;
 pub mod backup;
+pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -30,5 +35,6 @@ pub mod pack;
 pub mod roster;
 pub mod search;
 pub mod setup;
+pub mod state;
 pub mod store;
 pub mod web;

@@ -2,7 +2,6 @@
 
 use std::io::Read;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -11,7 +10,7 @@ use poem::Server;
 use tracing_subscriber::EnvFilter;
 
 use sea_orm::TransactionTrait;
-use youde::app::{self, AppState, Clock};
+use youde::app::{self, Application};
 use youde::config::{Cli, Command, Config, UserCommand};
 use youde::domain::user::{check_password, UserDraft};
 use youde::listener::GuardedAcceptor;
@@ -65,14 +64,7 @@ async fn main() -> ExitCode {
 }
 
 async fn connect(config: &Config) -> Result<sea_orm::DatabaseConnection, Error> {
-    let url = config.database_url();
-    let db = store::connect(&url)
-        .await
-        .map_err(|e| format!("cannot open the database: {e}"))?;
-    store::migrate(&db)
-        .await
-        .map_err(|e| format!("cannot migrate the database: {e}"))?;
-    Ok(db)
+    app::connect(config).await
 }
 
 async fn migrate(config: Config) -> Result<(), Error> {
@@ -84,7 +76,7 @@ async fn migrate(config: Config) -> Result<(), Error> {
 async fn load_demo(config: Config) -> Result<(), Error> {
     let db = connect(&config).await?;
     setup::ensure_admin(&db, config.admin_password.as_deref()).await?;
-    let media = Media::open(&config)?;
+    let media = Media::open(&config.media_settings())?;
     let report = demo::load(&db).await?;
     let photos = demo::load_photos(&db, &media).await?;
     println!(
@@ -97,7 +89,7 @@ async fn load_demo(config: Config) -> Result<(), Error> {
 
 async fn backup(config: Config, output: Option<std::path::PathBuf>) -> Result<(), Error> {
     let db = connect(&config).await?;
-    let media = Media::open(&config)?;
+    let media = Media::open(&config.media_settings())?;
     let path = output.unwrap_or_else(|| {
         config
             .backup_dir()
@@ -115,7 +107,7 @@ async fn backup(config: Config, output: Option<std::path::PathBuf>) -> Result<()
 }
 
 async fn restore(config: Config, archive: std::path::PathBuf) -> Result<(), Error> {
-    let media = Media::open(&config)?;
+    let media = Media::open(&config.media_settings())?;
     let url = config.database_url();
     let report = youde::backup::restore(
         &archive,
@@ -229,7 +221,7 @@ async fn prune(config: Config) -> Result<(), Error> {
 
 async fn media_sweep(config: Config, min_age: Duration) -> Result<(), Error> {
     let db = connect(&config).await?;
-    let media = Media::open(&config)?;
+    let media = Media::open(&config.media_settings())?;
     let report = media.sweep(&db, min_age).await?;
     println!(
         "media sweep ({}): {} files removed, {} in use, {} unused but younger than {} s (kept)",
@@ -244,10 +236,10 @@ async fn media_sweep(config: Config, min_age: Duration) -> Result<(), Error> {
 
 async fn serve(config: Config) -> Result<(), Error> {
     // Before anything else: a weak admin token is refused, not served.
-    let admin_token = config.admin_token()?;
-    let db = connect(&config).await?;
-    let address_key = address_key(&db).await?;
-    let report = setup::ensure_admin(&db, config.admin_password.as_deref()).await?;
+    config.admin_token()?;
+    let state = Application::build(&config).await?.state;
+    let (db, media) = (&state.db, &state.media);
+    let report = setup::ensure_admin(db, config.admin_password.as_deref()).await?;
     if let Some(password) = &report.generated_admin_password {
         // Printed once, to the terminal only: it is stored hashed and cannot be shown again.
         eprintln!(
@@ -258,17 +250,16 @@ async fn serve(config: Config) -> Result<(), Error> {
             config.public_url.trim_end_matches('/')
         );
     }
-    let media = Media::open(&config)?;
-    if !config.no_demo && store::communities::count(&db).await? == 0 {
-        let loaded = demo::load(&db).await?;
-        let photos = demo::load_photos(&db, &media).await?;
+    if !config.no_demo && store::communities::count(db).await? == 0 {
+        let loaded = demo::load(db).await?;
+        let photos = demo::load_photos(db, media).await?;
         tracing::info!(
             created = loaded.created + photos.created,
             "empty database: loaded the demo data (turn off with --no-demo)"
         );
     }
     // Files left by a crash between writing a photo's files and committing it.
-    match media.sweep(&db, youde::media::DEFAULT_SWEEP_MIN_AGE).await {
+    match media.sweep(db, youde::media::DEFAULT_SWEEP_MIN_AGE).await {
         Ok(swept) if swept.removed > 0 => {
             tracing::info!(removed = swept.removed, "media sweep removed unused files")
         }
@@ -284,27 +275,11 @@ async fn serve(config: Config) -> Result<(), Error> {
         housekeeping_settings(&config),
         Duration::from_secs(600),
     );
-    let search = open_search(&config, &db).await?;
-    let relay = search.relay.spawn();
-    let state = AppState {
-        db,
-        admin_token,
-        address_key,
-        max_body_bytes: config.max_body_bytes,
-        secure_cookies: config.public_url.starts_with("https://"),
-        notice_days: config.notice_days,
-        trusted_proxies: Arc::from(config.trusted_proxies.clone()),
-        clock: Clock::default(),
-        public_url: Arc::from(config.public_url.trim_end_matches('/')),
-        pages: Arc::default(),
-        media,
-        search,
-        metrics: Arc::default(),
-        metrics_allow: Arc::from(config.metrics_allow.clone()),
-    };
+    let relay = state.search.relay.spawn();
     // Pages changed by other nodes or the CLI: the audit log moves with every change.
-    tokio::spawn(youde::web::cache::watch_changes(
-        state.clone(),
+    tokio::spawn(youde::cache::watch_changes(
+        state.pages.clone(),
+        state.db.clone(),
         Duration::from_secs(2),
     ));
     tracing::info!(bind = %config.bind, "serving: staff console at /admin, API docs at /api/docs");
@@ -325,37 +300,6 @@ async fn serve(config: Config) -> Result<(), Error> {
     relay.abort();
     served?;
     Ok(())
-}
-
-async fn address_key(db: &sea_orm::DatabaseConnection) -> Result<Arc<[u8]>, Error> {
-    let key = store::secrets::get_or_create(db, store::secrets::ADDRESS_KEY).await?;
-    Ok(Arc::from(key))
-}
-
-/// The configured engine with its relay. A new, empty index over a database that has residents
-/// (first start with search, a deleted index folder) is filled in the background.
-async fn open_search(config: &Config, db: &sea_orm::DatabaseConnection) -> Result<Search, Error> {
-    let settings = config.search_settings();
-    let opened = search::open(&settings)
-        .await
-        .map_err(|e| format!("cannot open the search index: {e}"))?;
-    tracing::info!(engine = opened.index.engine(), "search engine ready");
-    let search = Search::new(db.clone(), opened.index);
-    if opened.fresh {
-        let (db, search) = (db.clone(), search.clone());
-        tokio::spawn(async move {
-            match search::reindex::run(&db, search.index.as_ref(), &search.relay, None).await {
-                Ok(report) => tracing::info!(
-                    documents = report.documents,
-                    "new search index filled from the database"
-                ),
-                Err(err) => {
-                    tracing::warn!(error = %err, "could not fill the new search index; run `youde reindex`")
-                }
-            }
-        });
-    }
-    Ok(search)
 }
 
 async fn reindex(config: Config) -> Result<(), Error> {
@@ -380,7 +324,7 @@ async fn reindex(config: Config) -> Result<(), Error> {
 
 async fn search_relay(config: Config) -> Result<(), Error> {
     let db = connect(&config).await?;
-    let search = open_search(&config, &db).await?;
+    let search = app::open_search(&config, &db).await?;
     tracing::info!(
         engine = search.index.engine(),
         "search relay running; stop with Ctrl-C"
@@ -400,27 +344,10 @@ async fn export_issue(
     let issue = store::stories::get_issue(&db, id)
         .await
         .map_err(|_| format!("no newsletter issue {id}"))?;
-    let opened = search::open(&config.search_settings())
-        .await
-        .map_err(|e| format!("cannot open the search index: {e}"))?;
-    let search = Search::new(db.clone(), opened.index);
-    let state = AppState {
-        address_key: address_key(&db).await?,
-        db,
-        admin_token: None,
-        max_body_bytes: config.max_body_bytes,
-        secure_cookies: false,
-        notice_days: config.notice_days,
-        trusted_proxies: Arc::from(config.trusted_proxies.clone()),
-        clock: Clock::default(),
-        public_url: Arc::from(config.public_url.trim_end_matches('/')),
-        pages: Arc::default(),
-        media: Media::open(&config)?,
-        search,
-        metrics: Arc::default(),
-        metrics_allow: Arc::from(Vec::new()),
-    };
-    let bytes = youde::api::issues::build_pack(&state, &issue, false)
+    // A pack needs the stories, their photos and the public address: no search engine, no state.
+    let media = Media::open(&config.media_settings())?;
+    let public_url = config.public_url.trim_end_matches('/');
+    let bytes = youde::api::issues::build_pack(&db, &media, public_url, &issue, false)
         .await
         .map_err(|_| "building the pack failed")?;
     let path = output.unwrap_or_else(|| format!("youde-issue-{id}.zip").into());

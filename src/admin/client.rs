@@ -11,7 +11,7 @@ use poem_openapi::types::ParseFromJSON;
 use serde_json::Value;
 
 use crate::api::auth::Viewer;
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The `/api/v1` service, shared between its own route and the console.
 pub type ApiEndpoint = Arc<poem::endpoint::BoxEndpoint<'static, Response>>;

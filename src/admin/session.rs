@@ -9,7 +9,7 @@ use super::ui::{Block, Field, Form, Kind, Page};
 use super::{csrf_for, html, redirect, same, Console, Result};
 use crate::api::auth::{address_hash, cookie, session_token};
 use crate::api::sessions::{authenticate, session_cookie};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::users::{self, SESSION_ABSOLUTE};
 
 /// The sign-in form's double-submit cookie (there is no session yet to bind a token to).

@@ -13,7 +13,7 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::activity::{ActivityDraft, ActivityInput as DomainInput};
 use crate::domain::measure::{Measure, Unit};
 use crate::domain::policy::Action;

@@ -13,7 +13,7 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, Security
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::policy::{any_allows, Action, Role};
 use crate::store::audit::Actor;
 use crate::store::residents::Visibility;

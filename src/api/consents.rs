@@ -10,7 +10,7 @@ use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
 use super::write::Change;
 use super::{snap, ApiTags, Created};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::consent::{parse_date, ConsentDraft};
 use crate::domain::policy::Action;
 use crate::domain::ValidationErrors;

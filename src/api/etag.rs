@@ -9,13 +9,8 @@ pub fn etag(id: i64, version: i32) -> String {
     format!("\"{id}-{version}\"")
 }
 
-/// A strong ETag of a response body: the first 12 bytes of its SHA-256, in hex.
-pub fn of_content(body: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(body);
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
-}
+/// A strong ETag of a response body, as the page cache makes them.
+pub use crate::cache::etag_of_content as of_content;
 
 /// Check `If-Match` against the current version and return the version to write against. The
 /// store's update repeats the comparison atomically, so a change that slips in between still

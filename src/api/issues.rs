@@ -5,21 +5,23 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Attachment, AttachmentType, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
-use super::stories::{view as story_view, PublishInput, Story};
+use super::stories::{views_as, PublishInput, Story};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::policy::Action;
 use crate::domain::story::IssueDraft;
 use crate::markdown;
+use crate::media::Media;
 use crate::pack;
 use crate::store::entities::newsletter_issue::Model;
+use crate::store::residents::Visibility;
 use crate::store::{stories, StoreError};
 
 #[derive(Debug, Object)]
@@ -42,7 +44,7 @@ pub struct Issue {
 
 async fn view(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    public_url: &str,
     m: Model,
     public: bool,
 ) -> Result<Issue, StoreError> {
@@ -58,7 +60,7 @@ async fn view(
     }
     Ok(Issue {
         id: m.id,
-        url: format!("{}/issues/{}", state.public_url, m.id),
+        url: format!("{public_url}/issues/{}", m.id),
         editors_note_html: m
             .editors_note
             .as_deref()
@@ -140,7 +142,7 @@ impl IssuesApi {
         let next = rows.next_after;
         let mut items = Vec::new();
         for m in rows.items {
-            items.push(view(&state.db, &state, m, !editor).await?);
+            items.push(view(&state.db, &state.public_url, m, !editor).await?);
         }
         Ok(Json(page(
             crate::store::Page {
@@ -162,7 +164,7 @@ impl IssuesApi {
         let m = load(&state, id.0, &viewer).await?;
         let tag = etag(m.id, m.version);
         Ok(IssueResponse::Ok(
-            Json(view(&state.db, &state, m, !viewer.may(Action::EditStories)).await?),
+            Json(view(&state.db, &state.public_url, m, !viewer.may(Action::EditStories)).await?),
             tag,
         ))
     }
@@ -180,7 +182,7 @@ impl IssuesApi {
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = stories::insert_issue(&txn, &draft, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
-        let dto = view(&txn, &state, m, false).await?;
+        let dto = view(&txn, &state.public_url, m, false).await?;
         txn.commit_audited("issue.create", "issue", dto.id, None, snap(&dto))
             .await?;
         Ok(Created::new(format!("/api/v1/issues/{}", dto.id), tag, dto))
@@ -203,12 +205,12 @@ impl IssuesApi {
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = parse(body.0)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&view(&txn, &state, current, false).await?);
+        let before = snap(&view(&txn, &state.public_url, current, false).await?);
         let m = stories::update_issue(&txn, id.0, version, &draft, state.clock.now())
             .await
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
-        let dto = view(&txn, &state, m, false).await?;
+        let dto = view(&txn, &state.public_url, m, false).await?;
         txn.commit_audited("issue.update", "issue", dto.id, before, snap(&dto))
             .await?;
         Ok(IssueResponse::Ok(Json(dto), tag))
@@ -227,7 +229,7 @@ impl IssuesApi {
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = stories::set_issue_published(&txn, id.0, body.published, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
-        let dto = view(&txn, &state, m, false).await?;
+        let dto = view(&txn, &state.public_url, m, false).await?;
         let action = if body.published {
             "issue.publish"
         } else {
@@ -250,7 +252,7 @@ impl IssuesApi {
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditStories)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&view(&txn, &state, stories::get_issue(&txn, id.0).await?, false).await?);
+        let before = snap(&view(&txn, &state.public_url, stories::get_issue(&txn, id.0).await?, false).await?);
         stories::delete_issue(&txn, id.0).await?;
         txn.commit_audited("issue.delete", "issue", id.0, before, None)
             .await?;
@@ -272,7 +274,7 @@ impl IssuesApi {
     ) -> ApiResult<PackResponse> {
         let m = load(&state, id.0, &viewer).await?;
         let public = !viewer.may(Action::EditStories);
-        let bytes = build_pack(&state, &m, public).await?;
+        let bytes = build_pack(&state.db, &state.media, &state.public_url, &m, public).await?;
         let name = format!("youde-issue-{}.zip", m.id);
         Ok(PackResponse::Ok(
             Attachment::new(bytes)
@@ -282,18 +284,25 @@ impl IssuesApi {
     }
 }
 
-/// The pack's bytes; shared with `youde export-issue`.
-pub async fn build_pack(state: &AppState, m: &Model, public: bool) -> Result<Vec<u8>, ApiError> {
-    let issue = view(&state.db, state, m.clone(), public).await?;
-    let mut items: Vec<Story> = Vec::new();
+/// The pack's bytes; shared with `youde export-issue`, which needs no more than these three.
+pub async fn build_pack(
+    db: &DatabaseConnection,
+    media: &Media,
+    public_url: &str,
+    m: &Model,
+    public: bool,
+) -> Result<Vec<u8>, ApiError> {
+    let issue = view(db, public_url, m.clone(), public).await?;
+    let mut rows = Vec::with_capacity(issue.story_ids.len());
     for id in &issue.story_ids {
-        items.push(story_view(&state.db, state, stories::get(&state.db, *id).await?).await?);
+        rows.push(stories::get(db, *id).await?);
     }
+    let items: Vec<Story> = views_as(db, public_url, rows, Visibility::Public).await?;
     let mut photos = Vec::new();
     for (i, story) in items.iter().enumerate() {
         for (j, photo) in story.photos.iter().enumerate() {
             let key = photo.derivatives.print.url.trim_start_matches("/media/");
-            let Some(bytes) = state.media.store.get(key).await.map_err(|e| {
+            let Some(bytes) = media.store.get(key).await.map_err(|e| {
                 tracing::error!(error = %e, key, "export pack: reading a photo");
                 ApiError::internal()
             })?
@@ -304,9 +313,9 @@ pub async fn build_pack(state: &AppState, m: &Model, public: bool) -> Result<Vec
             for id in &photo.resident_ids {
                 names.push(
                     crate::store::residents::get(
-                        &state.db,
+                        db,
                         *id,
-                        crate::store::residents::Visibility::Staff,
+                        Visibility::Staff,
                     )
                     .await?
                     .name,

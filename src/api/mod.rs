@@ -33,7 +33,7 @@ use poem_openapi::{ApiResponse, OpenApiService, Tags};
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::audit;
 use auth::Staff;
 use error::ApiError;

@@ -16,7 +16,7 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{audit, snap, ApiTags, Created};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::nomination::{
     check_transition, Mover, NominationDraft, NominationState, StatementInput, TransitionError,
     CONFLICT_OF_INTEREST,

@@ -15,7 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::nomination::{NominationState, ObjectionState};
 use crate::domain::policy::Action;
 use crate::domain::validation::{required_text, ValidationErrors};
@@ -130,37 +130,65 @@ async fn view(
     n: public_notice::Model,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Notice, StoreError> {
-    let nomination = nominations::get(db, n.nomination_id).await?;
-    let resident = residents::get(db, nomination.resident_id, Visibility::Staff).await?;
-    let path = communities::path(db, resident.community_id).await?;
-    let category = categories::get(db, nomination.category_id).await?;
-    let open = nomination.state == NominationState::PublicNotice.code()
-        && n.opens_at <= now
-        && now < n.closes_at;
-    Ok(Notice {
-        id: n.id,
-        nomination_id: nomination.id,
-        resident_id: resident.id,
-        resident_name: resident.name,
-        resident_slug: resident.slug,
-        community: path
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>()
-            .join(" › "),
-        category: category.name,
-        honour_title: nomination.honour_title,
-        year: nomination.year,
-        citation: nomination.citation,
-        opens_at: n.opens_at,
-        closes_at: n.closes_at,
-        open,
-        days_left: if open {
-            crate::domain::nomination::days_left(n.closes_at, now)
-        } else {
-            0
-        },
-    })
+    let mut one = views(db, vec![n], now, Visibility::Staff).await?;
+    one.pop().ok_or(StoreError::NotFound("resident"))
+}
+
+/// The notices as answers, in a fixed number of queries however many there are: nominations,
+/// residents, categories and community paths each for all of them at once. With
+/// [`Visibility::Public`], notices of residents whose profile is not public are left out.
+async fn views(
+    db: &impl ConnectionTrait,
+    rows: Vec<public_notice::Model>,
+    now: chrono::DateTime<chrono::Utc>,
+    visibility: Visibility,
+) -> Result<Vec<Notice>, StoreError> {
+    let nomination_ids: Vec<i64> = rows.iter().map(|n| n.nomination_id).collect();
+    let nominations = nominations::get_many(db, &nomination_ids).await?;
+    let resident_ids: Vec<i64> = nominations.values().map(|n| n.resident_id).collect();
+    let people = residents::get_many(db, &resident_ids, visibility).await?;
+    let categories = categories::by_id(db).await?;
+    let community_ids: Vec<i64> = people.values().map(|r| r.community_id).collect();
+    let paths = communities::paths(db, &community_ids).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for n in rows {
+        let nomination = nominations
+            .get(&n.nomination_id)
+            .ok_or(StoreError::NotFound("nomination"))?;
+        let Some(resident) = people.get(&nomination.resident_id) else {
+            continue;
+        };
+        let category = categories
+            .get(&nomination.category_id)
+            .ok_or(StoreError::NotFound("category"))?;
+        let open = nomination.state == NominationState::PublicNotice.code()
+            && n.opens_at <= now
+            && now < n.closes_at;
+        out.push(Notice {
+            id: n.id,
+            nomination_id: nomination.id,
+            resident_id: resident.id,
+            resident_name: resident.name.clone(),
+            resident_slug: resident.slug.clone(),
+            community: paths
+                .get(&resident.community_id)
+                .map(|path| path.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" › "))
+                .unwrap_or_default(),
+            category: category.name.clone(),
+            honour_title: nomination.honour_title.clone(),
+            year: nomination.year,
+            citation: nomination.citation.clone(),
+            opens_at: n.opens_at,
+            closes_at: n.closes_at,
+            open,
+            days_left: if open {
+                crate::domain::nomination::days_left(n.closes_at, now)
+            } else {
+                0
+            },
+        });
+    }
+    Ok(out)
 }
 
 /// A notice the public may see: open, and the resident still consents to a public profile.
@@ -268,13 +296,12 @@ impl NoticesApi {
         } else {
             nominations::open_notices(&state.db, now, req.after, req.limit).await?
         };
-        let mut items = Vec::new();
-        for n in rows.items {
-            let nomination = nominations::get(&state.db, n.nomination_id).await?;
-            if every || residents::is_public(&state.db, nomination.resident_id).await? {
-                items.push(view(&state.db, n, now).await?);
-            }
-        }
+        let shown = if every {
+            Visibility::Staff
+        } else {
+            Visibility::Public
+        };
+        let items = views(&state.db, rows.items, now, shown).await?;
         Ok(Json(ListPage {
             items,
             next_cursor: rows.next_after.map(encode),

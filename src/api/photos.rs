@@ -20,7 +20,7 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoInput, PhotoText};
 use crate::domain::policy::Action;
 use crate::media::processing::Variant;
@@ -29,7 +29,7 @@ use crate::store::photos::{self, ListFilter, Reader};
 use crate::store::residents::{self, Visibility};
 
 /// One stored rendition.
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Object)]
 pub struct Derivative {
     /// Where to fetch it: `/media/<sha256>.jpg`, cacheable for ever.
     pub url: String,
@@ -39,7 +39,7 @@ pub struct Derivative {
 }
 
 /// The renditions of a photo, all JPEG without any metadata (no EXIF, no GPS).
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Object)]
 pub struct Derivatives {
     /// About 320 px on the long edge.
     pub thumbnail: Derivative,
@@ -49,7 +49,7 @@ pub struct Derivatives {
     pub print: Derivative,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Object)]
 pub struct Photo {
     pub id: i64,
     /// `resident`, `activity` or `story`.
@@ -171,13 +171,21 @@ pub async fn views(
     for (photo_id, resident_id) in photos::residents_shown(db, &ids).await? {
         shown.entry(photo_id).or_default().push(resident_id);
     }
+    // Who of everyone shown is public, in one query for all the photos.
+    let public_shown: std::collections::HashSet<i64> = match visibility {
+        Visibility::Public => {
+            let all: Vec<i64> = shown.values().flatten().copied().collect();
+            residents::public_subset(db, &all).await?.into_iter().collect()
+        }
+        Visibility::Staff => Default::default(),
+    };
     let mut out = Vec::with_capacity(rows.len());
     for m in rows {
         let own: Vec<&photo_file::Model> = files.iter().filter(|f| f.photo_id == m.id).collect();
         let mut resident_ids = shown.remove(&m.id).unwrap_or_default();
         let (public, uploaded_by) = match visibility {
             Visibility::Public => {
-                resident_ids = residents::public_subset(db, &resident_ids).await?;
+                resident_ids.retain(|id| public_shown.contains(id));
                 (None, None)
             }
             Visibility::Staff => (

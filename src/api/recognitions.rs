@@ -12,7 +12,7 @@ use super::error::ApiResult;
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, validation_text, ApiTags};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::policy::Action;
 use crate::store::entities::recognition::Model;
 use crate::store::residents::{self, Visibility};

@@ -13,7 +13,7 @@ use super::pagination::{page, ListPage, PageRequest};
 use super::service_records::MeasureDto;
 use super::write::Change;
 use super::{audit, snap, ApiTags, Created, Deleted};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::policy::Action;
 use crate::domain::resident::{ResidentDraft, ResidentInput as DomainInput};
 use crate::domain::summary::{ServiceSummary, Total};

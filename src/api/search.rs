@@ -13,7 +13,7 @@ use poem_openapi::{Object, OpenApi};
 use super::auth::Viewer;
 use super::error::{ApiError, ApiResult};
 use super::ApiTags;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::search::document::{KIND_RESIDENT, KIND_STORY};
 use crate::search::{text, Facets, Scope, SearchDocument, SearchQuery};
 use crate::store::communities;

@@ -12,7 +12,7 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::measure::Measure;
 use crate::domain::partial_date::PartialDate;
 use crate::domain::policy::Action;

@@ -15,13 +15,16 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
-use crate::app::AppState;
-use crate::domain::photo::{Owner, OwnerKind};
+use crate::state::AppState;
+use std::collections::HashMap;
+
+use crate::domain::photo::OwnerKind;
 use crate::domain::policy::Action;
 use crate::domain::story::{StoryDraft, StoryInput as DomainInput};
 use crate::markdown;
 use crate::store::entities::story::Model;
 use crate::store::residents::{self, Visibility};
+use crate::store::photos::Reader;
 use crate::store::{communities, photos, stories, StoreError};
 
 /// A linked resident: the name always; the profile link only when their profile is public.
@@ -69,121 +72,162 @@ pub struct Story {
     pub photos: Vec<crate::api::photos::Photo>,
 }
 
-/// The public photos of one owner, oldest first (at most 50).
-async fn public_photos_of(
-    db: &impl ConnectionTrait,
-    owner: Owner,
-) -> Result<Vec<crate::store::entities::photo::Model>, StoreError> {
-    let filter = photos::ListFilter {
-        owner: Some(owner),
-        after: None,
-        limit: 50,
-        visibility: photos::Reader::Public,
-    };
-    Ok(photos::list(db, filter).await?.items)
-}
+/// Photos a story shows at most (its own, or its residents').
+const STORY_PHOTOS: usize = 50;
 
-/// A story's photos: its own public photos in upload order; when it has none, the public photos
-/// of the residents it names, in their order.
-async fn story_photos(
+/// Each story's public photos: its own in upload order; when it has none, the public photos of
+/// the residents it names, in their order. Four queries for any number of stories.
+async fn stories_photos(
     db: &impl ConnectionTrait,
-    story_id: i64,
-    resident_ids: &[i64],
-) -> Result<Vec<crate::api::photos::Photo>, StoreError> {
-    let mut rows = public_photos_of(
-        db,
-        Owner {
-            kind: OwnerKind::Story,
-            id: story_id,
-        },
-    )
-    .await?;
-    if rows.is_empty() {
-        for id in resident_ids {
-            let owner = Owner {
-                kind: OwnerKind::Resident,
-                id: *id,
-            };
-            rows.extend(public_photos_of(db, owner).await?);
+    story_ids: &[i64],
+    named: &HashMap<i64, Vec<i64>>,
+) -> Result<HashMap<i64, Vec<crate::api::photos::Photo>>, StoreError> {
+    let own = photos::of_owners(db, OwnerKind::Story, story_ids, Reader::Public, STORY_PHOTOS).await?;
+    let has_own = |id: &i64| own.get(id).is_some_and(|p| !p.is_empty());
+    let mut borrowed: Vec<i64> = story_ids
+        .iter()
+        .filter(|id| !has_own(id))
+        .flat_map(|id| named.get(id).into_iter().flatten().copied())
+        .collect();
+    borrowed.sort_unstable();
+    borrowed.dedup();
+    let of_residents =
+        photos::of_owners(db, OwnerKind::Resident, &borrowed, Reader::Public, STORY_PHOTOS).await?;
+    let mut shown: Vec<(i64, Vec<i64>)> = Vec::with_capacity(story_ids.len());
+    let mut rows: HashMap<i64, crate::store::entities::photo::Model> = HashMap::new();
+    for id in story_ids {
+        let chosen: Vec<&crate::store::entities::photo::Model> = if has_own(id) {
+            own[id].iter().collect()
+        } else {
+            named
+                .get(id)
+                .into_iter()
+                .flatten()
+                .flat_map(|r| of_residents.get(r).into_iter().flatten())
+                .collect()
+        };
+        for m in &chosen {
+            rows.entry(m.id).or_insert_with(|| (*m).clone());
         }
+        shown.push((*id, chosen.iter().map(|m| m.id).collect()));
     }
-    crate::api::photos::views(db, rows, Visibility::Public)
-        .await
-        .map_err(|_| {
-            StoreError::Db(sea_orm::DbErr::Custom(
-                "photos of a story could not be described".into(),
-            ))
-        })
+    let mut rows: Vec<_> = rows.into_values().collect();
+    rows.sort_by_key(|m| m.id);
+    let views: HashMap<i64, crate::api::photos::Photo> =
+        crate::api::photos::views(db, rows, Visibility::Public)
+            .await
+            .map_err(|_| {
+                StoreError::Db(sea_orm::DbErr::Custom(
+                    "photos of a story could not be described".into(),
+                ))
+            })?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+    Ok(shown
+        .into_iter()
+        .map(|(story, ids)| (story, ids.iter().filter_map(|p| views.get(p).cloned()).collect()))
+        .collect())
 }
 
 /// The story as the public sees it (pages, feeds): see [`view_as`].
 pub async fn view(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    public_url: &str,
     m: Model,
 ) -> Result<Story, StoreError> {
-    view_as(db, state, m, Visibility::Public).await
+    view_as(db, public_url, m, Visibility::Public).await
 }
 
-/// The story for a viewer. A linked resident shows their name and community to staff who may read
-/// private data, and otherwise only when the public may see them — a public profile, or consent to
-/// appear in stories; editors see the others as [`HIDDEN_RESIDENT`], as the public would.
-///
-/// [`HIDDEN_RESIDENT`]: crate::domain::story::HIDDEN_RESIDENT
+/// The story for a viewer: see [`views_as`].
 pub async fn view_as(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    public_url: &str,
     m: Model,
     visibility: Visibility,
 ) -> Result<Story, StoreError> {
-    let resident_ids = stories::resident_ids(db, m.id).await?;
-    let mut linked = Vec::new();
-    for id in &resident_ids {
-        let r = residents::get(db, *id, Visibility::Staff).await?;
-        let public = residents::is_public(db, r.id).await?;
-        let shown = public
-            || visibility == Visibility::Staff
-            || stories::consents_to_stories(db, r.id).await?;
-        if !shown {
-            linked.push(StoryResident {
-                id: r.id,
-                name: crate::domain::story::HIDDEN_RESIDENT.into(),
-                slug: None,
-                community: String::new(),
+    let mut one = views_as(db, public_url, vec![m], visibility).await?;
+    Ok(one.remove(0))
+}
+
+/// Stories for a viewer, in the order given, in a fixed number of queries however many there are
+/// (lists, feeds, issue pages and packs). A linked resident shows their name and community to
+/// staff who may read private data, and otherwise only when the public may see them — a public
+/// profile, or consent to appear in stories; editors see the others as [`HIDDEN_RESIDENT`], as
+/// the public would.
+///
+/// [`HIDDEN_RESIDENT`]: crate::domain::story::HIDDEN_RESIDENT
+pub async fn views_as(
+    db: &impl ConnectionTrait,
+    public_url: &str,
+    rows: Vec<Model>,
+    visibility: Visibility,
+) -> Result<Vec<Story>, StoreError> {
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let named = stories::resident_ids_of(db, &ids).await?;
+    let mut everyone: Vec<i64> = named.values().flatten().copied().collect();
+    everyone.sort_unstable();
+    everyone.dedup();
+    let people = residents::get_many(db, &everyone, Visibility::Staff).await?;
+    let public = residents::get_many(db, &everyone, Visibility::Public).await?;
+    let consenting = stories::consenting_to_stories(db, &everyone).await?;
+    let mut community_ids: Vec<i64> = people.values().map(|r| r.community_id).collect();
+    community_ids.sort_unstable();
+    community_ids.dedup();
+    let places = communities::get_many(db, &community_ids).await?;
+    let mut photos = stories_photos(db, &ids, &named).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let resident_ids = named.get(&m.id).cloned().unwrap_or_default();
+        let mut linked = Vec::new();
+        for id in &resident_ids {
+            let Some(r) = people.get(id) else { continue };
+            let is_public = public.contains_key(id);
+            let shown =
+                is_public || visibility == Visibility::Staff || consenting.contains(id);
+            linked.push(if shown {
+                StoryResident {
+                    id: r.id,
+                    name: r.name.clone(),
+                    slug: is_public.then(|| r.slug.clone()),
+                    community: places
+                        .get(&r.community_id)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default(),
+                }
+            } else {
+                StoryResident {
+                    id: r.id,
+                    name: crate::domain::story::HIDDEN_RESIDENT.into(),
+                    slug: None,
+                    community: String::new(),
+                }
             });
-            continue;
         }
-        let community = communities::get(db, r.community_id).await?;
-        linked.push(StoryResident {
-            id: r.id,
-            name: r.name,
-            slug: public.then_some(r.slug),
-            community: community.name,
+        out.push(Story {
+            id: m.id,
+            url: format!("{public_url}/stories/{}", m.slug),
+            slug: m.slug.clone(),
+            themes: stories::themes(&m),
+            body_html: markdown::to_safe_html(&m.body),
+            photos: photos.remove(&m.id).unwrap_or_default(),
+            title: m.title,
+            subtitle: m.subtitle,
+            section: m.section,
+            byline: m.byline,
+            body: m.body,
+            recognition_story: m.recognition_story,
+            featured: m.featured,
+            state: m.state,
+            published_at: m.published_at,
+            attention: m.attention,
+            resident_ids,
+            residents: linked,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
         });
     }
-    let photos = story_photos(db, m.id, &resident_ids).await?;
-    Ok(Story {
-        id: m.id,
-        url: format!("{}/stories/{}", state.public_url, m.slug),
-        slug: m.slug.clone(),
-        themes: stories::themes(&m),
-        body_html: markdown::to_safe_html(&m.body),
-        title: m.title,
-        subtitle: m.subtitle,
-        section: m.section,
-        byline: m.byline,
-        body: m.body,
-        recognition_story: m.recognition_story,
-        featured: m.featured,
-        state: m.state,
-        published_at: m.published_at,
-        attention: m.attention,
-        resident_ids,
-        residents: linked,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-        photos,
-    })
+    Ok(out)
 }
 
 #[derive(Debug, Object)]
@@ -390,8 +434,8 @@ impl StoriesApi {
         };
         let rows = stories::list(&state.db, filter).await?;
         let mut items = Vec::with_capacity(rows.items.len());
-        for m in rows.items {
-            let story = view_as(&state.db, &state, m, viewer.visibility()).await?;
+        let stories = views_as(&state.db, &state.public_url, rows.items, viewer.visibility()).await?;
+        for story in stories {
             let mut object = match poem_openapi::types::ToJSON::to_json(&story) {
                 Some(Value::Object(map)) => map,
                 _ => Map::new(),
@@ -435,7 +479,7 @@ impl StoriesApi {
         let m = load(&state, id.0, &viewer).await?;
         let tag = etag(m.id, m.version);
         Ok(StoryResponse::Ok(
-            Json(view_as(&state.db, &state, m, viewer.visibility()).await?),
+            Json(view_as(&state.db, &state.public_url, m, viewer.visibility()).await?),
             tag,
         ))
     }
@@ -455,7 +499,7 @@ impl StoriesApi {
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = stories::insert(&txn, &draft, staff.visibility(), state.clock.now()).await?;
         let tag = etag(m.id, m.version);
-        let dto = view_as(&txn, &state, m, staff.visibility()).await?;
+        let dto = view_as(&txn, &state.public_url, m, staff.visibility()).await?;
         txn.commit_audited("story.create", "story", dto.id, None, snap(&dto))
             .await?;
         Ok(Created::new(
@@ -482,7 +526,7 @@ impl StoriesApi {
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse()?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&view_as(&txn, &state, current, staff.visibility()).await?);
+        let before = snap(&view_as(&txn, &state.public_url, current, staff.visibility()).await?);
         let m = stories::update(
             &txn,
             id.0,
@@ -504,7 +548,7 @@ impl StoriesApi {
             }
         }
         let tag = etag(m.id, m.version);
-        let dto = view_as(&txn, &state, m, staff.visibility()).await?;
+        let dto = view_as(&txn, &state.public_url, m, staff.visibility()).await?;
         txn.commit_audited("story.update", "story", dto.id, before, snap(&dto))
             .await?;
         Ok(StoryResponse::Ok(Json(dto), tag))
@@ -543,7 +587,7 @@ impl StoriesApi {
         } else {
             "story.unpublish"
         };
-        let dto = view_as(&txn, &state, m, staff.visibility()).await?;
+        let dto = view_as(&txn, &state.public_url, m, staff.visibility()).await?;
         txn.commit_audited(action, "story", dto.id, None, snap(&dto))
             .await?;
         Ok(StoryResponse::Ok(Json(dto), tag))
@@ -560,7 +604,7 @@ impl StoriesApi {
         let staff = auth.require(Action::EditStories)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let current = stories::get(&txn, id.0).await?;
-        let before = snap(&view_as(&txn, &state, current, staff.visibility()).await?);
+        let before = snap(&view_as(&txn, &state.public_url, current, staff.visibility()).await?);
         stories::delete(&txn, id.0).await?;
         txn.commit_audited("story.delete", "story", id.0, before, None)
             .await?;

@@ -12,7 +12,7 @@ use super::pagination::{page, ListPage, PageRequest};
 use super::sessions::check_password_throttled;
 use super::write::Change;
 use super::{snap, ApiTags, Created};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::policy::{Action, Role};
 use crate::domain::user::{check_password, UserDraft};
 use crate::store::entities::user::Model;

@@ -55,6 +55,16 @@ pub struct SweepReport {
     pub too_young: usize,
 }
 
+/// Where photo files are kept and the limits uploads are held to (from the configuration).
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    /// An S3-compatible bucket (needs the `s3` feature); the folder otherwise.
+    pub s3_bucket: Option<String>,
+    pub dir: std::path::PathBuf,
+    pub max_pixels: u64,
+    pub max_upload_bytes: usize,
+}
+
 /// The media store with the limits uploads are held to.
 #[derive(Debug, Clone)]
 pub struct Media {
@@ -73,9 +83,9 @@ impl Media {
         }
     }
 
-    /// The store and limits the configuration names: an S3 bucket when given, else the folder.
-    pub fn open(config: &crate::config::Config) -> Result<Self, StorageError> {
-        let store = match &config.media_s3_bucket {
+    /// The store and limits `settings` name: an S3 bucket when given, else the folder.
+    pub fn open(settings: &MediaSettings) -> Result<Self, StorageError> {
+        let store = match &settings.s3_bucket {
             #[cfg(feature = "s3")]
             Some(bucket) => MediaStore::s3(bucket)?,
             #[cfg(not(feature = "s3"))]
@@ -84,14 +94,14 @@ impl Media {
                     "YOUDE_MEDIA_S3_BUCKET is set, but this build has no S3 support (build with --features s3)".into(),
                 ))
             }
-            None => MediaStore::local(&config.media_dir)?,
+            None => MediaStore::local(&settings.dir)?,
         };
         Ok(Media {
             store,
             limits: IngestLimits {
-                max_pixels: config.max_image_pixels,
+                max_pixels: settings.max_pixels,
             },
-            max_upload_bytes: config.max_upload_bytes,
+            max_upload_bytes: settings.max_upload_bytes,
         })
     }
 

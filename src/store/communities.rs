@@ -23,6 +23,24 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
         .ok_or(StoreError::NotFound("community"))
 }
 
+/// The communities with these ids, in one query.
+pub async fn get_many(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Model>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    for id in ids {
+        super::reads::row("community", *id);
+    }
+    let rows = Entity::find()
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+}
+
 pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> StoreResult<Option<Model>> {
     let found = Entity::find().filter(Column::Slug.eq(slug)).one(db).await?;
     if let Some(c) = &found {
@@ -184,15 +202,45 @@ pub async fn names(
     db: &impl ConnectionTrait,
     ids: &[i64],
 ) -> StoreResult<std::collections::HashMap<i64, String>> {
-    if ids.is_empty() {
-        return Ok(Default::default());
+    Ok(get_many(db, ids)
+        .await?
+        .into_iter()
+        .map(|(id, c)| (id, c.name))
+        .collect())
+}
+
+/// The path from the root of each of the given communities, in one query per level of the tree.
+pub async fn paths(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Vec<Model>>> {
+    let mut known: std::collections::HashMap<i64, Model> = Default::default();
+    let mut wanted: Vec<i64> = ids.to_vec();
+    // The tree has four levels; more rounds than that would be a cycle.
+    for _ in 0..8 {
+        wanted.retain(|id| !known.contains_key(id));
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            break;
+        }
+        let found = get_many(db, &wanted).await?;
+        wanted = found.values().filter_map(|c| c.parent_id).collect();
+        known.extend(found);
     }
-    let rows = Entity::find()
-        .filter(Column::Id.is_in(ids.to_vec()))
-        .all(db)
-        .await?;
-    for c in &rows {
-        super::reads::row("community", c.id);
+    let mut out = std::collections::HashMap::new();
+    for id in ids {
+        let mut path = Vec::new();
+        let mut next = Some(*id);
+        while let Some(node) = next.and_then(|id| known.get(&id)) {
+            path.push(node.clone());
+            next = node.parent_id;
+            if path.len() > 8 {
+                break;
+            }
+        }
+        path.reverse();
+        out.insert(*id, path);
     }
-    Ok(rows.into_iter().map(|c| (c.id, c.name)).collect())
+    Ok(out)
 }

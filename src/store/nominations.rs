@@ -22,6 +22,24 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
         .ok_or(StoreError::NotFound("nomination"))
 }
 
+/// The nominations with these ids, in one query.
+pub async fn get_many(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Model>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    for id in ids {
+        super::reads::row("nomination", *id);
+    }
+    let rows = Entity::find()
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+}
+
 pub fn state(m: &Model) -> StoreResult<NominationState> {
     m.state.parse().map_err(|()| {
         StoreError::Db(sea_orm::DbErr::Custom(format!(

@@ -153,6 +153,40 @@ pub async fn list(db: &impl ConnectionTrait, filter: ListFilter) -> StoreResult<
     Ok(Page::from_rows(rows, filter.limit, |m| m.id))
 }
 
+/// The photos of many owners of one kind that `reader` may see, oldest first, at most `per_owner`
+/// of each: one query for all of them (a list of stories and their lead photos).
+pub async fn of_owners(
+    db: &impl ConnectionTrait,
+    kind: OwnerKind,
+    owner_ids: &[i64],
+    reader: Reader,
+    per_owner: usize,
+) -> StoreResult<std::collections::HashMap<i64, Vec<Model>>> {
+    let mut out: std::collections::HashMap<i64, Vec<Model>> = Default::default();
+    if owner_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = visible(Entity::find(), reader)
+        .filter(Column::OwnerKind.eq(kind.code()))
+        .filter(owner_column(kind).is_in(owner_ids.to_vec()))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?;
+    for m in rows {
+        if let Some(owner) = owner_of(&m) {
+            let own = out.entry(owner.id).or_default();
+            if own.len() < per_owner {
+                own.push(m);
+            }
+        }
+    }
+    for id in owner_ids {
+        let ids = out.get(id).map(|own| own.iter().map(|m| m.id).collect::<Vec<_>>());
+        super::reads::rows("photo", Scope::Owner(kind.code(), *id), ids.unwrap_or_default());
+    }
+    Ok(out)
+}
+
 /// The rendition files of the given photos.
 pub async fn files(
     db: &impl ConnectionTrait,

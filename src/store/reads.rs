@@ -1,6 +1,6 @@
 //! What a render read: the read functions below the pages name the rows and lists they return,
 //! and the page cache tags the rendered page with them, so that a write invalidates exactly the
-//! pages that read what it changed (`web::cache::changes` derives a write's tags from its audit
+//! pages that read what it changed (`cache::changes` derives a write's tags from its audit
 //! event). Outside a recording (API reads, the console) naming costs one task-local look-up.
 //!
 //! Tags: `resident:5` is a row and everything hanging off it (its records, honours, photos, the

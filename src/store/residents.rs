@@ -119,6 +119,20 @@ pub async fn list(db: &impl ConnectionTrait, filter: ListFilter) -> StoreResult<
     Ok(Page::from_rows(rows, filter.limit, |m| m.id))
 }
 
+/// The highest id of a public resident (`None` when none is public): how many blocks the
+/// sitemap's profile parts need. Read as the list of public residents, so any change to who is
+/// public invalidates what used it.
+pub async fn last_public_id(db: &impl ConnectionTrait) -> StoreResult<Option<i64>> {
+    let last: Option<Option<i64>> = visible(Entity::find(), Visibility::Public)
+        .select_only()
+        .column_as(Column::Id.max(), "last")
+        .into_tuple()
+        .one(db)
+        .await?;
+    super::reads::rows("resident", Scope::All, std::iter::empty());
+    Ok(last.flatten())
+}
+
 async fn check_community(db: &impl ConnectionTrait, community_id: i64) -> StoreResult<()> {
     if community::Entity::find_by_id(community_id)
         .count(db)

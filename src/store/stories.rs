@@ -77,6 +77,53 @@ pub async fn resident_ids(db: &impl ConnectionTrait, story_id: i64) -> StoreResu
         .await?)
 }
 
+/// The residents each of these stories names, in their order, in one query.
+pub async fn resident_ids_of(
+    db: &impl ConnectionTrait,
+    story_ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Vec<i64>>> {
+    let mut out: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+    if story_ids.is_empty() {
+        return Ok(out);
+    }
+    for id in story_ids {
+        super::reads::row("story", *id);
+    }
+    let rows: Vec<(i64, i64)> = story_resident::Entity::find()
+        .select_only()
+        .column(story_resident::Column::StoryId)
+        .column(story_resident::Column::ResidentId)
+        .filter(story_resident::Column::StoryId.is_in(story_ids.to_vec()))
+        .order_by_asc(story_resident::Column::StoryId)
+        .order_by_asc(story_resident::Column::Position)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (story, resident) in rows {
+        out.entry(story).or_default().push(resident);
+    }
+    Ok(out)
+}
+
+/// Which of these residents have an active consent to appear in stories, in one query.
+pub async fn consenting_to_stories(
+    db: &impl ConnectionTrait,
+    resident_ids: &[i64],
+) -> StoreResult<std::collections::HashSet<i64>> {
+    if resident_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<i64> = residents::Entity::find()
+        .select_only()
+        .column(residents::Column::Id)
+        .filter(residents::Column::Id.is_in(resident_ids.to_vec()))
+        .filter(residents::consent_exists("story"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().collect())
+}
+
 /// Whether the resident has an active consent to appear in stories.
 pub async fn consents_to_stories(db: &impl ConnectionTrait, resident_id: i64) -> StoreResult<bool> {
     Ok(residents::Entity::find_by_id(resident_id)

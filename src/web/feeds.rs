@@ -9,8 +9,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::WebError;
-use crate::api::stories::{view, Story};
-use crate::app::AppState;
+use crate::api::stories::{views_as, Story};
+use crate::store::residents::Visibility;
+use crate::state::AppState;
 use crate::store::stories;
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,11 +56,7 @@ async fn items(state: &AppState, q: &FeedQuery) -> Result<Vec<Story>, WebError> 
         },
     )
     .await?;
-    let mut out = Vec::with_capacity(rows.items.len());
-    for m in rows.items {
-        out.push(view(&state.db, state, m).await?);
-    }
-    Ok(out)
+    Ok(views_as(&state.db, &state.public_url, rows.items, Visibility::Public).await?)
 }
 
 fn fixed(t: DateTime<Utc>) -> DateTime<FixedOffset> {

@@ -9,7 +9,7 @@ use poem::web::{Data, Path};
 use poem::{handler, IntoResponse, Request, Response};
 
 use crate::api::auth::Viewer;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::media::processing::Rendition;
 use crate::media::storage::is_valid_key;
 use crate::store::photos;

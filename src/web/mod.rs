@@ -1,11 +1,11 @@
 //! Server-rendered pages (zh-CN, askama templates with autoescape, no JavaScript), their security
 //! headers, caching and error pages, the health endpoints, and the photo files under `/media`.
 
-pub mod cache;
 pub mod feeds;
 pub mod media;
 pub mod pages;
 pub mod search_page;
+pub mod sitemap;
 pub mod timeline;
 
 use askama::Template;
@@ -17,7 +17,8 @@ use poem::{
 };
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::cache;
+use crate::state::AppState;
 use crate::store::StoreError;
 
 /// Title, description and canonical address of a page, for `<head>` and Open Graph.
@@ -357,7 +358,8 @@ pub fn routes(form_limits: crate::app::BodyLimit) -> impl Endpoint {
         .at("/notices", get(pages::notices_page).with(cache::CachePage))
         // Not cached: the form carries each visitor's own CSRF token.
         .at("/notices/:id", get(pages::notice_page).post(object))
-        .at("/sitemap.xml", get(pages::sitemap).with(cache::CachePage))
+        .at("/sitemap.xml", get(sitemap::index).with(cache::CachePage))
+        .at("/sitemaps/:file", get(sitemap::part).with(cache::CachePage))
         .at(
             "/feeds/stories.atom",
             get(feeds::atom).with(cache::CachePage),
@@ -373,7 +375,7 @@ pub fn routes(form_limits: crate::app::BodyLimit) -> impl Endpoint {
         .at("/issues/:id", get(pages::issue_page).with(cache::CachePage))
         // Not cached: results follow the outbox relay, not the page cache's invalidation.
         .at("/search", get(search_page::search_page))
-        .at("/robots.txt", get(pages::robots))
+        .at("/robots.txt", get(sitemap::robots))
         .at("/static/site.css", get(stylesheet))
         .at("/static/admin.css", get(admin_stylesheet))
         .at("/static/admin.js", get(admin_script))

@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 
 use super::{html, timeline, Meta, WebError};
 use crate::api::auth::address_hash;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::domain::measure::{format_number, Measure};
 use crate::domain::partial_date::PartialDate;
 use crate::domain::service_record::RecordKind;
@@ -215,30 +215,45 @@ async fn portraits(
         .collect())
 }
 
-async fn open_notices(state: &AppState) -> Result<Vec<NoticeItem>, StoreError> {
+pub(super) async fn open_notices(state: &AppState) -> Result<Vec<NoticeItem>, StoreError> {
     let now = state.clock.now();
     let rows = nominations::open_notices(&state.db, now, None, 1000).await?;
+    // Each of these in one query for the whole board, not one per notice.
+    let nomination_ids: Vec<i64> = rows.items.iter().map(|n| n.nomination_id).collect();
+    let nominations = nominations::get_many(&state.db, &nomination_ids).await?;
+    let resident_ids: Vec<i64> = nominations.values().map(|n| n.resident_id).collect();
+    let people = residents::get_many(&state.db, &resident_ids, Visibility::Public).await?;
+    let categories = categories::by_id(&state.db).await?;
+    let community_ids: Vec<i64> = people.values().map(|r| r.community_id).collect();
+    let places = communities::paths(&state.db, &community_ids).await?;
     let mut items = Vec::new();
     for n in rows.items {
-        let nomination = nominations::get(&state.db, n.nomination_id).await?;
-        let Ok(resident) =
-            residents::get(&state.db, nomination.resident_id, Visibility::Public).await
-        else {
+        let Some(nomination) = nominations.get(&n.nomination_id) else {
             continue;
         };
-        let category = categories::get(&state.db, nomination.category_id).await?;
+        // Only notices of residents the public may see.
+        let Some(resident) = people.get(&nomination.resident_id) else {
+            continue;
+        };
+        let category = categories
+            .get(&nomination.category_id)
+            .ok_or(StoreError::NotFound("category"))?;
+        let community = places
+            .get(&resident.community_id)
+            .map(|path| path.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" › "))
+            .unwrap_or_default();
         items.push(NoticeItem {
             id: n.id,
-            name: resident.name,
-            community: community_path(&state.db, resident.community_id).await?,
-            title: nomination.honour_title,
-            category: category.name,
+            name: resident.name.clone(),
+            community,
+            title: nomination.honour_title.clone(),
+            category: category.name.clone(),
             closes_on: PartialDate::from_date(
                 (n.closes_at + chrono::Duration::hours(8)).date_naive(),
             )
             .to_chinese(),
             days_left: crate::domain::nomination::days_left(n.closes_at, now),
-            citation: nomination.citation,
+            citation: nomination.citation.clone(),
         });
     }
     Ok(items)
@@ -758,57 +773,6 @@ pub async fn object(
     })
 }
 
-#[handler]
-pub fn robots(state: Data<&AppState>) -> String {
-    format!(
-        "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /admin/\nSitemap: {}/sitemap.xml\n",
-        state.public_url.trim_end_matches('/')
-    )
-}
-
-#[derive(Template)]
-#[template(path = "sitemap.xml")]
-struct Sitemap {
-    urls: Vec<String>,
-}
-
-#[handler]
-pub async fn sitemap(state: Data<&AppState>) -> Result<Response, WebError> {
-    let base = state.public_url.trim_end_matches('/');
-    let mut urls = vec![format!("{base}/"), format!("{base}/notices")];
-    let people = residents::list(
-        &state.db,
-        residents::ListFilter {
-            after: None,
-            limit: 100_000,
-            community_id: None,
-            visibility: Visibility::Public,
-        },
-    )
-    .await?;
-    urls.extend(
-        people
-            .items
-            .iter()
-            .map(|r| format!("{base}/people/{}", r.slug)),
-    );
-    for c in communities::list(&state.db, None, 100_000, None)
-        .await?
-        .items
-    {
-        urls.push(format!("{base}/communities/{}", c.slug));
-    }
-    for n in open_notices(&state).await? {
-        urls.push(format!("{base}/notices/{}", n.id));
-    }
-    let body = Sitemap { urls }
-        .render()
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(Response::builder()
-        .content_type("application/xml; charset=utf-8")
-        .body(body))
-}
-
 /// A story as lists show it.
 pub struct StoryItem {
     pub slug: String,
@@ -850,13 +814,14 @@ pub async fn latest_stories(
         },
     )
     .await?;
-    let mut out = Vec::new();
-    for m in rows.items {
-        out.push(story_item(
-            &crate::api::stories::view(&state.db, state, m).await?,
-        ));
-    }
-    Ok(out)
+    let stories = crate::api::stories::views_as(
+        &state.db,
+        &state.public_url,
+        rows.items,
+        Visibility::Public,
+    )
+    .await?;
+    Ok(stories.iter().map(story_item).collect())
 }
 
 #[derive(Template)]
@@ -877,7 +842,7 @@ pub async fn story_page(
     if !crate::store::stories::is_public(&state.db, &m).await? {
         return Err(WebError::NotFound);
     }
-    let story = crate::api::stories::view(&state.db, &state, m).await?;
+    let story = crate::api::stories::view(&state.db, &state.public_url, m).await?;
     let issues = crate::store::stories::published_issues_with(&state.db, story.id)
         .await?
         .into_iter()
@@ -920,15 +885,17 @@ pub async fn issue_page(state: Data<&AppState>, Path(id): Path<i64>) -> Result<R
     if issue.state != crate::store::stories::PUBLISHED {
         return Err(WebError::NotFound);
     }
-    let mut items = Vec::new();
+    let mut public = Vec::new();
     for story_id in crate::store::stories::issue_story_ids(&state.db, id).await? {
         let m = crate::store::stories::get(&state.db, story_id).await?;
         if crate::store::stories::is_public(&state.db, &m).await? {
-            items.push(story_item(
-                &crate::api::stories::view(&state.db, &state, m).await?,
-            ));
+            public.push(m);
         }
     }
+    let stories =
+        crate::api::stories::views_as(&state.db, &state.public_url, public, Visibility::Public)
+            .await?;
+    let items: Vec<StoryItem> = stories.iter().map(story_item).collect();
     let description = issue
         .editors_note
         .as_deref()

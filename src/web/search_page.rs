@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{html, Meta, WebError};
 use crate::api::search::{hit, KINDS};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::search::document::{KIND_RESIDENT, KIND_STORY};
 use crate::search::text;
 use crate::search::{Scope, SearchQuery};

@@ -63,9 +63,10 @@ async fn signing_in_sets_a_safe_session_cookie_that_works_until_sign_out() {
             "cookie lacks {attribute}: {header}"
         );
     }
+    // The test app's public URL is https, as a deployment's is: the cookie is `Secure`.
     assert!(
-        !header.contains("Secure"),
-        "plain http in tests: no Secure flag"
+        header.contains("Secure"),
+        "an https site's cookie lacks Secure: {header}"
     );
     let cookie = cookie_of(&reply);
 

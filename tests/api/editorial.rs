@@ -454,3 +454,70 @@ async fn issues_are_edited_by_editors_and_drafts_stay_private() {
     .assert_status(200);
     app.get(&format!("/issues/{id}")).await.assert_status(200);
 }
+
+/// A list of stories, the feeds and an issue's pack describe their stories (residents, places,
+/// photos) in a fixed number of queries, not several per story.
+#[tokio::test]
+async fn story_lists_take_as_many_queries_for_twelve_stories_as_for_two() {
+    let app = TestApp::with_demo().await;
+    let editor = app.user_token("zhou-jing", &["editor"]).await;
+    let paths = [
+        "/api/v1/stories?include=residents,photos&limit=50",
+        "/feeds/stories.json",
+        "/feeds/stories.atom",
+    ];
+    let cost = |path: &'static str| {
+        let app = &app;
+        async move {
+            let before = app.queries();
+            let reply = app.get(path).await;
+            reply.assert_status(200);
+            (app.queries() - before, reply)
+        }
+    };
+    let mut two = Vec::new();
+    for path in paths {
+        let (queries, reply) = cost(path).await;
+        if path.starts_with("/api") {
+            assert_eq!(reply.body["items"].as_array().unwrap().len(), 2);
+        }
+        two.push(queries);
+    }
+    // Ten more public stories naming the people of the demo's public stories (who consented).
+    let listed = app.get(paths[0]).await;
+    let mut named: Vec<i64> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["resident_ids"].as_array().unwrap().clone())
+        .map(|id| id.as_i64().unwrap())
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    assert!(!named.is_empty(), "the demo's stories name people");
+    for n in 0..10 {
+        let ids = [named[n % named.len()], named[(n + 1) % named.len()]];
+        let story = json!({ "title": format!("第{n}篇"), "body": "正文", "resident_ids": ids });
+        let created = app
+            .send_as(&editor, "POST", "/api/v1/stories", Some(&story))
+            .await;
+        created.assert_status(201);
+        let path = format!(
+            "/api/v1/stories/{}/publication",
+            created.body["id"].as_i64().unwrap()
+        );
+        app.send_as(&editor, "PUT", &path, Some(&json!({ "published": true })))
+            .await
+            .assert_status(200);
+    }
+    for (path, queries_for_two) in paths.into_iter().zip(two) {
+        let (queries, reply) = cost(path).await;
+        if path.starts_with("/api") {
+            assert_eq!(reply.body["items"].as_array().unwrap().len(), 12);
+        }
+        assert_eq!(
+            queries, queries_for_two,
+            "{path}: {queries} queries for 12 stories, {queries_for_two} for 2"
+        );
+    }
+}

@@ -114,6 +114,8 @@ async fn public_surfaces(app: &TestApp, id: i64, slug: &str, issue: i64) -> Vec<
         format!("/people/{slug}/print"),
         "/notices".to_string(),
         "/sitemap.xml".to_string(),
+        "/sitemaps/site.xml".to_string(),
+        "/sitemaps/people-0.xml".to_string(),
         "/feeds/stories.atom".to_string(),
         "/feeds/stories.json".to_string(),
         format!("/issues/{issue}"),
@@ -221,7 +223,7 @@ async fn erasure_makes_every_public_surface_forget_a_resident() {
         "he is public before: {:?}",
         before.iter().map(|(p, _)| p).collect::<Vec<_>>()
     );
-    let media_before = app.media_files().len();
+    let media_before = app.media_files().await.len();
 
     // Only an admin may erase.
     let reviewer = app
@@ -268,7 +270,7 @@ async fn erasure_makes_every_public_surface_forget_a_resident() {
         let path = path.trim_start_matches("https://youde.example.org");
         assert_eq!(app.fetch(path, false).await.0.as_u16(), 404, "{path}");
     }
-    assert!(app.media_files().len() < media_before, "his files are gone");
+    assert!(app.media_files().await.len() < media_before, "his files are gone");
 
     // The audit log keeps the events, without the values.
     let audit = app

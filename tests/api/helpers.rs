@@ -11,15 +11,16 @@ use poem::test::{TestClient, TestForm, TestFormField, TestRequestBuilder};
 use poem::{EndpointExt, Response};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{json, Value};
-use youde::app::{routes, AppState, Clock};
+use youde::app::Application;
+use youde::state::{AppState, Clock};
+use youde::config::Config;
 use youde::domain::user::UserDraft;
-use youde::media::storage::MediaStore;
 use youde::media::Media;
 use youde::search::{Search, SearchIndex};
 use youde::store::{self, tokens, users};
 
 /// `YOUDE_ADMIN_TOKEN` of every test app: it acts as the first admin.
-pub const ADMIN_TOKEN: &str = "test-admin-token-7f3a";
+pub const ADMIN_TOKEN: &str = "test-admin-token-7f3a9c2e5b8d1f4a6c0e3b7d9a2f5c8e";
 /// The password of every user the tests create.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -41,6 +42,7 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// The database the app uses (for running the `youde` binary against it).
     pub db_url: String,
+    queries: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A response, read whole.
@@ -141,6 +143,40 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The configuration `serve` would read, naming a test's own database, data and media folders
+/// (everything else at its default, or as the environment sets it).
+pub fn test_config(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    media_dir: &std::path::Path,
+) -> Config {
+    use clap::Parser;
+    let args = [
+        "youde".to_string(),
+        format!("--database-url={database_url}"),
+        format!("--data-dir={}", data_dir.display()),
+        format!("--media-dir={}", media_dir.display()),
+        format!("--admin-token={ADMIN_TOKEN}"),
+        "--public-url=https://youde.example.org".to_string(),
+        "--no-demo".to_string(),
+    ];
+    let args = args.into_iter().chain(s3_bucket());
+    youde::config::Cli::try_parse_from(args)
+        .expect("the test configuration parses")
+        .config
+}
+
+/// With `YOUDE_TEST_S3_DIR` naming the folder an S3-protocol server serves (CI runs s3s-fs on it,
+/// with the `AWS_*` variables pointing object_store at the server), each test keeps its photos in
+/// a new bucket of its own there: `--media-s3-bucket` (the build needs the `s3` feature).
+fn s3_bucket() -> Option<String> {
+    let root = std::env::var("YOUDE_TEST_S3_DIR").ok().filter(|d| !d.is_empty())?;
+    let bucket = format!("youde-t-{:016x}", rand::random::<u64>());
+    // s3s-fs keeps a bucket as a folder of its root.
+    std::fs::create_dir_all(std::path::Path::new(&root).join(&bucket)).expect("a new bucket");
+    Some(format!("--media-s3-bucket={bucket}"))
+}
+
 impl TestApp {
     /// The application over an empty, migrated database.
     pub async fn spawn() -> Self {
@@ -170,39 +206,29 @@ impl TestApp {
         configure: impl FnOnce(&mut AppState),
     ) -> Self {
         let url = fresh_database(dir.path()).await;
-        let db = store::connect(&url).await.expect("connect");
-        store::migrate(&db).await.expect("migrate");
+        let media_dir = tempfile::tempdir().expect("media dir");
+        let config = test_config(&url, dir.path(), media_dir.path());
+        // The wiring `serve` runs, over this test's database, media folder and index.
+        let mut db = youde::app::connect(&config).await.expect("connect and migrate");
+        // Every statement the application runs is counted (`TestApp::queries`).
+        let queries = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = queries.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
         let admin = UserDraft::parse("admin", "管理员", &["admin".to_string()]).unwrap();
         users::insert(&db, &admin, password_hash(), store::now())
             .await
             .expect("first admin");
-        let clock = Clock::default();
-        let media_dir = tempfile::tempdir().expect("media dir");
-        let media = Media::new(MediaStore::local(media_dir.path()).expect("media store"));
         let search = Search::new(db.clone(), index);
-        let mut state = AppState {
-            db: db.clone(),
-            admin_token: Some(Arc::from(ADMIN_TOKEN)),
-            max_body_bytes: 1024 * 1024,
-            secure_cookies: false,
-            notice_days: 7,
-            address_key: Arc::from(
-                store::secrets::get_or_create(&db, store::secrets::ADDRESS_KEY)
-                    .await
-                    .expect("address key"),
-            ),
-            trusted_proxies: Arc::from(Vec::new()),
-            clock: clock.clone(),
-            public_url: Arc::from("https://youde.example.org"),
-            pages: Arc::default(),
-            media,
-            search: search.clone(),
-            metrics: Arc::default(),
-            metrics_allow: Arc::from(Vec::new()),
-        };
+        let application = Application::with_search(&config, db.clone(), search.clone())
+            .await
+            .expect("the application builds");
+        let mut state = application.state;
+        let clock = state.clock.clone();
         configure(&mut state);
         let media = state.media.clone();
-        let client = TestClient::new(routes(state).map_to_response().boxed());
+        let client = TestClient::new(youde::app::routes(state).map_to_response().boxed());
         TestApp {
             client,
             db,
@@ -212,7 +238,33 @@ impl TestApp {
             search,
             dir,
             db_url: url,
+            queries,
         }
+    }
+
+    /// Statements run on the database so far (by the application and by the test).
+    pub fn queries(&self) -> usize {
+        self.queries.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The sitemap as a search engine reads it: the index at `/sitemap.xml`, then each part it
+    /// names (every one must answer 200), their bodies one after another.
+    pub async fn sitemap(&self) -> String {
+        let index = self.get("/sitemap.xml").await;
+        index.assert_status(200);
+        assert!(index.text.contains("<sitemapindex"), "{}", index.text);
+        let mut all = String::new();
+        for piece in index.text.split("<loc>").skip(1) {
+            let url = &piece[..piece.find('<').expect("</loc>")];
+            let path = url
+                .strip_prefix("https://youde.example.org")
+                .expect("a part on the public URL");
+            let part = self.get(path).await;
+            part.assert_status(200);
+            assert!(part.text.contains("<urlset"), "{path}: {}", part.text);
+            all.push_str(&part.text);
+        }
+        all
     }
 
     /// Deliver every pending outbox row to the search engine now.
@@ -457,11 +509,16 @@ impl TestApp {
         (status, headers, body)
     }
 
-    /// Names of the files in the media folder.
-    pub fn media_files(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.media_dir.path())
-            .expect("media dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+    /// Names of the objects in the photo store (the media folder, or the test's S3 bucket).
+    pub async fn media_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .media
+            .store
+            .list()
+            .await
+            .expect("list the photo store")
+            .into_iter()
+            .map(|o| o.key)
             .collect();
         names.sort();
         names

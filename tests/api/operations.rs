@@ -132,8 +132,9 @@ async fn metrics_count_the_traffic_served_and_only_allowed_addresses_read_them()
 #[tokio::test]
 async fn json_logs_carry_the_request_id_the_response_echoes() {
     let mut server = serve(&[("YOUDE_LOG_FORMAT", "json")]).await;
+    // A query string can carry what no log may keep.
     let reply = reqwest::Client::new()
-        .get(format!("{}/people/sun-jianwei", server.base))
+        .get(format!("{}/people/sun-jianwei?phone=13912345678", server.base))
         .header("x-request-id", "chosen-by-the-client")
         .send()
         .await
@@ -165,8 +166,16 @@ async fn json_logs_carry_the_request_id_the_response_echoes() {
         serde_json::from_str::<serde_json::Value>(line)
             .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
     }
+    let answered = lines
+        .iter()
+        .find(|l| l.contains(&id2) && l.contains("answered"))
+        .unwrap_or_else(|| panic!("no log line names request {id2}: {lines:#?}"));
     assert!(
-        lines.iter().any(|l| l.contains(&id2)),
-        "no log line names request {id2}: {lines:#?}"
+        answered.contains("/people/:slug") && answered.contains("200"),
+        "{answered}"
+    );
+    assert!(
+        lines.iter().all(|l| !l.contains("13912345678")),
+        "a query string reached the log: {lines:#?}"
     );
 }

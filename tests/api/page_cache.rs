@@ -10,7 +10,8 @@ use futures_util::future::join_all;
 use poem::test::TestClient;
 use poem::EndpointExt;
 use serde_json::json;
-use youde::app::{routes, AppState};
+use youde::app::routes;
+use youde::state::AppState;
 
 use crate::helpers::{Reply, TestApp};
 
@@ -107,7 +108,7 @@ async fn a_consent_withdrawal_removes_the_resident_from_every_page_at_once() {
     let pages = [
         format!("/people/{b_slug}"),
         community.clone(),
-        "/sitemap.xml".to_string(),
+        "/sitemaps/people-0.xml".to_string(),
         "/".to_string(),
     ];
     for page in &pages {
@@ -116,7 +117,7 @@ async fn a_consent_withdrawal_removes_the_resident_from_every_page_at_once() {
     let listed = app.get(&community).await;
     assert_eq!(served(&listed), "hit");
     assert!(listed.text.contains("王小明"));
-    assert!(app.get("/sitemap.xml").await.text.contains(&a_slug));
+    assert!(app.get("/sitemaps/people-0.xml").await.text.contains(&a_slug));
     assert_eq!(served(&app.get(&format!("/people/{a_slug}")).await), "miss");
 
     app.withdraw_consent(a, "profile").await;
@@ -200,8 +201,9 @@ async fn another_node_learns_of_a_write_from_the_audit_log_with_the_same_targeti
         pages: Arc::default(),
         ..first_node.unwrap()
     };
-    tokio::spawn(youde::web::cache::watch_changes(
-        state.clone(),
+    tokio::spawn(youde::cache::watch_changes(
+        state.pages.clone(),
+        state.db.clone(),
         Duration::from_millis(20),
     ));
     let node = TestClient::new(routes(state).map_to_response().boxed());

@@ -139,7 +139,7 @@ async fn pages_of_people_without_consent_are_not_found_and_withdrawn_ones_are_go
     app.get("/people/sun-jianwei/print")
         .await
         .assert_status(410);
-    assert!(!app.get("/sitemap.xml").await.text.contains("sun-jianwei"));
+    assert!(!app.sitemap().await.contains("sun-jianwei"));
 }
 
 #[tokio::test]
@@ -292,11 +292,13 @@ async fn communities_sitemap_robots_and_chinese_error_pages() {
     assert!(district
         .text
         .contains("href=\"/communities/changshoulujiedao\""));
-    let sitemap = app.get("/sitemap.xml").await;
-    sitemap.assert_status(200);
-    assert!(sitemap
-        .text
-        .contains("<loc>https://youde.example.org/people/sun-jianwei</loc>"));
+    let sitemap = app.sitemap().await;
+    assert!(sitemap.contains("<loc>https://youde.example.org/people/sun-jianwei</loc>"));
+    assert!(sitemap.contains("<loc>https://youde.example.org/communities/yinyueguangchang</loc>"));
+    // Past the last block of profile ids, and anything that is not a part: not found.
+    app.get("/sitemaps/people-1.xml").await.assert_status(404);
+    app.get("/sitemaps/people-x.xml").await.assert_status(404);
+    app.get("/sitemaps/site").await.assert_status(404);
     let robots = app.get("/robots.txt").await;
     assert!(robots
         .text

@@ -177,7 +177,7 @@ async fn nothing_stored(app: &TestApp) {
         assert_eq!(app.count(table).await, 0, "rows in {table}");
     }
     assert_eq!(
-        app.media_files(),
+        app.media_files().await,
         Vec::<String>::new(),
         "files in the media folder"
     );
@@ -338,7 +338,7 @@ async fn a_duplicate_upload_makes_no_second_file() {
     let bytes = noisy_jpeg(900, 600, 4);
     let a = upload_to(&app, "activity", first, &bytes, &[]).await;
     a.assert_status(201);
-    let files = app.media_files();
+    let files = app.media_files().await;
     // Below 1280 px the page and print renditions are the same picture: one file.
     assert_eq!(
         a.body["derivatives"]["page"],
@@ -354,17 +354,17 @@ async fn a_duplicate_upload_makes_no_second_file() {
     let b = upload_to(&app, "activity", second, &bytes, &[]).await;
     b.assert_status(201);
     assert_eq!(urls(&a.body), urls(&b.body));
-    assert_eq!(app.media_files(), files);
+    assert_eq!(app.media_files().await, files);
 
     // Deleting one keeps the files the other still uses; deleting both removes them.
     app.delete(&format!("/api/v1/photos/{}", a.body["id"]))
         .await
         .assert_status(204);
-    assert_eq!(app.media_files(), files);
+    assert_eq!(app.media_files().await, files);
     app.delete(&format!("/api/v1/photos/{}", b.body["id"]))
         .await
         .assert_status(204);
-    assert_eq!(app.media_files(), Vec::<String>::new());
+    assert_eq!(app.media_files().await, Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -549,10 +549,13 @@ async fn the_sweep_removes_unused_files_only() {
     upload_to(&app, "activity", activity, &jpeg(320, 200), &[])
         .await
         .assert_status(201);
-    let used = app.media_files();
+    let used = app.media_files().await;
     let orphan = format!("{}.jpg", "0".repeat(64));
-    std::fs::write(app.media_dir.path().join(&orphan), b"left by a crash").unwrap();
-    std::fs::write(app.media_dir.path().join("README"), b"not ours").unwrap();
+    // Put beside the photos' files, in the folder or the bucket.
+    for (key, bytes) in [(orphan.as_str(), "left by a crash"), ("README", "not ours")] {
+        let put = app.media.store.put_if_absent(key, bytes.into()).await;
+        assert!(put.unwrap(), "{key} is new");
+    }
 
     let young = app
         .media
@@ -573,7 +576,7 @@ async fn the_sweep_removes_unused_files_only() {
     let mut expected = used.clone();
     expected.push("README".into());
     expected.sort();
-    assert_eq!(app.media_files(), expected);
+    assert_eq!(app.media_files().await, expected);
 }
 
 #[tokio::test]
@@ -617,12 +620,12 @@ async fn the_demo_has_the_newsletters_photos_as_placeholders() {
         );
     }
 
-    let (rows, files) = (app.count("photos").await, app.media_files());
+    let (rows, files) = (app.count("photos").await, app.media_files().await);
     let report = youde::demo::load(&app.db).await.unwrap();
     let photos = youde::demo::load_photos(&app.db, &app.media).await.unwrap();
     assert_eq!((report.created, photos.created), (0, 0));
     assert_eq!(app.count("photos").await, rows);
-    assert_eq!(app.media_files(), files);
+    assert_eq!(app.media_files().await, files);
 }
 
 #[tokio::test]

@@ -294,7 +294,11 @@ async fn every_public_page_and_list_answers_over_a_registry_of_forty_thousand() 
     assert!(failures.is_empty(), "{failures:#?}");
 
     // The sitemap names every public profile, the home page shows the newest honours.
-    let sitemap = app.get("/sitemap.xml").await.text;
+    let sitemap = app.sitemap().await;
+    // In parts of at most 10,000 profiles each, named by the index.
+    let index = app.get("/sitemap.xml").await.text;
+    assert!(index.matches("/sitemaps/people-").count() >= 4, "{index}");
+    assert!(sitemap.matches("<urlset").count() >= 5);
     assert!(sitemap.matches("/people/zhi-yuan-zhe-").count() >= 35_000);
     assert!(!sitemap.contains(&format!("/people/zhi-yuan-zhe-{}<", PRIVATE_EVERY - 1)));
     let newest = HONOURED_FROM + (HONOURED - 1) * (RESIDENTS / HONOURED);

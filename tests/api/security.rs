@@ -262,7 +262,8 @@ async fn throttled_addresses_are_stored_as_a_keyed_hash_and_pruned() {
 
 #[tokio::test]
 async fn over_https_the_sign_in_and_objection_form_cookies_are_secure() {
-    let app = TestApp::spawn_configured(|state| state.secure_cookies = true).await;
+    // The test app's public URL is https: `Application::build` turns `Secure` on from it.
+    let app = TestApp::spawn().await;
     let cast = cast(&app).await;
     let (_, notice) = in_notice(&app, &cast).await;
     for path in ["/admin/login".to_string(), format!("/notices/{notice}")] {

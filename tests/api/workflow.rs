@@ -471,3 +471,47 @@ async fn the_demo_has_a_recognition_and_an_open_notice() {
     let recognitions = app.get("/api/v1/recognitions").await;
     assert_eq!(recognitions.body["items"][0]["recognised_on"], "2019-09-20");
 }
+
+/// The 公示 board and the sitemap describe their notices (resident, community path, category) in a
+/// fixed number of queries, not several per notice.
+#[tokio::test]
+async fn the_notice_board_takes_as_many_queries_for_four_notices_as_for_one() {
+    let app = TestApp::spawn().await;
+    let first = cast(&app).await;
+    in_notice(&app, &first).await;
+    let pages = ["/notices", "/sitemaps/site.xml", "/api/v1/notices"];
+    let listed = |path: &str, reply: &crate::helpers::Reply| {
+        if path.starts_with("/api") {
+            reply.body["items"].as_array().unwrap().len()
+        } else {
+            reply.text.matches("/notices/").count()
+        }
+    };
+    let mut cost = Vec::new();
+    for path in pages {
+        let before = app.queries();
+        let reply = app.get(path).await;
+        reply.assert_status(200);
+        assert_eq!(listed(path, &reply), 1, "{path}: {}", reply.text);
+        cost.push(app.queries() - before);
+    }
+    for name in ["李小红", "王小明", "赵小刚"] {
+        let resident = app.resident(name).await;
+        app.consent(resident, "profile").await.assert_status(201);
+        let next = Cast {
+            nominator: first.nominator.clone(),
+            reviewer: first.reviewer.clone(),
+            resident,
+            category: first.category,
+        };
+        in_notice(&app, &next).await;
+    }
+    for (path, for_one) in pages.into_iter().zip(cost) {
+        let before = app.queries();
+        let reply = app.get(path).await;
+        reply.assert_status(200);
+        let for_four = app.queries() - before;
+        assert_eq!(listed(path, &reply), 4, "{path}: {}", reply.text);
+        assert_eq!(for_four, for_one, "{path}: {for_four} queries for four notices, {for_one} for one");
+    }
+}

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::time::Duration;
+use std::sync::Arc;
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
@@ -15,7 +16,6 @@ use sea_orm::{
 use serde_json::{Map, Value};
 
 use super::PageCache;
-use crate::app::AppState;
 use crate::store::entities::audit_event::{Column, Entity, Model};
 
 /// Events are applied by id; a transaction that took its id earlier may commit after a later one,
@@ -175,15 +175,15 @@ pub async fn latest_change(db: &DatabaseConnection) -> Option<i64> {
 
 /// Watch the audit log and apply what other nodes (or the CLI) changed; log the hit ratio
 /// about once a minute when pages were served.
-pub async fn watch_changes(state: AppState, every: Duration) {
+pub async fn watch_changes(pages: Arc<PageCache>, db: DatabaseConnection, every: Duration) {
     let report_every = (60 / every.as_secs().max(1)).max(1);
-    let mut last = state.pages.stats();
+    let mut last = pages.stats();
     let mut ticks = 0u64;
     loop {
-        catch_up(&state.pages, &state.db).await;
+        catch_up(&pages, &db).await;
         ticks += 1;
         if ticks % report_every == 0 {
-            let stats = state.pages.stats();
+            let stats = pages.stats();
             if stats != last {
                 tracing::info!(
                     hits = stats.hits,

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use poem::http::{header, HeaderValue, Method, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 
-use crate::app::AppState;
+use sea_orm::DatabaseConnection;
 pub use changes::{latest_change, watch_changes};
 
 /// How long a rendered page may be served without re-rendering, even when nothing changed.
@@ -272,8 +272,16 @@ impl From<&Entry> for Rendered {
     }
 }
 
+/// A strong ETag of a response body: the first 12 bytes of its SHA-256, in hex.
+pub fn etag_of_content(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
 fn etag_of(body: &[u8]) -> HeaderValue {
-    HeaderValue::from_str(&crate::api::etag::of_content(body)).expect("hex is a valid header value")
+    HeaderValue::from_str(&etag_of_content(body)).expect("hex is a valid header value")
 }
 
 fn not_modified(headers: &poem::http::HeaderMap, etag: &HeaderValue) -> bool {
@@ -308,7 +316,8 @@ fn respond(headers: &poem::http::HeaderMap, page: Rendered, served: Served) -> R
     resp
 }
 
-/// Serve a GET page from the cache, or render and keep it.
+/// Serve a GET page from the cache, or render and keep it. The cache is the request's
+/// `Arc<PageCache>` (the application adds it to every request); without one, pages are rendered.
 pub struct CachePage;
 
 impl<E: Endpoint> Middleware<E> for CachePage {
@@ -353,7 +362,7 @@ impl<E: Endpoint> Endpoint for CachePageEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        let Some(cache) = req.data::<AppState>().map(|s| s.pages.clone()) else {
+        let Some(cache) = req.data::<Arc<PageCache>>().cloned() else {
             return Ok(self.inner.call(req).await?.into_response());
         };
         if req.method() != Method::GET {
@@ -393,17 +402,26 @@ impl<E: Endpoint> Endpoint for CachePageEndpoint<E> {
 
 /// Apply the audit events of every successful write through this node's API before its response
 /// leaves, so that the writer's next request sees the change.
-pub struct InvalidateOnWrite;
+pub struct InvalidateOnWrite {
+    pub pages: Arc<PageCache>,
+    pub db: DatabaseConnection,
+}
 
 impl<E: Endpoint> Middleware<E> for InvalidateOnWrite {
     type Output = InvalidateOnWriteEndpoint<E>;
     fn transform(&self, ep: E) -> Self::Output {
-        InvalidateOnWriteEndpoint { inner: ep }
+        InvalidateOnWriteEndpoint {
+            inner: ep,
+            pages: self.pages.clone(),
+            db: self.db.clone(),
+        }
     }
 }
 
 pub struct InvalidateOnWriteEndpoint<E> {
     inner: E,
+    pages: Arc<PageCache>,
+    db: DatabaseConnection,
 }
 
 impl<E: Endpoint> Endpoint for InvalidateOnWriteEndpoint<E> {
@@ -411,12 +429,11 @@ impl<E: Endpoint> Endpoint for InvalidateOnWriteEndpoint<E> {
 
     async fn call(&self, req: Request) -> poem::Result<Self::Output> {
         let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-        let state = req.data::<AppState>().cloned();
         let result = self.inner.call(req).await;
-        if let (true, Some(state)) = (write, state) {
+        if write {
             // Even a failed request may have committed something before failing: the audit log
             // says what, so there is no need to guess from the outcome.
-            changes::catch_up(&state.pages, &state.db).await;
+            changes::catch_up(&self.pages, &self.db).await;
         }
         result
     }
