@@ -162,6 +162,9 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .nest("/admin", crate::admin::routes(api, console_limits))
         .nest("/", web::routes(public_form_limits))
         .with(Authenticate)
+        // The connection on its own too, for handlers that need nothing else of the state (the
+        // roster import), so they need not name the wiring above them.
+        .data(state.db.clone())
         .data(state.pages.clone())
         .data(certificate_desk)
         .data(state)
@@ -269,8 +272,9 @@ pub const PUBLIC_FORM_MAX_BYTES: usize = 64 * 1024;
 
 /// Refuses bodies over the limit with 413 before anything reads them: by `Content-Length` when
 /// given, by counting otherwise (chunked bodies: reading stops at the limit, so no more than the
-/// limit is ever held). The photo upload (`POST /photos`, the one multipart operation of the API
-/// and of the console) has its own, larger limit; everything else gets the smaller one.
+/// limit is ever held). The uploads (`POST /photos` and a roster's `POST /imports`, the multipart
+/// operations of the API, and the console's photo form) have their own, larger limit; everything
+/// else gets the smaller one.
 #[derive(Clone, Copy)]
 pub struct BodyLimit {
     pub json: usize,
@@ -280,7 +284,8 @@ pub struct BodyLimit {
 impl BodyLimit {
     fn for_request(&self, req: &Request) -> usize {
         // Paths here are relative to `/api/v1`.
-        if req.method() == poem::http::Method::POST && req.uri().path() == "/photos" {
+        let path = req.uri().path();
+        if req.method() == poem::http::Method::POST && (path == "/photos" || path == "/imports") {
             self.upload
         } else {
             self.json

@@ -75,6 +75,18 @@ pub enum Command {
     /// `--objector-contact-days` after the decision (in the objection and its audit history), and
     /// remove stale `*.partial` backup files. Prints the counts.
     Prune,
+    /// Check a residents roster (.xlsx, .xls or .csv in UTF-8 or GBK) and print its report; with
+    /// `--commit`, then apply it in one transaction, as `POST /api/v1/imports` and its commit do.
+    Import {
+        /// The roster file.
+        file: PathBuf,
+        /// Apply the roster when the check finds no problem.
+        #[arg(long)]
+        commit: bool,
+        /// The registry editor the import is recorded as (default: the first admin).
+        #[arg(long = "as")]
+        user: Option<String>,
+    },
     /// Ask the running server's `/readyz` (at `--bind`) and exit 0 when it is ready, 1 otherwise:
     /// the container healthcheck.
     Healthcheck,

@@ -367,6 +367,7 @@ async fn secretaries_activities(
             unpaid: false,
             participant_ids: vec![],
             recorded_by: RECORDER.into(),
+            ..Default::default()
         })
         .map_err(|e| invalid(title, e))?;
         activities::insert(db, &draft).await?;

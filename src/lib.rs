@@ -9,7 +9,9 @@
 //!    (rendering and sanitising).
 //! 3. [`config`]: the settings, turned into each part's own (`media_settings`, `search_settings`).
 //! 4. use cases every face calls: [`service`] (certificates as the public checks them),
-//!    [`pack`] (issue export packs), [`backup`], [`housekeeping`], [`demo`], [`setup`];
+//!    [`pack`] (issue export packs), [`backup`], [`housekeeping`], [`demo`], [`setup`],
+//!    [`roster`] (rosters in and out: reading sheets, planning and applying imports, writing
+//!    exports);
 //!    [`observe`] (request ids, panics, metrics), [`listener`] (the TCP front door: header
 //!    timeouts, connections per address), [`cache`] (the page cache and what a write invalidates).
 //! 5. [`state`]: what every request shares ([`state::AppState`]).
@@ -31,6 +33,7 @@ pub mod markdown;
 pub mod media;
 pub mod observe;
 pub mod pack;
+pub mod roster;
 pub mod search;
 pub mod service;
 pub mod setup;

@@ -50,6 +50,9 @@ async fn main() -> ExitCode {
         Command::Restore { archive } => restore(cli.config, archive).await,
         Command::Healthcheck => healthcheck(cli.config).await,
         Command::Prune => prune(cli.config).await,
+        Command::Import { file, commit, user } => {
+            import(cli.config, file, commit, user.as_deref()).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -350,6 +353,81 @@ async fn export_issue(
     let path = output.unwrap_or_else(|| format!("youde-issue-{id}.zip").into());
     std::fs::write(&path, &bytes)?;
     println!("wrote {} ({} bytes)", path.display(), bytes.len());
+    Ok(())
+}
+
+/// `youde import FILE [--commit]`: the check's report, then the commit, with a progress bar over
+/// the rows of each.
+async fn import(
+    config: Config,
+    file: std::path::PathBuf,
+    commit: bool,
+    user: Option<&str>,
+) -> Result<(), Error> {
+    use youde::api::imports;
+    let db = connect(&config).await?;
+    let account = match user {
+        Some(name) => users::find_by_username(&db, name).await?,
+        None => users::first_admin(&db).await?,
+    }
+    .ok_or("no such user (give a registry editor with --as)")?;
+    let staff = youde::api::auth::staff_of(account).ok_or("that user is disabled")?;
+    let content = std::fs::read(&file)?;
+    let file_name = file
+        .file_name()
+        .map_or("roster".into(), |n| n.to_string_lossy().into_owned());
+    let rows = youde::roster::sheet::read(&content)
+        .map(|t| t.rows.len().saturating_sub(1) as u64)
+        .unwrap_or(0);
+    let bar = search::reindex::progress_bar(rows);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:40}] {pos}/{len} 行 · {per_sec}",
+        )?
+        .progress_chars("=> "),
+    );
+    bar.set_message("检查");
+    let started = std::time::Instant::now();
+    let report = imports::check_file(&db, &staff, &file_name, content, &|n| bar.set_position(n))
+        .await
+        .map_err(|e| e.message().to_string())?;
+    bar.finish_and_clear();
+    println!(
+        "检查 {}：{} 行，新建 {}，更新 {}，不变 {}，问题 {}（{:.1} 秒，导入编号 {}）",
+        file_name,
+        report.rows,
+        report.create,
+        report.update,
+        report.unchanged,
+        report.problems.len(),
+        started.elapsed().as_secs_f64(),
+        report.id
+    );
+    for p in &report.problems {
+        println!(
+            "  第 {} 行 · {} · “{}”：{}",
+            p.row, p.column, p.value, p.message
+        );
+    }
+    if !commit {
+        return Ok(());
+    }
+    if !report.problems.is_empty() {
+        return Err("名册有问题，未导入任何数据".into());
+    }
+    bar.reset();
+    bar.set_message("导入");
+    let started = std::time::Instant::now();
+    let done = imports::commit_import(&db, &staff, report.id, &|n| bar.set_position(n))
+        .await
+        .map_err(|e| e.message().to_string())?;
+    bar.finish_and_clear();
+    println!(
+        "已导入：新建 {}，更新 {}（{:.1} 秒）",
+        done.create,
+        done.update,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -16,6 +16,8 @@ mod m20261130_020002_record_verification;
 mod m20261130_020003_record_confirmed_on;
 mod m20261130_050001_list_filter_indexes;
 mod m20261130_060001_create_certificates;
+mod m20261130_140001_activity_hours;
+mod m20261130_140002_create_imports;
 
 pub struct Migrator;
 
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_020003_record_confirmed_on::Migration),
             Box::new(m20261130_050001_list_filter_indexes::Migration),
             Box::new(m20261130_060001_create_certificates::Migration),
+            Box::new(m20261130_140001_activity_hours::Migration),
+            Box::new(m20261130_140002_create_imports::Migration),
         ]
     }
 }

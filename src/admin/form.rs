@@ -107,3 +107,34 @@ impl FormData {
         }
     }
 }
+
+/// A `multipart/form-data` body (content type, bytes) for an in-process API upload: the text
+/// fields, then the file as the field `file`.
+pub fn multipart_body(texts: &[(&str, String)], file: Option<&Upload>) -> (String, Vec<u8>) {
+    let boundary = format!(
+        "youde-{}",
+        crate::store::tokens::generate().replace(['-', '_'], "")
+    );
+    let mut body = Vec::new();
+    let clean = |s: &str| s.replace(['"', '\r', '\n'], "");
+    for (name, value) in texts {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some(file) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                clean(&file.file_name),
+                clean(if file.content_type.is_empty() { "application/octet-stream" } else { &file.content_type }),
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&file.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}

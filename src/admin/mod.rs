@@ -14,6 +14,7 @@ pub mod client;
 pub mod dashboard;
 pub mod editorial;
 pub mod form;
+pub mod imports;
 pub mod photos;
 pub mod residents;
 pub mod session;
@@ -185,6 +186,9 @@ fn nav(staff: &Staff) -> Vec<Link> {
     if staff.may(Action::ReadPrivate) {
         links.push(Link::new("/admin/residents", "居民"));
         links.push(Link::new("/admin/photos", "照片"));
+    }
+    if staff.may(Action::EditRegistry) {
+        links.push(Link::new("/admin/imports/new", "导入名册"));
     }
     if staff.may(Action::Nominate) || staff.may(Action::Review) {
         links.push(Link::new("/admin/nominations", "提名与评审"));
@@ -365,6 +369,7 @@ pub fn routes(api: ApiEndpoint, limits: crate::app::BodyLimit) -> impl Endpoint 
     let route = residents::routes(route);
     let route = workflow::routes(route);
     let route = photos::routes(route);
+    let route = imports::routes(route);
     let route = editorial::routes(route);
     let route = accounts::routes(route);
     let route = certificates::routes(route);

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dashboard::has_active;
-use super::form::FormData;
+use super::form::{multipart_body, FormData};
 use super::residents::{fixable, partial_date, resident_options};
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
 use super::{redirect, Console, ConsoleError, Result};
@@ -142,43 +142,17 @@ async fn new_form(console: Console, query: Query<NewQuery>) -> Result<Response> 
 
 /// `multipart/form-data` for the API's upload.
 fn multipart(form: &FormData, taken_on: Option<String>) -> (String, Vec<u8>) {
-    let boundary = format!(
-        "youde-{}",
-        crate::store::tokens::generate().replace(['-', '_'], "")
+    let mut texts: Vec<(&str, String)> = ["owner_kind", "owner_id", "caption", "credit", "alt"]
+        .into_iter()
+        .filter_map(|name| form.opt(name).map(|v| (name, v)))
+        .collect();
+    texts.extend(taken_on.map(|t| ("taken_on", t)));
+    texts.extend(
+        form.all("residents")
+            .into_iter()
+            .map(|id| ("residents", id.to_string())),
     );
-    let mut body = Vec::new();
-    let clean = |s: &str| s.replace(['"', '\r', '\n'], "");
-    let mut text = |name: &str, value: &str| {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
-        );
-    };
-    for name in ["owner_kind", "owner_id", "caption", "credit", "alt"] {
-        if let Some(v) = form.opt(name) {
-            text(name, &v);
-        }
-    }
-    if let Some(t) = taken_on {
-        text("taken_on", &t);
-    }
-    for id in form.all("residents") {
-        text("residents", id);
-    }
-    if let Some(file) = form.file("file") {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
-                clean(&file.file_name),
-                clean(if file.content_type.is_empty() { "application/octet-stream" } else { &file.content_type }),
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(&file.bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    multipart_body(&texts, form.file("file"))
 }
 
 #[handler]

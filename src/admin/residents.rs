@@ -18,6 +18,7 @@ use crate::api::nominations::Nomination;
 use crate::api::photos::Photo;
 use crate::api::residents::Resident;
 use crate::api::search::SearchPage;
+use crate::domain::measure::format_number;
 use crate::domain::policy::Action;
 use crate::domain::service_record::{RecordKind, MAX_MEASURES};
 
@@ -29,6 +30,15 @@ struct Summary {
     unpaid_years: i64,
     records: u64,
     headlines: Vec<String>,
+    volunteer_hours: f64,
+    hours_by_year: Vec<YearHours>,
+    star_level_label: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct YearHours {
+    year: i32,
+    hours: f64,
 }
 
 #[derive(Deserialize)]
@@ -475,6 +485,14 @@ async fn resident_page(
                 "{} 年（其中无偿 {} 年）",
                 summary.service_years, summary.unpaid_years
             ),
+        ),
+        ("志愿服务时长".into(), volunteer_hours_text(&summary)),
+        (
+            "星级".into(),
+            summary
+                .star_level_label
+                .clone()
+                .unwrap_or_else(|| "未达一星（100 小时）".into()),
         ),
         ("记录数".into(), summary.records.to_string()),
         ("计算截至".into(), summary.as_of.clone()),
@@ -1075,6 +1093,21 @@ fn record_json(form: &super::form::FormData) -> std::result::Result<Value, Vec<(
         "recorded_by": form.opt("recorded_by"),
         "confirmed_on": form.opt("confirmed_on"),
     }))
+}
+
+/// "共 102.5 小时（2018年 60 小时、2019年 42.5 小时）".
+fn volunteer_hours_text(summary: &Summary) -> String {
+    let years: Vec<String> = summary
+        .hours_by_year
+        .iter()
+        .map(|y| format!("{}年 {} 小时", y.year, format_number(y.hours)))
+        .collect();
+    let total = format!("共 {} 小时", format_number(summary.volunteer_hours));
+    if years.is_empty() {
+        total
+    } else {
+        format!("{total}（{}）", years.join("、"))
+    }
 }
 
 /// The summary line as the public page shows it now, above a record form.

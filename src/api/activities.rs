@@ -15,10 +15,11 @@ use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
 use crate::state::AppState;
 use crate::domain::activity::{ActivityDraft, ActivityInput as DomainInput};
+use crate::domain::measure::{Measure, Unit};
 use crate::domain::policy::Action;
 use crate::store::entities::activity::Model;
 use crate::store::residents::{self, Visibility};
-use crate::store::{activities, StoreError};
+use crate::store::{activities, service_records, StoreError};
 
 #[derive(Debug, Object)]
 pub struct Activity {
@@ -30,11 +31,24 @@ pub struct Activity {
     pub organiser: Option<String>,
     pub description: Option<String>,
     pub unpaid: bool,
+    /// Default hours per participant (志愿服务时长), if the activity records hours.
+    pub hours: Option<f64>,
     pub recorded_by: String,
     /// Residents who took part. Anonymous readers see only public residents.
     pub participant_ids: Vec<i64>,
+    /// The participants with the hours each served (the default or their own figure), in the
+    /// order of `participant_ids`.
+    pub participants: Vec<Participant>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One participant's hours (志愿服务时长).
+#[derive(Debug, Clone, Object)]
+pub struct Participant {
+    pub resident_id: i64,
+    /// Hours served; none when the activity records no hours.
+    pub hours: Option<f64>,
 }
 
 #[derive(Debug, Object)]
@@ -51,7 +65,12 @@ pub struct ActivityInput {
     /// Residents who took part; each gets a service record of kind `activity`.
     #[oai(default)]
     pub participant_ids: Vec<i64>,
-    /// Defaults to the token's name.
+    /// Hours each participant served, 0–1000 (written on their records as a 小时 measure).
+    pub hours: Option<f64>,
+    /// Participants whose hours differ from `hours`; each must be in `participant_ids`.
+    #[oai(default)]
+    pub participant_hours: Vec<Participant>,
+    /// Who organised it records the hours (谁组织谁记录). Defaults to the token's name.
     pub recorded_by: Option<String>,
 }
 
@@ -65,6 +84,12 @@ impl ActivityInput {
             description: self.description,
             unpaid: self.unpaid,
             participant_ids: self.participant_ids,
+            hours: self.hours,
+            participant_hours: self
+                .participant_hours
+                .into_iter()
+                .map(|p| (p.resident_id, p.hours.unwrap_or(f64::NAN)))
+                .collect(),
             recorded_by: self.recorded_by.unwrap_or_else(|| actor.to_string()),
         })?)
     }
@@ -82,9 +107,24 @@ async fn view(
     m: Model,
     visibility: Visibility,
 ) -> Result<Activity, StoreError> {
-    let mut participant_ids = activities::participant_ids(db, m.id).await?;
+    let records = service_records::list_for_activity(db, m.id).await?;
+    let mut participant_ids: Vec<i64> = records.iter().map(|r| r.resident_id).collect();
     if visibility == Visibility::Public {
         participant_ids = residents::public_subset(db, &participant_ids).await?;
+    }
+    let mut participants = Vec::with_capacity(participant_ids.len());
+    for record in records
+        .iter()
+        .filter(|r| participant_ids.contains(&r.resident_id))
+    {
+        let hours = service_records::measures(record)?
+            .iter()
+            .find(|m| m.unit() == Unit::Hours)
+            .map(Measure::value);
+        participants.push(Participant {
+            resident_id: record.resident_id,
+            hours,
+        });
     }
     Ok(Activity {
         id: m.id,
@@ -94,8 +134,10 @@ async fn view(
         organiser: m.organiser,
         description: m.description,
         unpaid: m.unpaid,
+        hours: m.hours,
         recorded_by: m.recorded_by,
         participant_ids,
+        participants,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })

@@ -156,7 +156,8 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn staff_of(user: crate::store::entities::user::Model) -> Option<Staff> {
+/// The member of staff a user account acts as; none while it is disabled.
+pub fn staff_of(user: crate::store::entities::user::Model) -> Option<Staff> {
     if user.disabled_at.is_some() {
         return None;
     }

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::domain::ValidationErrors;
 use crate::media::processing::ProcessingError;
 use crate::media::MediaError;
+use crate::roster::sheet::SheetError;
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, Object)]
@@ -85,6 +86,25 @@ pub enum ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
+    /// The Chinese message, for fronts other than HTTP (the CLI).
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::BadRequest(b)
+            | ApiError::Unauthorized(b)
+            | ApiError::Forbidden(b)
+            | ApiError::NotFound(b)
+            | ApiError::Conflict(b)
+            | ApiError::PreconditionFailed(b)
+            | ApiError::PayloadTooLarge(b)
+            | ApiError::UnsupportedMediaType(b)
+            | ApiError::Unprocessable(b)
+            | ApiError::PreconditionRequired(b)
+            | ApiError::TooManyRequests(b)
+            | ApiError::Internal(b)
+            | ApiError::ServiceUnavailable(b) => &b.0.error.message,
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         ApiError::NotFound(body(
             "not_found",
@@ -121,6 +141,11 @@ impl ApiError {
 
     pub fn conflict_code(code: &str, message: impl Into<String>, details: Option<Value>) -> Self {
         ApiError::Conflict(body(code, message, details))
+    }
+
+    /// 422 with its own code, message and details (e.g. `import_invalid` with the problems).
+    pub fn unprocessable(code: &str, message: impl Into<String>, details: Value) -> Self {
+        ApiError::Unprocessable(body(code, message, Some(details)))
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -189,6 +214,7 @@ fn chinese_name(what: &str) -> &str {
         "recognition" => "表彰",
         "photo" => "照片",
         "certificate" => "证书",
+        "import" => "名册导入",
         _ => "资源",
     }
 }
@@ -288,6 +314,27 @@ impl From<ProcessingError> for ApiError {
                     "image_undecodable",
                     "图片无法解码，文件可能已损坏",
                     None,
+                ))
+            }
+        }
+    }
+}
+
+impl From<SheetError> for ApiError {
+    fn from(err: SheetError) -> Self {
+        match err {
+            SheetError::UnsupportedType => ApiError::UnsupportedMediaType(body(
+                "unsupported_media_type",
+                "只接受 .xlsx、.xls 表格或 CSV 文件（UTF-8 或 GBK 编码），按文件内容判断",
+                None,
+            )),
+            SheetError::Empty => ApiError::field("file", "文件中没有数据"),
+            SheetError::MissingColumns(missing) => {
+                let names: Vec<&str> = missing.iter().map(|c| c.header()).collect();
+                ApiError::Unprocessable(body(
+                    "missing_columns",
+                    format!("表格缺少必需的列：{}", names.join("、")),
+                    Some(json!({ "missing": names })),
                 ))
             }
         }

@@ -10,6 +10,8 @@ pub mod communities;
 pub mod consents;
 pub mod error;
 pub mod etag;
+pub mod exports;
+pub mod imports;
 pub mod issues;
 pub mod nominations;
 pub mod notices;
@@ -59,6 +61,8 @@ pub enum ApiTags {
     Photos,
     /// 搜索: by name, pinyin, initials or what people did
     Search,
+    /// 名册: rosters in (check, then commit) and out (exports)
+    Imports,
 }
 
 /// `201 Created` with `Location` and `ETag`.
@@ -150,6 +154,8 @@ pub fn service() -> OpenApiService<impl poem_openapi::OpenApi, ()> {
                 issues::IssuesApi,
                 photos::PhotosApi,
                 search::SearchApi,
+                imports::ImportsApi,
+                exports::ExportsApi,
             ),
         ),
         "有德 Youde API",

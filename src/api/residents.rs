@@ -151,6 +151,12 @@ fn total(t: &Total) -> TotalDto {
     MeasureDto::from(&t.as_measure())
 }
 
+#[derive(Debug, Object)]
+pub struct YearHours {
+    pub year: i32,
+    pub hours: f64,
+}
+
 /// Derived from the service records at the time of the request; never stored.
 #[derive(Debug, Object)]
 pub struct Summary {
@@ -173,6 +179,14 @@ pub struct Summary {
     pub totals: Vec<TotalDto>,
     pub activities: u64,
     pub records: u64,
+    /// 志愿服务时长: hours over every record (activities' and `volunteer_hours` records').
+    pub volunteer_hours: f64,
+    /// Hours per year (the year a record starts in), only years with hours, ascending.
+    pub hours_by_year: Vec<YearHours>,
+    /// 星级志愿者, 1–5, from the total: 100 / 300 / 600 / 1,000 / 1,500 hours.
+    pub star_level: Option<u8>,
+    /// "三星志愿者".
+    pub star_level_label: Option<String>,
     /// The Chinese lines a page shows: "无偿服务 12 年", "接待参访 52 批次", "节约资金 30 万元".
     pub headlines: Vec<String>,
     /// When every ongoing role carries a last confirmation: the latest one (`2019-09`). Ongoing
@@ -197,6 +211,15 @@ impl Summary {
             totals: s.totals.iter().map(total).collect(),
             activities: s.activities as u64,
             records: s.records as u64,
+            volunteer_hours: s.hours.total,
+            hours_by_year: s
+                .hours
+                .by_year
+                .iter()
+                .map(|&(year, hours)| YearHours { year, hours })
+                .collect(),
+            star_level: s.hours.star_level.map(|l| l.stars()),
+            star_level_label: s.hours.star_level.map(|l| l.label().to_string()),
             known_until_text: s.known_until_text(),
             known_until: s.known_until.map(|d| d.to_string()),
             headlines: s.headlines,

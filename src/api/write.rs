@@ -92,6 +92,27 @@ impl<'a> Change<'a> {
         })
     }
 
+    /// Record one event of a change of several entities (`import.commit` and a
+    /// `resident.create` per row), at the change's time, by its member of staff.
+    pub async fn record(
+        &self,
+        action: &str,
+        kind: &str,
+        id: i64,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<(), ApiError> {
+        let event = audit::Event {
+            action,
+            entity_kind: kind,
+            entity_id: id,
+            before,
+            after,
+        };
+        audit::record(&self.txn, &self.staff.actor(), event, self.now).await?;
+        Ok(())
+    }
+
     /// Commit a change whose audit events were written already (a change of several entities).
     pub async fn commit(self) -> Result<(), ApiError> {
         self.txn.commit().await?;
@@ -107,14 +128,7 @@ impl<'a> Change<'a> {
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
     ) -> Result<(), ApiError> {
-        let event = audit::Event {
-            action,
-            entity_kind: kind,
-            entity_id: id,
-            before,
-            after,
-        };
-        audit::record(&self.txn, &self.staff.actor(), event, self.now).await?;
+        self.record(action, kind, id, before, after).await?;
         self.txn.commit().await?;
         Ok(())
     }

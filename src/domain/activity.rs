@@ -1,6 +1,7 @@
 //! Activities (活动): a dated event with organiser, place and participants. Recording one writes a
 //! service record for each participant.
 
+use super::measure::{format_number, Measure, Qualifier, Unit};
 use super::partial_date::{PartialDate, Period};
 use super::service_record::{RecordKind, ServiceRecordDraft};
 use super::validation::{optional_text, required_text, ValidationErrors};
@@ -14,6 +15,10 @@ pub struct ActivityInput {
     pub description: Option<String>,
     pub unpaid: bool,
     pub participant_ids: Vec<i64>,
+    /// Hours each participant served, unless `participant_hours` says otherwise for them.
+    pub hours: Option<f64>,
+    /// Per-person hours (resident id, hours) that replace the default.
+    pub participant_hours: Vec<(i64, f64)>,
     pub recorded_by: String,
 }
 
@@ -27,10 +32,31 @@ pub struct ActivityDraft {
     pub unpaid: bool,
     /// Distinct, in the order given.
     pub participant_ids: Vec<i64>,
+    /// The activity's default hours per participant (志愿服务时长).
+    pub hours: Option<f64>,
+    /// Per-person hours replacing the default, each for a listed participant.
+    pub participant_hours: Vec<(i64, f64)>,
     pub recorded_by: String,
 }
 
 pub const MAX_PARTICIPANTS: usize = 1000;
+
+/// More than this in one activity is a typing error (a year has 8,784 hours).
+pub const MAX_ACTIVITY_HOURS: f64 = 1000.0;
+
+fn check_hours(errors: &mut ValidationErrors, field: &str, hours: f64) -> bool {
+    let ok = hours.is_finite() && (0.0..=MAX_ACTIVITY_HOURS).contains(&hours);
+    if !ok {
+        errors.add(
+            field,
+            format!(
+                "时长应在 0 到 {} 小时之间",
+                format_number(MAX_ACTIVITY_HOURS)
+            ),
+        );
+    }
+    ok
+}
 
 impl ActivityDraft {
     pub fn parse(input: ActivityInput) -> Result<Self, ValidationErrors> {
@@ -60,6 +86,21 @@ impl ActivityDraft {
                 participant_ids.push(id);
             }
         }
+        if let Some(hours) = input.hours {
+            check_hours(&mut errors, "hours", hours);
+        }
+        let mut participant_hours: Vec<(i64, f64)> = Vec::new();
+        for (resident_id, hours) in input.participant_hours {
+            if !participant_ids.contains(&resident_id) {
+                errors.add(
+                    "participant_hours",
+                    format!("居民 {resident_id} 不在参与者之中"),
+                );
+            } else if check_hours(&mut errors, "participant_hours", hours) {
+                participant_hours.retain(|(r, _)| *r != resident_id);
+                participant_hours.push((resident_id, hours));
+            }
+        }
         let Some(date) = date else { return Err(errors) };
         errors.finish(|| ActivityDraft {
             title,
@@ -69,12 +110,24 @@ impl ActivityDraft {
             description,
             unpaid: input.unpaid,
             participant_ids,
+            hours: input.hours,
+            participant_hours,
             recorded_by,
         })
     }
 
-    /// The service record each participant gets.
-    pub fn participant_record(&self) -> ServiceRecordDraft {
+    /// The hours one participant served: their own figure, else the activity's default.
+    pub fn hours_of(&self, resident_id: i64) -> Option<f64> {
+        self.participant_hours
+            .iter()
+            .find(|(r, _)| *r == resident_id)
+            .map(|(_, h)| *h)
+            .or(self.hours)
+    }
+
+    /// The service record a participant gets: hours, when known, are its 小时 measure, so the
+    /// summary, the star level and exports count them like any other record's.
+    pub fn participant_record(&self, resident_id: i64) -> ServiceRecordDraft {
         let evidence = self.place.as_ref().map(|p| format!("活动地点：{p}"));
         ServiceRecordDraft {
             kind: RecordKind::Activity,
@@ -85,7 +138,11 @@ impl ActivityDraft {
                 end: Some(self.date),
             },
             unpaid: self.unpaid,
-            measures: vec![],
+            measures: self
+                .hours_of(resident_id)
+                .and_then(|h| Measure::new(h, Unit::Hours, Qualifier::Exact).ok())
+                .into_iter()
+                .collect(),
             evidence,
             recorded_by: self.recorded_by.clone(),
             verified_by: None,
@@ -110,9 +167,38 @@ mod tests {
         })
         .unwrap();
         assert_eq!(draft.participant_ids, [3, 5]);
-        let record = draft.participant_record();
+        let record = draft.participant_record(3);
         assert_eq!(record.kind, RecordKind::Activity);
         assert_eq!(record.period.start.to_string(), "2019-08-30");
+        assert!(record.measures.is_empty());
+    }
+
+    #[test]
+    fn hours_default_to_the_activity_and_can_change_per_person() {
+        let draft = ActivityDraft::parse(ActivityInput {
+            title: "敬老院助老服务".into(),
+            date: "2019-08-28".into(),
+            recorded_by: "音乐广场居委会".into(),
+            participant_ids: vec![3, 5],
+            hours: Some(2.0),
+            participant_hours: vec![(5, 3.5)],
+            ..Default::default()
+        })
+        .unwrap();
+        let hours = |id| draft.participant_record(id).measures[0].value();
+        assert_eq!((hours(3), hours(5)), (2.0, 3.5));
+        let err = ActivityDraft::parse(ActivityInput {
+            title: "x".into(),
+            date: "2019".into(),
+            recorded_by: "a".into(),
+            participant_ids: vec![3],
+            hours: Some(-1.0),
+            participant_hours: vec![(9, 1.0)],
+            ..Default::default()
+        })
+        .unwrap_err();
+        let fields: Vec<&str> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["hours", "participant_hours"]);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use super::hours::VolunteerHours;
 use super::measure::{format_number, Measure, Qualifier, Unit};
 use super::partial_date::{PartialDate, Period};
 use super::service_record::RecordKind;
@@ -59,6 +60,8 @@ pub struct ServiceSummary {
     pub compounds_surveyed: Option<Total>,
     pub activities: usize,
     pub records: usize,
+    /// Volunteer hours per year and overall, and the star level they earn.
+    pub hours: VolunteerHours,
     /// The latest confirmation of an ongoing role, when every ongoing role has one: the service
     /// years are known to run only to here ("至 2019年9月，最后核实").
     pub known_until: Option<PartialDate>,
@@ -147,6 +150,10 @@ impl ServiceSummary {
         if let Some(t) = find(Unit::Hours, &totals) {
             headlines.push(format!("志愿服务 {}", t.as_measure().headline_amount()));
         }
+        let hours = VolunteerHours::derive(records);
+        if let Some(level) = hours.star_level {
+            headlines.push(level.label().to_string());
+        }
         if activities > 0 {
             headlines.push(format!("参加活动 {} 次", format_number(activities as f64)));
         }
@@ -161,6 +168,7 @@ impl ServiceSummary {
             compounds_surveyed,
             activities,
             records: records.len(),
+            hours,
             known_until,
             headlines,
         }

@@ -477,12 +477,14 @@ fn resident_document(
             .as_deref()
             .map(plain_text)
             .filter(|c| !c.is_empty()),
-        headlines: summary.headlines,
         records: titles,
+        // The star level (三星志愿者) is a category too, so the category facet counts it.
         categories: kinds
             .into_iter()
             .map(|i| RecordKind::ALL[i].label().to_string())
+            .chain(summary.hours.star_level.map(|l| l.label().to_string()))
             .collect(),
+        headlines: summary.headlines,
         years: years.into_iter().collect(),
     })
 }

@@ -66,6 +66,7 @@ pub async fn insert(db: &impl ConnectionTrait, draft: &ActivityDraft) -> StoreRe
         organiser: Set(draft.organiser.clone()),
         description: Set(draft.description.clone()),
         unpaid: Set(draft.unpaid),
+        hours: Set(draft.hours),
         recorded_by: Set(draft.recorded_by.clone()),
         version: Set(1),
         created_at: Set(now),
@@ -74,8 +75,8 @@ pub async fn insert(db: &impl ConnectionTrait, draft: &ActivityDraft) -> StoreRe
     }
     .insert(db)
     .await?;
-    let record = draft.participant_record();
     for resident_id in &draft.participant_ids {
+        let record = draft.participant_record(*resident_id);
         service_records::insert(db, *resident_id, Some(activity.id), &record).await?;
     }
     Ok(activity)
@@ -103,6 +104,7 @@ pub async fn update(
         .col_expr(Column::Organiser, Expr::value(draft.organiser.clone()))
         .col_expr(Column::Description, Expr::value(draft.description.clone()))
         .col_expr(Column::Unpaid, Expr::value(draft.unpaid))
+        .col_expr(Column::Hours, Expr::value(draft.hours))
         .col_expr(Column::RecordedBy, Expr::value(draft.recorded_by.clone()))
         .col_expr(Column::Version, Expr::value(expected_version + 1))
         .col_expr(Column::UpdatedAt, Expr::value(now()))
@@ -122,8 +124,8 @@ pub async fn update(
         .filter(|r| !draft.participant_ids.contains(r))
         .collect();
     service_records::delete_for_activity(db, id, &removed).await?;
-    let record = draft.participant_record();
     for resident_id in &draft.participant_ids {
+        let record = draft.participant_record(*resident_id);
         match existing.iter().find(|r| r.resident_id == *resident_id) {
             Some(r) => {
                 service_records::update(db, r.resident_id, r.id, None, &record).await?;

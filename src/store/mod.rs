@@ -9,6 +9,7 @@ pub mod certificates;
 pub mod communities;
 pub mod consents;
 pub mod entities;
+pub mod imports;
 pub mod nominations;
 pub mod outbox;
 pub mod photos;

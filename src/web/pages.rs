@@ -11,7 +11,7 @@ use sea_orm::ConnectionTrait;
 use super::{html, timeline, Meta, WebError};
 use crate::api::auth::address_hash;
 use crate::state::AppState;
-use crate::domain::measure::Measure;
+use crate::domain::measure::{format_number, Measure};
 use crate::domain::partial_date::PartialDate;
 use crate::domain::service_record::RecordKind;
 use crate::domain::summary::ServiceSummary;
@@ -296,6 +296,12 @@ pub struct Person {
     pub community_slug: String,
     pub citation_html: String,
     pub headline: String,
+    /// 志愿服务时长: "共 102.5 小时", empty without hours.
+    pub hours_total: String,
+    /// "2019年 42.5 小时", one per year with hours.
+    pub hours_by_year: Vec<String>,
+    /// "一星志愿者", empty below 100 hours.
+    pub star_level: String,
     pub honours: Vec<HonourItem>,
     pub records: Vec<RecordItem>,
     pub timeline: Option<timeline::Timeline>,
@@ -413,6 +419,21 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
                 .map(markdown::to_safe_html)
                 .unwrap_or_default(),
             headline: summary.headline_line(),
+            hours_total: match summary.hours.total {
+                0.0 => String::new(),
+                total => format!("共 {} 小时", format_number(total)),
+            },
+            hours_by_year: summary
+                .hours
+                .by_year
+                .iter()
+                .map(|(year, hours)| format!("{year}年 {} 小时", format_number(*hours)))
+                .collect(),
+            star_level: summary
+                .hours
+                .star_level
+                .map(|l| l.label().to_string())
+                .unwrap_or_default(),
             honours,
             records,
             timeline: timeline::layout(&facts, &titles, state.clock.today()),

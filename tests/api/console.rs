@@ -137,6 +137,17 @@ impl<'a> Browser<'a> {
         fields: &[(&str, &str)],
         file: (Vec<u8>, &str, &str),
     ) -> Reply {
+        self.upload_to(page, "/admin/photos", fields, file).await
+    }
+
+    /// [`Browser::upload`] to the form's `action`.
+    pub async fn upload_to(
+        &mut self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+        file: (Vec<u8>, &str, &str),
+    ) -> Reply {
         let form_page = self.get(page).await;
         assert_eq!(
             form_page.status,
@@ -162,7 +173,7 @@ impl<'a> Browser<'a> {
             .send(
                 self.app
                     .client
-                    .post("/admin/photos")
+                    .post(action)
                     .header("Cookie", self.cookie_header())
                     .multipart(form),
             )
@@ -189,7 +200,7 @@ impl<'a> Browser<'a> {
     }
 }
 
-fn location(reply: &Reply) -> String {
+pub fn location(reply: &Reply) -> String {
     reply.headers["location"].to_str().unwrap().to_string()
 }
 

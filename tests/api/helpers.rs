@@ -333,7 +333,7 @@ impl TestApp {
         }
     }
 
-    fn staff<'a>(
+    pub fn staff<'a>(
         &'a self,
         req: TestRequestBuilder<'a, BoxEndpoint<'static, Response>>,
     ) -> TestRequestBuilder<'a, BoxEndpoint<'static, Response>> {

@@ -35,6 +35,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("listener", 4),
     ("demo", 4),
     ("setup", 4),
+    ("roster", 4),
     ("cache", 4),
     ("state", 5),
     ("api", 6),

@@ -32,6 +32,8 @@ enum Body {
     Json(Value),
     /// A small JPEG for the demo resident, as the multipart photo upload.
     Photo,
+    /// A one-row residents roster (CSV), as the multipart import upload.
+    Roster,
 }
 
 const MISSING: i64 = 999_999;
@@ -224,6 +226,14 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
             Needs(EditRegistry),
         ),
         ("DELETE /photos/{id}", N, Needs(EditRegistry)),
+        ("POST /imports", Body::Roster, Needs(EditRegistry)),
+        ("GET /imports/{id}", N, Needs(EditRegistry)),
+        ("POST /imports/{id}/commit", N, Needs(EditRegistry)),
+        ("GET /exports/residents", N, AnyStaff),
+        ("GET /exports/activities", N, AnyStaff),
+        ("GET /exports/recognitions", N, AnyStaff),
+        ("GET /exports/audit", N, Needs(ReadAudit)),
+        ("GET /imports/templates/residents", N, Needs(EditRegistry)),
         ("GET /search", N, Public),
     ]
 }
@@ -363,6 +373,14 @@ async fn every_operation_answers_every_role_as_the_policy_table_says() {
                         )
                         .text("owner_kind", "resident")
                         .text("owner_id", sun.clone()),
+                ),
+                Body::Roster => req.multipart(
+                    TestForm::new().field(
+                        TestFormField::bytes("姓名,小区\n矩阵测试,音乐广场\n".as_bytes().to_vec())
+                            .name("file")
+                            .filename("matrix.csv")
+                            .content_type("text/csv"),
+                    ),
                 ),
             };
             let reply = app.send(req).await;

@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod certificate_lookup_miss;
 pub mod community;
 pub mod consent;
+pub mod import;
 pub mod issue_story;
 pub mod login_attempt;
 pub mod newsletter_issue;

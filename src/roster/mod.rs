@@ -1,0 +1,325 @@
+//! Rosters (名册) in: a residents sheet is checked into a plan — every row created, updated,
+//! unchanged or refused, with each problem named by row and column — and the same plan, made
+//! again inside the commit's transaction, is applied all or nothing.
+//!
+//! A row is matched to a resident by a stable key: the ID number (身份证号码) when the row has
+//! one, since it is the one identifier a person keeps across moves and name spellings; otherwise
+//! name + community (小区), the key 居委会 rosters themselves use. A row with an ID number that no
+//! resident has yet also matches a resident of that name and community who has none recorded.
+//! Two or more matches are reported, never guessed. Empty cells keep what is stored, so
+//! importing the same file again changes nothing.
+
+pub mod export;
+pub mod sheet;
+
+use std::collections::HashMap;
+
+use sea_orm::ConnectionTrait;
+
+use crate::domain::resident::{ResidentDraft, ResidentInput};
+use crate::domain::roster::{
+    clean_cell, clean_phone, half_width, parse_birth_year, CellProblem, Column,
+};
+use crate::store::entities::resident;
+use crate::store::{imports, residents, StoreResult};
+use sheet::Table;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAction {
+    Create,
+    Update,
+    Unchanged,
+}
+
+impl RowAction {
+    pub fn code(self) -> &'static str {
+        match self {
+            RowAction::Create => "create",
+            RowAction::Update => "update",
+            RowAction::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// What one valid row will do.
+#[derive(Debug, Clone)]
+pub struct RowPlan {
+    pub row: usize,
+    pub action: RowAction,
+    pub draft: ResidentDraft,
+    /// The matched resident, for updates and unchanged rows.
+    pub current: Option<resident::Model>,
+    pub community: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Data rows read (empty rows are not counted).
+    pub rows: usize,
+    pub planned: Vec<RowPlan>,
+    pub problems: Vec<CellProblem>,
+}
+
+impl Plan {
+    pub fn count(&self, action: RowAction) -> usize {
+        self.planned.iter().filter(|p| p.action == action).count()
+    }
+}
+
+/// One resident the commit created or changed.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub before: Option<resident::Model>,
+    pub after: resident::Model,
+}
+
+/// A row's cells by column, cleaned.
+struct Row<'a> {
+    number: usize,
+    cells: &'a [String],
+    columns: &'a [Option<Column>],
+    headers: &'a [String],
+}
+
+impl Row<'_> {
+    fn get(&self, column: Column) -> Option<String> {
+        let i = self.columns.iter().position(|c| *c == Some(column))?;
+        let value = clean_cell(self.cells.get(i).map_or("", String::as_str));
+        (!value.is_empty()).then_some(value)
+    }
+
+    fn problem(&self, column: Column, message: impl Into<String>) -> CellProblem {
+        let i = self.columns.iter().position(|c| *c == Some(column));
+        CellProblem {
+            row: self.number,
+            column: i
+                .and_then(|i| self.headers.get(i).map(|h| clean_cell(h)))
+                .unwrap_or_else(|| column.header().to_string()),
+            value: self.get(column).unwrap_or_default(),
+            message: message.into(),
+        }
+    }
+}
+
+fn column_of_field(field: &str) -> Column {
+    match field {
+        "phone" => Column::Phone,
+        "id_number" => Column::IdNumber,
+        "birth_year" => Column::BirthYear,
+        "address" => Column::Address,
+        "citation" => Column::Citation,
+        "community_id" => Column::Community,
+        _ => Column::Name,
+    }
+}
+
+/// Told the number of data rows read so far (a progress bar's position).
+pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
+
+/// Plan the import of a residents table (its first row is the header). Reads only.
+pub async fn plan_residents(
+    db: &impl ConnectionTrait,
+    table: &Table,
+    progress: Progress<'_>,
+) -> StoreResult<Plan> {
+    let Some((headers, data)) = table.rows.split_first() else {
+        return Ok(Plan::default());
+    };
+    let columns = crate::domain::roster::match_headers(headers).unwrap_or_default();
+    let mut plan = Plan::default();
+    let mut communities: HashMap<String, Result<i64, String>> = HashMap::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, cells) in data.iter().enumerate() {
+        progress(i as u64 + 1);
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        plan.rows += 1;
+        let row = Row {
+            number: table.first_row + 1 + i,
+            cells,
+            columns: &columns,
+            headers,
+        };
+        let before = plan.problems.len();
+        let community_name = row.get(Column::Community).unwrap_or_default();
+        let community_id = if community_name.is_empty() {
+            plan.problems
+                .push(row.problem(Column::Community, "缺少所属小区"));
+            None
+        } else {
+            if !communities.contains_key(&community_name) {
+                let found = imports::communities_named(db, &community_name).await?;
+                let outcome = match found.as_slice() {
+                    [one] => Ok(one.id),
+                    [] => Err(format!(
+                        "系统中没有名为“{community_name}”的社区或小区，请先建立或改正名称"
+                    )),
+                    _ => Err(format!(
+                        "系统中有多个名为“{community_name}”的社区或小区，无法确定是哪一个"
+                    )),
+                };
+                communities.insert(community_name.clone(), outcome);
+            }
+            match &communities[&community_name] {
+                Ok(id) => Some(*id),
+                Err(message) => {
+                    plan.problems
+                        .push(row.problem(Column::Community, message.clone()));
+                    None
+                }
+            }
+        };
+        let birth_year = match row.get(Column::BirthYear).map(|s| parse_birth_year(&s)) {
+            Some(Err(message)) => {
+                plan.problems.push(row.problem(Column::BirthYear, message));
+                None
+            }
+            Some(Ok(year)) => Some(year),
+            None => None,
+        };
+        let input = ResidentInput {
+            name: row.get(Column::Name).unwrap_or_default(),
+            community_id: community_id.unwrap_or(i64::MAX),
+            citation: row.get(Column::Citation),
+            phone: row.get(Column::Phone).map(|p| clean_phone(&p)),
+            id_number: row
+                .get(Column::IdNumber)
+                .map(|s| half_width(&s).to_ascii_uppercase()),
+            birth_year,
+            address: row.get(Column::Address),
+        };
+        let draft = match ResidentDraft::parse(input.clone()) {
+            Ok(draft) => Some(draft),
+            Err(errors) => {
+                for e in errors.0 {
+                    let column = column_of_field(&e.field);
+                    if column != Column::Community {
+                        plan.problems.push(row.problem(column, e.message));
+                    }
+                }
+                None
+            }
+        };
+        let (Some(draft), true) = (draft, plan.problems.len() == before) else {
+            continue;
+        };
+        let key = match &draft.private.id_number {
+            Some(id) => format!("id:{id}"),
+            None => format!("name:{}\u{0}{}", draft.name, draft.community_id),
+        };
+        if let Some(first) = seen.insert(key, row.number) {
+            plan.problems.push(row.problem(
+                Column::Name,
+                format!("与第 {first} 行是同一位居民（同一身份证号码，或同名同小区）"),
+            ));
+            continue;
+        }
+        let matches = match_resident(db, &draft).await?;
+        let current = match matches.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => {
+                let ids: Vec<String> = many.iter().map(|m| m.id.to_string()).collect();
+                plan.problems.push(row.problem(
+                    Column::Name,
+                    format!(
+                        "匹配到多位居民（编号 {} 等），无法确定是哪一位；请填写身份证号码以区分",
+                        ids.join("、")
+                    ),
+                ));
+                continue;
+            }
+        };
+        let (action, draft) = match &current {
+            None => (RowAction::Create, draft),
+            Some(m) => {
+                let merged = merge(m, input);
+                if same(m, &merged) {
+                    (RowAction::Unchanged, merged)
+                } else {
+                    (RowAction::Update, merged)
+                }
+            }
+        };
+        plan.planned.push(RowPlan {
+            row: row.number,
+            action,
+            draft,
+            current,
+            community: community_name,
+        });
+    }
+    Ok(plan)
+}
+
+async fn match_resident(
+    db: &impl ConnectionTrait,
+    draft: &ResidentDraft,
+) -> StoreResult<Vec<resident::Model>> {
+    if let Some(id_number) = &draft.private.id_number {
+        let found = imports::residents_with_id_number(db, id_number).await?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    let named = imports::residents_named(db, &draft.name, draft.community_id).await?;
+    Ok(named
+        .into_iter()
+        .filter(|m| draft.private.id_number.is_none() || m.id_number.is_none())
+        .collect())
+}
+
+/// The row over the stored resident: empty cells keep what is stored.
+fn merge(current: &resident::Model, row: ResidentInput) -> ResidentDraft {
+    let input = ResidentInput {
+        name: row.name,
+        community_id: row.community_id,
+        citation: row.citation.or_else(|| current.citation.clone()),
+        phone: row.phone.or_else(|| current.phone.clone()),
+        id_number: row.id_number.or_else(|| current.id_number.clone()),
+        birth_year: row.birth_year.or(current.birth_year),
+        address: row.address.or_else(|| current.address.clone()),
+    };
+    // Every part was valid on its own (the row, or what is stored).
+    ResidentDraft::parse(input).unwrap_or_else(|_| draft_of(current))
+}
+
+fn draft_of(m: &resident::Model) -> ResidentDraft {
+    ResidentDraft {
+        name: m.name.clone(),
+        pinyin: m.pinyin.clone(),
+        community_id: m.community_id,
+        citation: m.citation.clone(),
+        private: crate::domain::resident::PrivateFields {
+            phone: m.phone.clone(),
+            id_number: m.id_number.clone(),
+            birth_year: m.birth_year,
+            address: m.address.clone(),
+        },
+    }
+}
+
+fn same(m: &resident::Model, draft: &ResidentDraft) -> bool {
+    draft_of(m) == *draft
+}
+
+/// Apply a plan without problems: create and update its residents (each writes its search
+/// outbox row in the store). Call inside the commit's transaction.
+pub async fn apply(db: &impl ConnectionTrait, plan: &Plan) -> StoreResult<Vec<Applied>> {
+    let mut applied = Vec::new();
+    for p in &plan.planned {
+        match (&p.action, &p.current) {
+            (RowAction::Create, _) => applied.push(Applied {
+                before: None,
+                after: residents::insert(db, &p.draft).await?,
+            }),
+            (RowAction::Update, Some(current)) => applied.push(Applied {
+                before: Some(current.clone()),
+                after: residents::update(db, current.id, current.version, &p.draft).await?,
+            }),
+            _ => {}
+        }
+    }
+    Ok(applied)
+}

@@ -1,0 +1,124 @@
+//! Roster imports: the checked upload kept by id until its commit, and the lookups the check
+//! and the commit match rows with.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use super::entities::import::{ActiveModel, Column, Entity, Model};
+use super::entities::{community, resident};
+use super::{now, StoreError, StoreResult};
+
+pub struct NewImport<'a> {
+    pub kind: &'a str,
+    pub file_name: &'a str,
+    pub content: Vec<u8>,
+    pub sha256: String,
+    pub report: String,
+    pub created_by: &'a str,
+}
+
+pub async fn insert(db: &impl ConnectionTrait, new: NewImport<'_>) -> StoreResult<Model> {
+    Ok(ActiveModel {
+        kind: Set(new.kind.to_string()),
+        file_name: Set(new.file_name.to_string()),
+        content: Set(new.content),
+        sha256: Set(new.sha256),
+        report: Set(new.report),
+        created_by: Set(new.created_by.to_string()),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
+    Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("import"))
+}
+
+pub async fn set_report(db: &impl ConnectionTrait, id: i64, report: &str) -> StoreResult<()> {
+    Entity::update_many()
+        .col_expr(Column::Report, Expr::value(report))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Mark the import committed, once: a second commit of the same check finds it done.
+pub async fn mark_committed(
+    db: &impl ConnectionTrait,
+    id: i64,
+    by: &str,
+    report: String,
+) -> StoreResult<()> {
+    let result = Entity::update_many()
+        .col_expr(Column::CommittedBy, Expr::value(by))
+        .col_expr(Column::CommittedAt, Expr::value(now()))
+        .col_expr(Column::Report, Expr::value(report))
+        .filter(Column::Id.eq(id))
+        .filter(Column::CommittedAt.is_null())
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::Conflict("该导入已经提交过".into()));
+    }
+    Ok(())
+}
+
+/// Communities with this name (a name may repeat across the tree: the caller reports that).
+pub async fn communities_named(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> StoreResult<Vec<community::Model>> {
+    Ok(community::Entity::find()
+        .filter(community::Column::Name.eq(name))
+        .order_by_asc(community::Column::Id)
+        .limit(2)
+        .all(db)
+        .await?)
+}
+
+/// Residents (not erased) with this ID number; two or more is an ambiguity to report.
+pub async fn residents_with_id_number(
+    db: &impl ConnectionTrait,
+    id_number: &str,
+) -> StoreResult<Vec<resident::Model>> {
+    first_two_residents(
+        db,
+        Condition::all().add(resident::Column::IdNumber.eq(id_number)),
+    )
+    .await
+}
+
+/// Residents (not erased) of this name in this community.
+pub async fn residents_named(
+    db: &impl ConnectionTrait,
+    name: &str,
+    community_id: i64,
+) -> StoreResult<Vec<resident::Model>> {
+    let condition = Condition::all()
+        .add(resident::Column::Name.eq(name))
+        .add(resident::Column::CommunityId.eq(community_id));
+    first_two_residents(db, condition).await
+}
+
+/// Enough to tell one match from several.
+async fn first_two_residents(
+    db: &impl ConnectionTrait,
+    condition: Condition,
+) -> StoreResult<Vec<resident::Model>> {
+    Ok(resident::Entity::find()
+        .filter(condition)
+        .filter(resident::Column::ErasedAt.is_null())
+        .order_by_asc(resident::Column::Id)
+        .limit(2)
+        .all(db)
+        .await?)
+}
