@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 duration=${1:-10}
 connections=${2:-32}
 with_writes=${3:-}
-token="benchmark-token-$(date +%s)"
+token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")  # serve refuses weak admin tokens
 
 if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light

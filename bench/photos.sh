@@ -81,7 +81,7 @@ awk -v y="$youde_ms" -v v="$vips_ms" -v v1="$vips1_ms" -v st="$start_ms" -v yk="
 
 # The same upload through the real server: its peak memory (VmHWM) before and after.
 port=$((20000 + RANDOM % 20000))
-token=bench-$RANDOM$RANDOM
+token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")  # serve refuses weak admin tokens
 target/release/youde --bind "127.0.0.1:$port" --data-dir "$work/data" --media-dir "$work/media" \
   --admin-token "$token" --no-demo serve >"$work/server.log" 2>&1 &
 server=$!

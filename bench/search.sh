@@ -43,7 +43,7 @@ fi
 "$bench" build --data-dir "$DIR" "${meili_args[@]}"
 
 YOUDE_MEILI_INDEX=$MEILI_INDEX RUST_LOG=warn "$youde" serve --data-dir "$DIR" --bind "127.0.0.1:$PORT" \
-  --no-demo --admin-token "bench-$RANDOM-$RANDOM" &
+  --no-demo --admin-token "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")" &
 server=$!
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
