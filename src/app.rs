@@ -162,9 +162,6 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .nest("/admin", crate::admin::routes(api, console_limits))
         .nest("/", web::routes(public_form_limits))
         .with(Authenticate)
-        // The connection on its own too, for handlers that need nothing else of the state (the
-        // roster import), so they need not name the wiring above them.
-        .data(state.db.clone())
         .data(state.pages.clone())
         .data(certificate_desk)
         .data(state)

@@ -122,7 +122,6 @@ impl Api {
             None => builder.finish(),
         };
         req.extensions_mut().insert(self.state.clone());
-        req.extensions_mut().insert(self.state.db.clone());
         req.extensions_mut().insert(self.viewer.clone());
         let resp = match self.endpoint.call(req).await {
             Ok(resp) => resp,

@@ -6,11 +6,11 @@ use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::{Attachment, AttachmentType};
 use poem_openapi::{ApiResponse, OpenApi};
-use sea_orm::DatabaseConnection;
 
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
 use super::ApiTags;
+use crate::state::AppState;
 use crate::domain::policy::Action;
 use crate::roster::export;
 
@@ -39,12 +39,12 @@ impl ExportsApi {
     #[oai(path = "/exports/residents", method = "get")]
     async fn residents(
         &self,
-        db: Data<&DatabaseConnection>,
+        state: Data<&AppState>,
         auth: StaffAuth,
         /// `xlsx` or `csv`.
         format: Query<Option<String>>,
     ) -> ApiResult<ExportResponse> {
-        let rows = export::residents_table(*db, auth.staff().visibility()).await?;
+        let rows = export::residents_table(&state.db, auth.staff().visibility()).await?;
         table_file(format.0.as_deref(), "居民", "youde-residents", rows)
     }
 
@@ -57,12 +57,12 @@ impl ExportsApi {
     #[oai(path = "/exports/activities", method = "get")]
     async fn activities(
         &self,
-        db: Data<&DatabaseConnection>,
+        state: Data<&AppState>,
         auth: StaffAuth,
         /// `xlsx` or `csv`.
         format: Query<Option<String>>,
     ) -> ApiResult<ExportResponse> {
-        let rows = export::activities_table(*db, auth.staff().visibility()).await?;
+        let rows = export::activities_table(&state.db, auth.staff().visibility()).await?;
         table_file(format.0.as_deref(), "活动", "youde-activities", rows)
     }
 
@@ -74,12 +74,12 @@ impl ExportsApi {
     #[oai(path = "/exports/recognitions", method = "get")]
     async fn recognitions(
         &self,
-        db: Data<&DatabaseConnection>,
+        state: Data<&AppState>,
         auth: StaffAuth,
         /// `xlsx` or `csv`.
         format: Query<Option<String>>,
     ) -> ApiResult<ExportResponse> {
-        let rows = export::recognitions_table(*db, auth.staff().visibility()).await?;
+        let rows = export::recognitions_table(&state.db, auth.staff().visibility()).await?;
         table_file(format.0.as_deref(), "表彰", "youde-recognitions", rows)
     }
 
@@ -90,7 +90,7 @@ impl ExportsApi {
     #[oai(path = "/exports/audit", method = "get")]
     async fn audit(
         &self,
-        db: Data<&DatabaseConnection>,
+        state: Data<&AppState>,
         auth: StaffAuth,
         /// First day, `2019-09-01` (required).
         from: Query<Option<chrono::NaiveDate>>,
@@ -115,7 +115,7 @@ impl ExportsApi {
             day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
                 - chrono::Duration::hours(8)
         };
-        let rows = export::audit_table(*db, start(from), start(to + chrono::Days::new(1))).await?;
+        let rows = export::audit_table(&state.db, start(from), start(to + chrono::Days::new(1))).await?;
         let name = format!("youde-audit-{from}-{to}");
         table_file(format.0.as_deref(), "审计日志", &name, rows)
     }

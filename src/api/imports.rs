@@ -18,6 +18,7 @@ use super::error::{ApiError, ApiResult};
 use super::residents::Resident;
 use super::write::Change;
 use super::{snap, ApiTags};
+use crate::state::AppState;
 use crate::domain::policy::Action;
 use crate::roster::{self, sheet, Plan, Progress, RowAction};
 use crate::store::imports::{self, NewImport};
@@ -154,7 +155,7 @@ impl ImportsApi {
     #[oai(path = "/imports", method = "post")]
     async fn check(
         &self,
-        db: Data<&DatabaseConnection>,
+        state: Data<&AppState>,
         auth: StaffAuth,
         form: ImportUpload,
     ) -> ApiResult<CheckResponse> {
@@ -166,7 +167,7 @@ impl ImportsApi {
         let content = form.file.into_vec().await.map_err(|_| {
             ApiError::bad_request("upload_unreadable", "上传的文件无法读取，请重新上传")
         })?;
-        let report = check_file(*db, staff, &file_name, content, &|_| {}).await?;
+        let report = check_file(&state.db, staff, &file_name, content, &|_| {}).await?;
         let location = format!("/api/v1/imports/{}", report.id);
         Ok(CheckResponse::Created(Json(report), location))
     }
@@ -175,12 +176,12 @@ impl ImportsApi {
     #[oai(path = "/imports/:id", method = "get")]
     async fn get(
         &self,
-        db: Data<&DatabaseConnection>,
+        state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<i64>,
     ) -> ApiResult<Json<ImportReport>> {
         auth.require(Action::EditRegistry)?;
-        Ok(Json(ImportReport::stored(&imports::get(*db, id.0).await?)?))
+        Ok(Json(ImportReport::stored(&imports::get(&state.db, id.0).await?)?))
     }
 
     /// Commit a checked roster
@@ -193,12 +194,12 @@ impl ImportsApi {
     #[oai(path = "/imports/:id/commit", method = "post")]
     async fn commit(
         &self,
-        db: Data<&DatabaseConnection>,
+        state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<i64>,
     ) -> ApiResult<Json<ImportReport>> {
         let staff = auth.require(Action::EditRegistry)?;
-        Ok(Json(commit_import(*db, staff, id.0, &|_| {}).await?))
+        Ok(Json(commit_import(&state.db, state.clock.now(), staff, id.0, &|_| {}).await?))
     }
 }
 
@@ -235,6 +236,7 @@ pub async fn check_file(
 /// The commit of a checked roster, all or nothing (see the operation's description).
 pub async fn commit_import(
     db: &DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
     staff: &Staff,
     id: i64,
     progress: Progress<'_>,
@@ -249,7 +251,7 @@ pub async fn commit_import(
         ));
     }
     let table = sheet::read(&stored.content)?;
-    let change = Change::begin(db, chrono::Utc::now(), staff).await?;
+    let change = Change::begin(db, now, staff).await?;
     let plan = roster::plan_residents(&*change, &table, progress).await?;
     let mut report = ImportReport::new(stored.id, &stored.file_name, &plan);
     if !plan.problems.is_empty() {

@@ -426,3 +426,27 @@ async fn a_browser_uploads_a_roster_reads_the_report_confirms_and_finds_the_resi
     assert_eq!(refused.status.as_u16(), 415);
     assert!(refused.text.contains("只接受"), "{}", refused.text);
 }
+
+/// An import is recorded at the application's time, like every other change (the 公示 windows and
+/// the audit log all read the one clock).
+#[tokio::test]
+async fn an_import_is_audited_at_the_applications_time() {
+    let app = TestApp::spawn().await;
+    app.compound().await;
+    let checked = check(&app, roster_csv().into_bytes(), "roster.csv").await;
+    checked.assert_status(201);
+    app.clock.advance(chrono::Duration::days(30));
+    commit(&app, &checked).await.assert_status(200);
+    let log = app.staff_get("/api/v1/audit?limit=200").await;
+    let items = log.body["items"].as_array().unwrap();
+    let imported: Vec<&serde_json::Value> = items
+        .iter()
+        .filter(|e| e["action"] == "import.commit" || e["action"] == "resident.create")
+        .collect();
+    assert_eq!(imported.len(), 3, "{}", log.text);
+    let soonest = chrono::Utc::now() + chrono::Duration::days(29);
+    for event in imported {
+        let at: chrono::DateTime<chrono::Utc> = event["at"].as_str().unwrap().parse().unwrap();
+        assert!(at > soonest, "{} recorded at {at}, not at the app's time", event["action"]);
+    }
+}
