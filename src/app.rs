@@ -8,12 +8,12 @@ use sea_orm::DatabaseConnection;
 use crate::api;
 use crate::api::auth::Authenticate;
 use crate::api::error::ApiError;
+use crate::cache::InvalidateOnWrite;
 use crate::config::Config;
 use crate::media::Media;
 use crate::search::Search;
-use crate::web;
-use crate::cache::InvalidateOnWrite;
 use crate::state::{AppState, Clock};
+use crate::web;
 
 /// Why the application could not be built, for the operator (printed by `youde`).
 pub type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -43,11 +43,8 @@ impl Application {
     ) -> Result<Self, StartError> {
         // A weak admin token is refused, not served.
         let admin_token = config.admin_token()?;
-        let address_key = crate::store::secrets::get_or_create(
-            &db,
-            crate::store::secrets::ADDRESS_KEY,
-        )
-        .await?;
+        let address_key =
+            crate::store::secrets::get_or_create(&db, crate::store::secrets::ADDRESS_KEY).await?;
         let media = Media::open(&config.media_settings())?;
         let public_url = config.public_url.trim_end_matches('/');
         Ok(Application {

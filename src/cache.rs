@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use poem::http::{header, HeaderValue, Method, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 
-use sea_orm::DatabaseConnection;
 pub use changes::{latest_change, watch_changes};
+use sea_orm::DatabaseConnection;
 
 /// How long a rendered page may be served without re-rendering, even when nothing changed.
 pub const TTL: Duration = Duration::from_secs(60);

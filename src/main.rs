@@ -418,9 +418,11 @@ async fn import(
     bar.reset();
     bar.set_message("导入");
     let started = std::time::Instant::now();
-    let done = imports::commit_import(&db, store::now(), &staff, report.id, &|n| bar.set_position(n))
-        .await
-        .map_err(|e| e.message().to_string())?;
+    let done = imports::commit_import(&db, store::now(), &staff, report.id, &|n| {
+        bar.set_position(n)
+    })
+    .await
+    .map_err(|e| e.message().to_string())?;
     bar.finish_and_clear();
     println!(
         "已导入：新建 {}，更新 {}（{:.1} 秒）",

@@ -64,4 +64,3 @@ impl Clock {
             .fetch_add(by.num_seconds(), Ordering::Relaxed);
     }
 }
-

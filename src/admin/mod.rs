@@ -25,8 +25,8 @@ use poem::http::{header, Method, StatusCode};
 use poem::{get, post, Endpoint, EndpointExt, FromRequest, Request, RequestBody, Response, Route};
 
 use crate::api::auth::{session_token, Staff, Viewer};
-use crate::state::AppState;
 use crate::domain::policy::Action;
+use crate::state::AppState;
 use crate::store::tokens;
 use client::{Api, ApiEndpoint, Problem};
 use form::FormData;

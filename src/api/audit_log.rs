@@ -9,8 +9,8 @@ use super::auth::StaffAuth;
 use super::error::ApiResult;
 use super::pagination::{page, ListPage, PageRequest};
 use super::ApiTags;
-use crate::state::AppState;
 use crate::domain::policy::Action;
+use crate::state::AppState;
 use crate::store::audit;
 use crate::store::entities::audit_event::Model;
 

@@ -13,8 +13,8 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, Security
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use crate::state::AppState;
 use crate::domain::policy::{any_allows, Action, Role};
+use crate::state::AppState;
 use crate::store::audit::Actor;
 use crate::store::residents::Visibility;
 use crate::store::{tokens, users};

@@ -10,8 +10,8 @@ use super::error::{ApiError, ApiResult};
 use super::validation_text;
 use super::write::Change;
 use super::{snap, ApiTags, Created};
-use crate::state::AppState;
 use crate::domain::policy::Action;
+use crate::state::AppState;
 use crate::store::categories;
 use crate::store::entities::category::Model;
 

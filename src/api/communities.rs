@@ -10,9 +10,9 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::write::{Audited, Change};
 use super::{ApiTags, Created, Deleted};
-use crate::state::AppState;
 use crate::domain::community::CommunityDraft;
 use crate::domain::policy::Action;
+use crate::state::AppState;
 use crate::store::communities;
 use crate::store::entities::community::Model;
 

@@ -10,9 +10,9 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
 use super::ApiTags;
-use crate::state::AppState;
 use crate::domain::policy::Action;
 use crate::roster::export;
+use crate::state::AppState;
 
 #[derive(ApiResponse)]
 pub enum ExportResponse {
@@ -115,7 +115,8 @@ impl ExportsApi {
             day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
                 - chrono::Duration::hours(8)
         };
-        let rows = export::audit_table(&state.db, start(from), start(to + chrono::Days::new(1))).await?;
+        let rows =
+            export::audit_table(&state.db, start(from), start(to + chrono::Days::new(1))).await?;
         let name = format!("youde-audit-{from}-{to}");
         table_file(format.0.as_deref(), "审计日志", &name, rows)
     }

@@ -18,9 +18,9 @@ use super::error::{ApiError, ApiResult};
 use super::residents::Resident;
 use super::write::Change;
 use super::{snap, ApiTags};
-use crate::state::AppState;
 use crate::domain::policy::Action;
 use crate::roster::{self, sheet, Plan, Progress, RowAction};
+use crate::state::AppState;
 use crate::store::imports::{self, NewImport};
 use crate::store::residents::Visibility;
 
@@ -181,7 +181,9 @@ impl ImportsApi {
         id: Path<i64>,
     ) -> ApiResult<Json<ImportReport>> {
         auth.require(Action::EditRegistry)?;
-        Ok(Json(ImportReport::stored(&imports::get(&state.db, id.0).await?)?))
+        Ok(Json(ImportReport::stored(
+            &imports::get(&state.db, id.0).await?,
+        )?))
     }
 
     /// Commit a checked roster
@@ -199,7 +201,9 @@ impl ImportsApi {
         id: Path<i64>,
     ) -> ApiResult<Json<ImportReport>> {
         let staff = auth.require(Action::EditRegistry)?;
-        Ok(Json(commit_import(&state.db, state.clock.now(), staff, id.0, &|_| {}).await?))
+        Ok(Json(
+            commit_import(&state.db, state.clock.now(), staff, id.0, &|_| {}).await?,
+        ))
     }
 }
 

@@ -14,12 +14,12 @@ use super::pagination::{page, ListPage, PageRequest};
 use super::stories::{views_as, PublishInput, Story};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
-use crate::state::AppState;
 use crate::domain::policy::Action;
 use crate::domain::story::IssueDraft;
 use crate::markdown;
 use crate::media::Media;
 use crate::pack;
+use crate::state::AppState;
 use crate::store::entities::newsletter_issue::Model;
 use crate::store::residents::Visibility;
 use crate::store::{stories, StoreError};
@@ -164,7 +164,15 @@ impl IssuesApi {
         let m = load(&state, id.0, &viewer).await?;
         let tag = etag(m.id, m.version);
         Ok(IssueResponse::Ok(
-            Json(view(&state.db, &state.public_url, m, !viewer.may(Action::EditStories)).await?),
+            Json(
+                view(
+                    &state.db,
+                    &state.public_url,
+                    m,
+                    !viewer.may(Action::EditStories),
+                )
+                .await?,
+            ),
             tag,
         ))
     }
@@ -252,7 +260,15 @@ impl IssuesApi {
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditStories)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&view(&txn, &state.public_url, stories::get_issue(&txn, id.0).await?, false).await?);
+        let before = snap(
+            &view(
+                &txn,
+                &state.public_url,
+                stories::get_issue(&txn, id.0).await?,
+                false,
+            )
+            .await?,
+        );
         stories::delete_issue(&txn, id.0).await?;
         txn.commit_audited("issue.delete", "issue", id.0, before, None)
             .await?;
@@ -312,13 +328,9 @@ pub async fn build_pack(
             let mut names = Vec::new();
             for id in &photo.resident_ids {
                 names.push(
-                    crate::store::residents::get(
-                        db,
-                        *id,
-                        Visibility::Staff,
-                    )
-                    .await?
-                    .name,
+                    crate::store::residents::get(db, *id, Visibility::Staff)
+                        .await?
+                        .name,
                 );
             }
             photos.push(pack::PackPhoto {

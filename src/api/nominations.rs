@@ -16,12 +16,12 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{audit, snap, ApiTags, Created};
-use crate::state::AppState;
 use crate::domain::nomination::{
     check_transition, Mover, NominationDraft, NominationState, StatementInput, TransitionError,
     CONFLICT_OF_INTEREST,
 };
 use crate::domain::policy::{Action, Role};
+use crate::state::AppState;
 use crate::store::entities::nomination::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{categories, consents, nominations, recognitions, StoreError};

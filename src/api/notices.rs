@@ -15,10 +15,10 @@ use super::error::{ApiError, ApiResult};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created};
-use crate::state::AppState;
 use crate::domain::nomination::{NominationState, ObjectionState};
 use crate::domain::policy::Action;
 use crate::domain::validation::{required_text, ValidationErrors};
+use crate::state::AppState;
 use crate::store::entities::{objection, public_notice};
 use crate::store::residents::{self, Visibility};
 use crate::store::{categories, communities, nominations, throttle, StoreError};
@@ -172,7 +172,12 @@ async fn views(
             resident_slug: resident.slug.clone(),
             community: paths
                 .get(&resident.community_id)
-                .map(|path| path.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" › "))
+                .map(|path| {
+                    path.iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" › ")
+                })
                 .unwrap_or_default(),
             category: category.name.clone(),
             honour_title: nomination.honour_title.clone(),

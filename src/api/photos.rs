@@ -20,10 +20,10 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
-use crate::state::AppState;
 use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoInput, PhotoText};
 use crate::domain::policy::Action;
 use crate::media::processing::Variant;
+use crate::state::AppState;
 use crate::store::entities::{photo::Model, photo_file};
 use crate::store::photos::{self, ListFilter, Reader};
 use crate::store::residents::{self, Visibility};
@@ -175,7 +175,10 @@ pub async fn views(
     let public_shown: std::collections::HashSet<i64> = match visibility {
         Visibility::Public => {
             let all: Vec<i64> = shown.values().flatten().copied().collect();
-            residents::public_subset(db, &all).await?.into_iter().collect()
+            residents::public_subset(db, &all)
+                .await?
+                .into_iter()
+                .collect()
         }
         Visibility::Staff => Default::default(),
     };

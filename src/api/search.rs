@@ -13,9 +13,9 @@ use poem_openapi::{Object, OpenApi};
 use super::auth::Viewer;
 use super::error::{ApiError, ApiResult};
 use super::ApiTags;
-use crate::state::AppState;
 use crate::search::document::{KIND_RESIDENT, KIND_STORY};
 use crate::search::{text, Facets, Scope, SearchDocument, SearchQuery};
+use crate::state::AppState;
 use crate::store::communities;
 use crate::store::residents::Visibility;
 

@@ -12,13 +12,13 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
-use crate::state::AppState;
 use crate::domain::measure::Measure;
 use crate::domain::partial_date::PartialDate;
 use crate::domain::policy::Action;
 use crate::domain::service_record::{
     MeasureInput, ServiceRecordDraft, ServiceRecordInput as DomainInput,
 };
+use crate::state::AppState;
 use crate::store::entities::service_record::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{service_records, StoreError};

@@ -9,8 +9,8 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::auth::{address_hash, session_token, StaffAuth, SESSION_COOKIE};
 use super::error::{ApiError, ApiResult};
 use super::ApiTags;
-use crate::state::AppState;
 use crate::domain::policy::{Action, Role};
+use crate::state::AppState;
 use crate::store::users::{self, SESSION_ABSOLUTE};
 
 #[derive(Debug, Object)]

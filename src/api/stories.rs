@@ -23,8 +23,8 @@ use crate::domain::policy::Action;
 use crate::domain::story::{StoryDraft, StoryInput as DomainInput};
 use crate::markdown;
 use crate::store::entities::story::Model;
-use crate::store::residents::{self, Visibility};
 use crate::store::photos::Reader;
+use crate::store::residents::{self, Visibility};
 use crate::store::{communities, photos, stories, StoreError};
 
 /// A linked resident: the name always; the profile link only when their profile is public.
@@ -82,7 +82,14 @@ async fn stories_photos(
     story_ids: &[i64],
     named: &HashMap<i64, Vec<i64>>,
 ) -> Result<HashMap<i64, Vec<crate::api::photos::Photo>>, StoreError> {
-    let own = photos::of_owners(db, OwnerKind::Story, story_ids, Reader::Public, STORY_PHOTOS).await?;
+    let own = photos::of_owners(
+        db,
+        OwnerKind::Story,
+        story_ids,
+        Reader::Public,
+        STORY_PHOTOS,
+    )
+    .await?;
     let has_own = |id: &i64| own.get(id).is_some_and(|p| !p.is_empty());
     let mut borrowed: Vec<i64> = story_ids
         .iter()
@@ -91,8 +98,14 @@ async fn stories_photos(
         .collect();
     borrowed.sort_unstable();
     borrowed.dedup();
-    let of_residents =
-        photos::of_owners(db, OwnerKind::Resident, &borrowed, Reader::Public, STORY_PHOTOS).await?;
+    let of_residents = photos::of_owners(
+        db,
+        OwnerKind::Resident,
+        &borrowed,
+        Reader::Public,
+        STORY_PHOTOS,
+    )
+    .await?;
     let mut shown: Vec<(i64, Vec<i64>)> = Vec::with_capacity(story_ids.len());
     let mut rows: HashMap<i64, crate::store::entities::photo::Model> = HashMap::new();
     for id in story_ids {
@@ -126,7 +139,12 @@ async fn stories_photos(
             .collect();
     Ok(shown
         .into_iter()
-        .map(|(story, ids)| (story, ids.iter().filter_map(|p| views.get(p).cloned()).collect()))
+        .map(|(story, ids)| {
+            (
+                story,
+                ids.iter().filter_map(|p| views.get(p).cloned()).collect(),
+            )
+        })
         .collect())
 }
 
@@ -183,8 +201,7 @@ pub async fn views_as(
         for id in &resident_ids {
             let Some(r) = people.get(id) else { continue };
             let is_public = public.contains_key(id);
-            let shown =
-                is_public || visibility == Visibility::Staff || consenting.contains(id);
+            let shown = is_public || visibility == Visibility::Staff || consenting.contains(id);
             linked.push(if shown {
                 StoryResident {
                     id: r.id,
@@ -434,7 +451,13 @@ impl StoriesApi {
         };
         let rows = stories::list(&state.db, filter).await?;
         let mut items = Vec::with_capacity(rows.items.len());
-        let stories = views_as(&state.db, &state.public_url, rows.items, viewer.visibility()).await?;
+        let stories = views_as(
+            &state.db,
+            &state.public_url,
+            rows.items,
+            viewer.visibility(),
+        )
+        .await?;
         for story in stories {
             let mut object = match poem_openapi::types::ToJSON::to_json(&story) {
                 Some(Value::Object(map)) => map,

@@ -12,9 +12,9 @@ use super::pagination::{page, ListPage, PageRequest};
 use super::sessions::check_password_throttled;
 use super::write::Change;
 use super::{snap, ApiTags, Created};
-use crate::state::AppState;
 use crate::domain::policy::{Action, Role};
 use crate::domain::user::{check_password, UserDraft};
+use crate::state::AppState;
 use crate::store::entities::user::Model;
 use crate::store::users;
 

@@ -6,8 +6,8 @@
 //! instead: they are rare, and a page kept by mistake after them is the costly kind of mistake.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,

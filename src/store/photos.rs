@@ -181,8 +181,14 @@ pub async fn of_owners(
         }
     }
     for id in owner_ids {
-        let ids = out.get(id).map(|own| own.iter().map(|m| m.id).collect::<Vec<_>>());
-        super::reads::rows("photo", Scope::Owner(kind.code(), *id), ids.unwrap_or_default());
+        let ids = out
+            .get(id)
+            .map(|own| own.iter().map(|m| m.id).collect::<Vec<_>>());
+        super::reads::rows(
+            "photo",
+            Scope::Owner(kind.code(), *id),
+            ids.unwrap_or_default(),
+        );
     }
     Ok(out)
 }

@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::WebError;
 use crate::api::stories::{views_as, Story};
-use crate::store::residents::Visibility;
 use crate::state::AppState;
+use crate::store::residents::Visibility;
 use crate::store::stories;
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,9 +9,9 @@ use poem::web::{Data, Path};
 use poem::{handler, IntoResponse, Request, Response};
 
 use crate::api::auth::Viewer;
-use crate::state::AppState;
 use crate::media::processing::Rendition;
 use crate::media::storage::is_valid_key;
+use crate::state::AppState;
 use crate::store::photos;
 use crate::store::residents::Visibility;
 

@@ -10,13 +10,13 @@ use sea_orm::ConnectionTrait;
 
 use super::{html, timeline, Meta, WebError};
 use crate::api::auth::address_hash;
-use crate::state::AppState;
 use crate::domain::measure::{format_number, Measure};
 use crate::domain::partial_date::PartialDate;
 use crate::domain::service_record::RecordKind;
 use crate::domain::summary::ServiceSummary;
 use crate::domain::validation::control_char_message;
 use crate::markdown;
+use crate::state::AppState;
 use crate::store::entities::resident;
 use crate::store::residents::{self, Visibility};
 use crate::store::{
@@ -240,7 +240,12 @@ pub(super) async fn open_notices(state: &AppState) -> Result<Vec<NoticeItem>, St
             .ok_or(StoreError::NotFound("category"))?;
         let community = places
             .get(&resident.community_id)
-            .map(|path| path.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" › "))
+            .map(|path| {
+                path.iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" › ")
+            })
             .unwrap_or_default();
         items.push(NoticeItem {
             id: n.id,
@@ -802,13 +807,9 @@ pub async fn latest_stories(
         },
     )
     .await?;
-    let stories = crate::api::stories::views_as(
-        &state.db,
-        &state.public_url,
-        rows.items,
-        Visibility::Public,
-    )
-    .await?;
+    let stories =
+        crate::api::stories::views_as(&state.db, &state.public_url, rows.items, Visibility::Public)
+            .await?;
     Ok(stories.iter().map(story_item).collect())
 }
 

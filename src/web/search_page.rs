@@ -8,10 +8,10 @@ use serde::Deserialize;
 
 use super::{html, Meta, WebError};
 use crate::api::search::{hit, KINDS};
-use crate::state::AppState;
 use crate::search::document::{KIND_RESIDENT, KIND_STORY};
 use crate::search::text;
 use crate::search::{Scope, SearchQuery};
+use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchForm {

@@ -270,7 +270,10 @@ async fn erasure_makes_every_public_surface_forget_a_resident() {
         let path = path.trim_start_matches("https://youde.example.org");
         assert_eq!(app.fetch(path, false).await.0.as_u16(), 404, "{path}");
     }
-    assert!(app.media_files().await.len() < media_before, "his files are gone");
+    assert!(
+        app.media_files().await.len() < media_before,
+        "his files are gone"
+    );
 
     // The audit log keeps the events, without the values.
     let audit = app

@@ -12,11 +12,11 @@ use poem::{EndpointExt, Response};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{json, Value};
 use youde::app::Application;
-use youde::state::{AppState, Clock};
 use youde::config::Config;
 use youde::domain::user::UserDraft;
 use youde::media::Media;
 use youde::search::{Search, SearchIndex};
+use youde::state::{AppState, Clock};
 use youde::store::{self, tokens, users};
 
 /// `YOUDE_ADMIN_TOKEN` of every test app: it acts as the first admin.
@@ -170,7 +170,9 @@ pub fn test_config(
 /// with the `AWS_*` variables pointing object_store at the server), each test keeps its photos in
 /// a new bucket of its own there: `--media-s3-bucket` (the build needs the `s3` feature).
 fn s3_bucket() -> Option<String> {
-    let root = std::env::var("YOUDE_TEST_S3_DIR").ok().filter(|d| !d.is_empty())?;
+    let root = std::env::var("YOUDE_TEST_S3_DIR")
+        .ok()
+        .filter(|d| !d.is_empty())?;
     let bucket = format!("youde-t-{:016x}", rand::random::<u64>());
     // s3s-fs keeps a bucket as a folder of its root.
     std::fs::create_dir_all(std::path::Path::new(&root).join(&bucket)).expect("a new bucket");
@@ -209,7 +211,9 @@ impl TestApp {
         let media_dir = tempfile::tempdir().expect("media dir");
         let config = test_config(&url, dir.path(), media_dir.path());
         // The wiring `serve` runs, over this test's database, media folder and index.
-        let mut db = youde::app::connect(&config).await.expect("connect and migrate");
+        let mut db = youde::app::connect(&config)
+            .await
+            .expect("connect and migrate");
         // Every statement the application runs is counted (`TestApp::queries`).
         let queries = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = queries.clone();

@@ -447,6 +447,10 @@ async fn an_import_is_audited_at_the_applications_time() {
     let soonest = chrono::Utc::now() + chrono::Duration::days(29);
     for event in imported {
         let at: chrono::DateTime<chrono::Utc> = event["at"].as_str().unwrap().parse().unwrap();
-        assert!(at > soonest, "{} recorded at {at}, not at the app's time", event["action"]);
+        assert!(
+            at > soonest,
+            "{} recorded at {at}, not at the app's time",
+            event["action"]
+        );
     }
 }

@@ -134,7 +134,10 @@ async fn json_logs_carry_the_request_id_the_response_echoes() {
     let mut server = serve(&[("YOUDE_LOG_FORMAT", "json")]).await;
     // A query string can carry what no log may keep.
     let reply = reqwest::Client::new()
-        .get(format!("{}/people/sun-jianwei?phone=13912345678", server.base))
+        .get(format!(
+            "{}/people/sun-jianwei?phone=13912345678",
+            server.base
+        ))
         .header("x-request-id", "chosen-by-the-client")
         .send()
         .await

@@ -117,7 +117,11 @@ async fn a_consent_withdrawal_removes_the_resident_from_every_page_at_once() {
     let listed = app.get(&community).await;
     assert_eq!(served(&listed), "hit");
     assert!(listed.text.contains("王小明"));
-    assert!(app.get("/sitemaps/people-0.xml").await.text.contains(&a_slug));
+    assert!(app
+        .get("/sitemaps/people-0.xml")
+        .await
+        .text
+        .contains(&a_slug));
     assert_eq!(served(&app.get(&format!("/people/{a_slug}")).await), "miss");
 
     app.withdraw_consent(a, "profile").await;

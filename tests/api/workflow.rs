@@ -512,6 +512,9 @@ async fn the_notice_board_takes_as_many_queries_for_four_notices_as_for_one() {
         reply.assert_status(200);
         let for_four = app.queries() - before;
         assert_eq!(listed(path, &reply), 4, "{path}: {}", reply.text);
-        assert_eq!(for_four, for_one, "{path}: {for_four} queries for four notices, {for_one} for one");
+        assert_eq!(
+            for_four, for_one,
+            "{path}: {for_four} queries for four notices, {for_one} for one"
+        );
     }
 }
