@@ -21,7 +21,7 @@ use crate::domain::validation::{required_text, ValidationErrors};
 use crate::state::AppState;
 use crate::store::entities::{objection, public_notice};
 use crate::store::residents::{self, Visibility};
-use crate::store::{categories, communities, nominations, throttle, StoreError};
+use crate::store::{nominations, throttle, StoreError};
 
 /// A public notice as the public sees it.
 #[derive(Debug, Object)]
@@ -143,57 +143,36 @@ async fn views(
     now: chrono::DateTime<chrono::Utc>,
     visibility: Visibility,
 ) -> Result<Vec<Notice>, StoreError> {
-    let nomination_ids: Vec<i64> = rows.iter().map(|n| n.nomination_id).collect();
-    let nominations = nominations::get_many(db, &nomination_ids).await?;
-    let resident_ids: Vec<i64> = nominations.values().map(|n| n.resident_id).collect();
-    let people = residents::get_many(db, &resident_ids, visibility).await?;
-    let categories = categories::by_id(db).await?;
-    let community_ids: Vec<i64> = people.values().map(|r| r.community_id).collect();
-    let paths = communities::paths(db, &community_ids).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for n in rows {
-        let nomination = nominations
-            .get(&n.nomination_id)
-            .ok_or(StoreError::NotFound("nomination"))?;
-        let Some(resident) = people.get(&nomination.resident_id) else {
-            continue;
-        };
-        let category = categories
-            .get(&nomination.category_id)
-            .ok_or(StoreError::NotFound("category"))?;
-        let open = nomination.state == NominationState::PublicNotice.code()
-            && n.opens_at <= now
-            && now < n.closes_at;
-        out.push(Notice {
-            id: n.id,
-            nomination_id: nomination.id,
-            resident_id: resident.id,
-            resident_name: resident.name.clone(),
-            resident_slug: resident.slug.clone(),
-            community: paths
-                .get(&resident.community_id)
-                .map(|path| {
-                    path.iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" › ")
-                })
-                .unwrap_or_default(),
-            category: category.name.clone(),
-            honour_title: nomination.honour_title.clone(),
-            year: nomination.year,
-            citation: nomination.citation.clone(),
-            opens_at: n.opens_at,
-            closes_at: n.closes_at,
-            open,
-            days_left: if open {
-                crate::domain::nomination::days_left(n.closes_at, now)
-            } else {
-                0
-            },
-        });
-    }
-    Ok(out)
+    let described = crate::service::notices::describe(db, rows, visibility).await?;
+    Ok(described
+        .into_iter()
+        .map(|d| {
+            let (n, nomination) = (d.notice, d.nomination);
+            let open = nomination.state == NominationState::PublicNotice.code()
+                && n.opens_at <= now
+                && now < n.closes_at;
+            Notice {
+                id: n.id,
+                nomination_id: nomination.id,
+                resident_id: d.resident.id,
+                resident_name: d.resident.name,
+                resident_slug: d.resident.slug,
+                community: d.community,
+                category: d.category,
+                honour_title: nomination.honour_title,
+                year: nomination.year,
+                citation: nomination.citation,
+                opens_at: n.opens_at,
+                closes_at: n.closes_at,
+                open,
+                days_left: if open {
+                    crate::domain::nomination::days_left(n.closes_at, now)
+                } else {
+                    0
+                },
+            }
+        })
+        .collect())
 }
 
 /// A notice the public may see: open, and the resident still consents to a public profile.

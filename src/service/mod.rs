@@ -2,6 +2,7 @@
 //! none has to ask another face.
 
 pub mod certificates;
+pub mod notices;
 
 /// The client's address as the throttles count it (an HMAC, see `api::auth::address_hash`), put
 /// on every request by the authentication middleware.

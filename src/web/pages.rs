@@ -218,50 +218,25 @@ async fn portraits(
 pub(super) async fn open_notices(state: &AppState) -> Result<Vec<NoticeItem>, StoreError> {
     let now = state.clock.now();
     let rows = nominations::open_notices(&state.db, now, None, 1000).await?;
-    // Each of these in one query for the whole board, not one per notice.
-    let nomination_ids: Vec<i64> = rows.items.iter().map(|n| n.nomination_id).collect();
-    let nominations = nominations::get_many(&state.db, &nomination_ids).await?;
-    let resident_ids: Vec<i64> = nominations.values().map(|n| n.resident_id).collect();
-    let people = residents::get_many(&state.db, &resident_ids, Visibility::Public).await?;
-    let categories = categories::by_id(&state.db).await?;
-    let community_ids: Vec<i64> = people.values().map(|r| r.community_id).collect();
-    let places = communities::paths(&state.db, &community_ids).await?;
-    let mut items = Vec::new();
-    for n in rows.items {
-        let Some(nomination) = nominations.get(&n.nomination_id) else {
-            continue;
-        };
-        // Only notices of residents the public may see.
-        let Some(resident) = people.get(&nomination.resident_id) else {
-            continue;
-        };
-        let category = categories
-            .get(&nomination.category_id)
-            .ok_or(StoreError::NotFound("category"))?;
-        let community = places
-            .get(&resident.community_id)
-            .map(|path| {
-                path.iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" › ")
-            })
-            .unwrap_or_default();
-        items.push(NoticeItem {
-            id: n.id,
-            name: resident.name.clone(),
-            community,
-            title: nomination.honour_title.clone(),
-            category: category.name.clone(),
+    // Only notices of residents the public may see.
+    let described =
+        crate::service::notices::describe(&state.db, rows.items, Visibility::Public).await?;
+    Ok(described
+        .into_iter()
+        .map(|d| NoticeItem {
+            id: d.notice.id,
+            name: d.resident.name,
+            community: d.community,
+            title: d.nomination.honour_title,
+            category: d.category,
             closes_on: PartialDate::from_date(
-                (n.closes_at + chrono::Duration::hours(8)).date_naive(),
+                (d.notice.closes_at + chrono::Duration::hours(8)).date_naive(),
             )
             .to_chinese(),
-            days_left: crate::domain::nomination::days_left(n.closes_at, now),
-            citation: nomination.citation.clone(),
-        });
-    }
-    Ok(items)
+            days_left: crate::domain::nomination::days_left(d.notice.closes_at, now),
+            citation: d.nomination.citation,
+        })
+        .collect())
 }
 
 #[handler]
