@@ -2,15 +2,15 @@
 
 use std::sync::Arc;
 
-use poem::{Endpoint, EndpointExt, Middleware, Request, Response, Route};
+use poem::{Endpoint, EndpointExt, Request, Response, Route};
 use sea_orm::DatabaseConnection;
 
 use crate::api;
 use crate::api::auth::Authenticate;
-use crate::api::error::ApiError;
 use crate::cache::InvalidateOnWrite;
 use crate::config::Config;
 use crate::media::Media;
+use crate::middleware::BodyLimit;
 use crate::search::Search;
 use crate::state::{AppState, Clock};
 use crate::web;
@@ -156,8 +156,11 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .nest("/api/v1", api.clone())
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
-        .nest("/admin", crate::admin::routes(api, console_limits))
-        .nest("/", web::routes(public_form_limits))
+        .nest(
+            "/admin",
+            crate::admin::routes(api, console_limits, secure_cookies),
+        )
+        .nest("/", web::routes(public_form_limits, secure_cookies))
         .with(Authenticate)
         .data(state.pages.clone())
         .data(certificate_desk)
@@ -263,78 +266,3 @@ fn mark_cookies_secure(mut resp: Response, secure: bool) -> Response {
 
 /// The public objection form (`POST /notices/{id}`): name, contact and up to 2,000 characters.
 pub const PUBLIC_FORM_MAX_BYTES: usize = 64 * 1024;
-
-/// Refuses bodies over the limit with 413 before anything reads them: by `Content-Length` when
-/// given, by counting otherwise (chunked bodies: reading stops at the limit, so no more than the
-/// limit is ever held). The uploads (`POST /photos` and a roster's `POST /imports`, the multipart
-/// operations of the API, and the console's photo form) have their own, larger limit; everything
-/// else gets the smaller one.
-#[derive(Clone, Copy)]
-pub struct BodyLimit {
-    pub json: usize,
-    pub upload: usize,
-}
-
-impl BodyLimit {
-    fn for_request(&self, req: &Request) -> usize {
-        // Paths here are relative to `/api/v1`.
-        let path = req.uri().path();
-        if req.method() == poem::http::Method::POST && (path == "/photos" || path == "/imports") {
-            self.upload
-        } else {
-            self.json
-        }
-    }
-}
-
-impl<E: Endpoint> Middleware<E> for BodyLimit {
-    type Output = BodyLimitEndpoint<E>;
-    fn transform(&self, ep: E) -> Self::Output {
-        BodyLimitEndpoint {
-            inner: ep,
-            limits: *self,
-        }
-    }
-}
-
-pub struct BodyLimitEndpoint<E> {
-    inner: E,
-    limits: BodyLimit,
-}
-
-fn too_large(max: usize) -> poem::Error {
-    ApiError::PayloadTooLarge(poem_openapi::payload::Json(api::error::ErrorBody {
-        error: api::error::ErrorInfo {
-            code: "payload_too_large".into(),
-            message: format!("请求内容超过 {} KB 的上限", max / 1024),
-            details: Some(serde_json::json!({ "max_bytes": max })),
-        },
-    }))
-    .into()
-}
-
-impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
-    type Output = E::Output;
-
-    async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
-        let max = self.limits.for_request(&req);
-        let declared = req
-            .headers()
-            .get(poem::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        match declared {
-            Some(len) if len > max => return Err(too_large(max)),
-            Some(_) => {}
-            None => {
-                let body = req
-                    .take_body()
-                    .into_bytes_limit(max)
-                    .await
-                    .map_err(|_| too_large(max))?;
-                req.set_body(body);
-            }
-        }
-        self.inner.call(req).await
-    }
-}

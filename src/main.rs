@@ -371,7 +371,7 @@ async fn import(
         None => users::first_admin(&db).await?,
     }
     .ok_or("no such user (give a registry editor with --as)")?;
-    let staff = youde::api::auth::staff_of(account).ok_or("that user is disabled")?;
+    let staff = youde::service::auth::staff_of(account).ok_or("that user is disabled")?;
     let content = std::fs::read(&file)?;
     let file_name = file
         .file_name()

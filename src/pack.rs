@@ -8,8 +8,8 @@ use serde_json::json;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use crate::api::issues::Issue;
-use crate::api::stories::Story;
+use crate::service::issues::Issue;
+use crate::service::stories::Story;
 
 #[derive(Template)]
 #[template(path = "pack/issue.html")]

@@ -10,11 +10,11 @@ use super::form::FormData;
 use super::residents::fixable;
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
 use super::{redirect, shanghai, Console, Result};
-use crate::api::audit_log::AuditEvent;
-use crate::api::categories::Category;
-use crate::api::tokens::Token;
-use crate::api::users::User;
 use crate::domain::policy::{Action, Role};
+use crate::service::accounts::AuditEvent;
+use crate::service::accounts::Token;
+use crate::service::accounts::User;
+use crate::service::workflow::Category;
 
 pub fn routes(route: Route) -> Route {
     route

@@ -10,7 +10,7 @@ use poem::{Body, Endpoint, Request, Response};
 use poem_openapi::types::ParseFromJSON;
 use serde_json::Value;
 
-use crate::api::auth::Viewer;
+use crate::service::auth::Viewer;
 use crate::state::AppState;
 
 /// The `/api/v1` service, shared between its own route and the console.

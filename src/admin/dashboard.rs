@@ -5,11 +5,11 @@ use poem::{handler, Response};
 
 use super::ui::{Block, Cell, Link, Table};
 use super::{Console, Result};
-use crate::api::consents::Consent;
-use crate::api::nominations::Nomination;
-use crate::api::notices::{Notice, Objection};
-use crate::api::photos::Photo;
 use crate::domain::policy::Action;
+use crate::service::notices::{Notice, Objection};
+use crate::service::photos::Photo;
+use crate::service::registry::Consent;
+use crate::service::workflow::Nomination;
 use crate::store::outbox;
 
 /// Notices closing within this many days are flagged.

@@ -11,9 +11,9 @@ use super::form::FormData;
 use super::residents::{fixable, resident_options};
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
 use super::{redirect, shanghai, Console, Result};
-use crate::api::issues::Issue;
-use crate::api::stories::Story;
 use crate::domain::policy::Action;
+use crate::service::issues::Issue;
+use crate::service::stories::Story;
 
 /// A story as the desk lists it (the list API keeps only the keys asked for).
 #[derive(serde::Deserialize)]
@@ -308,7 +308,7 @@ async fn story_page(
         "报道自己的照片按上传顺序排列，第一张是题图；没有自己的照片时，使用所点名居民的公开照片。"
             .into(),
     ));
-    let own: Vec<crate::api::photos::Photo> = console
+    let own: Vec<crate::service::photos::Photo> = console
         .api
         .get_all(&format!("/photos?owner_kind=story&owner_id={id}"))
         .await?;

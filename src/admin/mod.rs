@@ -24,8 +24,8 @@ pub mod workflow;
 use poem::http::{header, Method, StatusCode};
 use poem::{get, post, Endpoint, EndpointExt, FromRequest, Request, RequestBody, Response, Route};
 
-use crate::api::auth::{session_token, Staff, Viewer};
 use crate::domain::policy::Action;
+use crate::service::auth::{session_token, Staff, Viewer};
 use crate::state::AppState;
 use crate::store::tokens;
 use client::{Api, ApiEndpoint, Problem};
@@ -44,7 +44,7 @@ pub fn csrf_for(session: &str) -> String {
 
 /// Whether two tokens are equal, compared in constant time.
 fn same(a: &str, b: &str) -> bool {
-    crate::api::auth::constant_time_eq(a.as_bytes(), b.as_bytes())
+    crate::service::auth::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 /// A console request from a signed-in member of staff; for `POST`, with its form read and its
@@ -361,7 +361,12 @@ impl poem::error::ResponseError for ConsoleError {
 pub type Result<T, E = ConsoleError> = std::result::Result<T, E>;
 
 /// Every console route. `api` is the `/api/v1` service the console calls.
-pub fn routes(api: ApiEndpoint, limits: crate::app::BodyLimit) -> impl Endpoint {
+/// Over https (`https`) the pages also get `Strict-Transport-Security`.
+pub fn routes(
+    api: ApiEndpoint,
+    limits: crate::middleware::BodyLimit,
+    https: bool,
+) -> impl Endpoint {
     let route = Route::new()
         .at("/", get(dashboard::dashboard))
         .at("/login", get(session::login_page).post(session::login))
@@ -383,7 +388,19 @@ pub fn routes(api: ApiEndpoint, limits: crate::app::BodyLimit) -> impl Endpoint 
                 other => other,
             }
         })
-        .with(crate::web::SecurityHeaders::CONSOLE)
+        .with(crate::middleware::SecurityHeaders::console(
+            https,
+            plain_error_page,
+        ))
+}
+
+/// The router's own 404 and 405 as console pages.
+fn plain_error_page(status: StatusCode) -> Response {
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        error_page(status, "无法完成操作", "这个地址不支持该请求方式。")
+    } else {
+        error_page(status, "页面不存在", "您要找的页面不存在。")
+    }
 }
 
 fn too_large_page() -> Response {

@@ -12,11 +12,11 @@ use super::form::{multipart_body, FormData};
 use super::residents::{fixable, partial_date, resident_options};
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
 use super::{redirect, Console, ConsoleError, Result};
-use crate::api::consents::Consent;
-use crate::api::photos::Photo;
-use crate::api::residents::Resident;
-use crate::api::stories::Story;
 use crate::domain::policy::Action;
+use crate::service::photos::Photo;
+use crate::service::registry::Consent;
+use crate::service::registry::Resident;
+use crate::service::stories::Story;
 
 pub fn routes(route: Route) -> Route {
     route

@@ -12,15 +12,15 @@ use super::client::Problem;
 use super::dashboard::has_active;
 use super::ui::{Block, Cell, Compare, Field, Form, Kind, Link, Table};
 use super::{redirect, Console, Result};
-use crate::api::communities::Community;
-use crate::api::consents::Consent;
-use crate::api::nominations::Nomination;
-use crate::api::photos::Photo;
-use crate::api::residents::Resident;
-use crate::api::search::SearchPage;
 use crate::domain::measure::format_number;
 use crate::domain::policy::Action;
 use crate::domain::service_record::{RecordKind, MAX_MEASURES};
+use crate::service::photos::Photo;
+use crate::service::registry::Community;
+use crate::service::registry::Consent;
+use crate::service::registry::Resident;
+use crate::service::search::SearchPage;
+use crate::service::workflow::Nomination;
 
 /// The summary as the console reads it (the API type's measures have read-only parts).
 #[derive(Deserialize)]

@@ -7,8 +7,9 @@ use serde::Deserialize;
 
 use super::ui::{Block, Field, Form, Kind, Page};
 use super::{csrf_for, html, redirect, same, Console, Result};
-use crate::api::auth::{address_hash, cookie, session_token};
-use crate::api::sessions::{authenticate, session_cookie};
+use crate::service::auth::{
+    authenticate, client_address, cookie, session_cookie, session_token, SignInError,
+};
 use crate::state::AppState;
 use crate::store::users::{self, SESSION_ABSOLUTE};
 
@@ -222,19 +223,28 @@ pub async fn login(req: &Request, state: Data<&AppState>, body: Body) -> Respons
             status,
         )
     };
-    let user = match authenticate(&state, &username, &get("password"), &address_hash(req)).await {
+    let address = client_address(req);
+    let password = get("password");
+    let now = state.clock.now();
+    let user = match authenticate(&state.db, now, &username, &password, &address).await {
         Ok(user) => user,
-        Err(err) => {
-            let resp = poem::IntoResponse::into_response(err);
-            let status = resp.status();
-            let message = if status == StatusCode::TOO_MANY_REQUESTS {
-                "登录失败次数过多，请 15 分钟后再试。"
-            } else if status == StatusCode::UNAUTHORIZED {
-                "用户名或密码不正确。"
+        Err(SignInError::Wrong) => {
+            return refused("用户名或密码不正确。", StatusCode::UNAUTHORIZED)
+        }
+        Err(SignInError::Throttled) => {
+            return refused(
+                "登录失败次数过多，请 15 分钟后再试。",
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+        }
+        Err(SignInError::Store(err)) => {
+            let status = if err.is_unavailable() {
+                StatusCode::SERVICE_UNAVAILABLE
             } else {
-                "登录暂时无法完成，请稍后再试。"
+                tracing::error!(error = %err, "console sign-in failed");
+                StatusCode::INTERNAL_SERVER_ERROR
             };
-            return refused(message, status);
+            return refused("登录暂时无法完成，请稍后再试。", status);
         }
     };
     // A fresh session token at every sign-in.

@@ -11,11 +11,11 @@ use super::form::FormData;
 use super::residents::{fixable, resident_options};
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
 use super::{objection_label, redirect, shanghai, Console, ConsoleError, Result};
-use crate::api::categories::Category;
-use crate::api::nominations::Nomination;
-use crate::api::notices::Objection;
 use crate::domain::nomination::MAX_STATEMENTS;
 use crate::domain::policy::Action;
+use crate::service::notices::Objection;
+use crate::service::workflow::Category;
+use crate::service::workflow::Nomination;
 
 pub fn routes(route: Route) -> Route {
     route

@@ -3,47 +3,16 @@
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::OpenApi;
 
 use super::auth::StaffAuth;
 use super::error::ApiResult;
 use super::pagination::{page, ListPage, PageRequest};
 use super::ApiTags;
 use crate::domain::policy::Action;
+pub use crate::service::accounts::AuditEvent;
 use crate::state::AppState;
 use crate::store::audit;
-use crate::store::entities::audit_event::Model;
-
-#[derive(Debug, Object)]
-pub struct AuditEvent {
-    pub id: i64,
-    pub actor_user_id: Option<i64>,
-    pub actor_name: String,
-    /// e.g. `resident.update`, `nomination.approved`, `consent.withdraw`.
-    pub action: String,
-    pub entity_kind: String,
-    pub entity_id: i64,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
-    pub at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<Model> for AuditEvent {
-    fn from(m: Model) -> Self {
-        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-        AuditEvent {
-            id: m.id,
-            actor_user_id: m.actor_user_id,
-            actor_name: m.actor_name,
-            action: m.action,
-            entity_kind: m.entity_kind,
-            entity_id: m.entity_id,
-            before: parse(m.before),
-            after: parse(m.after),
-            at: m.at,
-        }
-    }
-}
 
 pub struct AuditApi;
 

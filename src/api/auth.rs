@@ -13,79 +13,26 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, Security
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use crate::domain::policy::{any_allows, Action, Role};
+use crate::domain::policy::Action;
+pub use crate::service::auth::{
+    client_ip, constant_time_eq, cookie, keyed_hash, session_token, staff_of, Staff, Viewer,
+    SESSION_COOKIE,
+};
 use crate::state::AppState;
-use crate::store::audit::Actor;
-use crate::store::residents::Visibility;
 use crate::store::{tokens, users};
 
-/// The session cookie set by `POST /api/v1/sessions`.
-pub const SESSION_COOKIE: &str = "youde_session";
-
-/// A signed-in member of staff.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Staff {
-    pub user_id: i64,
-    pub username: String,
-    pub name: String,
-    pub roles: Vec<Role>,
+/// 403 unless the policy table lets one of the member of staff's roles do `action`.
+pub trait Require {
+    fn require(&self, action: Action) -> Result<(), ApiError>;
 }
 
-impl Staff {
-    pub fn may(&self, action: Action) -> bool {
-        any_allows(&self.roles, action)
-    }
-
-    /// 403 unless the policy table lets one of this user's roles do `action`.
-    pub fn require(&self, action: Action) -> Result<(), ApiError> {
+impl Require for Staff {
+    fn require(&self, action: Action) -> Result<(), ApiError> {
         if self.may(action) {
             Ok(())
         } else {
             Err(ApiError::forbidden())
         }
-    }
-
-    pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: Some(self.user_id),
-            name: self.name.clone(),
-        }
-    }
-
-    pub fn visibility(&self) -> Visibility {
-        if self.may(Action::ReadPrivate) {
-            Visibility::Staff
-        } else {
-            Visibility::Public
-        }
-    }
-}
-
-/// Who is asking.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Viewer {
-    Anonymous,
-    Staff(Staff),
-}
-
-impl Viewer {
-    /// Staff whose roles allow reading private data see everything; everyone else the public view.
-    pub fn visibility(&self) -> Visibility {
-        match self {
-            Viewer::Anonymous => Visibility::Public,
-            Viewer::Staff(staff) => staff.visibility(),
-        }
-    }
-
-    pub fn staff(&self) -> Option<&Staff> {
-        match self {
-            Viewer::Staff(staff) => Some(staff),
-            Viewer::Anonymous => None,
-        }
-    }
-
-    pub fn may(&self, action: Action) -> bool {
-        self.staff().is_some_and(|s| s.may(action))
     }
 }
 
@@ -151,25 +98,6 @@ impl StaffAuth {
     }
 }
 
-/// Compare secrets in time that does not depend on where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The member of staff a user account acts as; none while it is disabled.
-pub fn staff_of(user: crate::store::entities::user::Model) -> Option<Staff> {
-    if user.disabled_at.is_some() {
-        return None;
-    }
-    let roles = users::roles(&user);
-    Some(Staff {
-        user_id: user.id,
-        username: user.username,
-        name: user.display_name,
-        roles,
-    })
-}
-
 async fn from_token(
     state: &AppState,
     db: &impl sea_orm::ConnectionTrait,
@@ -199,26 +127,6 @@ async fn from_session(state: &AppState, token: &str) -> Result<Option<Staff>, Ap
     Ok(users::session_user(&state.db, token, state.clock.now())
         .await?
         .and_then(staff_of))
-}
-
-/// The value of the cookie `name` in the request, if any.
-pub fn cookie(req: &Request, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(poem::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|header| {
-            header.split(';').map(str::trim).find_map(|pair| {
-                pair.strip_prefix(name)
-                    .and_then(|rest| rest.strip_prefix('='))
-                    .map(str::to_string)
-            })
-        })
-}
-
-/// The session token in the request's cookies, if any.
-pub fn session_token(req: &Request) -> Option<String> {
-    cookie(req, SESSION_COOKIE)
 }
 
 /// Resolves the caller into a [`Viewer`] request extension. A bearer token that is given but not
@@ -296,46 +204,6 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
     }
 }
 
-/// The client's address: the socket's peer, or — when the peer is a trusted proxy — the last
-/// address in `X-Forwarded-For` that is not itself a trusted proxy (the entries before it could
-/// be made up by the client).
-pub fn client_ip(
-    peer: Option<IpAddr>,
-    forwarded_for: Option<&str>,
-    trusted: &[IpAddr],
-) -> Option<IpAddr> {
-    let peer = peer?;
-    if !trusted.contains(&peer) {
-        return Some(peer);
-    }
-    let Some(header) = forwarded_for else {
-        return Some(peer);
-    };
-    for hop in header.split(',').map(str::trim).rev() {
-        match parse_hop(hop) {
-            Some(ip) if trusted.contains(&ip) => continue,
-            Some(ip) => return Some(ip),
-            // A malformed entry: nothing before it can be trusted; count it as the last proxy.
-            None => break,
-        }
-    }
-    Some(peer)
-}
-
-/// One `X-Forwarded-For` entry: `203.0.113.9`, `203.0.113.9:4711`, `2001:db8::1` or
-/// `[2001:db8::1]:4711`.
-fn parse_hop(hop: &str) -> Option<IpAddr> {
-    if let Ok(ip) = hop.parse() {
-        return Some(ip);
-    }
-    if let Ok(addr) = hop.parse::<std::net::SocketAddr>() {
-        return Some(addr.ip());
-    }
-    hop.strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .and_then(|h| h.parse().ok())
-}
-
 /// A client address as the throttles store it: an HMAC-SHA256 under the deployment's secret
 /// address key (see `store::secrets`), enough to count by without keeping addresses, and not
 /// reversible by hashing all 2³² IPv4 addresses.
@@ -356,61 +224,4 @@ pub fn address_hash(req: &Request) -> String {
         .unwrap_or_else(|| "unknown".into());
     let key: &[u8] = state.map_or(&[], |s| &s.address_key);
     keyed_hash(key, &addr)
-}
-
-/// HMAC-SHA256 of `value` under `key`, in hex.
-pub fn keyed_hash(key: &[u8], value: &str) -> String {
-    use hmac::Mac;
-    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(value.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::client_ip;
-    use std::net::IpAddr;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn without_trusted_proxies_the_peer_is_the_client_whatever_the_header_says() {
-        let got = client_ip(Some(ip("203.0.113.9")), Some("1.2.3.4"), &[]);
-        assert_eq!(got, Some(ip("203.0.113.9")));
-    }
-
-    #[test]
-    fn behind_a_trusted_proxy_each_visitor_is_counted_apart() {
-        let proxy = [ip("10.0.0.2")];
-        let a = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.7"), &proxy);
-        let b = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.8"), &proxy);
-        assert_eq!(a, Some(ip("198.51.100.7")));
-        assert_eq!(b, Some(ip("198.51.100.8")));
-    }
-
-    #[test]
-    fn a_forged_first_entry_does_not_escape_the_throttle() {
-        // The client sent "X-Forwarded-For: 1.1.1.1"; the proxy appended the real address.
-        let proxy = [ip("10.0.0.2")];
-        let got = client_ip(Some(ip("10.0.0.2")), Some("1.1.1.1, 198.51.100.7"), &proxy);
-        assert_eq!(got, Some(ip("198.51.100.7")));
-        // Two proxies in a row: the last untrusted hop is the client.
-        let two = [ip("10.0.0.2"), ip("10.0.0.3")];
-        let got = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.7, 10.0.0.3"), &two);
-        assert_eq!(got, Some(ip("198.51.100.7")));
-        // Ports and bracketed IPv6, as some proxies write them.
-        let got = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.7:4711"), &proxy);
-        assert_eq!(got, Some(ip("198.51.100.7")));
-        let got = client_ip(Some(ip("10.0.0.2")), Some("[2001:db8::7]:4711"), &proxy);
-        assert_eq!(got, Some(ip("2001:db8::7")));
-        // Garbage where the proxy's entry should be: fall back to the proxy itself.
-        let got = client_ip(Some(ip("10.0.0.2")), Some("198.51.100.7, nonsense"), &proxy);
-        assert_eq!(got, Some(ip("10.0.0.2")));
-    }
 }

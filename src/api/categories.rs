@@ -11,32 +11,9 @@ use super::validation_text;
 use super::write::Change;
 use super::{snap, ApiTags, Created};
 use crate::domain::policy::Action;
+pub use crate::service::workflow::Category;
 use crate::state::AppState;
 use crate::store::categories;
-use crate::store::entities::category::Model;
-
-#[derive(Debug, Object)]
-pub struct Category {
-    pub id: i64,
-    /// Stable code, e.g. `dedication` (敬业奉献).
-    pub code: String,
-    pub name: String,
-    /// `national` (道德模范 / 中国好人榜) or `local`.
-    pub origin: String,
-    pub active: bool,
-}
-
-impl From<&Model> for Category {
-    fn from(m: &Model) -> Self {
-        Category {
-            id: m.id,
-            code: m.code.clone(),
-            name: m.name.clone(),
-            origin: m.origin.clone(),
-            active: m.active,
-        }
-    }
-}
 
 #[derive(Debug, Object)]
 pub struct CategoryInput {

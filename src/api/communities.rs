@@ -12,41 +12,14 @@ use super::write::{Audited, Change};
 use super::{ApiTags, Created, Deleted};
 use crate::domain::community::CommunityDraft;
 use crate::domain::policy::Action;
+pub use crate::service::registry::Community;
 use crate::state::AppState;
 use crate::store::communities;
-use crate::store::entities::community::Model;
 
 impl Audited for Community {
     const KIND: &'static str = "community";
     fn audit_id(&self) -> i64 {
         self.id
-    }
-}
-
-#[derive(Debug, Object)]
-pub struct Community {
-    pub id: i64,
-    pub name: String,
-    /// `district` (区), `subdistrict` (街道), `residential_area` (居民区) or `compound` (小区).
-    pub kind: String,
-    pub parent_id: Option<i64>,
-    /// URL slug from the pinyin of the name, unique.
-    pub slug: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<Model> for Community {
-    fn from(m: Model) -> Self {
-        Community {
-            id: m.id,
-            name: m.name,
-            kind: m.kind,
-            parent_id: m.parent_id,
-            slug: m.slug,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
     }
 }
 

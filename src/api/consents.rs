@@ -13,42 +13,10 @@ use super::{snap, ApiTags, Created};
 use crate::domain::consent::{parse_date, ConsentDraft};
 use crate::domain::policy::Action;
 use crate::domain::ValidationErrors;
+pub use crate::service::registry::Consent;
 use crate::state::AppState;
 use crate::store::consents;
-use crate::store::entities::consent::Model;
 use crate::store::residents::{self, Visibility};
-
-#[derive(Debug, Object)]
-pub struct Consent {
-    pub id: i64,
-    pub resident_id: i64,
-    /// `profile`, `photo` or `story`.
-    pub scope: String,
-    /// Version of the consent text the resident signed.
-    pub text_version: String,
-    pub signed_on: chrono::NaiveDate,
-    pub recorded_by: String,
-    pub evidence: Option<String>,
-    /// Set once withdrawn (撤回); the scope is then no longer consented.
-    pub withdrawn_on: Option<chrono::NaiveDate>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<Model> for Consent {
-    fn from(m: Model) -> Self {
-        Consent {
-            id: m.id,
-            resident_id: m.resident_id,
-            scope: m.scope,
-            text_version: m.text_version,
-            signed_on: m.signed_on,
-            recorded_by: m.recorded_by,
-            evidence: m.evidence,
-            withdrawn_on: m.withdrawn_on,
-            created_at: m.created_at,
-        }
-    }
-}
 
 #[derive(Debug, Object)]
 pub struct ConsentInput {

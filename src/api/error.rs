@@ -243,6 +243,10 @@ impl From<StoreError> for ApiError {
                     None,
                 ))
             }
+            StoreError::Corrupt(what) => {
+                tracing::error!(error = %what, "stored data is not valid");
+                ApiError::internal()
+            }
             StoreError::Db(db) => {
                 tracing::error!(error = %db, "database error");
                 ApiError::internal()

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::auth::{Staff, StaffAuth};
+use super::auth::{Require, Staff, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::residents::Resident;
 use super::write::Change;

@@ -19,28 +19,11 @@ use crate::domain::story::IssueDraft;
 use crate::markdown;
 use crate::media::Media;
 use crate::pack;
+pub use crate::service::issues::Issue;
 use crate::state::AppState;
 use crate::store::entities::newsletter_issue::Model;
 use crate::store::residents::Visibility;
 use crate::store::{stories, StoreError};
-
-#[derive(Debug, Object)]
-pub struct Issue {
-    pub id: i64,
-    /// e.g. 长寿社区晨报 · 小城大事 2019年9月.
-    pub name: String,
-    pub date: chrono::NaiveDate,
-    pub theme: Option<String>,
-    /// 编者按 (Markdown).
-    pub editors_note: Option<String>,
-    pub editors_note_html: String,
-    /// `draft` or `published`.
-    pub state: String,
-    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// In order. Anonymous callers see only the stories the public may read.
-    pub story_ids: Vec<i64>,
-    pub url: String,
-}
 
 async fn view(
     db: &impl ConnectionTrait,

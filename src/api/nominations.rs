@@ -21,50 +21,11 @@ use crate::domain::nomination::{
     CONFLICT_OF_INTEREST,
 };
 use crate::domain::policy::{Action, Role};
+pub use crate::service::workflow::{Nomination, NoticeWindow, StatementDto};
 use crate::state::AppState;
 use crate::store::entities::nomination::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{categories, consents, nominations, recognitions, StoreError};
-
-#[derive(Debug, Clone, Object)]
-pub struct StatementDto {
-    pub author: String,
-    /// The author's relation to the nominee, e.g. "小区业主".
-    pub relation: String,
-    pub body: String,
-}
-
-#[derive(Debug, Object)]
-pub struct NoticeWindow {
-    pub id: i64,
-    pub opens_at: chrono::DateTime<chrono::Utc>,
-    pub closes_at: chrono::DateTime<chrono::Utc>,
-}
-
-#[derive(Debug, Object)]
-pub struct Nomination {
-    pub id: i64,
-    pub resident_id: i64,
-    pub resident_name: String,
-    pub category_id: i64,
-    pub category_name: String,
-    /// e.g. "2019年度长寿路街道有德之士".
-    pub honour_title: String,
-    pub year: i32,
-    /// 推荐理由.
-    pub citation: String,
-    pub statements: Vec<StatementDto>,
-    pub nominator_id: i64,
-    /// `draft`, `submitted`, `in_review`, `public_notice`, `approved`, `recognised`, `rejected`, `withdrawn`.
-    pub state: String,
-    pub state_label: String,
-    /// The states the caller may move it to now (by the state machine and the policy table).
-    pub allowed_transitions: Vec<String>,
-    pub notice: Option<NoticeWindow>,
-    pub recognition_id: Option<i64>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
 
 #[derive(Debug, Object)]
 pub struct NominationInput {

@@ -2,7 +2,6 @@
 //! profile and citation only. Anyone may object while a notice is open; the objector's name and
 //! contact are kept private, and a receipt code lets them follow it up.
 
-use chrono::Duration;
 use poem::web::Data;
 use poem::Request;
 use poem_openapi::param::{Path, Query};
@@ -17,67 +16,13 @@ use super::write::Change;
 use super::{snap, ApiTags, Created};
 use crate::domain::nomination::{NominationState, ObjectionState};
 use crate::domain::policy::Action;
-use crate::domain::validation::{required_text, ValidationErrors};
+pub use crate::service::notices::OBJECTIONS_PER_ADDRESS_PER_HOUR;
+use crate::service::notices::{file_objection, ObjectionRefused, ObjectionText};
+pub use crate::service::notices::{Notice, Objection};
 use crate::state::AppState;
 use crate::store::entities::{objection, public_notice};
 use crate::store::residents::{self, Visibility};
-use crate::store::{nominations, throttle, StoreError};
-
-/// A public notice as the public sees it.
-#[derive(Debug, Object)]
-pub struct Notice {
-    pub id: i64,
-    pub nomination_id: i64,
-    pub resident_id: i64,
-    pub resident_name: String,
-    pub resident_slug: String,
-    /// 普陀区 › 长寿路街道 › 音乐广场
-    pub community: String,
-    pub category: String,
-    pub honour_title: String,
-    pub year: i32,
-    /// 推荐理由.
-    pub citation: String,
-    pub opens_at: chrono::DateTime<chrono::Utc>,
-    pub closes_at: chrono::DateTime<chrono::Utc>,
-    /// Whether objections are still accepted.
-    pub open: bool,
-    /// Days left, rounded up: 7 when just opened, 1 on the last day, 0 once closed.
-    pub days_left: i64,
-}
-
-/// An objection as reviewers see it, with the objector's private name and contact.
-#[derive(Debug, Object)]
-pub struct Objection {
-    pub id: i64,
-    pub notice_id: i64,
-    pub receipt_code: String,
-    pub objector_name: String,
-    pub objector_contact: String,
-    pub content: String,
-    /// `open`, `investigating`, `upheld`, `dismissed`.
-    pub state: String,
-    pub resolution_note: Option<String>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl From<&objection::Model> for Objection {
-    fn from(o: &objection::Model) -> Self {
-        Objection {
-            id: o.id,
-            notice_id: o.notice_id,
-            receipt_code: o.receipt_code.clone(),
-            objector_name: o.objector_name.clone(),
-            objector_contact: o.objector_contact.clone(),
-            content: o.content.clone(),
-            state: o.state.clone(),
-            resolution_note: o.resolution_note.clone(),
-            created_at: o.created_at,
-            decided_at: o.decided_at,
-        }
-    }
-}
+use crate::store::{nominations, StoreError};
 
 /// What the objector may see of their objection, by receipt code.
 #[derive(Debug, Object)]
@@ -121,9 +66,6 @@ pub struct ObjectionTransition {
     /// The finding (核查结果); needed for `upheld` and `dismissed`, shown to the objector.
     pub note: Option<String>,
 }
-
-/// Objections accepted per client address per hour.
-pub const OBJECTIONS_PER_ADDRESS_PER_HOUR: u64 = 5;
 
 async fn view(
     db: &impl ConnectionTrait,
@@ -187,72 +129,6 @@ async fn public_notice(state: &AppState, id: i64) -> Result<public_notice::Model
         return Err(ApiError::not_found("notice"));
     }
     Ok(n)
-}
-
-fn receipt_code() -> String {
-    // Unambiguous characters (no 0/O, 1/I): easy to read out over the phone.
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    let bytes: [u8; 10] = rand::random();
-    let code: String = bytes
-        .iter()
-        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
-        .collect();
-    format!("YD-{}-{}", &code[..5], &code[5..])
-}
-
-/// Store an objection (already validated) with its audit event, unless its address has filed
-/// [`OBJECTIONS_PER_ADDRESS_PER_HOUR`] within the hour (`None`). The count and the insert run under
-/// the address's throttle lock, so objections sent at once are counted before any is accepted.
-/// Shared by the API and the objection form on the notice page.
-pub async fn file_objection(
-    state: &AppState,
-    notice_id: i64,
-    name: &str,
-    contact: &str,
-    content: &str,
-    address: &str,
-) -> Result<Option<objection::Model>, StoreError> {
-    let code = receipt_code();
-    let now = state.clock.now();
-    let lock = throttle::lock(&state.db, &[format!("objections:{address}")]).await?;
-    let recent =
-        nominations::objections_from_address_since(&lock, address, now - Duration::hours(1))
-            .await?;
-    if recent >= OBJECTIONS_PER_ADDRESS_PER_HOUR {
-        lock.release().await?;
-        return Ok(None);
-    }
-    let txn = lock.begin().await?;
-    let o = nominations::insert_objection(
-        &txn,
-        nominations::NewObjection {
-            notice_id,
-            receipt_code: &code,
-            objector_name: name,
-            objector_contact: contact,
-            content,
-            address_hash: address,
-        },
-        now,
-    )
-    .await?;
-    let event = crate::store::audit::Event {
-        action: "objection.file",
-        entity_kind: "objection",
-        entity_id: o.id,
-        before: None,
-        after: Some(serde_json::json!({ "notice_id": notice_id, "receipt_code": code })),
-    };
-    crate::store::audit::record(
-        &txn,
-        &crate::store::audit::Actor::system("公众"),
-        event,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    lock.release().await?;
-    Ok(Some(o))
 }
 
 pub struct NoticesApi;
@@ -321,16 +197,19 @@ impl NoticesApi {
         body: Json<ObjectionInput>,
     ) -> ApiResult<Created<ObjectionReceipt>> {
         let n = public_notice(&state, id.0).await?;
-        let mut errors = ValidationErrors::default();
-        let name = required_text(&mut errors, "name", &body.name, 40);
-        let contact = required_text(&mut errors, "contact", &body.contact, 100);
-        let content = required_text(&mut errors, "content", &body.content, 5000);
-        if !errors.is_empty() {
-            return Err(errors.into());
-        }
-        let o = file_objection(&state, n.id, &name, &contact, &content, &address_hash(req))
-            .await?
-            .ok_or_else(|| ApiError::too_many("提交过于频繁，请一小时后再试"))?;
+        let text = ObjectionText {
+            name: &body.name,
+            contact: &body.contact,
+            content: &body.content,
+        };
+        let now = state.clock.now();
+        let o = file_objection(&state.db, now, n.id, text, &address_hash(req))
+            .await
+            .map_err(|refused| match refused {
+                ObjectionRefused::Invalid(errors) => errors.into(),
+                ObjectionRefused::TooMany => ApiError::too_many("提交过于频繁，请一小时后再试"),
+                ObjectionRefused::Store(err) => err.into(),
+            })?;
         Ok(Created::new(
             format!("/api/v1/objections/{}", o.receipt_code),
             format!("\"{}-1\"", o.id),

@@ -5,14 +5,11 @@
 //! every request. Editors manage the photos of stories; the registry's staff those of residents
 //! and activities.
 
-use std::collections::HashMap;
-
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::Binary;
 use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
-use sea_orm::ConnectionTrait;
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
@@ -22,61 +19,10 @@ use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
 use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoInput, PhotoText};
 use crate::domain::policy::Action;
-use crate::media::processing::Variant;
+pub use crate::service::photos::{reader, view, views, Derivative, Derivatives, Photo};
 use crate::state::AppState;
-use crate::store::entities::{photo::Model, photo_file};
 use crate::store::photos::{self, ListFilter, Reader};
-use crate::store::residents::{self, Visibility};
-
-/// One stored rendition.
-#[derive(Debug, Clone, Object)]
-pub struct Derivative {
-    /// Where to fetch it: `/media/<sha256>.jpg`, cacheable for ever.
-    pub url: String,
-    pub width: i32,
-    pub height: i32,
-    pub bytes: i64,
-}
-
-/// The renditions of a photo, all JPEG without any metadata (no EXIF, no GPS).
-#[derive(Debug, Clone, Object)]
-pub struct Derivatives {
-    /// About 320 px on the long edge.
-    pub thumbnail: Derivative,
-    /// About 1280 px on the long edge.
-    pub page: Derivative,
-    /// Up to 2480 px on the long edge (A4 at 300 dpi); smaller originals are not upscaled.
-    pub print: Derivative,
-}
-
-#[derive(Debug, Clone, Object)]
-pub struct Photo {
-    pub id: i64,
-    /// `resident`, `activity` or `story`.
-    pub owner_kind: String,
-    pub owner_id: i64,
-    pub caption: Option<String>,
-    /// Who took it, e.g. "记者 周晶".
-    pub credit: Option<String>,
-    /// Text alternative for readers who cannot see the picture.
-    pub alt: Option<String>,
-    /// Partial date: `2019`, `2019-08` or `2019-08-30`.
-    pub taken_on: Option<String>,
-    /// Residents shown. Anonymous readers see only public residents.
-    pub resident_ids: Vec<i64>,
-    /// Upright size of the uploaded picture, in pixels.
-    pub width: i32,
-    pub height: i32,
-    pub derivatives: Derivatives,
-    /// Staff only: whether the public can see the photo right now.
-    #[oai(skip_serializing_if_is_none)]
-    pub public: Option<bool>,
-    /// Staff only: the token that uploaded it.
-    #[oai(skip_serializing_if_is_none)]
-    pub uploaded_by: Option<String>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
+use crate::store::residents::Visibility;
 
 /// An upload. Only the bytes decide what the file is: its name and declared type are ignored.
 #[derive(Debug, Multipart)]
@@ -136,112 +82,6 @@ fn owner_filter(kind: Option<String>, id: Option<i64>) -> Result<Option<Owner>, 
         }
         (None, Some(_)) => Err(ApiError::field("owner_kind", "与 owner_id 一同给出")),
         (Some(_), None) => Err(ApiError::field("owner_id", "与 owner_kind 一同给出")),
-    }
-}
-
-fn derivative(files: &[&photo_file::Model], variant: Variant) -> Result<Derivative, ApiError> {
-    let file = files
-        .iter()
-        .find(|f| f.variant == variant.code())
-        .ok_or_else(|| {
-            tracing::error!(
-                photo_id = files.first().map(|f| f.photo_id),
-                variant = variant.code(),
-                "photo rendition row missing"
-            );
-            ApiError::internal()
-        })?;
-    Ok(Derivative {
-        url: format!("/media/{}", file.object_key),
-        width: file.width,
-        height: file.height,
-        bytes: file.size_bytes,
-    })
-}
-
-/// The answers for `rows`, loading their files and residents in two queries.
-pub async fn views(
-    db: &impl ConnectionTrait,
-    rows: Vec<Model>,
-    visibility: Visibility,
-) -> Result<Vec<Photo>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
-    let files = photos::files(db, &ids).await?;
-    let mut shown: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (photo_id, resident_id) in photos::residents_shown(db, &ids).await? {
-        shown.entry(photo_id).or_default().push(resident_id);
-    }
-    // Who of everyone shown is public, in one query for all the photos.
-    let public_shown: std::collections::HashSet<i64> = match visibility {
-        Visibility::Public => {
-            let all: Vec<i64> = shown.values().flatten().copied().collect();
-            residents::public_subset(db, &all)
-                .await?
-                .into_iter()
-                .collect()
-        }
-        Visibility::Staff => Default::default(),
-    };
-    let mut out = Vec::with_capacity(rows.len());
-    for m in rows {
-        let own: Vec<&photo_file::Model> = files.iter().filter(|f| f.photo_id == m.id).collect();
-        let mut resident_ids = shown.remove(&m.id).unwrap_or_default();
-        let (public, uploaded_by) = match visibility {
-            Visibility::Public => {
-                resident_ids.retain(|id| public_shown.contains(id));
-                (None, None)
-            }
-            Visibility::Staff => (
-                Some(photos::is_public(db, m.id).await?),
-                Some(m.uploaded_by.clone()),
-            ),
-        };
-        let owner = photos::owner_of(&m).ok_or_else(|| {
-            tracing::error!(photo_id = m.id, "photo without a valid owner");
-            ApiError::internal()
-        })?;
-        out.push(Photo {
-            id: m.id,
-            owner_kind: owner.kind.code().to_string(),
-            owner_id: owner.id,
-            caption: m.caption,
-            credit: m.credit,
-            alt: m.alt,
-            taken_on: m.taken_on,
-            resident_ids,
-            width: m.width,
-            height: m.height,
-            derivatives: Derivatives {
-                thumbnail: derivative(&own, Variant::Thumbnail)?,
-                page: derivative(&own, Variant::Page)?,
-                print: derivative(&own, Variant::Print)?,
-            },
-            public,
-            uploaded_by,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        });
-    }
-    Ok(out)
-}
-
-async fn view(
-    db: &impl ConnectionTrait,
-    m: Model,
-    visibility: Visibility,
-) -> Result<Photo, ApiError> {
-    Ok(views(db, vec![m], visibility).await?.remove(0))
-}
-
-/// How the caller reads photos: staff see all, editors also every story's own photos (drafts
-/// included), everyone else what is public.
-pub fn reader(viewer: &Viewer) -> Reader {
-    if viewer.visibility() == Visibility::Staff {
-        Reader::Staff
-    } else if viewer.may(Action::EditStories) {
-        Reader::Editor
-    } else {
-        Reader::Public
     }
 }
 

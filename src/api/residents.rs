@@ -16,59 +16,10 @@ use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::domain::policy::Action;
 use crate::domain::resident::{ResidentDraft, ResidentInput as DomainInput};
 use crate::domain::summary::{ServiceSummary, Total};
+pub use crate::service::registry::Resident;
 use crate::state::AppState;
-use crate::store::entities::resident::Model;
 use crate::store::residents::{self, ListFilter, Visibility};
 use crate::store::service_records;
-
-/// A resident. `phone`, `id_number`, `birth_year` and `address` are private: they appear only in
-/// answers to staff, and are absent (not null) for everyone else.
-#[derive(Debug, Object)]
-pub struct Resident {
-    pub id: i64,
-    pub name: String,
-    /// Derived from the name: "sun jianwei".
-    pub pinyin: String,
-    /// URL slug from the pinyin, unique: `sun-jianwei`, `sun-jianwei-2`. Stays when the name changes.
-    pub slug: String,
-    pub community_id: i64,
-    /// Public citation / bio (Markdown).
-    pub citation: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub phone: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub id_number: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub birth_year: Option<i32>,
-    #[oai(skip_serializing_if_is_none)]
-    pub address: Option<String>,
-    /// When the resident was erased on request (PIPL Art. 47); staff only ever see this.
-    #[oai(skip_serializing_if_is_none)]
-    pub erased_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl Resident {
-    pub fn view(m: Model, visibility: Visibility) -> Self {
-        let staff = visibility == Visibility::Staff;
-        Resident {
-            id: m.id,
-            name: m.name,
-            pinyin: m.pinyin,
-            slug: m.slug,
-            community_id: m.community_id,
-            citation: m.citation,
-            phone: m.phone.filter(|_| staff),
-            id_number: m.id_number.filter(|_| staff),
-            birth_year: m.birth_year.filter(|_| staff),
-            address: m.address.filter(|_| staff),
-            erased_at: m.erased_at,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
 
 #[derive(Debug, Object)]
 pub struct ResidentInput {

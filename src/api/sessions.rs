@@ -6,10 +6,11 @@ use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::auth::{address_hash, session_token, StaffAuth, SESSION_COOKIE};
+use super::auth::{address_hash, session_token, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::ApiTags;
 use crate::domain::policy::{Action, Role};
+use crate::service::auth::{authenticate, session_cookie, SignInError};
 use crate::state::AppState;
 use crate::store::users::{self, SESSION_ABSOLUTE};
 
@@ -71,64 +72,12 @@ pub enum LogoutResponse {
     Ok(#[oai(header = "Set-Cookie")] String),
 }
 
-/// The session cookie (`Secure` is added over https by `app::routes`, for every cookie).
-pub fn session_cookie(token: &str, max_age_seconds: i64) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}")
-}
-
-/// A fixed hash to verify against when the username is unknown, so both answers take as long.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| users::hash_password("youde-no-such-user-password"))
-}
-
-/// The answer when an account or address has failed too often.
-fn throttled() -> ApiError {
-    ApiError::too_many("登录失败次数过多，请 15 分钟后再试")
-}
-
-/// Check `password` against `user`'s (or, for an unknown user, a dummy hash that takes as long),
-/// counted by the sign-in throttle: the attempt is recorded before the check, so concurrent
-/// guesses cannot outrun the limit. `Ok(false)` for a wrong password; 429 when throttled.
-pub async fn check_password_throttled(
-    state: &AppState,
-    username: &str,
-    user: Option<&crate::store::entities::user::Model>,
-    password: &str,
-    address: &str,
-) -> Result<bool, ApiError> {
-    let now = state.clock.now();
-    let attempt = users::admit_password_attempt(&state.db, username, address, now)
-        .await?
-        .ok_or_else(throttled)?;
-    let stored = user.map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
-    let password = password.to_string();
-    let matches = tokio::task::spawn_blocking(move || users::verify_password(&stored, &password))
-        .await
-        .map_err(|_| ApiError::internal())?;
-    let matches = matches && user.is_some_and(|u| u.disabled_at.is_none());
-    if matches {
-        attempt.succeeded(&state.db).await?;
-    }
-    Ok(matches)
-}
-
-/// Check a username and password, with throttling; the signed-in user on success.
-pub async fn authenticate(
-    state: &AppState,
-    username: &str,
-    password: &str,
-    address: &str,
-) -> Result<crate::store::entities::user::Model, ApiError> {
-    let user = users::find_by_username(&state.db, username).await?;
-    let matches =
-        check_password_throttled(state, username, user.as_ref(), password, address).await?;
-    match user {
-        Some(user) if matches => Ok(user),
-        _ => Err(ApiError::unauthorized(
-            "invalid_credentials",
-            "用户名或密码不正确",
-        )),
+/// The API's answer to a refused sign-in.
+pub fn refused(err: SignInError) -> ApiError {
+    match err {
+        SignInError::Wrong => ApiError::unauthorized("invalid_credentials", "用户名或密码不正确"),
+        SignInError::Throttled => ApiError::too_many("登录失败次数过多，请 15 分钟后再试"),
+        SignInError::Store(err) => err.into(),
     }
 }
 
@@ -149,7 +98,16 @@ impl SessionsApi {
         req: &Request,
         body: Json<LoginInput>,
     ) -> ApiResult<LoginResponse> {
-        let user = authenticate(&state, &body.username, &body.password, &address_hash(req)).await?;
+        let address = address_hash(req);
+        let user = authenticate(
+            &state.db,
+            state.clock.now(),
+            &body.username,
+            &body.password,
+            &address,
+        )
+        .await
+        .map_err(refused)?;
         // A fresh token at every sign-in: a session id planted before sign-in is worthless.
         if let Some(old) = session_token(req) {
             users::end_session(&state.db, &old).await?;

@@ -5,36 +5,15 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use super::auth::StaffAuth;
+use super::auth::{Require, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::validation_text;
 use super::write::Change;
 use super::{snap, ApiTags, Created};
 use crate::domain::policy::Action;
+pub use crate::service::accounts::Token;
 use crate::state::AppState;
-use crate::store::entities::api_token::Model;
 use crate::store::tokens;
-
-#[derive(Debug, Object)]
-pub struct Token {
-    pub id: i64,
-    pub label: String,
-    pub user_id: Option<i64>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl From<&Model> for Token {
-    fn from(m: &Model) -> Self {
-        Token {
-            id: m.id,
-            label: m.label.clone(),
-            user_id: m.user_id,
-            created_at: m.created_at,
-            revoked_at: m.revoked_at,
-        }
-    }
-}
 
 /// A new token: `token` is shown this once.
 #[derive(Debug, Object)]

@@ -9,42 +9,14 @@ use super::auth::{address_hash, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
-use super::sessions::check_password_throttled;
 use super::write::Change;
 use super::{snap, ApiTags, Created};
 use crate::domain::policy::{Action, Role};
 use crate::domain::user::{check_password, UserDraft};
+pub use crate::service::accounts::User;
+use crate::service::auth;
 use crate::state::AppState;
-use crate::store::entities::user::Model;
 use crate::store::users;
-
-#[derive(Debug, Object)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub roles: Vec<String>,
-    pub disabled: bool,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<&Model> for User {
-    fn from(m: &Model) -> Self {
-        User {
-            id: m.id,
-            username: m.username.clone(),
-            display_name: m.display_name.clone(),
-            roles: users::roles(m)
-                .iter()
-                .map(|r| r.code().to_string())
-                .collect(),
-            disabled: m.disabled_at.is_some(),
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
 
 #[derive(Debug, Object)]
 pub struct NewUser {
@@ -231,9 +203,18 @@ impl UsersApi {
             // Counted as a sign-in: a stolen session must not become a way to guess the password.
             let current = body.current_password.as_deref().unwrap_or_default();
             let address = address_hash(req);
-            if !check_password_throttled(&state, &user.username, Some(&user), current, &address)
-                .await?
-            {
+            let now = state.clock.now();
+            let matches = auth::check_password(
+                &state.db,
+                now,
+                &user.username,
+                Some(&user),
+                current,
+                &address,
+            )
+            .await
+            .map_err(super::sessions::refused)?;
+            if !matches {
                 return Err(ApiError::field("current_password", "当前密码不正确"));
             }
         }

@@ -42,6 +42,11 @@ pub enum StoreError {
     /// Input that is well-formed but refers to something that does not fit (unknown community).
     #[error("{0}")]
     Invalid(ValidationErrors),
+    /// A stored row breaks a rule the store keeps on the way in (a photo without its
+    /// renditions, a state no code knows): the database was edited by hand. Reported, never
+    /// papered over; the fronts answer 500.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Db(#[from] DbErr),
 }

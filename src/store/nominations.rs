@@ -41,12 +41,9 @@ pub async fn get_many(
 }
 
 pub fn state(m: &Model) -> StoreResult<NominationState> {
-    m.state.parse().map_err(|()| {
-        StoreError::Db(sea_orm::DbErr::Custom(format!(
-            "nomination {}: bad state",
-            m.id
-        )))
-    })
+    m.state
+        .parse()
+        .map_err(|()| StoreError::Corrupt(format!("nomination {}: bad state", m.id)))
 }
 
 pub struct ListFilter {
@@ -397,12 +394,9 @@ pub async fn objection_by_receipt(
 }
 
 pub fn objection_state(o: &objection::Model) -> StoreResult<ObjectionState> {
-    o.state.parse().map_err(|()| {
-        StoreError::Db(sea_orm::DbErr::Custom(format!(
-            "objection {}: bad state",
-            o.id
-        )))
-    })
+    o.state
+        .parse()
+        .map_err(|()| StoreError::Corrupt(format!("objection {}: bad state", o.id)))
 }
 
 /// Move an objection if it is still at `from`.

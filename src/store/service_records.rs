@@ -38,9 +38,7 @@ fn measures_to_json(measures: &[Measure]) -> String {
 }
 
 fn corrupt(what: &str, id: i64) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Custom(format!(
-        "service record {id}: stored {what} is not valid"
-    )))
+    StoreError::Corrupt(format!("service record {id}: stored {what} is not valid"))
 }
 
 /// A stored record as domain types. Rows were validated on the way in, so a failure here means

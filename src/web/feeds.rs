@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::WebError;
-use crate::api::stories::{views_as, Story};
+use crate::service::stories::{views_as, Story};
 use crate::state::AppState;
 use crate::store::residents::Visibility;
 use crate::store::stories;

@@ -1,16 +1,16 @@
 //! `/media/<sha256>.jpg`: the photo files. Names are content addresses, so a file never changes
 //! and may be cached for ever; whether it may be *served* is decided at every request by the
 //! publication rule (`store::photos`): the public gets 404 for a photo that is not public now,
-//! staff (bearer token) get every file a photo uses. `web::SecurityHeaders` adds the site's
+//! staff (bearer token) get every file a photo uses. `middleware::SecurityHeaders` adds the site's
 //! script-free Content-Security-Policy.
 
 use poem::http::{header, HeaderValue, StatusCode};
 use poem::web::{Data, Path};
-use poem::{handler, IntoResponse, Request, Response};
+use poem::{handler, Request, Response};
 
-use crate::api::auth::Viewer;
 use crate::media::processing::Rendition;
 use crate::media::storage::is_valid_key;
+use crate::service::auth::Viewer;
 use crate::state::AppState;
 use crate::store::photos;
 use crate::store::residents::Visibility;
@@ -22,7 +22,7 @@ const PUBLIC_CACHE: &str = "public, max-age=31536000, s-maxage=60, immutable";
 const STAFF_CACHE: &str = "private, max-age=31536000, immutable";
 
 fn not_found() -> Response {
-    crate::api::error::ApiError::not_found("photo").into_response()
+    super::error_response(StatusCode::NOT_FOUND, None)
 }
 
 #[handler]
@@ -40,7 +40,7 @@ pub async fn serve(
         Ok(None) => return not_found(),
         Err(err) => {
             tracing::error!(error = %err, "cannot check whether a media file may be served");
-            return crate::api::error::ApiError::internal().into_response();
+            return super::error_response(StatusCode::INTERNAL_SERVER_ERROR, None);
         }
     };
     let etag = format!("\"{}\"", key.trim_end_matches(".jpg"));
@@ -68,7 +68,7 @@ pub async fn serve(
         }
         Err(err) => {
             tracing::error!(%key, error = %err, "cannot read a media file");
-            crate::api::error::ApiError::internal().into_response()
+            super::error_response(StatusCode::INTERNAL_SERVER_ERROR, None)
         }
     }
 }
@@ -82,7 +82,7 @@ async fn visibility(
     if photos::key_visible(&state.db, key, Visibility::Public).await? {
         return Ok(Some(PUBLIC_CACHE));
     }
-    let reader = crate::api::photos::reader(viewer);
+    let reader = crate::service::photos::reader(viewer);
     if reader != photos::Reader::Public && photos::key_visible(&state.db, key, reader).await? {
         return Ok(Some(STAFF_CACHE));
     }

@@ -11,14 +11,13 @@ pub mod timeline;
 
 use askama::Template;
 use poem::error::ResponseError;
-use poem::http::{header, HeaderValue, StatusCode};
+use poem::http::{header, StatusCode};
 use poem::web::{Data, Json};
-use poem::{
-    get, handler, Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route,
-};
+use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Response, Route};
 use serde_json::json;
 
 use crate::cache;
+use crate::middleware::SecurityHeaders;
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -262,89 +261,9 @@ async fn search_readiness(state: &AppState) -> serde_json::Value {
     })
 }
 
-/// Security headers for every page: no inline script, no framing, no sniffing.
-pub struct SecurityHeaders {
-    csp: &'static str,
-}
-
-impl SecurityHeaders {
-    /// The public site: no script at all.
-    pub const PUBLIC: SecurityHeaders = SecurityHeaders { csp: CSP };
-    /// The staff console: its one script file (the photo preview), nothing inline, and local
-    /// previews of a chosen file (`blob:`).
-    pub const CONSOLE: SecurityHeaders = SecurityHeaders { csp: CONSOLE_CSP };
-}
-
-impl<E: Endpoint> Middleware<E> for SecurityHeaders {
-    type Output = SecurityHeadersEndpoint<E>;
-    fn transform(&self, ep: E) -> Self::Output {
-        SecurityHeadersEndpoint {
-            inner: ep,
-            csp: self.csp,
-        }
-    }
-}
-
-pub struct SecurityHeadersEndpoint<E> {
-    inner: E,
-    csp: &'static str,
-}
-
-const CSP: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'";
-
-const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-                           img-src 'self' data: blob:; form-action 'self'; \
-                           frame-ancestors 'none'; base-uri 'none'";
-
-impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, req: Request) -> poem::Result<Response> {
-        let https = req
-            .data::<AppState>()
-            .is_some_and(|s| s.public_url.starts_with("https://"));
-        // A WebError renders its own Chinese page; the router's own 404/405 are plain text.
-        let mut resp = match self.inner.call(req).await {
-            Ok(r) => r.into_response(),
-            Err(err) => err.into_response(),
-        };
-        let status = resp.status();
-        let is_html = resp
-            .content_type()
-            .is_some_and(|ct| ct.starts_with("text/html"));
-        if !is_html && (status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED)
-        {
-            resp = error_response(status, None);
-        }
-        let headers = resp.headers_mut();
-        headers.insert(
-            "content-security-policy",
-            HeaderValue::from_static(self.csp),
-        );
-        headers.insert(
-            "x-content-type-options",
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert(
-            "referrer-policy",
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        );
-        headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-        if https {
-            headers.insert(
-                "strict-transport-security",
-                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-            );
-        }
-        Ok(resp)
-    }
-}
-
 /// The public pages (with their security headers and page cache) and the health endpoints.
 /// `form_limits` bounds the one public form's body.
-pub fn routes(form_limits: crate::app::BodyLimit) -> impl Endpoint {
+pub fn routes(form_limits: crate::middleware::BodyLimit, https: bool) -> impl Endpoint {
     // A body over the limit gets the Chinese page, not the API's JSON.
     let object = pages::object
         .with(form_limits)
@@ -403,5 +322,7 @@ pub fn routes(form_limits: crate::app::BodyLimit) -> impl Endpoint {
         .at("/static/admin.js", get(admin_script))
         .at("/static/favicon.svg", get(favicon))
         .at("/favicon.ico", get(favicon))
-        .with(SecurityHeaders::PUBLIC)
+        .with(SecurityHeaders::public(https, |status| {
+            error_response(status, None)
+        }))
 }

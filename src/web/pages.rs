@@ -9,13 +9,13 @@ use poem::{handler, Request, Response};
 use sea_orm::ConnectionTrait;
 
 use super::{html, timeline, Meta, WebError};
-use crate::api::auth::address_hash;
 use crate::domain::measure::{format_number, Measure};
 use crate::domain::partial_date::PartialDate;
 use crate::domain::service_record::RecordKind;
 use crate::domain::summary::ServiceSummary;
-use crate::domain::validation::control_char_message;
 use crate::markdown;
+use crate::service::auth::client_address;
+use crate::service::notices::{file_objection, ObjectionRefused, ObjectionText};
 use crate::state::AppState;
 use crate::store::entities::resident;
 use crate::store::residents::{self, Visibility};
@@ -52,7 +52,7 @@ pub async fn resident_photos(
         },
     )
     .await?;
-    let views = crate::api::photos::views(&state.db, rows.items, Visibility::Public)
+    let views = crate::service::photos::views(&state.db, rows.items, Visibility::Public)
         .await
         .map_err(|_| WebError::Internal("photos of a resident".into()))?;
     Ok(views
@@ -614,7 +614,7 @@ async fn notice_item(state: &AppState, id: i64) -> Result<NoticeItem, WebError> 
 const CSRF_COOKIE: &str = "youde_csrf";
 
 fn csrf_cookie_value(req: &Request) -> Option<String> {
-    crate::api::auth::cookie(req, CSRF_COOKIE)
+    crate::service::auth::cookie(req, CSRF_COOKIE)
 }
 
 /// The form's CSRF token: the browser's existing one, or a new one to set.
@@ -680,40 +680,21 @@ pub async fn object(
             "表单已过期或来源无效，请返回公示页面重新填写。".into(),
         ));
     }
-    let mut errors = Vec::new();
-    let fields = [
-        ("name", "姓名", &form.name, 40),
-        ("contact", "联系方式", &form.contact, 100),
-        ("content", "异议内容", &form.content, 5000),
-    ];
-    for (field, label, value, max) in fields {
-        let n = value.trim().chars().count();
-        if n == 0 {
-            errors.push((field.to_string(), format!("请填写{label}")));
-        } else if n > max {
-            errors.push((field.to_string(), format!("{label}不能超过 {max} 个字")));
-        } else if let Some(c) = crate::domain::validation::forbidden_char(value) {
-            errors.push((
-                field.to_string(),
-                format!("{label}{}", control_char_message(c)),
-            ));
-        }
-    }
-    let mut filed = None;
-    if errors.is_empty() {
-        filed = crate::api::notices::file_objection(
-            &state,
-            id,
-            form.name.trim(),
-            form.contact.trim(),
-            form.content.trim(),
-            &address_hash(req),
-        )
-        .await?;
-        if filed.is_none() {
-            errors.push(("form".into(), "提交过于频繁，请一小时后再试。".into()));
-        }
-    }
+    let text = ObjectionText {
+        name: &form.name,
+        contact: &form.contact,
+        content: &form.content,
+    };
+    let (filed, errors) =
+        match file_objection(&state.db, state.clock.now(), id, text, &client_address(req)).await {
+            Ok(objection) => (Some(objection), Vec::new()),
+            Err(ObjectionRefused::Invalid(invalid)) => (None, form_errors(invalid)),
+            Err(ObjectionRefused::TooMany) => (
+                None,
+                vec![("form".into(), "提交过于频繁，请一小时后再试。".into())],
+            ),
+            Err(ObjectionRefused::Store(err)) => return Err(err.into()),
+        };
     let meta = Meta::new(
         &state,
         &format!("/notices/{id}"),
@@ -741,6 +722,27 @@ pub async fn object(
     })
 }
 
+/// The objection form's errors in its own words: `请填写姓名`, `异议内容不能超过 5000 个字`.
+fn form_errors(invalid: crate::domain::validation::ValidationErrors) -> Vec<(String, String)> {
+    invalid
+        .0
+        .into_iter()
+        .map(|e| {
+            let label = match e.field.as_str() {
+                "name" => "姓名",
+                "contact" => "联系方式",
+                _ => "异议内容",
+            };
+            let message = if e.message == "不能为空" {
+                format!("请填写{label}")
+            } else {
+                format!("{label}{}", e.message)
+            };
+            (e.field, message)
+        })
+        .collect()
+}
+
 /// A story as lists show it.
 pub struct StoryItem {
     pub slug: String,
@@ -750,7 +752,7 @@ pub struct StoryItem {
     pub published_on: String,
 }
 
-fn story_item(s: &crate::api::stories::Story) -> StoryItem {
+fn story_item(s: &crate::service::stories::Story) -> StoryItem {
     StoryItem {
         slug: s.slug.clone(),
         title: s.title.clone(),
@@ -782,9 +784,13 @@ pub async fn latest_stories(
         },
     )
     .await?;
-    let stories =
-        crate::api::stories::views_as(&state.db, &state.public_url, rows.items, Visibility::Public)
-            .await?;
+    let stories = crate::service::stories::views_as(
+        &state.db,
+        &state.public_url,
+        rows.items,
+        Visibility::Public,
+    )
+    .await?;
     Ok(stories.iter().map(story_item).collect())
 }
 
@@ -792,7 +798,7 @@ pub async fn latest_stories(
 #[template(path = "story.html")]
 struct StoryPage {
     meta: Meta,
-    story: crate::api::stories::Story,
+    story: crate::service::stories::Story,
     published_on: String,
     issues: Vec<(i64, String)>,
 }
@@ -806,7 +812,7 @@ pub async fn story_page(
     if !crate::store::stories::is_public(&state.db, &m).await? {
         return Err(WebError::NotFound);
     }
-    let story = crate::api::stories::view(&state.db, &state.public_url, m).await?;
+    let story = crate::service::stories::view(&state.db, &state.public_url, m).await?;
     let issues = crate::store::stories::published_issues_with(&state.db, story.id)
         .await?
         .into_iter()
@@ -857,7 +863,7 @@ pub async fn issue_page(state: Data<&AppState>, Path(id): Path<i64>) -> Result<R
         }
     }
     let stories =
-        crate::api::stories::views_as(&state.db, &state.public_url, public, Visibility::Public)
+        crate::service::stories::views_as(&state.db, &state.public_url, public, Visibility::Public)
             .await?;
     let items: Vec<StoryItem> = stories.iter().map(story_item).collect();
     let description = issue

@@ -7,10 +7,10 @@ use poem::{handler, Response};
 use serde::Deserialize;
 
 use super::{html, Meta, WebError};
-use crate::api::search::{hit, KINDS};
 use crate::search::document::{KIND_RESIDENT, KIND_STORY};
 use crate::search::text;
 use crate::search::{Scope, SearchQuery};
+use crate::service::search::{hit, KINDS};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
