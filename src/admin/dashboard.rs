@@ -1,6 +1,9 @@
 //! `/admin`: what needs doing today, each item a link to the list behind it.
 
 use chrono::Duration;
+
+use crate::domain::consent::ConsentScope;
+use crate::domain::nomination::{NominationState, ObjectionState};
 use poem::{handler, Response};
 
 use super::ui::{Block, Cell, Link, Table};
@@ -15,7 +18,7 @@ use crate::store::outbox;
 /// Notices closing within this many days are flagged.
 const CLOSING_SOON_DAYS: i64 = 3;
 
-pub fn has_active(consents: &[Consent], scope: &str) -> bool {
+pub fn has_active(consents: &[Consent], scope: ConsentScope) -> bool {
     consents
         .iter()
         .any(|c| c.scope == scope && c.withdrawn_on.is_none())
@@ -30,7 +33,12 @@ pub async fn dashboard(console: Console) -> Result<Response> {
         let nominations: Vec<Nomination> = console.api.get_all("/nominations").await?;
         let waiting = nominations
             .iter()
-            .filter(|n| n.state == "submitted" || n.state == "in_review")
+            .filter(|n| {
+                matches!(
+                    n.state,
+                    NominationState::Submitted | NominationState::InReview
+                )
+            })
             .count();
         counts.push((
             "等待评审的提名".into(),
@@ -39,7 +47,9 @@ pub async fn dashboard(console: Console) -> Result<Response> {
         ));
         let drafts = nominations
             .iter()
-            .filter(|n| n.state == "draft" && n.nominator_id == console.staff.user_id)
+            .filter(|n| {
+                n.state == NominationState::Draft && n.nominator_id == console.staff.user_id
+            })
             .count();
         if console.may(Action::Nominate) {
             counts.push((
@@ -56,15 +66,15 @@ pub async fn dashboard(console: Console) -> Result<Response> {
                 &["居民", "提名", "状态", "缺少的同意"],
                 "没有需要补录同意的提名。",
             );
-            for n in nominations
-                .iter()
-                .filter(|n| ["submitted", "in_review", "draft"].contains(&n.state.as_str()))
-            {
+            for n in nominations.iter().filter(|n| {
+                use NominationState::*;
+                matches!(n.state, Submitted | InReview | Draft)
+            }) {
                 let consents: Vec<Consent> = console
                     .api
                     .get(&format!("/residents/{}/consents", n.resident_id))
                     .await?;
-                if !has_active(&consents, "profile") {
+                if !has_active(&consents, ConsentScope::Profile) {
                     table.row(vec![
                         Cell::link(
                             n.resident_name.clone(),
@@ -141,17 +151,19 @@ pub async fn dashboard(console: Console) -> Result<Response> {
                 .api
                 .get(&format!("/notices/{}/objections", n.id))
                 .await?;
-            for o in list
-                .iter()
-                .filter(|o| o.state == "open" || o.state == "investigating")
-            {
+            for o in list.iter().filter(|o| {
+                matches!(
+                    o.state,
+                    ObjectionState::Open | ObjectionState::Investigating
+                )
+            }) {
                 objections.row(vec![
                     Cell::link(
                         o.receipt_code.clone(),
                         format!("/admin/nominations/{}#objections", n.nomination_id),
                     ),
                     Cell::text(format!("{} · {}", n.resident_name, n.honour_title)),
-                    Cell::text(super::objection_label(&o.state)),
+                    Cell::text(o.state.label()),
                     Cell::text(super::shanghai(o.created_at)),
                 ]);
             }

@@ -220,13 +220,6 @@ pub fn shanghai(at: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
-/// An objection's state as the domain names it (已受理, 核查中, 异议成立, 异议不成立).
-pub fn objection_label(state: &str) -> &'static str {
-    state
-        .parse::<crate::domain::nomination::ObjectionState>()
-        .map_or("其他", |s| s.label())
-}
-
 /// A rendered page, never cached (it holds private data and a CSRF token).
 pub fn html(page: impl askama::Template) -> Result<Response, ConsoleError> {
     let body = page

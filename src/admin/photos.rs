@@ -277,7 +277,7 @@ async fn photo_page(console: &Console, id: i64, form: Option<Form>) -> Result<Re
             .api
             .get(&format!("/residents/{rid}/consents"))
             .await?;
-        let ok = has_active(&consents, "photo");
+        let ok = has_active(&consents, crate::domain::consent::ConsentScope::Photo);
         if !ok {
             missing.push(r.name.clone());
         }

@@ -331,12 +331,12 @@ const SCOPES: [(&str, &str); 3] = [
     ("story", "报道（可在新闻报道中点名）"),
 ];
 
-fn scope_label(scope: &str) -> &'static str {
+fn scope_label(scope: &crate::domain::consent::ConsentScope) -> &'static str {
+    use crate::domain::consent::ConsentScope;
     match scope {
-        "profile" => "公开资料",
-        "photo" => "照片",
-        "story" => "报道",
-        _ => "其他",
+        ConsentScope::Profile => "公开资料",
+        ConsentScope::Photo => "照片",
+        ConsentScope::Story => "报道",
     }
 }
 
@@ -400,7 +400,7 @@ async fn resident_page(
         .await?;
     let communities: HashMap<String, String> =
         community_options(console).await?.into_iter().collect();
-    let public = has_active(&consents, "profile");
+    let public = has_active(&consents, crate::domain::consent::ConsentScope::Profile);
     let mut blocks = Vec::new();
     let mut links = Vec::new();
     if console.may(Action::EditRegistry) {

@@ -10,8 +10,8 @@ use serde_json::json;
 use super::form::FormData;
 use super::residents::{fixable, resident_options};
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
-use super::{objection_label, redirect, shanghai, Console, ConsoleError, Result};
-use crate::domain::nomination::MAX_STATEMENTS;
+use super::{redirect, shanghai, Console, ConsoleError, Result};
+use crate::domain::nomination::{NominationState, ObjectionState, MAX_STATEMENTS};
 use crate::domain::policy::Action;
 use crate::service::notices::Objection;
 use crate::service::workflow::Category;
@@ -43,16 +43,16 @@ const STATES: [(&str, &str); 10] = [
     ("withdrawn", "已撤回"),
 ];
 
-fn transition_label(to: &str) -> &'static str {
+fn transition_label(to: NominationState) -> &'static str {
     match to {
-        "submitted" => "提交评审",
-        "in_review" => "开始评审",
-        "public_notice" => "开启公示",
-        "approved" => "批准",
-        "recognised" => "授予表彰",
-        "rejected" => "不予通过",
-        "withdrawn" => "撤回提名",
-        _ => "变更状态",
+        NominationState::Submitted => "提交评审",
+        NominationState::InReview => "开始评审",
+        NominationState::PublicNotice => "开启公示",
+        NominationState::Approved => "批准",
+        NominationState::Recognised => "授予表彰",
+        NominationState::Rejected => "不予通过",
+        NominationState::Withdrawn => "撤回提名",
+        NominationState::Draft => "变更状态",
     }
 }
 
@@ -306,23 +306,24 @@ fn transition_forms(console: &Console, n: &Nomination) -> Vec<Form> {
     n.allowed_transitions
         .iter()
         .map(|to| {
-            let style = match to.as_str() {
-                "rejected" | "withdrawn" => "danger",
+            let to = *to;
+            let style = match to {
+                NominationState::Rejected | NominationState::Withdrawn => "danger",
                 _ => "primary",
             };
             let mut form = Form::button(
                 format!("/admin/nominations/{}/transitions", n.id),
                 &console.csrf,
-                if to == &n.state {
+                if to == n.state {
                     "重新公示（新的完整公示期）"
                 } else {
                     transition_label(to)
                 },
                 style,
             )
-            .hidden("to", to.clone());
-            match to.as_str() {
-                "public_notice" => {
+            .hidden("to", to.code());
+            match to {
+                NominationState::PublicNotice => {
                     form = form.group(
                         "",
                         vec![Field::new("window_days", "公示天数", Kind::Number)
@@ -330,7 +331,7 @@ fn transition_forms(console: &Console, n: &Nomination) -> Vec<Form> {
                             .hint("1–30 天")],
                     )
                 }
-                "rejected" | "withdrawn" => {
+                NominationState::Rejected | NominationState::Withdrawn => {
                     form = form.group("", vec![Field::text("note", "原因（记入审计日志）")])
                 }
                 _ => {}
@@ -388,7 +389,7 @@ async fn nomination_page(
     }
     blocks.push(Block::Table(st));
     blocks.push(Block::Heading("可进行的操作".into()));
-    let own_draft = n.state == "draft"
+    let own_draft = n.state == NominationState::Draft
         && (n.nominator_id == console.staff.user_id
             || console
                 .staff
@@ -424,12 +425,15 @@ async fn nomination_page(
                 Cell::text(o.objector_name.clone()),
                 Cell::text(o.objector_contact.clone()),
                 Cell::text(o.content.clone()),
-                Cell::text(objection_label(&o.state)),
+                Cell::text(o.state.label()),
                 Cell::text(o.resolution_note.clone().unwrap_or_default()),
             ]);
-            if o.state == "open" || o.state == "investigating" {
+            if matches!(
+                o.state,
+                ObjectionState::Open | ObjectionState::Investigating
+            ) {
                 let action = format!("/admin/objections/{}/transitions", o.id);
-                if o.state == "open" {
+                if o.state == ObjectionState::Open {
                     forms.push(
                         Form::button(
                             action.clone(),

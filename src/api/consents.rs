@@ -52,7 +52,8 @@ impl ConsentsApi {
         auth.require(Action::ReadPrivate)?;
         let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
         let rows = consents::list_for_resident(&state.db, resident.id).await?;
-        Ok(Json(rows.into_iter().map(Consent::from).collect()))
+        let dtos: Result<Vec<Consent>, _> = rows.into_iter().map(Consent::try_from).collect();
+        Ok(Json(dtos?))
     }
 
     /// Record a consent
@@ -82,7 +83,7 @@ impl ConsentsApi {
         let m = consents::insert(&txn, resident.id, &draft).await?;
         let location = format!("/api/v1/residents/{}/consents/{}", resident.id, m.id);
         let tag = format!("\"{}-1\"", m.id);
-        let dto = Consent::from(m);
+        let dto = Consent::try_from(m)?;
         txn.commit_audited("consent.record", "consent", dto.id, None, snap(&dto))
             .await?;
         Ok(Created::new(location, tag, dto))
@@ -112,7 +113,7 @@ impl ConsentsApi {
         };
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = consents::withdraw(&txn, id.0, consent_id.0, on).await?;
-        let dto = Consent::from(m);
+        let dto = Consent::try_from(m)?;
         txn.commit_audited("consent.withdraw", "consent", dto.id, None, snap(&dto))
             .await?;
         Ok(Json(dto))

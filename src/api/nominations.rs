@@ -99,7 +99,7 @@ pub async fn interested(
     }))
 }
 
-fn allowed_for(m: &Model, staff: &Staff, interested: bool) -> Vec<String> {
+fn allowed_for(m: &Model, staff: &Staff, interested: bool) -> Vec<NominationState> {
     let Ok(state) = nominations::state(m) else {
         return vec![];
     };
@@ -112,7 +112,6 @@ fn allowed_for(m: &Model, staff: &Staff, interested: bool) -> Vec<String> {
         .next_states()
         .into_iter()
         .filter(|to| check_transition(state, *to, mover).is_ok())
-        .map(|s| s.code().to_string())
         .collect()
 }
 
@@ -154,7 +153,7 @@ async fn view(
         citation: m.citation,
         statements,
         nominator_id: m.nominator_id,
-        state: state.code().to_string(),
+        state,
         state_label: state.label().to_string(),
         notice,
         recognition_id,

@@ -29,23 +29,24 @@ use crate::store::{nominations, StoreError};
 pub struct ObjectionReceipt {
     pub receipt_code: String,
     pub notice_id: i64,
-    pub state: String,
+    pub state: ObjectionState,
     pub state_label: String,
     pub resolution_note: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<&objection::Model> for ObjectionReceipt {
-    fn from(o: &objection::Model) -> Self {
-        let state = o.state.parse::<ObjectionState>().ok();
-        ObjectionReceipt {
+impl TryFrom<&objection::Model> for ObjectionReceipt {
+    type Error = StoreError;
+    fn try_from(o: &objection::Model) -> Result<Self, StoreError> {
+        let state = nominations::objection_state(o)?;
+        Ok(ObjectionReceipt {
             receipt_code: o.receipt_code.clone(),
             notice_id: o.notice_id,
-            state: o.state.clone(),
-            state_label: state.map(|s| s.label().to_string()).unwrap_or_default(),
+            state,
+            state_label: state.label().to_string(),
             resolution_note: o.resolution_note.clone(),
             created_at: o.created_at,
-        }
+        })
     }
 }
 
@@ -213,7 +214,7 @@ impl NoticesApi {
         Ok(Created::new(
             format!("/api/v1/objections/{}", o.receipt_code),
             format!("\"{}-1\"", o.id),
-            ObjectionReceipt::from(&o),
+            ObjectionReceipt::try_from(&o)?,
         ))
     }
 
@@ -225,7 +226,7 @@ impl NoticesApi {
         receipt_code: Path<String>,
     ) -> ApiResult<Json<ObjectionReceipt>> {
         let o = nominations::objection_by_receipt(&state.db, &receipt_code.0).await?;
-        Ok(Json(ObjectionReceipt::from(&o)))
+        Ok(Json(ObjectionReceipt::try_from(&o)?))
     }
 
     /// List a notice's objections (reviewers)
@@ -239,7 +240,9 @@ impl NoticesApi {
         auth.require(Action::Review)?;
         let n = nominations::notice(&state.db, id.0).await?;
         let rows = nominations::objections_of(&state.db, n.id).await?;
-        Ok(Json(rows.iter().map(Objection::from).collect()))
+        let dtos: Result<Vec<Objection>, StoreError> =
+            rows.iter().map(Objection::try_from).collect();
+        Ok(Json(dtos?))
     }
 
     /// Handle an objection (reviewers)
@@ -302,7 +305,8 @@ impl NoticesApi {
             state.clock.now(),
         )
         .await?;
-        let (before, after) = (snap(&Objection::from(&current)), snap(&Objection::from(&o)));
+        let (before, after) = (Objection::try_from(&current)?, Objection::try_from(&o)?);
+        let (before, after) = (snap(&before), snap(&after));
         txn.commit_audited(
             &format!("objection.{}", to.code()),
             "objection",
@@ -311,6 +315,6 @@ impl NoticesApi {
             after,
         )
         .await?;
-        Ok(Json(Objection::from(&o)))
+        Ok(Json(Objection::try_from(&o)?))
     }
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod certificates;
+mod codes;
 pub mod issues;
 pub mod notices;
 pub mod photos;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use poem_openapi::Object;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
+use crate::domain::nomination::ObjectionState;
 use crate::domain::validation::{required_text, ValidationErrors};
 use crate::store::entities::{nomination, objection, public_notice, resident};
 use crate::store::residents::{self, Visibility};
@@ -44,27 +45,27 @@ pub struct Objection {
     pub objector_name: String,
     pub objector_contact: String,
     pub content: String,
-    /// `open`, `investigating`, `upheld`, `dismissed`.
-    pub state: String,
+    pub state: ObjectionState,
     pub resolution_note: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-impl From<&objection::Model> for Objection {
-    fn from(o: &objection::Model) -> Self {
-        Objection {
+impl TryFrom<&objection::Model> for Objection {
+    type Error = StoreError;
+    fn try_from(o: &objection::Model) -> StoreResult<Self> {
+        Ok(Objection {
             id: o.id,
             notice_id: o.notice_id,
             receipt_code: o.receipt_code.clone(),
             objector_name: o.objector_name.clone(),
             objector_contact: o.objector_contact.clone(),
             content: o.content.clone(),
-            state: o.state.clone(),
+            state: nominations::objection_state(o)?,
             resolution_note: o.resolution_note.clone(),
             created_at: o.created_at,
             decided_at: o.decided_at,
-        }
+        })
     }
 }
 

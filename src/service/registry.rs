@@ -3,8 +3,10 @@
 
 use poem_openapi::Object;
 
+use crate::domain::consent::ConsentScope;
 use crate::store::entities::{community, consent, resident};
 use crate::store::residents::Visibility;
+use crate::store::{StoreError, StoreResult};
 
 /// A resident. `phone`, `id_number`, `birth_year` and `address` are private: they appear only in
 /// answers to staff, and are absent (not null) for everyone else.
@@ -86,8 +88,7 @@ impl From<community::Model> for Community {
 pub struct Consent {
     pub id: i64,
     pub resident_id: i64,
-    /// `profile`, `photo` or `story`.
-    pub scope: String,
+    pub scope: ConsentScope,
     /// Version of the consent text the resident signed.
     pub text_version: String,
     pub signed_on: chrono::NaiveDate,
@@ -98,18 +99,22 @@ pub struct Consent {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<consent::Model> for Consent {
-    fn from(m: consent::Model) -> Self {
-        Consent {
+impl TryFrom<consent::Model> for Consent {
+    type Error = StoreError;
+    fn try_from(m: consent::Model) -> StoreResult<Self> {
+        let scope = m.scope.parse().map_err(|()| {
+            StoreError::Corrupt(format!("consent {}: unknown scope {:?}", m.id, m.scope))
+        })?;
+        Ok(Consent {
             id: m.id,
             resident_id: m.resident_id,
-            scope: m.scope,
+            scope,
             text_version: m.text_version,
             signed_on: m.signed_on,
             recorded_by: m.recorded_by,
             evidence: m.evidence,
             withdrawn_on: m.withdrawn_on,
             created_at: m.created_at,
-        }
+        })
     }
 }

@@ -2,6 +2,8 @@
 
 use poem_openapi::Object;
 
+use crate::domain::nomination::NominationState;
+
 use crate::store::entities::category;
 
 #[derive(Debug, Clone, Object)]
@@ -33,11 +35,10 @@ pub struct Nomination {
     pub citation: String,
     pub statements: Vec<StatementDto>,
     pub nominator_id: i64,
-    /// `draft`, `submitted`, `in_review`, `public_notice`, `approved`, `recognised`, `rejected`, `withdrawn`.
-    pub state: String,
+    pub state: NominationState,
     pub state_label: String,
     /// The states the caller may move it to now (by the state machine and the policy table).
-    pub allowed_transitions: Vec<String>,
+    pub allowed_transitions: Vec<NominationState>,
     pub notice: Option<NoticeWindow>,
     pub recognition_id: Option<i64>,
     pub created_at: chrono::DateTime<chrono::Utc>,
