@@ -6,8 +6,8 @@ use poem::{get, handler, Response, Route};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::form::fixable;
 use super::form::FormData;
-use super::residents::fixable;
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
 use super::{redirect, shanghai, Console, Result};
 use crate::domain::policy::{Action, Role};

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::client::Problem;
 use super::form::FormData;
-use super::residents::{fixable, resident_options};
+use super::form::{fixable, resident_options};
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
 use super::{redirect, shanghai, Console, Result};
 use crate::domain::policy::Action;

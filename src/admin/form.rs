@@ -1,7 +1,15 @@
-//! What a console form submitted: text fields (in order, repeated names kept) and uploaded files.
+//! What a console form submitted (text fields in order, repeated names kept, and uploaded files),
+//! the pickers every form offers (communities, residents), and which refusals a form shows.
 
 use poem::web::Multipart;
+use std::collections::HashMap;
+
+use poem::http::StatusCode;
 use poem::{FromRequest, Request, RequestBody};
+
+use super::client::Problem;
+use super::{Console, Result};
+use crate::service::registry::{Community, Resident};
 
 /// One uploaded file.
 pub struct Upload {
@@ -137,4 +145,47 @@ pub fn multipart_body(texts: &[(&str, String)], file: Option<&Upload>) -> (Strin
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A refused change the user can fix in the form: shown next to the fields, status kept.
+pub fn fixable(p: &Problem) -> bool {
+    matches!(
+        p.status,
+        StatusCode::BAD_REQUEST
+            | StatusCode::CONFLICT
+            | StatusCode::UNPROCESSABLE_ENTITY
+            | StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE
+    )
+}
+
+/// Communities as select options, labelled with their path: 普陀区 › 长寿路街道 › 音乐广场.
+pub async fn community_options(console: &Console) -> Result<Vec<(String, String)>> {
+    let all: Vec<Community> = console.api.get_all("/communities").await?;
+    let by_id: HashMap<i64, &Community> = all.iter().map(|c| (c.id, c)).collect();
+    let mut options: Vec<(String, String)> = all
+        .iter()
+        .map(|c| {
+            let mut names = vec![c.name.clone()];
+            let mut parent = c.parent_id;
+            while let Some(p) = parent.and_then(|id| by_id.get(&id)) {
+                names.push(p.name.clone());
+                parent = p.parent_id;
+            }
+            names.reverse();
+            (c.id.to_string(), names.join(" › "))
+        })
+        .collect();
+    options.sort_by(|a, b| a.1.cmp(&b.1));
+    options.insert(0, (String::new(), "请选择".into()));
+    Ok(options)
+}
+
+/// Every resident as `(id, name)` for pickers.
+pub async fn resident_options(console: &Console) -> Result<Vec<(String, String)>> {
+    let all: Vec<Resident> = console.api.get_all("/residents").await?;
+    Ok(all
+        .into_iter()
+        .map(|r| (r.id.to_string(), r.name))
+        .collect())
 }

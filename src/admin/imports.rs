@@ -89,7 +89,7 @@ async fn upload(console: Console) -> Result<Response> {
         .await
     {
         Ok(reply) => redirect(&format!("/admin/imports/{}", reply.body["id"])),
-        Err(p) if super::residents::fixable(&p) => {
+        Err(p) if super::form::fixable(&p) => {
             let mut form = upload_form(&console);
             form.error = Some(format!("{}（请改正后重新选择文件）", p.message));
             console.render_status("导入居民名册", vec![Block::Form(form)], p.status)
@@ -124,7 +124,7 @@ async fn commit(console: Console, Path(id): Path<i64>) -> Result<Response> {
         .await
     {
         Ok(_) => redirect(&format!("/admin/imports/{id}")),
-        Err(p) if super::residents::fixable(&p) => {
+        Err(p) if super::form::fixable(&p) => {
             let (report, _): (Report, _) = console.api.get_view(&format!("/imports/{id}")).await?;
             let blocks = report_blocks(&console, &report, Some(p.message));
             console.render_status(format!("名册：{}", report.file_name), blocks, p.status)

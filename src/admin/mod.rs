@@ -9,6 +9,7 @@
 //! in, one click sends it again.
 
 pub mod accounts;
+pub mod activities;
 pub mod certificates;
 pub mod client;
 pub mod dashboard;
@@ -16,6 +17,7 @@ pub mod editorial;
 pub mod form;
 pub mod imports;
 pub mod photos;
+pub mod records;
 pub mod residents;
 pub mod session;
 pub mod ui;
@@ -365,6 +367,8 @@ pub fn routes(
         .at("/login", get(session::login_page).post(session::login))
         .at("/logout", post(session::logout));
     let route = residents::routes(route);
+    let route = records::routes(route);
+    let route = activities::routes(route);
     let route = workflow::routes(route);
     let route = photos::routes(route);
     let route = imports::routes(route);

@@ -8,8 +8,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dashboard::has_active;
+use super::form::{fixable, resident_options};
 use super::form::{multipart_body, FormData};
-use super::residents::{fixable, partial_date, resident_options};
+use super::records::partial_date;
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
 use super::{redirect, Console, ConsoleError, Result};
 use crate::domain::policy::Action;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::form::FormData;
-use super::residents::{fixable, resident_options};
+use super::form::{fixable, resident_options};
 use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
 use super::{redirect, shanghai, Console, ConsoleError, Result};
 use crate::domain::nomination::{NominationState, ObjectionState, MAX_STATEMENTS};
