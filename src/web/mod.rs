@@ -4,9 +4,11 @@
 pub mod certificates;
 pub mod feeds;
 pub mod media;
+pub mod notices;
 pub mod pages;
 pub mod search_page;
 pub mod sitemap;
+pub mod stories;
 pub mod timeline;
 
 use askama::Template;
@@ -265,7 +267,7 @@ async fn search_readiness(state: &AppState) -> serde_json::Value {
 /// `form_limits` bounds the one public form's body.
 pub fn routes(form_limits: crate::middleware::BodyLimit, https: bool) -> impl Endpoint {
     // A body over the limit gets the Chinese page, not the API's JSON.
-    let object = pages::object
+    let object = notices::object
         .with(form_limits)
         .around(|ep, req| async move {
             match ep.call(req).await {
@@ -292,9 +294,12 @@ pub fn routes(form_limits: crate::middleware::BodyLimit, https: bool) -> impl En
             "/communities/:slug",
             get(pages::community_page).with(cache::CachePage),
         )
-        .at("/notices", get(pages::notices_page).with(cache::CachePage))
+        .at(
+            "/notices",
+            get(notices::notices_page).with(cache::CachePage),
+        )
         // Not cached: the form carries each visitor's own CSRF token.
-        .at("/notices/:id", get(pages::notice_page).post(object))
+        .at("/notices/:id", get(notices::notice_page).post(object))
         .at("/sitemap.xml", get(sitemap::index).with(cache::CachePage))
         .at("/sitemaps/:file", get(sitemap::part).with(cache::CachePage))
         .at(
@@ -307,9 +312,12 @@ pub fn routes(form_limits: crate::middleware::BodyLimit, https: bool) -> impl En
         )
         .at(
             "/stories/:slug",
-            get(pages::story_page).with(cache::CachePage),
+            get(stories::story_page).with(cache::CachePage),
         )
-        .at("/issues/:id", get(pages::issue_page).with(cache::CachePage))
+        .at(
+            "/issues/:id",
+            get(stories::issue_page).with(cache::CachePage),
+        )
         // Not cached: results follow the outbox relay, not the page cache's invalidation.
         .at("/search", get(search_page::search_page))
         // Not cached: look-ups are throttled per visitor; a certificate's standing can change.

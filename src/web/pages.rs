@@ -1,27 +1,25 @@
-//! The public pages: honour roll, recognition pages (and their print view), communities and the
-//! 公示 board. Everything shown passes the same public rule as the API: an active profile consent.
+//! The public pages: the home page, the honour roll, recognition pages (and their print view) and
+//! communities; the 公示 board is in `notices.rs`, stories and issues in `stories.rs`. Everything shown passes the same public rule as the API: an active profile consent.
 
 use std::collections::BTreeMap;
 
 use askama::Template;
-use poem::web::{Data, Form, Path};
-use poem::{handler, Request, Response};
+use poem::web::{Data, Path};
+use poem::{handler, Response};
 use sea_orm::ConnectionTrait;
 
+use super::notices::{open_notices, NoticeItem};
+use super::stories::{latest_stories, StoryItem};
 use super::{html, timeline, Meta, WebError};
 use crate::domain::measure::{format_number, Measure};
 use crate::domain::partial_date::PartialDate;
 use crate::domain::service_record::RecordKind;
 use crate::domain::summary::ServiceSummary;
 use crate::markdown;
-use crate::service::auth::client_address;
-use crate::service::notices::{file_objection, ObjectionRefused, ObjectionText};
 use crate::state::AppState;
 use crate::store::entities::resident;
 use crate::store::residents::{self, Visibility};
-use crate::store::{
-    categories, communities, consents, nominations, recognitions, service_records, StoreError,
-};
+use crate::store::{categories, communities, consents, recognitions, service_records, StoreError};
 
 /// A public photo as pages show it.
 pub struct PhotoItem {
@@ -86,17 +84,6 @@ pub struct HonourItem {
 pub struct HonourGroup {
     pub heading: String,
     pub items: Vec<HonourItem>,
-}
-
-pub struct NoticeItem {
-    pub id: i64,
-    pub name: String,
-    pub community: String,
-    pub title: String,
-    pub category: String,
-    pub closes_on: String,
-    pub days_left: i64,
-    pub citation: String,
 }
 
 #[derive(Template)]
@@ -212,30 +199,6 @@ async fn portraits(
     Ok(first
         .into_iter()
         .filter_map(|(resident, photo)| Some((resident, thumbnails.get(&photo)?.clone())))
-        .collect())
-}
-
-pub(super) async fn open_notices(state: &AppState) -> Result<Vec<NoticeItem>, StoreError> {
-    let now = state.clock.now();
-    let rows = nominations::open_notices(&state.db, now, None, 1000).await?;
-    // Only notices of residents the public may see.
-    let described =
-        crate::service::notices::describe(&state.db, rows.items, Visibility::Public).await?;
-    Ok(described
-        .into_iter()
-        .map(|d| NoticeItem {
-            id: d.notice.id,
-            name: d.resident.name,
-            community: d.community,
-            title: d.nomination.honour_title,
-            category: d.category,
-            closes_on: PartialDate::from_date(
-                (d.notice.closes_at + chrono::Duration::hours(8)).date_naive(),
-            )
-            .to_chinese(),
-            days_left: crate::domain::nomination::days_left(d.notice.closes_at, now),
-            citation: d.nomination.citation,
-        })
         .collect())
 }
 
@@ -547,342 +510,6 @@ pub async fn community_page(
         children: children.into_iter().map(|c| (c.name, c.slug)).collect(),
         people,
         groups: honour_groups(&state, None, Some(c.id)).await?,
-    };
-    html(&page)
-}
-
-#[derive(Template)]
-#[template(path = "notices.html")]
-struct NoticesPage {
-    meta: Meta,
-    notices: Vec<NoticeItem>,
-}
-
-#[handler]
-pub async fn notices_page(state: Data<&AppState>) -> Result<Response, WebError> {
-    let page = NoticesPage {
-        meta: Meta::new(
-            &state,
-            "/notices",
-            "公示 · 长寿路街道有德之士",
-            "正在公示的有德之士推荐人选，公示期内欢迎实名提出异议。",
-        ),
-        notices: open_notices(&state).await?,
-    };
-    html(&page)
-}
-
-/// What was typed into the objection form, kept to fill it again after a refusal.
-#[derive(Default, serde::Deserialize)]
-pub struct ObjectionForm {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub contact: String,
-    #[serde(default)]
-    pub content: String,
-    #[serde(default)]
-    pub csrf: String,
-}
-
-#[derive(Template)]
-#[template(path = "notice.html")]
-struct NoticePage {
-    meta: Meta,
-    notice: NoticeItem,
-    form: ObjectionForm,
-    errors: Vec<(String, String)>,
-    csrf: String,
-}
-
-#[derive(Template)]
-#[template(path = "objection_received.html")]
-struct ReceivedPage {
-    meta: Meta,
-    notice: NoticeItem,
-    receipt_code: String,
-}
-
-async fn notice_item(state: &AppState, id: i64) -> Result<NoticeItem, WebError> {
-    open_notices(state)
-        .await?
-        .into_iter()
-        .find(|n| n.id == id)
-        .ok_or(WebError::NotFound)
-}
-
-const CSRF_COOKIE: &str = "youde_csrf";
-
-fn csrf_cookie_value(req: &Request) -> Option<String> {
-    crate::service::auth::cookie(req, CSRF_COOKIE)
-}
-
-/// The form's CSRF token: the browser's existing one, or a new one to set.
-fn csrf_token(req: &Request) -> (String, bool) {
-    match csrf_cookie_value(req).filter(|t| t.len() >= 32) {
-        Some(t) => (t, false),
-        None => (crate::store::tokens::generate(), true),
-    }
-}
-
-fn with_csrf_cookie(mut response: Response, token: &str, new: bool) -> Response {
-    if new {
-        let cookie = format!(
-            "{CSRF_COOKIE}={token}; Path=/notices; HttpOnly; SameSite=Strict; Max-Age=86400"
-        );
-        if let Ok(value) = cookie.parse() {
-            response
-                .headers_mut()
-                .append(poem::http::header::SET_COOKIE, value);
-        }
-    }
-    response
-}
-
-#[handler]
-pub async fn notice_page(
-    state: Data<&AppState>,
-    req: &Request,
-    Path(id): Path<i64>,
-) -> Result<Response, WebError> {
-    let notice = notice_item(&state, id).await?;
-    let (csrf, new) = csrf_token(req);
-    let meta = Meta::new(
-        &state,
-        &format!("/notices/{id}"),
-        &format!("公示：{} · {}", notice.name, notice.title),
-        &notice.citation,
-    );
-    let page = NoticePage {
-        meta,
-        notice,
-        form: ObjectionForm::default(),
-        errors: vec![],
-        csrf: csrf.clone(),
-    };
-    Ok(with_csrf_cookie(html(&page)?, &csrf, new))
-}
-
-#[handler]
-pub async fn object(
-    state: Data<&AppState>,
-    req: &Request,
-    Path(id): Path<i64>,
-    Form(form): Form<ObjectionForm>,
-) -> Result<Response, WebError> {
-    let notice = notice_item(&state, id).await?;
-    let cookie = csrf_cookie_value(req);
-    if cookie
-        .as_deref()
-        .is_none_or(|c| c.len() < 32 || c != form.csrf)
-    {
-        return Err(WebError::Forbidden(
-            "表单已过期或来源无效，请返回公示页面重新填写。".into(),
-        ));
-    }
-    let text = ObjectionText {
-        name: &form.name,
-        contact: &form.contact,
-        content: &form.content,
-    };
-    let (filed, errors) =
-        match file_objection(&state.db, state.clock.now(), id, text, &client_address(req)).await {
-            Ok(objection) => (Some(objection), Vec::new()),
-            Err(ObjectionRefused::Invalid(invalid)) => (None, form_errors(invalid)),
-            Err(ObjectionRefused::TooMany) => (
-                None,
-                vec![("form".into(), "提交过于频繁，请一小时后再试。".into())],
-            ),
-            Err(ObjectionRefused::Store(err)) => return Err(err.into()),
-        };
-    let meta = Meta::new(
-        &state,
-        &format!("/notices/{id}"),
-        &format!("公示：{} · {}", notice.name, notice.title),
-        &notice.citation,
-    );
-    // Filed exactly when there were no errors.
-    let Some(objection) = filed else {
-        let csrf = form.csrf.clone();
-        let page = NoticePage {
-            meta,
-            notice,
-            form,
-            errors,
-            csrf,
-        };
-        let mut response = html(&page)?;
-        response.set_status(poem::http::StatusCode::UNPROCESSABLE_ENTITY);
-        return Ok(response);
-    };
-    html(&ReceivedPage {
-        meta,
-        notice,
-        receipt_code: objection.receipt_code,
-    })
-}
-
-/// The objection form's errors in its own words: `请填写姓名`, `异议内容不能超过 5000 个字`.
-fn form_errors(invalid: crate::domain::validation::ValidationErrors) -> Vec<(String, String)> {
-    invalid
-        .0
-        .into_iter()
-        .map(|e| {
-            let label = match e.field.as_str() {
-                "name" => "姓名",
-                "contact" => "联系方式",
-                _ => "异议内容",
-            };
-            let message = if e.message == "不能为空" {
-                format!("请填写{label}")
-            } else {
-                format!("{label}{}", e.message)
-            };
-            (e.field, message)
-        })
-        .collect()
-}
-
-/// A story as lists show it.
-pub struct StoryItem {
-    pub slug: String,
-    pub title: String,
-    pub section: String,
-    pub byline: String,
-    pub published_on: String,
-}
-
-fn story_item(s: &crate::service::stories::Story) -> StoryItem {
-    StoryItem {
-        slug: s.slug.clone(),
-        title: s.title.clone(),
-        section: s.section.clone().unwrap_or_default(),
-        byline: s.byline.clone().unwrap_or_default(),
-        published_on: s
-            .published_at
-            .map(|t| {
-                PartialDate::from_date((t + chrono::Duration::hours(8)).date_naive()).to_chinese()
-            })
-            .unwrap_or_default(),
-    }
-}
-
-/// Public stories, newest first, optionally about one resident.
-pub async fn latest_stories(
-    state: &AppState,
-    resident_id: Option<i64>,
-    limit: u64,
-) -> Result<Vec<StoryItem>, WebError> {
-    let rows = crate::store::stories::list(
-        &state.db,
-        crate::store::stories::Filter {
-            limit,
-            public_only: true,
-            resident_id,
-            newest_first: true,
-            ..Default::default()
-        },
-    )
-    .await?;
-    let stories = crate::service::stories::views_as(
-        &state.db,
-        &state.public_url,
-        rows.items,
-        Visibility::Public,
-    )
-    .await?;
-    Ok(stories.iter().map(story_item).collect())
-}
-
-#[derive(Template)]
-#[template(path = "story.html")]
-struct StoryPage {
-    meta: Meta,
-    story: crate::service::stories::Story,
-    published_on: String,
-    issues: Vec<(i64, String)>,
-}
-
-#[handler]
-pub async fn story_page(
-    state: Data<&AppState>,
-    Path(slug): Path<String>,
-) -> Result<Response, WebError> {
-    let m = crate::store::stories::find_by_slug(&state.db, &slug).await?;
-    if !crate::store::stories::is_public(&state.db, &m).await? {
-        return Err(WebError::NotFound);
-    }
-    let story = crate::service::stories::view(&state.db, &state.public_url, m).await?;
-    let issues = crate::store::stories::published_issues_with(&state.db, story.id)
-        .await?
-        .into_iter()
-        .map(|issue| (issue.id, issue.name))
-        .collect();
-    let description = story
-        .subtitle
-        .clone()
-        .unwrap_or_else(|| markdown::to_plain_summary(&story.body, 120));
-    let meta = Meta::new(
-        &state,
-        &format!("/stories/{}", story.slug),
-        &story.title,
-        &description,
-    );
-    let published_on = story_item(&story).published_on;
-    html(&StoryPage {
-        meta,
-        story,
-        published_on,
-        issues,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "issue.html")]
-struct IssuePage {
-    meta: Meta,
-    name: String,
-    date: String,
-    theme: String,
-    note_html: String,
-    stories: Vec<StoryItem>,
-    pack_url: String,
-}
-
-#[handler]
-pub async fn issue_page(state: Data<&AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let issue = crate::store::stories::get_issue(&state.db, id).await?;
-    if issue.state != crate::store::stories::PUBLISHED {
-        return Err(WebError::NotFound);
-    }
-    let mut public = Vec::new();
-    for story_id in crate::store::stories::issue_story_ids(&state.db, id).await? {
-        let m = crate::store::stories::get(&state.db, story_id).await?;
-        if crate::store::stories::is_public(&state.db, &m).await? {
-            public.push(m);
-        }
-    }
-    let stories =
-        crate::service::stories::views_as(&state.db, &state.public_url, public, Visibility::Public)
-            .await?;
-    let items: Vec<StoryItem> = stories.iter().map(story_item).collect();
-    let description = issue
-        .editors_note
-        .as_deref()
-        .map(|n| markdown::to_plain_summary(n, 120))
-        .unwrap_or_default();
-    let page = IssuePage {
-        meta: Meta::new(&state, &format!("/issues/{id}"), &issue.name, &description),
-        name: issue.name,
-        date: PartialDate::from_date(issue.issue_date).to_chinese(),
-        theme: issue.theme.unwrap_or_default(),
-        note_html: issue
-            .editors_note
-            .as_deref()
-            .map(markdown::to_safe_html)
-            .unwrap_or_default(),
-        stories: items,
-        pack_url: format!("/api/v1/issues/{id}/pack"),
     };
     html(&page)
 }
