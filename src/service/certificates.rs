@@ -2,7 +2,8 @@
 //! and the page `/verify/{code}`, and the [`Desk`] the certificate routes work with.
 //!
 //! A look-up states only what the certificate itself states (name, honour, citation line, issuing
-//! body, date, number) and its standing; nothing private. An unknown code and a number that does
+//! body, date, number; for a 志愿服务记录证明 the period, the hours and the masked ID number as
+//! printed) and its standing; nothing private. An unknown code and a number that does
 //! not go with the name get the same answer, and failed look-ups are throttled per client
 //! address the way objections are: counted and recorded under the address's lock.
 
@@ -11,9 +12,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::certificate::{self, Settings, Standing};
+use crate::domain::certificate::{self, HoursInPeriod, Settings, Standing};
 use crate::store::entities::certificate::Model;
-use crate::store::{certificates, throttle, StoreResult};
+use crate::store::entities::service_record::Model as RecordModel;
+use crate::store::{certificates, service_records, throttle, StoreResult};
 
 /// Failed look-ups one address may make within [`MISS_WINDOW`]; then every look-up from it gets
 /// 429 until the window has passed.
@@ -84,6 +86,11 @@ pub struct Verified {
     /// The day the standing was checked (today, Shanghai).
     pub checked_on: NaiveDate,
     pub verify_url: String,
+    /// 志愿服务记录证明 only: the period, the hours in it, the ID number as printed (masked).
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+    pub hours: Option<f64>,
+    pub masked_id_number: Option<String>,
 }
 
 pub async fn verified(
@@ -107,6 +114,73 @@ pub async fn verified(
         issuing_body: m.issuing_body,
         signatory: m.signatory,
         issued_on: m.issued_on,
+        period_start: m.period_start,
+        period_end: m.period_end,
+        hours: m.hours,
+        masked_id_number: m.masked_id_number,
+    })
+}
+
+/// What a 志愿服务记录证明 for a resident over `from..=to` would count: the records with hours
+/// lying wholly in the period, those reaching over its bounds (left out), and the total.
+#[derive(Debug, Clone)]
+pub struct HoursStatement {
+    pub counted: Vec<(RecordModel, f64)>,
+    pub left_out: Vec<(RecordModel, f64)>,
+    pub total: f64,
+}
+
+impl HoursStatement {
+    /// The service line a certificate prints: the distinct titles of the counted records, the
+    /// first five, `等 N 项` when there are more.
+    pub fn service_line(&self) -> String {
+        let mut titles: Vec<&str> = Vec::new();
+        for (r, _) in &self.counted {
+            if !titles.contains(&r.title.as_str()) {
+                titles.push(&r.title);
+            }
+        }
+        let shown = titles
+            .iter()
+            .take(5)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("、");
+        if titles.len() > 5 {
+            format!("{shown}等 {} 项", titles.len())
+        } else {
+            shown
+        }
+    }
+}
+
+/// Count a resident's hours over `from..=to` from their service records (all of them, as the
+/// summary and the star level count them).
+pub async fn hours_statement(
+    db: &impl sea_orm::ConnectionTrait,
+    resident_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<HoursStatement> {
+    let rows = service_records::list_for_resident(db, resident_id).await?;
+    let facts = rows
+        .iter()
+        .map(service_records::facts)
+        .collect::<Result<Vec<_>, _>>()?;
+    let counted = HoursInPeriod::count(&facts, from, to);
+    let pick = |indexes: &[usize]| {
+        indexes
+            .iter()
+            .map(|&i| {
+                let hours = certificate::record_hours(&facts[i]).unwrap_or_default();
+                (rows[i].clone(), hours)
+            })
+            .collect::<Vec<_>>()
+    };
+    Ok(HoursStatement {
+        counted: pick(&counted.counted),
+        left_out: pick(&counted.left_out),
+        total: counted.total,
     })
 }
 

@@ -1,7 +1,8 @@
 //! `/verify`: anyone checks a certificate (证书验证) by the code of its QR code or by its number
 //! and the holder's name, and sees what it states and whether it stands today; and the
-//! certificate itself as a print-ready A4 page for whoever holds its code. Nothing private is
-//! shown. Not cached: a look-up is throttled per visitor and the standing can change any time.
+//! certificate itself as a print-ready A4 page for whoever holds its code: an honour landscape,
+//! a 志愿服务记录证明 portrait. Nothing private is shown (a 志愿服务记录证明's ID number only
+//! masked, as it is printed). Not cached: a look-up is throttled per visitor and the standing can change any time.
 
 use askama::Template;
 use poem::http::StatusCode;
@@ -10,7 +11,7 @@ use poem::{handler, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{html, qr_svg, Meta, WebError};
-use crate::domain::certificate::Standing;
+use crate::domain::certificate::{format_hours, Standing};
 use crate::service::certificates::{self as service, kind_label, Desk, Lookup, Verified};
 use crate::service::ClientAddress;
 
@@ -38,6 +39,10 @@ struct Shown {
     standing_label: &'static str,
     valid: bool,
     code: String,
+    /// 志愿服务记录证明: `2019年1月1日至2019年12月31日`.
+    period: Option<String>,
+    /// 志愿服务记录证明: `65.5`.
+    hours: Option<String>,
 }
 
 #[derive(Template)]
@@ -50,10 +55,33 @@ struct CertificatePage {
     issued_on: String,
 }
 
+/// The 志愿服务记录证明, A4 portrait.
+#[derive(Template)]
+#[template(path = "hours_certificate.html")]
+struct HoursCertificatePage {
+    meta: Meta,
+    v: Verified,
+    qr_svg: String,
+    issued_on: String,
+    period: String,
+    hours: String,
+    masked_id_number: String,
+}
+
+/// `2019年1月1日至2019年12月31日`, when the certificate has a period.
+fn period_text(v: &Verified) -> Option<String> {
+    Some(format!(
+        "{}至{}",
+        chinese_date(v.period_start?),
+        chinese_date(v.period_end?)
+    ))
+}
+
 fn meta(desk: &Desk, path: &str, title: &str) -> Meta {
     Meta {
         title: title.into(),
-        description: "长寿路街道颁发的荣誉证书可在此在线核验真伪与是否有效。".into(),
+        description: "长寿路街道颁发的荣誉证书和志愿服务记录证明可在此在线核验真伪与是否有效。"
+            .into(),
         canonical: format!("{}{path}", desk.public_url),
         image: None,
     }
@@ -69,6 +97,8 @@ fn outcome(lookup: Lookup, code: Option<&str>) -> Outcome {
                 standing_label: standing.label(),
                 valid: standing == Standing::Valid,
                 code: code.unwrap_or_default().to_string(),
+                period: period_text(&v),
+                hours: v.hours.map(format_hours),
                 v: *v,
             }))
         }
@@ -143,9 +173,9 @@ fn verdict(desk: &Desk, lookup: Lookup, code: &str) -> Result<Response, WebError
     })
 }
 
-/// `/verify/{code}/certificate`: the certificate as a print-ready A4 page (landscape), with the
-/// QR code of its verification address. Only a standing certificate prints; any other answers
-/// as the verify page does.
+/// `/verify/{code}/certificate`: the certificate as a print-ready A4 page (an honour landscape, a
+/// 志愿服务记录证明 portrait), with the QR code of its verification address. Only a standing
+/// certificate prints; any other answers as the verify page does.
 #[handler]
 pub async fn printable(
     desk: Data<&Desk>,
@@ -159,6 +189,17 @@ pub async fn printable(
     };
     let qr_svg = qr_svg(&v.verify_url)?;
     let title = format!("{} · {}", kind_label(&v.kind), v.holder_name);
+    if v.kind == "hours" {
+        return html(&HoursCertificatePage {
+            meta: meta(&desk, "/verify", &title),
+            issued_on: chinese_date(v.issued_on),
+            period: period_text(&v).unwrap_or_default(),
+            hours: format_hours(v.hours.unwrap_or_default()),
+            masked_id_number: v.masked_id_number.clone().unwrap_or_default(),
+            qr_svg,
+            v,
+        });
+    }
     html(&CertificatePage {
         meta: meta(&desk, "/verify", &title),
         kind_label: kind_label(&v.kind),

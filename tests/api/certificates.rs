@@ -491,3 +491,400 @@ async fn no_certificate_is_issued_for_a_resident_whose_information_was_erased() 
     assert_eq!(refused.error_code(), "resident_erased");
     assert_eq!(app.count("certificates").await, 0);
 }
+
+/// 张丽, with private fields, and hours in and around 2019: 2.5 + 3 hours of activities in 2019
+/// (counted), 4 hours on 2020-01-05 (outside), and 7 hours from 2018-12 to 2019-02 (reaching over
+/// the year's start: left out).
+async fn volunteer_with_hours(app: &TestApp) -> i64 {
+    let a = app.resident("张丽").await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE residents SET phone = '{PHONE}', id_number = '{ID_NUMBER}', \
+             address = '{ADDRESS}' WHERE id = {a}"
+        ))
+        .await
+        .unwrap();
+    for (title, date, hours) in [
+        ("敬老院助老服务", "2019-03-01", 2.5),
+        ("垃圾分类宣传", "2019-08-28", 3.0),
+        ("迎新春义写春联", "2020-01-05", 4.0),
+    ] {
+        app.post(
+            "/api/v1/activities",
+            &json!({ "title": title, "date": date, "participant_ids": [a], "hours": hours }),
+        )
+        .await
+        .assert_status(201);
+    }
+    app.add_record(
+        a,
+        &json!({
+            "kind": "volunteer_hours", "title": "冬季巡逻", "start": "2018-12", "end": "2019-02",
+            "measures": [{ "value": 7, "unit": "hours", "qualifier": "exact" }],
+        }),
+    )
+    .await
+    .assert_status(201);
+    a
+}
+
+const YEAR_2019: (&str, &str) = ("2019-01-01", "2019-12-31");
+
+async fn issue_hours(app: &TestApp, resident: i64, (from, to): (&str, &str)) -> Reply {
+    app.post(
+        &format!("/api/v1/residents/{resident}/hours-certificates"),
+        &json!({ "from": from, "to": to }),
+    )
+    .await
+}
+
+/// The QR code of a printed certificate page, decoded.
+fn qr_of(page: &str) -> String {
+    let svg_start = page.find("<svg").expect("an inline QR code");
+    let svg_end = page[svg_start..].find("</svg>").unwrap() + svg_start + 6;
+    decode_qr(&page[svg_start..svg_end])
+}
+
+#[tokio::test]
+async fn a_record_certificate_states_the_hours_of_its_period_and_the_id_number_masked() {
+    let (app, honour) = app_with_honour().await;
+    let a = volunteer_with_hours(&app).await;
+
+    // The preview counts what lies wholly in 2019 and says what it leaves out.
+    let statement = app
+        .staff_get(&format!(
+            "/api/v1/residents/{a}/hours-statement?from=2019-01-01&to=2019-12-31"
+        ))
+        .await;
+    statement.assert_status(200);
+    assert_eq!(statement.body["total_hours"], 5.5);
+    assert_eq!(statement.body["masked_id_number"], "3101**********4411");
+    let titles = |key: &str| -> Vec<String> {
+        statement.body[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(titles("records"), ["敬老院助老服务", "垃圾分类宣传"]);
+    assert_eq!(titles("left_out"), ["冬季巡逻"]);
+    assert_nothing_private(&statement.text);
+
+    // An honour first: both kinds share the year's numbers.
+    issue(&app, honour).await.assert_status(201);
+    let issued = issue_hours(&app, a, YEAR_2019).await;
+    issued.assert_status(201);
+    let year = this_year(&app);
+    let cert = &issued.body;
+    assert_eq!(cert["kind"], "hours");
+    assert_eq!(cert["kind_label"], "志愿服务记录证明");
+    assert_eq!(cert["number"], format!("长寿〔{year}〕第002号"));
+    assert_eq!(
+        cert["hours"], 5.5,
+        "2020's 4 hours and the 7 over the bound are not counted"
+    );
+    assert_eq!(cert["period_start"], "2019-01-01");
+    assert_eq!(cert["period_end"], "2019-12-31");
+    assert_eq!(cert["masked_id_number"], "3101**********4411");
+    assert_eq!(cert["holder_name"], "张丽");
+    assert_eq!(cert["citation"], "敬老院助老服务、垃圾分类宣传");
+    assert_nothing_private(&issued.text);
+    let code = cert["verification_code"].as_str().unwrap().to_string();
+
+    let check = verify(&app, &code).await;
+    check.assert_status(200);
+    assert_eq!(check.body["standing"], "valid");
+    assert_eq!(check.body["kind_label"], "志愿服务记录证明");
+    assert_eq!(check.body["hours"], 5.5);
+    assert_eq!(check.body["period_start"], "2019-01-01");
+    assert_eq!(check.body["masked_id_number"], "3101**********4411");
+    assert_nothing_private(&check.text);
+
+    let page = app.get(&format!("/verify/{code}")).await;
+    page.assert_status(200);
+    for text in [
+        "此证书有效",
+        "志愿服务记录证明",
+        "张丽",
+        "3101**********4411",
+        "2019年1月1日至2019年12月31日",
+        "5.5 小时",
+    ] {
+        assert!(
+            page.text.contains(text),
+            "verify page lacks {text}: {}",
+            page.text
+        );
+    }
+    assert_nothing_private(&page.text);
+
+    // The printed certificate: A4 portrait, what the national rules ask for, and the QR code.
+    let printed = app.get(&format!("/verify/{code}/certificate")).await;
+    printed.assert_status(200);
+    assert!(printed.text.contains("certificate-sheet portrait"));
+    for text in [
+        "志愿服务记录证明",
+        "张丽",
+        "3101**********4411",
+        "2019年1月1日至2019年12月31日",
+        "5.5",
+        "上海市普陀区人民政府长寿路街道办事处",
+        &format!("长寿〔{year}〕第002号"),
+    ] {
+        assert!(printed.text.contains(text), "certificate lacks {text}");
+    }
+    assert_nothing_private(&printed.text);
+    let decoded = qr_of(&printed.text);
+    assert_eq!(decoded, format!("https://youde.example.org/verify/{code}"));
+    let path = decoded.strip_prefix("https://youde.example.org").unwrap();
+    assert!(app.get(path).await.text.contains("此证书有效"));
+
+    // One standing certificate per period; another period is another certificate.
+    let again = issue_hours(&app, a, YEAR_2019).await;
+    again.assert_status(409);
+    assert_eq!(again.error_code(), "certificate_exists");
+    let autumn = issue_hours(&app, a, ("2019-08-01", "2020-01-31")).await;
+    autumn.assert_status(201);
+    assert_eq!(autumn.body["hours"], 7.0);
+    assert_eq!(autumn.body["citation"], "垃圾分类宣传、迎新春义写春联");
+}
+
+#[tokio::test]
+async fn a_record_certificate_is_refused_without_an_id_number_hours_or_a_sound_period() {
+    let app = TestApp::spawn().await;
+    let a = volunteer_with_hours(&app).await;
+
+    let backwards = issue_hours(&app, a, ("2019-12-31", "2019-01-01")).await;
+    backwards.assert_status(422);
+    assert_eq!(backwards.invalid_fields(), ["to"]);
+    let future = issue_hours(&app, a, ("2019-01-01", "2999-12-31")).await;
+    assert_eq!(future.invalid_fields(), ["to"]);
+    let typed = issue_hours(&app, a, ("2019年", "")).await;
+    assert_eq!(typed.invalid_fields(), ["from", "to"]);
+
+    let empty = issue_hours(&app, a, ("2021-01-01", "2021-12-31")).await;
+    empty.assert_status(409);
+    assert_eq!(empty.error_code(), "no_hours_in_period");
+
+    let b = app.resident("王芳").await;
+    app.post(
+        "/api/v1/activities",
+        &json!({ "title": "助老", "date": "2019-03-01", "participant_ids": [b], "hours": 2 }),
+    )
+    .await
+    .assert_status(201);
+    let no_id = issue_hours(&app, b, YEAR_2019).await;
+    no_id.assert_status(409);
+    assert_eq!(no_id.error_code(), "id_number_missing");
+    issue_hours(&app, 999_999, YEAR_2019)
+        .await
+        .assert_status(404);
+    assert_eq!(app.count("certificates").await, 0);
+
+    // Refusals gave their numbers back: the first issued is 001.
+    let issued = issue_hours(&app, a, YEAR_2019).await;
+    issued.assert_status(201);
+    assert_eq!(
+        issued.body["number"],
+        format!("长寿〔{}〕第001号", this_year(&app))
+    );
+}
+
+#[tokio::test]
+async fn only_reviewers_and_admins_issue_record_certificates() {
+    let app = TestApp::spawn().await;
+    let a = volunteer_with_hours(&app).await;
+    let path = format!("/api/v1/residents/{a}/hours-certificates");
+    let body = json!({ "from": "2019-01-01", "to": "2019-12-31" });
+    for role in ["nominator", "editor"] {
+        let token = app.user_token(&format!("hours-{role}"), &[role]).await;
+        app.send_as(&token, "POST", &path, Some(&body))
+            .await
+            .assert_status(403);
+    }
+    app.send(app.client.post(&path).body_json(&body))
+        .await
+        .assert_status(401);
+    let statement = format!("/api/v1/residents/{a}/hours-statement?from=2019-01-01&to=2019-12-31");
+    app.get(&statement).await.assert_status(401);
+    assert_eq!(app.count("certificates").await, 0);
+    let reviewer = app.user_token("hours-reviewer", &["reviewer"]).await;
+    let issued = app.send_as(&reviewer, "POST", &path, Some(&body)).await;
+    issued.assert_status(201);
+    let audit = app
+        .staff_get(&format!(
+            "/api/v1/audit?action=certificate.issue&entity_kind=certificate&entity_id={}",
+            issued.body["id"]
+        ))
+        .await;
+    assert!(audit.text.contains("certificate.issue"), "{}", audit.text);
+}
+
+#[tokio::test]
+async fn a_reissued_record_certificate_counts_again_and_a_revoked_one_shows_revoked() {
+    let app = TestApp::spawn().await;
+    let a = volunteer_with_hours(&app).await;
+    let first = issue_hours(&app, a, YEAR_2019).await;
+    first.assert_status(201);
+    let first_code = first.body["verification_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A record found later: the reissue counts it.
+    app.post(
+        "/api/v1/activities",
+        &json!({ "title": "社区义诊", "date": "2019-10-01", "participant_ids": [a], "hours": 1.5 }),
+    )
+    .await
+    .assert_status(201);
+    let second = app
+        .post(
+            &format!("/api/v1/certificates/{}/reissue", first.body["id"]),
+            &json!({}),
+        )
+        .await;
+    second.assert_status(201);
+    assert_eq!(second.body["hours"], 7.0);
+    assert_eq!(second.body["period_end"], "2019-12-31");
+    let old = verify(&app, &first_code).await;
+    assert_eq!(old.body["standing"], "superseded");
+    assert_eq!(
+        old.body["hours"], 5.5,
+        "the old certificate states what it stated"
+    );
+    assert_eq!(old.body["superseded_by_number"], second.body["number"]);
+
+    let second_code = second.body["verification_code"].as_str().unwrap();
+    app.post(
+        &format!("/api/v1/certificates/{}/revoke", second.body["id"]),
+        &json!({ "reason": "时长登记有误" }),
+    )
+    .await
+    .assert_status(200);
+    let check = verify(&app, second_code).await;
+    assert_eq!(check.body["standing"], "revoked");
+    let page = app.get(&format!("/verify/{second_code}")).await;
+    assert!(page.text.contains("此证书已撤销"), "{}", page.text);
+    assert!(!page.text.contains("时长登记有误"));
+    let print = app.get(&format!("/verify/{second_code}/certificate")).await;
+    assert!(
+        !print.text.contains("<svg"),
+        "a revoked certificate does not print"
+    );
+}
+
+#[tokio::test]
+async fn erasing_a_resident_revokes_their_certificates_and_forgets_the_masked_id() {
+    let (app, honour) = app_with_honour().await;
+    let sun = app
+        .staff_get(&format!("/api/v1/recognitions/{honour}"))
+        .await
+        .body["resident_id"]
+        .as_i64()
+        .unwrap();
+    let honour_cert = issue(&app, honour).await;
+    let a = volunteer_with_hours(&app).await;
+    let record_cert = issue_hours(&app, a, YEAR_2019).await;
+    record_cert.assert_status(201);
+    for resident in [sun, a] {
+        app.post(&format!("/api/v1/residents/{resident}/erasure"), &json!({}))
+            .await
+            .assert_status(200);
+    }
+    for cert in [&honour_cert, &record_cert] {
+        let code = cert.body["verification_code"].as_str().unwrap();
+        let check = verify(&app, code).await;
+        assert_eq!(check.body["standing"], "revoked", "{}", check.text);
+        assert!(!check.text.contains("4411"), "{}", check.text);
+        let staff = app
+            .staff_get(&format!("/api/v1/certificates/{}", cert.body["id"]))
+            .await;
+        assert_eq!(staff.body["revoke_reason"], "个人信息已按本人要求删除");
+    }
+    // Not in the audit log's snapshots either.
+    let audit = app
+        .staff_get(&format!(
+            "/api/v1/audit?entity_kind=certificate&entity_id={}",
+            record_cert.body["id"]
+        ))
+        .await;
+    assert!(audit.text.contains("certificate.revoke"), "{}", audit.text);
+    assert!(!audit.text.contains("4411"), "{}", audit.text);
+}
+
+#[tokio::test]
+async fn a_reviewer_previews_and_issues_a_record_certificate_from_the_residents_page() {
+    use crate::console::Browser;
+    let app = TestApp::spawn().await;
+    let a = volunteer_with_hours(&app).await;
+    let mut b = Browser::signed_in(&app, "hours-desk", &["reviewer"]).await;
+    let resident = b.get(&format!("/admin/residents/{a}")).await;
+    let preview_path = format!("/admin/residents/{a}/hours-certificate");
+    assert!(resident.text.contains(&preview_path), "{}", resident.text);
+    let form = b.get(&preview_path).await;
+    form.assert_status(200);
+    assert!(form.text.contains("证明期间"));
+    let preview = b
+        .get(&format!("{preview_path}?from=2019-01-01&to=2019-12-31"))
+        .await;
+    preview.assert_status(200);
+    for text in [
+        "5.5 小时",
+        "3101**********4411",
+        "敬老院助老服务",
+        "冬季巡逻",
+        "未计入",
+    ] {
+        assert!(
+            preview.text.contains(text),
+            "preview lacks {text}: {}",
+            preview.text
+        );
+    }
+    let bad = b
+        .get(&format!("{preview_path}?from=2019-12-31&to=2019-01-01"))
+        .await;
+    assert!(
+        bad.text.contains("结束日期不能早于开始日期"),
+        "{}",
+        bad.text
+    );
+
+    let action = format!("/admin/residents/{a}/hours-certificates");
+    let issued = b
+        .submit(
+            &format!("{preview_path}?from=2019-01-01&to=2019-12-31"),
+            &action,
+            &[("from", "2019-01-01"), ("to", "2019-12-31")],
+        )
+        .await;
+    issued.assert_status(303);
+    let page_path = issued.headers["location"].to_str().unwrap().to_string();
+    let page = b.get(&page_path).await;
+    assert!(page.text.contains("志愿服务记录证明"), "{}", page.text);
+    assert!(page.text.contains("3101**********4411"));
+    assert!(page.text.contains("5.5 小时"));
+    let listed = b.get(&preview_path).await;
+    assert!(
+        listed
+            .text
+            .contains(&format!("长寿〔{}〕第001号", this_year(&app))),
+        "{}",
+        listed.text
+    );
+    let year = b
+        .get(&format!("/admin/certificates?year={}", this_year(&app)))
+        .await;
+    assert!(
+        year.text.contains("志愿服务记录证明（5.5 小时）"),
+        "{}",
+        year.text
+    );
+
+    // A nominator sees hours but cannot open the certificate desk.
+    let mut n = Browser::signed_in(&app, "hours-nominator", &["nominator"]).await;
+    let theirs = n.get(&format!("/admin/residents/{a}")).await;
+    assert!(!theirs.text.contains(&preview_path));
+    assert_eq!(n.get(&preview_path).await.status.as_u16(), 403);
+}

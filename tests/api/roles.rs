@@ -153,6 +153,12 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
             Needs(Decide),
         ),
         ("POST /recognitions/{id}/certificates", N, Needs(Decide)),
+        (
+            "POST /residents/{id}/hours-certificates",
+            J(json!({ "from": "2019-01-01", "to": "2019-12-31" })),
+            Needs(Decide),
+        ),
+        ("GET /residents/{id}/hours-statement", N, Needs(Review)),
         ("GET /certificates", N, Needs(Review)),
         ("GET /certificates/{id}", N, Needs(Review)),
         ("POST /certificates/{id}/reissue", N, Needs(Decide)),
