@@ -19,6 +19,7 @@ mod m20261130_060001_create_certificates;
 mod m20261130_140001_activity_hours;
 mod m20261130_140002_create_imports;
 mod m20261130_200001_hours_certificates;
+mod m20261130_200002_certificate_seals;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_140001_activity_hours::Migration),
             Box::new(m20261130_140002_create_imports::Migration),
             Box::new(m20261130_200001_hours_certificates::Migration),
+            Box::new(m20261130_200002_certificate_seals::Migration),
         ]
     }
 }

@@ -3,8 +3,8 @@
 //! counts previewed, then issued), and a certificate's page with its preview, reissue and
 //! revocation with a reason. Reviewers and admins; every change is the API's (`/certificates`).
 
-use poem::http::Method;
-use poem::web::{Path, Query};
+use poem::http::{Method, StatusCode};
+use poem::web::{Data, Path, Query};
 use poem::{get, handler, Response, Route};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -13,10 +13,12 @@ use super::ui::{Block, Cell, Field, Form, Kind, Link, Table};
 use super::{redirect, Console, Result};
 use crate::domain::certificate::format_hours;
 use crate::domain::policy::Action;
+use crate::service::certificates::Desk;
 
 pub fn routes(route: Route) -> Route {
     route
         .at("/certificates", get(list))
+        .at("/certificates/seal", get(seal_page).post(upload_seal))
         .at("/certificates/:id", get(show))
         .at("/certificates/:id/reissue", poem::post(reissue))
         .at("/certificates/:id/revoke", poem::post(revoke))
@@ -86,6 +88,12 @@ async fn list(console: Console, Query(q): Query<YearQuery>) -> Result<Response> 
         vec![Field::new("year", "颁发年度", Kind::Number).value(year.to_string())],
     );
     let mut blocks = vec![Block::Form(years), Block::Table(table)];
+    if console.may(Action::ManageSeal) {
+        blocks.insert(
+            0,
+            Block::Links(vec![Link::new("/admin/certificates/seal", "证书印章")]),
+        );
+    }
     if console.may(Action::Decide) {
         blocks.push(Block::Heading("待颁发证书的表彰".into()));
         let waiting = waiting_honours(&console).await?;
@@ -389,6 +397,102 @@ fn statement_blocks(
         )
         .hidden("from", from)
         .hidden("to", to)]));
+    }
+}
+
+/// `/admin/certificates/seal`: the seal in use, as certificates show it, and (for admins) the
+/// upload of a new one.
+#[handler]
+async fn seal_page(console: Console, desk: Data<&Desk>) -> Result<Response> {
+    console.require(Action::Review)?;
+    seal_view(&console, &desk, None, StatusCode::OK).await
+}
+
+async fn seal_view(
+    console: &Console,
+    desk: &Desk,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response> {
+    let mut blocks = vec![Block::Links(vec![Link::new(
+        "/admin/certificates",
+        "返回证书列表",
+    )])];
+    match console.api.get_view::<Value>("/certificates/seal").await {
+        Ok((info, _)) => {
+            blocks.push(Block::Facts(vec![
+                (
+                    "尺寸".into(),
+                    format!("{} × {} 像素", info["width"], info["height"]),
+                ),
+                ("文件大小".into(), format!("{} 字节", info["size_bytes"])),
+                ("上传时间".into(), text(&info, "uploaded_at")),
+            ]));
+            let uri = desk
+                .seal_data_uri()
+                .await
+                .map_err(|e| super::client::Problem::internal(&e.to_string()))?;
+            if let Some(uri) = uri {
+                blocks.push(Block::Html(format!(
+                    "<p><img class=\"seal-preview\" src=\"{uri}\" alt=\"当前印章\" width=\"160\"></p>"
+                )));
+            }
+        }
+        Err(p) if p.status == StatusCode::NOT_FOUND => {
+            blocks.push(Block::Notice(
+                "warn",
+                "尚未上传印章：证书打印时不带印章。".into(),
+            ));
+        }
+        Err(p) => return Err(p.into()),
+    }
+    if console.may(Action::ManageSeal) {
+        let mut form = Form::post("/admin/certificates/seal", &console.csrf, "上传印章")
+            .multipart()
+            .group(
+                "上传新印章",
+                vec![Field::new("file", "印章图片", Kind::File).required().hint(
+                    "透明背景的 PNG，不超过 512 KB，每边 120–1200 像素；此后打印的证书都使用新印章。",
+                )],
+            );
+        if let Some(message) = error {
+            form = form.with_error(message);
+        }
+        blocks.push(Block::Form(form));
+    }
+    let mut page = console.render("证书印章", blocks)?;
+    page.set_status(status);
+    Ok(page)
+}
+
+#[handler]
+async fn upload_seal(console: Console, desk: Data<&Desk>) -> Result<Response> {
+    console.require(Action::ManageSeal)?;
+    let Some(file) = console.form.file("file") else {
+        let message = "请选择印章图片文件".to_string();
+        return seal_view(
+            &console,
+            &desk,
+            Some(message),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let body = Some(("image/png".to_string(), file.bytes.clone()));
+    match console
+        .api
+        .call(Method::PUT, "/certificates/seal", body, None)
+        .await
+    {
+        Ok(_) => redirect("/admin/certificates/seal"),
+        Err(p) if p.status.is_client_error() && p.status != StatusCode::FORBIDDEN => {
+            let message = match p.fields.first() {
+                Some((_, m)) => m.clone(),
+                None => p.message.clone(),
+            };
+            seal_view(&console, &desk, Some(message), p.status).await
+        }
+        Err(p) => Err(p.into()),
     }
 }
 

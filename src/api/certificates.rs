@@ -13,8 +13,8 @@ use chrono::Datelike;
 use poem::web::Data;
 use poem::Request;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiRequest, Object, OpenApi};
 
 use super::auth::{address_hash, Staff, StaffAuth};
 use super::error::{ApiError, ApiResult};
@@ -26,6 +26,7 @@ use crate::domain::certificate::{mask_id_number, parse_period};
 use crate::domain::policy::Action;
 use crate::domain::validation::required_text;
 use crate::domain::ValidationErrors;
+use crate::media::seal::{self, SealError};
 use crate::service::certificates::{
     self as desk_service, hours_statement, kind_label, Desk, HoursStatement, Lookup, Verified,
 };
@@ -455,6 +456,71 @@ pub async fn withdraw_for_erasure(
     Ok(changed.len())
 }
 
+/// The official seal printed on certificates, as staff see it (the picture itself is shown only
+/// on printed certificates, never served on its own).
+#[derive(Debug, Object)]
+pub struct SealInfo {
+    pub id: i64,
+    pub sha256: String,
+    pub width: i32,
+    pub height: i32,
+    pub size_bytes: i64,
+    pub uploaded_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Audited for SealInfo {
+    const KIND: &'static str = "certificate_seal";
+    fn audit_id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl From<crate::store::entities::certificate_seal::Model> for SealInfo {
+    fn from(m: crate::store::entities::certificate_seal::Model) -> Self {
+        SealInfo {
+            id: m.id,
+            sha256: m.sha256,
+            width: m.width,
+            height: m.height,
+            size_bytes: m.size_bytes,
+            uploaded_at: m.created_at,
+        }
+    }
+}
+
+/// The seal's file.
+#[derive(Debug, ApiRequest)]
+pub enum SealUpload {
+    /// A PNG with a transparent background.
+    #[oai(content_type = "image/png")]
+    Png(Binary<Vec<u8>>),
+}
+
+fn seal_refused(err: SealError) -> ApiError {
+    use crate::media::seal::{MAX_BYTES, MAX_SIDE, MIN_SIDE};
+    match err {
+        SealError::NotPng => ApiError::UnsupportedMediaType(Json(super::error::ErrorBody {
+            error: super::error::ErrorInfo {
+                code: "unsupported_media_type".into(),
+                message: "印章只接受 PNG 图片（按文件内容判断）".into(),
+                details: None,
+            },
+        })),
+        SealError::TooLarge { bytes } => ApiError::field(
+            "file",
+            format!("印章图片为 {bytes} 字节，不能超过 {MAX_BYTES} 字节（512 KB）"),
+        ),
+        SealError::Dimensions { width, height } => ApiError::field(
+            "file",
+            format!("印章图片为 {width}×{height} 像素，每边应在 {MIN_SIDE} 至 {MAX_SIDE} 像素之间"),
+        ),
+        SealError::Undecodable => ApiError::field("file", "印章图片无法解码，文件可能已损坏"),
+        SealError::NotTransparent => {
+            ApiError::field("file", "印章图片须为透明背景的 PNG（印章以外的部分透明）")
+        }
+    }
+}
+
 /// Commit a new certificate with its audit event `action`; answer 201 with its address.
 async fn created(
     desk: &Desk,
@@ -663,6 +729,77 @@ impl CertificatesApi {
         auth.require(Action::Review)?;
         let m = certificates::get(&desk.db, id.0).await?;
         Ok(Json(Certificate::new(&desk.public_url, m)))
+    }
+
+    /// Upload the official seal
+    ///
+    /// The seal (公章) printed on every certificate from now on: the PNG file itself as the
+    /// body (`Content-Type: image/png`), at most 512 KB, each side 120 to 1,200 pixels, with a
+    /// transparent background (at least a tenth of the pixels). Refused with 415 when not a
+    /// PNG, 422 `validation_failed` (field `file`) otherwise. Re-encoded and kept in the media
+    /// store; never served on its own, only shown on printed certificates. Audited as
+    /// `certificate_seal.upload`. Admins only.
+    #[oai(path = "/certificates/seal", method = "put")]
+    async fn upload_seal(
+        &self,
+        desk: Data<&Desk>,
+        auth: StaffAuth,
+        body: SealUpload,
+    ) -> ApiResult<Json<SealInfo>> {
+        let staff = auth.require(Action::ManageSeal)?;
+        let SealUpload::Png(bytes) = body;
+        let checked = seal::check(&bytes.0).map_err(seal_refused)?;
+        let key = checked.key();
+        let created = desk
+            .media
+            .put_if_absent(&key, bytes::Bytes::from(checked.png.clone()))
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "cannot store the seal");
+                ApiError::internal()
+            })?;
+        let change = Change::begin(&desk.db, desk.now(), staff).await?;
+        let new = certificates::NewSeal {
+            object_key: &key,
+            sha256: &checked.sha256,
+            width: checked.width,
+            height: checked.height,
+            size_bytes: checked.png.len(),
+            uploaded_by: staff.user_id,
+        };
+        let stored = async {
+            let m = certificates::insert_seal(&change, &new, desk.now()).await?;
+            let dto = SealInfo::from(m);
+            change
+                .commit_audited(
+                    "certificate_seal.upload",
+                    SealInfo::KIND,
+                    dto.id,
+                    None,
+                    snap(&dto),
+                )
+                .await?;
+            Ok::<_, ApiError>(dto)
+        }
+        .await;
+        if stored.is_err() && created {
+            // Not recorded: the file this call added goes again (an identical earlier seal keeps
+            // its own).
+            let _ = desk.media.delete(&key).await;
+        }
+        Ok(Json(stored?))
+    }
+
+    /// The official seal in use
+    ///
+    /// Its size and checksum; 404 `seal_not_set` before one is uploaded. Reviewers and admins.
+    #[oai(path = "/certificates/seal", method = "get")]
+    async fn get_seal(&self, desk: Data<&Desk>, auth: StaffAuth) -> ApiResult<Json<SealInfo>> {
+        auth.require(Action::Review)?;
+        match certificates::current_seal(&desk.db).await? {
+            Some(m) => Ok(Json(m.into())),
+            None => Err(ApiError::not_found_code("seal_not_set", "尚未上传印章")),
+        }
     }
 
     /// Verify a certificate by its code

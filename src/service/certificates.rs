@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::certificate::{self, HoursInPeriod, Settings, Standing};
+use crate::media::storage::MediaStore;
 use crate::store::entities::certificate::Model;
 use crate::store::entities::service_record::Model as RecordModel;
 use crate::store::{certificates, service_records, throttle, StoreResult};
@@ -31,6 +32,8 @@ pub struct Desk {
     /// `YOUDE_PUBLIC_URL`, without a trailing slash.
     pub public_url: Arc<str>,
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    /// Where the seal's file is kept (the media store).
+    pub media: MediaStore,
 }
 
 impl Desk {
@@ -45,6 +48,30 @@ impl Desk {
 
     pub fn verify_url(&self, code: &str) -> String {
         verify_url(&self.public_url, code)
+    }
+
+    /// The seal in use as a `data:image/png;base64,…` address, for a printed certificate to
+    /// show inline (the file itself is never served). `None` when no seal was uploaded; when
+    /// the file cannot be read, logged, and `None`: the certificate prints without it.
+    pub async fn seal_data_uri(&self) -> StoreResult<Option<String>> {
+        use base64::Engine;
+        let Some(seal) = certificates::current_seal(&self.db).await? else {
+            return Ok(None);
+        };
+        match self.media.get(&seal.object_key).await {
+            Ok(Some(png)) => Ok(Some(format!(
+                "data:image/png;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(&png)
+            ))),
+            Ok(None) => {
+                tracing::error!(key = %seal.object_key, "the seal's file is missing from the media store");
+                Ok(None)
+            }
+            Err(err) => {
+                tracing::error!(key = %seal.object_key, error = %err, "cannot read the seal's file");
+                Ok(None)
+            }
+        }
     }
 }
 

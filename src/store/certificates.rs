@@ -338,3 +338,45 @@ pub async fn successor_number(db: &impl ConnectionTrait, m: &Model) -> StoreResu
         .one(db)
         .await?)
 }
+
+/// The seal in use: the latest uploaded.
+pub async fn current_seal(
+    db: &impl ConnectionTrait,
+) -> StoreResult<Option<super::entities::certificate_seal::Model>> {
+    use super::entities::certificate_seal as seal;
+    Ok(seal::Entity::find()
+        .order_by_desc(seal::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// What an uploaded seal is, once its file is stored.
+pub struct NewSeal<'a> {
+    pub object_key: &'a str,
+    pub sha256: &'a str,
+    pub width: u32,
+    pub height: u32,
+    pub size_bytes: usize,
+    pub uploaded_by: i64,
+}
+
+/// Record an uploaded seal; from now on it is the one in use.
+pub async fn insert_seal(
+    db: &impl ConnectionTrait,
+    new: &NewSeal<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<super::entities::certificate_seal::Model> {
+    use super::entities::certificate_seal as seal;
+    Ok(seal::ActiveModel {
+        object_key: Set(new.object_key.into()),
+        sha256: Set(new.sha256.into()),
+        width: Set(new.width as i32),
+        height: Set(new.height as i32),
+        size_bytes: Set(new.size_bytes as i64),
+        uploaded_by: Set(new.uploaded_by),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}

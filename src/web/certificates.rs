@@ -53,6 +53,8 @@ struct CertificatePage {
     kind_label: &'static str,
     qr_svg: String,
     issued_on: String,
+    /// The seal as a `data:` address, when one was uploaded.
+    seal: Option<String>,
 }
 
 /// The 志愿服务记录证明, A4 portrait.
@@ -66,6 +68,7 @@ struct HoursCertificatePage {
     period: String,
     hours: String,
     masked_id_number: String,
+    seal: Option<String>,
 }
 
 /// `2019年1月1日至2019年12月31日`, when the certificate has a period.
@@ -174,7 +177,8 @@ fn verdict(desk: &Desk, lookup: Lookup, code: &str) -> Result<Response, WebError
 }
 
 /// `/verify/{code}/certificate`: the certificate as a print-ready A4 page (an honour landscape, a
-/// 志愿服务记录证明 portrait), with the QR code of its verification address. Only a standing
+/// 志愿服务记录证明 portrait), with the QR code of its verification address and the seal over
+/// the issuing body (inline, when one was uploaded). Only a standing
 /// certificate prints; any other answers as the verify page does.
 #[handler]
 pub async fn printable(
@@ -188,6 +192,7 @@ pub async fn printable(
         other => return verdict(&desk, other, &code),
     };
     let qr_svg = qr_svg(&v.verify_url)?;
+    let seal = desk.seal_data_uri().await?;
     let title = format!("{} · {}", kind_label(&v.kind), v.holder_name);
     if v.kind == "hours" {
         return html(&HoursCertificatePage {
@@ -196,6 +201,7 @@ pub async fn printable(
             period: period_text(&v).unwrap_or_default(),
             hours: format_hours(v.hours.unwrap_or_default()),
             masked_id_number: v.masked_id_number.clone().unwrap_or_default(),
+            seal,
             qr_svg,
             v,
         });
@@ -205,6 +211,7 @@ pub async fn printable(
         kind_label: kind_label(&v.kind),
         issued_on: chinese_date(v.issued_on),
         qr_svg,
+        seal,
         v,
     })
 }

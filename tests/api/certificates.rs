@@ -888,3 +888,187 @@ async fn a_reviewer_previews_and_issues_a_record_certificate_from_the_residents_
     assert!(!theirs.text.contains(&preview_path));
     assert_eq!(n.get(&preview_path).await.status.as_u16(), 403);
 }
+
+/// A seal: a red ring on a transparent square (or, `opaque`, on white).
+pub fn seal_png(side: u32, opaque: bool) -> Vec<u8> {
+    let c = side as f32 / 2.0;
+    let img = image::RgbaImage::from_fn(side, side, |x, y| {
+        let d = ((x as f32 - c).powi(2) + (y as f32 - c).powi(2)).sqrt();
+        if d < c * 0.9 && d > c * 0.75 {
+            image::Rgba([200, 20, 20, 255])
+        } else if opaque {
+            image::Rgba([255, 255, 255, 255])
+        } else {
+            image::Rgba([0, 0, 0, 0])
+        }
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+fn wide_transparent_png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::RgbaImage::new(width, height)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+async fn put_seal(app: &TestApp, token: Option<&str>, bytes: Vec<u8>) -> Reply {
+    let req = app
+        .client
+        .put("/api/v1/certificates/seal")
+        .header("Content-Type", "image/png")
+        .body(bytes);
+    let req = match token {
+        Some(t) => req.header("Authorization", format!("Bearer {t}")),
+        None => app.staff(req),
+    };
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn an_admin_uploads_the_seal_and_certificates_show_it_but_it_is_never_served_alone() {
+    let (app, honour) = app_with_honour().await;
+    let issued = issue(&app, honour).await;
+    let code = issued.body["verification_code"].as_str().unwrap();
+    let printed = app.get(&format!("/verify/{code}/certificate")).await;
+    assert!(!printed.text.contains("<img class=\"seal\""), "no seal yet");
+    let none = app.staff_get("/api/v1/certificates/seal").await;
+    none.assert_status(404);
+    assert_eq!(none.error_code(), "seal_not_set");
+
+    // Only admins; and only a transparent PNG of a fitting size.
+    let reviewer = app.user_token("seal-reviewer", &["reviewer"]).await;
+    put_seal(&app, Some(&reviewer), seal_png(300, false))
+        .await
+        .assert_status(403);
+    let jpeg = {
+        let img = image::RgbImage::from_pixel(300, 300, image::Rgb([200, 20, 20]));
+        let mut out = Vec::new();
+        img.write_to(
+            &mut std::io::Cursor::new(&mut out),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+        out
+    };
+    let refused = put_seal(&app, None, jpeg).await;
+    refused.assert_status(415);
+    assert_eq!(refused.error_code(), "unsupported_media_type");
+    for (bytes, message) in [
+        (seal_png(300, true), "透明背景"),
+        (seal_png(60, false), "60×60"),
+        (wide_transparent_png(1300, 200), "1300×200"),
+    ] {
+        let refused = put_seal(&app, None, bytes).await;
+        refused.assert_status(422);
+        assert_eq!(refused.invalid_fields(), ["file"]);
+        assert!(refused.text.contains(message), "{}", refused.text);
+    }
+    // Over 512 KB: noise does not compress.
+    let noisy = image::RgbaImage::from_fn(400, 400, |x, y| {
+        let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)).to_le_bytes();
+        image::Rgba([v[0], v[1], v[2], if x < 100 { 0 } else { v[3] | 1 }])
+    });
+    let mut big = Vec::new();
+    noisy
+        .write_to(&mut std::io::Cursor::new(&mut big), image::ImageFormat::Png)
+        .unwrap();
+    assert!(big.len() > 512 * 1024, "{} bytes", big.len());
+    let too_big = put_seal(&app, None, big).await;
+    too_big.assert_status(422);
+    assert!(too_big.text.contains("512 KB"), "{}", too_big.text);
+    assert_eq!(app.count("certificate_seals").await, 0);
+
+    let uploaded = put_seal(&app, None, seal_png(300, false)).await;
+    uploaded.assert_status(200);
+    assert_eq!(uploaded.body["width"], 300);
+    let sha = uploaded.body["sha256"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.staff_get("/api/v1/certificates/seal").await.body["sha256"],
+        sha.as_str()
+    );
+    let audit = app
+        .staff_get("/api/v1/audit?action=certificate_seal.upload")
+        .await;
+    assert!(
+        audit.text.contains("certificate_seal.upload"),
+        "{}",
+        audit.text
+    );
+
+    // On the printed certificate, inline; under /media/ nobody gets it, staff neither.
+    let printed = app.get(&format!("/verify/{code}/certificate")).await;
+    assert!(
+        printed
+            .text
+            .contains("<img class=\"seal\" src=\"data:image/png;base64,"),
+        "{}",
+        printed.text
+    );
+    for path in [
+        format!("/media/seal-{sha}.png"),
+        format!("/media/{sha}.png"),
+        format!("/media/{sha}.jpg"),
+    ] {
+        app.get(&path).await.assert_status(404);
+        app.staff_get(&path).await.assert_status(404);
+    }
+    // The QR code still reads with the seal on the page.
+    assert_eq!(
+        qr_of(&printed.text),
+        format!("https://youde.example.org/verify/{code}")
+    );
+    // The media sweep leaves it alone.
+    app.media
+        .sweep(&app.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    let again = app.get(&format!("/verify/{code}/certificate")).await;
+    assert!(again.text.contains("<img class=\"seal\""));
+}
+
+#[tokio::test]
+async fn an_admin_uploads_the_seal_in_the_console() {
+    use crate::console::Browser;
+    let app = TestApp::spawn().await;
+    let mut admin = Browser::signed_in(&app, "seal-admin", &["admin"]).await;
+    let list = admin.get("/admin/certificates").await;
+    assert!(
+        list.text.contains("/admin/certificates/seal"),
+        "{}",
+        list.text
+    );
+    let page = admin.get("/admin/certificates/seal").await;
+    assert!(page.text.contains("尚未上传印章"), "{}", page.text);
+    let refused = admin
+        .upload_to(
+            "/admin/certificates/seal",
+            "/admin/certificates/seal",
+            &[],
+            (seal_png(300, true), "seal.png", "image/png"),
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 422, "{}", refused.text);
+    assert!(refused.text.contains("透明背景"));
+    let done = admin
+        .upload_to(
+            "/admin/certificates/seal",
+            "/admin/certificates/seal",
+            &[],
+            (seal_png(300, false), "seal.png", "image/png"),
+        )
+        .await;
+    done.assert_status(303);
+    let page = admin.get("/admin/certificates/seal").await;
+    assert!(page.text.contains("300 × 300 像素"), "{}", page.text);
+    assert!(page.text.contains("data:image/png;base64,"));
+    // A reviewer sees the seal but gets no upload form.
+    let mut reviewer = Browser::signed_in(&app, "seal-rev", &["reviewer"]).await;
+    let theirs = reviewer.get("/admin/certificates/seal").await;
+    theirs.assert_status(200);
+    assert!(!theirs.text.contains("上传新印章"));
+}
