@@ -155,6 +155,14 @@ async fn show(console: Console, Path(id): Path<i64>) -> Result<Response> {
             Link::new("/admin/certificates", "返回证书列表"),
         ]),
     ];
+    if cfg!(feature = "pdf") {
+        if let Some(Block::Links(links)) = blocks.last_mut() {
+            links.insert(
+                1,
+                Link::new(format!("/verify/{code}/certificate.pdf"), "下载 PDF"),
+            );
+        }
+    }
     if console.may(Action::Decide) && c["standing"] == "valid" {
         blocks.push(Block::Buttons(vec![Form::button(
             format!("/admin/certificates/{id}/reissue"),

@@ -21,6 +21,9 @@ pub struct Settings {
     pub issuing_body: String,
     /// The signatory printed under the issuing body.
     pub signatory: String,
+    /// `YOUDE_CERT_FONT`: the CJK font file for PDFs (`path` or `path#face`); found on the
+    /// system when `None`.
+    pub font: Option<String>,
 }
 
 impl Default for Settings {
@@ -29,6 +32,7 @@ impl Default for Settings {
             prefix: "长寿".into(),
             issuing_body: "上海市普陀区人民政府长寿路街道办事处".into(),
             signatory: "长寿路街道办事处".into(),
+            font: None,
         }
     }
 }
@@ -181,6 +185,12 @@ pub fn parse_period(
         }
     }
     errors.finish(|| (from.unwrap_or_default(), to.unwrap_or_default()))
+}
+
+/// `2026年11月30日`, as certificates are dated.
+pub fn chinese_date(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
 /// 2.5 → `2.5`, 100.0 → `100`: hours as a certificate prints them.

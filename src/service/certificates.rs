@@ -34,6 +34,8 @@ pub struct Desk {
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     /// Where the seal's file is kept (the media store).
     pub media: MediaStore,
+    /// The CJK font for PDFs, looked for on first use.
+    pub pdf_font: Arc<std::sync::OnceLock<Result<super::certificate_pdf::PdfFont, String>>>,
 }
 
 impl Desk {
@@ -50,19 +52,14 @@ impl Desk {
         verify_url(&self.public_url, code)
     }
 
-    /// The seal in use as a `data:image/png;base64,…` address, for a printed certificate to
-    /// show inline (the file itself is never served). `None` when no seal was uploaded; when
-    /// the file cannot be read, logged, and `None`: the certificate prints without it.
-    pub async fn seal_data_uri(&self) -> StoreResult<Option<String>> {
-        use base64::Engine;
+    /// The seal in use: its PNG. `None` when no seal was uploaded; when the file cannot be
+    /// read, logged, and `None`: the certificate prints without it.
+    pub async fn seal_png(&self) -> StoreResult<Option<Vec<u8>>> {
         let Some(seal) = certificates::current_seal(&self.db).await? else {
             return Ok(None);
         };
         match self.media.get(&seal.object_key).await {
-            Ok(Some(png)) => Ok(Some(format!(
-                "data:image/png;base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(&png)
-            ))),
+            Ok(Some(png)) => Ok(Some(png.to_vec())),
             Ok(None) => {
                 tracing::error!(key = %seal.object_key, "the seal's file is missing from the media store");
                 Ok(None)
@@ -72,6 +69,33 @@ impl Desk {
                 Ok(None)
             }
         }
+    }
+
+    /// The seal as a `data:image/png;base64,…` address, for a printed certificate to show
+    /// inline (the file itself is never served).
+    pub async fn seal_data_uri(&self) -> StoreResult<Option<String>> {
+        use base64::Engine;
+        Ok(self.seal_png().await?.map(|png| {
+            format!(
+                "data:image/png;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(png)
+            )
+        }))
+    }
+
+    /// The CJK font for PDFs (`YOUDE_CERT_FONT`, else one found on the system), read once; the
+    /// reason when there is none.
+    pub fn pdf_font(&self) -> Result<super::certificate_pdf::PdfFont, String> {
+        self.pdf_font
+            .get_or_init(|| {
+                let found = super::certificate_pdf::find_font(self.settings.font.as_deref());
+                match &found {
+                    Ok(font) => tracing::info!(font = ?font, "certificate PDFs use this font"),
+                    Err(reason) => tracing::warn!(%reason, "no font for certificate PDFs"),
+                }
+                found
+            })
+            .clone()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Use cases every face calls (the JSON API, the public pages, the console), below them so that
 //! none has to ask another face.
 
+pub mod certificate_pdf;
 pub mod certificates;
 pub mod notices;
 

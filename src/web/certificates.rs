@@ -11,7 +11,7 @@ use poem::{handler, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{html, qr_svg, Meta, WebError};
-use crate::domain::certificate::{format_hours, Standing};
+use crate::domain::certificate::{chinese_date, format_hours, Standing};
 use crate::service::certificates::{self as service, kind_label, Desk, Lookup, Verified};
 use crate::service::ClientAddress;
 
@@ -216,8 +216,63 @@ pub async fn printable(
     })
 }
 
-/// `2026年11月30日`, as certificates are dated.
-fn chinese_date(d: chrono::NaiveDate) -> String {
-    use chrono::Datelike;
-    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+/// `/verify/{code}/certificate.pdf`: the certificate as a PDF (the `pdf` feature), as the
+/// printable page shows it. Only a standing certificate; any other answers as the verify page
+/// does. 503 with the reason when no CJK font is found; 501 in a build without the feature.
+#[handler]
+pub async fn pdf(
+    desk: Data<&Desk>,
+    address: Data<&ClientAddress>,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
+    let lookup = service::look_up(&desk, &address.0 .0, service::Query::Code(&code)).await?;
+    let v = match lookup {
+        Lookup::Found(v) if v.standing == Standing::Valid => *v,
+        other => return verdict(&desk, other, &code),
+    };
+    render_pdf(&desk, v).await
+}
+
+fn plain(status: StatusCode, message: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/plain; charset=utf-8")
+        .header("Cache-Control", "no-store")
+        .body(message.to_string())
+}
+
+#[cfg(not(feature = "pdf"))]
+async fn render_pdf(_desk: &Desk, _v: Verified) -> Result<Response, WebError> {
+    Ok(plain(
+        StatusCode::NOT_IMPLEMENTED,
+        "本服务未启用 PDF 证书（编译时未开启 pdf 功能）；请使用可打印的网页证书。",
+    ))
+}
+
+#[cfg(feature = "pdf")]
+async fn render_pdf(desk: &Desk, v: Verified) -> Result<Response, WebError> {
+    let font = match desk.pdf_font() {
+        Ok(font) => font,
+        Err(message) => return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, &message)),
+    };
+    let seal = desk.seal_png().await?;
+    let rendered = tokio::task::spawn_blocking(move || {
+        crate::service::certificate_pdf::render(&v, seal.as_deref(), &font)
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?;
+    match rendered {
+        Ok(bytes) => Ok(Response::builder()
+            .content_type("application/pdf")
+            .header(
+                "Content-Disposition",
+                "inline; filename=\"certificate.pdf\"",
+            )
+            .header("Cache-Control", "no-store")
+            .body(bytes)),
+        Err(message) => {
+            tracing::error!(%message, "cannot render a certificate as PDF");
+            Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, &message))
+        }
+    }
 }

@@ -397,6 +397,7 @@ pub fn routes(form_limits: crate::app::BodyLimit) -> impl Endpoint {
         .at("/verify", get(certificates::by_number))
         .at("/verify/:code", get(certificates::by_code))
         .at("/verify/:code/certificate", get(certificates::printable))
+        .at("/verify/:code/certificate.pdf", get(certificates::pdf))
         .at("/robots.txt", get(sitemap::robots))
         .at("/static/site.css", get(stylesheet))
         .at("/static/admin.css", get(admin_stylesheet))

@@ -1072,3 +1072,101 @@ async fn an_admin_uploads_the_seal_in_the_console() {
     theirs.assert_status(200);
     assert!(!theirs.text.contains("上传新印章"));
 }
+
+/// The PDF of a certificate (the `pdf` feature), written to `target/pdf-test/` for a look.
+#[cfg(feature = "pdf")]
+async fn pdf_of(app: &TestApp, code: &str, name: &str) -> Vec<u8> {
+    let resp = app
+        .client
+        .get(format!("/verify/{code}/certificate.pdf"))
+        .send()
+        .await
+        .0;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "application/pdf"
+    );
+    let bytes = resp.into_body().into_vec().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pdf-test");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), &bytes).unwrap();
+    bytes
+}
+
+#[cfg(feature = "pdf")]
+#[tokio::test]
+async fn both_certificates_come_as_pdf_with_the_font_embedded_and_the_seal() {
+    let (app, honour) = app_with_honour().await;
+    put_seal(&app, None, seal_png(300, false))
+        .await
+        .assert_status(200);
+    let honour_cert = issue(&app, honour).await;
+    let a = volunteer_with_hours(&app).await;
+    let record_cert = issue_hours(&app, a, YEAR_2019).await;
+    for (cert, name, media_box) in [
+        (&honour_cert, "honour.pdf", "841.89"),
+        (&record_cert, "record.pdf", "595.28"),
+    ] {
+        let code = cert.body["verification_code"].as_str().unwrap();
+        let pdf = pdf_of(&app, code, name).await;
+        let raw = String::from_utf8_lossy(&pdf);
+        assert!(raw.contains("/FontFile"), "the font is embedded");
+        assert!(
+            raw.contains("/Subtype /Image") || raw.contains("/Subtype/Image"),
+            "the seal"
+        );
+        assert!(raw.contains(media_box), "A4 in its orientation");
+        // The full ID number is nowhere, not even as text the PDF would not show.
+        assert!(!raw.contains(ID_NUMBER));
+    }
+    // A revoked certificate has no PDF.
+    let id = honour_cert.body["id"].as_i64().unwrap();
+    app.post(
+        &format!("/api/v1/certificates/{id}/revoke"),
+        &json!({ "reason": "测试" }),
+    )
+    .await
+    .assert_status(200);
+    let code = honour_cert.body["verification_code"].as_str().unwrap();
+    let revoked = app.get(&format!("/verify/{code}/certificate.pdf")).await;
+    assert!(revoked.text.contains("此证书已撤销"), "{}", revoked.text);
+}
+
+#[cfg(feature = "pdf")]
+#[tokio::test]
+async fn without_a_font_the_pdf_says_which_is_missing() {
+    let app = TestApp::spawn_configured(|state| {
+        let mut settings = (*state.certificates).clone();
+        settings.font = Some("/nonexistent/cjk.ttc".into());
+        state.certificates = std::sync::Arc::new(settings);
+    })
+    .await;
+    let a = volunteer_with_hours(&app).await;
+    let cert = issue_hours(&app, a, YEAR_2019).await;
+    let code = cert.body["verification_code"].as_str().unwrap();
+    let reply = app.get(&format!("/verify/{code}/certificate.pdf")).await;
+    reply.assert_status(503);
+    assert!(
+        reply.text.contains("YOUDE_CERT_FONT") && reply.text.contains("/nonexistent/cjk.ttc"),
+        "{}",
+        reply.text
+    );
+    // The printable page does not need it.
+    app.get(&format!("/verify/{code}/certificate"))
+        .await
+        .assert_status(200);
+}
+
+#[cfg(not(feature = "pdf"))]
+#[tokio::test]
+async fn without_the_pdf_feature_the_pdf_address_says_so() {
+    let app = TestApp::spawn().await;
+    let a = volunteer_with_hours(&app).await;
+    let cert = issue_hours(&app, a, YEAR_2019).await;
+    let code = cert.body["verification_code"].as_str().unwrap();
+    let reply = app.get(&format!("/verify/{code}/certificate.pdf")).await;
+    reply.assert_status(501);
+    assert!(reply.text.contains("pdf"), "{}", reply.text);
+}
