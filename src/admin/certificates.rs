@@ -426,33 +426,31 @@ async fn seal_view(
         "/admin/certificates",
         "返回证书列表",
     )])];
-    match console.api.get_view::<Value>("/certificates/seal").await {
-        Ok((info, _)) => {
-            blocks.push(Block::Facts(vec![
-                (
-                    "尺寸".into(),
-                    format!("{} × {} 像素", info["width"], info["height"]),
-                ),
-                ("文件大小".into(), format!("{} 字节", info["size_bytes"])),
-                ("上传时间".into(), text(&info, "uploaded_at")),
-            ]));
-            let uri = desk
-                .seal_data_uri()
-                .await
-                .map_err(|e| super::client::Problem::internal(&e.to_string()))?;
-            if let Some(uri) = uri {
-                blocks.push(Block::Html(format!(
-                    "<p><img class=\"seal-preview\" src=\"{uri}\" alt=\"当前印章\" width=\"160\"></p>"
-                )));
-            }
+    let (status_body, _) = console.api.get_view::<Value>("/certificates/seal").await?;
+    let info = &status_body["seal"];
+    if info.is_null() {
+        blocks.push(Block::Notice(
+            "warn",
+            "尚未上传印章：证书打印时不带印章。".into(),
+        ));
+    } else {
+        blocks.push(Block::Facts(vec![
+            (
+                "尺寸".into(),
+                format!("{} × {} 像素", info["width"], info["height"]),
+            ),
+            ("文件大小".into(), format!("{} 字节", info["size_bytes"])),
+            ("上传时间".into(), text(info, "uploaded_at")),
+        ]));
+        let uri = desk
+            .seal_data_uri()
+            .await
+            .map_err(|e| super::client::Problem::internal(&e.to_string()))?;
+        if let Some(uri) = uri {
+            blocks.push(Block::Html(format!(
+                "<p><img class=\"seal-preview\" src=\"{uri}\" alt=\"当前印章\" width=\"160\"></p>"
+            )));
         }
-        Err(p) if p.status == StatusCode::NOT_FOUND => {
-            blocks.push(Block::Notice(
-                "warn",
-                "尚未上传印章：证书打印时不带印章。".into(),
-            ));
-        }
-        Err(p) => return Err(p.into()),
     }
     if console.may(Action::ManageSeal) {
         let mut form = Form::post("/admin/certificates/seal", &console.csrf, "上传印章")

@@ -488,6 +488,13 @@ impl From<crate::store::entities::certificate_seal::Model> for SealInfo {
     }
 }
 
+/// Whether a seal is in use, and which.
+#[derive(Debug, Object)]
+pub struct SealStatus {
+    /// Null before a seal is uploaded (certificates then print without one).
+    pub seal: Option<SealInfo>,
+}
+
 /// The seal's file.
 #[derive(Debug, ApiRequest)]
 pub enum SealUpload {
@@ -792,14 +799,15 @@ impl CertificatesApi {
 
     /// The official seal in use
     ///
-    /// Its size and checksum; 404 `seal_not_set` before one is uploaded. Reviewers and admins.
+    /// Its size and checksum under `seal`; `seal` is null before one is uploaded. Reviewers and
+    /// admins.
     #[oai(path = "/certificates/seal", method = "get")]
-    async fn get_seal(&self, desk: Data<&Desk>, auth: StaffAuth) -> ApiResult<Json<SealInfo>> {
+    async fn get_seal(&self, desk: Data<&Desk>, auth: StaffAuth) -> ApiResult<Json<SealStatus>> {
         auth.require(Action::Review)?;
-        match certificates::current_seal(&desk.db).await? {
-            Some(m) => Ok(Json(m.into())),
-            None => Err(ApiError::not_found_code("seal_not_set", "尚未上传印章")),
-        }
+        let seal = certificates::current_seal(&desk.db).await?;
+        Ok(Json(SealStatus {
+            seal: seal.map(SealInfo::from),
+        }))
     }
 
     /// Verify a certificate by its code
