@@ -688,6 +688,7 @@ impl CertificatesApi {
     /// In the order they were issued; by `year` of issue, of one recognition, of one resident
     /// (`resident_id`), or of one `kind` (`recognition`, `hours`). Reviewers and admins.
     #[oai(path = "/certificates", method = "get")]
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         desk: Data<&Desk>,

@@ -412,6 +412,59 @@ async fn numbers_run_without_gaps_or_duplicates_when_issued_at_once() {
     assert_eq!(reissued.body["number"], format!("长寿〔{year}〕第013号"));
 }
 
+#[tokio::test]
+async fn honours_and_record_certificates_share_one_gap_free_sequence_when_issued_at_once() {
+    use futures_util::future::BoxFuture;
+    let (app, honour) = app_with_honour().await;
+    let mut honours = more_honours(&app, 5).await;
+    honours.push(honour);
+    let a = volunteer_with_hours(&app).await;
+    let periods = [
+        ("2019-01-01", "2019-12-31"),
+        ("2019-01-01", "2019-06-30"),
+        ("2019-03-01", "2019-03-31"),
+        ("2019-08-01", "2019-08-31"),
+        ("2019-01-01", "2020-12-31"),
+        ("2019-02-01", "2019-09-30"),
+    ];
+    // Every honour and every period twice, all at once: one of each pair is refused after
+    // taking a number, which it gives back.
+    let mut requests: Vec<BoxFuture<'_, Reply>> = Vec::new();
+    for _ in 0..2 {
+        for id in &honours {
+            requests.push(Box::pin(issue(&app, *id)));
+        }
+        for period in periods {
+            requests.push(Box::pin(issue_hours(&app, a, period)));
+        }
+    }
+    let replies = futures_util::future::join_all(requests).await;
+    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [vec![201; 12], vec![409; 12]].concat(),
+        "{replies:?}"
+    );
+    let year = this_year(&app);
+    let mut numbers: Vec<String> = replies
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.body["number"].as_str().unwrap().to_string())
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=12)
+        .map(|n| format!("长寿〔{year}〕第{n:03}号"))
+        .collect();
+    assert_eq!(numbers, expected);
+    let kinds: Vec<&str> = replies
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.body["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "hours").count(), 6);
+}
+
 async fn issue_path(app: &TestApp, path: &str) -> Reply {
     app.post(path, &json!({})).await
 }
