@@ -43,6 +43,8 @@ struct Shown {
     period: Option<String>,
     /// 志愿服务记录证明: `65.5`.
     hours: Option<String>,
+    /// Whether this build makes PDFs (the `pdf` feature).
+    pdf: bool,
 }
 
 #[derive(Template)]
@@ -102,6 +104,7 @@ fn outcome(lookup: Lookup, code: Option<&str>) -> Outcome {
                 code: code.unwrap_or_default().to_string(),
                 period: period_text(&v),
                 hours: v.hours.map(format_hours),
+                pdf: cfg!(feature = "pdf"),
                 v: *v,
             }))
         }
