@@ -7,16 +7,18 @@ COPY Cargo.toml Cargo.lock build.rs ./
 COPY migration/Cargo.toml migration/Cargo.toml
 RUN mkdir -p src migration/src \
     && echo 'fn main() {}' > src/main.rs && touch src/lib.rs migration/src/lib.rs \
-    && cargo build --release --locked \
+    && cargo build --release --locked --features pdf \
     && rm -rf src migration/src
 # Then the source; its files are newer than the stand-ins, so only our crates rebuild.
 COPY . .
 RUN touch src/main.rs src/lib.rs migration/src/lib.rs \
-    && cargo build --release --locked && strip target/release/youde
+    && cargo build --release --locked --features pdf && strip target/release/youde
 
-# Run: a small Debian with the binary only.
+# Run: a small Debian with the binary and the CJK font certificate PDFs embed (WenQuanYi Micro Hei,
+# 5 MB; fonts-noto-cjk is preferred when present, YOUDE_CERT_FONT names any other).
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/youde youde && mkdir -p /var/lib/youde/data /var/lib/youde/media && chown -R youde /var/lib/youde
 COPY --from=build /src/target/release/youde /usr/local/bin/youde
 USER youde

@@ -180,6 +180,8 @@ fn certificate_desk(state: &AppState) -> crate::service::certificates::Desk {
         settings: state.certificates.clone(),
         public_url: state.public_url.clone(),
         clock: Arc::new(move || clock.now()),
+        media: state.media.store.clone(),
+        pdf_font: Default::default(),
     }
 }
 

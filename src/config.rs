@@ -322,6 +322,12 @@ pub struct Config {
     )]
     pub cert_signatory: String,
 
+    /// The CJK font for certificate PDFs (the `pdf` feature): a TTF/OTF/TTC file, `path#N` for
+    /// face N of a collection. Without it, one of Debian's (fonts-noto-cjk, fonts-wqy-microhei)
+    /// is looked for; with none, PDFs answer 503 saying so.
+    #[arg(long, env = "YOUDE_CERT_FONT", global = true)]
+    pub cert_font: Option<String>,
+
     /// Largest photo accepted, in pixels (width × height, read from the header before decoding).
     #[arg(long, env = "YOUDE_MAX_IMAGE_PIXELS", default_value_t = crate::media::processing::DEFAULT_MAX_PIXELS, global = true)]
     pub max_image_pixels: u64,
@@ -358,6 +364,7 @@ impl Config {
             prefix: self.cert_prefix.trim().to_string(),
             issuing_body: self.cert_issuer.trim().to_string(),
             signatory: self.cert_signatory.trim().to_string(),
+            font: self.cert_font.clone(),
         }
     }
 

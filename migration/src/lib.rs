@@ -18,6 +18,8 @@ mod m20261130_050001_list_filter_indexes;
 mod m20261130_060001_create_certificates;
 mod m20261130_140001_activity_hours;
 mod m20261130_140002_create_imports;
+mod m20261130_200001_hours_certificates;
+mod m20261130_200002_certificate_seals;
 
 pub struct Migrator;
 
@@ -40,6 +42,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_060001_create_certificates::Migration),
             Box::new(m20261130_140001_activity_hours::Migration),
             Box::new(m20261130_140002_create_imports::Migration),
+            Box::new(m20261130_200001_hours_certificates::Migration),
+            Box::new(m20261130_200002_certificate_seals::Migration),
         ]
     }
 }

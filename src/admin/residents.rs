@@ -310,6 +310,12 @@ async fn resident_page(
             "提名此人",
         ));
     }
+    if console.may(Action::Review) && r.erased_at.is_none() {
+        links.push(Link::new(
+            format!("/admin/residents/{id}/hours-certificate"),
+            "志愿服务记录证明",
+        ));
+    }
     if public {
         links.push(Link::new(format!("/people/{}", r.slug), "查看公开页面"));
     }

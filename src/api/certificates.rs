@@ -1,7 +1,9 @@
 //! `/certificates`: certificates anyone can verify (证书). Reviewers and admins issue a
-//! certificate for a recognition (荣誉证书), reissue it under a new number that supersedes the old
-//! one, and revoke it with a reason; revoking the recognition revokes its certificates. Anyone
-//! checks one by its verification code (the QR code) or by its number and the holder's name.
+//! certificate for a recognition (荣誉证书) or for a resident's volunteer hours over a period
+//! (志愿服务记录证明), reissue it under a new number that supersedes the old one, and revoke it
+//! with a reason; revoking the recognition revokes its certificates, erasing the resident revokes
+//! theirs. Anyone checks one by its verification code (the QR code) or by its number and the
+//! holder's name.
 //!
 //! Issuing takes the year's next number as the first statement of its transaction (see
 //! `store::certificates`), so numbers run without gaps or duplicates however many are issued at
@@ -11,8 +13,8 @@ use chrono::Datelike;
 use poem::web::Data;
 use poem::Request;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiRequest, Object, OpenApi};
 
 use super::auth::{address_hash, Staff, StaffAuth};
 use super::error::{ApiError, ApiResult};
@@ -20,11 +22,15 @@ use super::pagination::{encode, ListPage, PageRequest};
 use super::recognitions::RevokeInput;
 use super::write::{Audited, Change};
 use super::{snap, validation_text, ApiTags, Created};
+use crate::domain::certificate::{mask_id_number, parse_period};
 use crate::domain::policy::Action;
 use crate::domain::validation::required_text;
 use crate::domain::ValidationErrors;
-use crate::service::certificates::{self as desk_service, kind_label, Desk, Lookup, Verified};
-use crate::store::certificates::{self, NewCertificate};
+use crate::media::seal::{self, SealError};
+use crate::service::certificates::{
+    self as desk_service, hours_statement, kind_label, Desk, HoursStatement, Lookup, Verified,
+};
+use crate::store::certificates::{self, HoursFacts, NewCertificate};
 use crate::store::entities::certificate::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{audit, recognitions};
@@ -34,7 +40,7 @@ use crate::store::{audit, recognitions};
 #[derive(Debug, Object)]
 pub struct Certificate {
     pub id: i64,
-    /// `recognition` (荣誉证书).
+    /// `recognition` (荣誉证书) or `hours` (志愿服务记录证明).
     pub kind: String,
     pub kind_label: String,
     pub recognition_id: Option<i64>,
@@ -65,6 +71,19 @@ pub struct Certificate {
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
     #[oai(skip_serializing_if_is_none)]
     pub revoke_reason: Option<String>,
+    /// 志愿服务记录证明: the first day of the period.
+    #[oai(skip_serializing_if_is_none)]
+    pub period_start: Option<chrono::NaiveDate>,
+    /// 志愿服务记录证明: the last day of the period.
+    #[oai(skip_serializing_if_is_none)]
+    pub period_end: Option<chrono::NaiveDate>,
+    /// 志愿服务记录证明: the total hours of the records lying wholly in the period.
+    #[oai(skip_serializing_if_is_none)]
+    pub hours: Option<f64>,
+    /// 志愿服务记录证明: the ID number as printed, e.g. `3101**********4411` (never the full
+    /// number; cleared when the resident's information is erased).
+    #[oai(skip_serializing_if_is_none)]
+    pub masked_id_number: Option<String>,
 }
 
 impl Audited for Certificate {
@@ -104,17 +123,22 @@ impl Certificate {
             superseded_at: m.superseded_at,
             revoked_at: m.revoked_at,
             revoke_reason: m.revoke_reason,
+            period_start: m.period_start,
+            period_end: m.period_end,
+            hours: m.hours,
+            masked_id_number: m.masked_id_number,
         }
     }
 }
 
 /// What a certificate states and whether it stands, as anyone may check it. Nothing private:
-/// no phone, no ID number, no address, no reason for a revocation.
+/// no phone, no full ID number (a 志愿服务记录证明 states it masked, as printed), no address, no
+/// reason for a revocation.
 #[derive(Debug, Object)]
 pub struct CertificateCheck {
     pub number: String,
     pub kind: String,
-    /// 荣誉证书
+    /// 荣誉证书 or 志愿服务记录证明
     pub kind_label: String,
     pub holder_name: String,
     pub title: String,
@@ -135,6 +159,17 @@ pub struct CertificateCheck {
     /// The day (Shanghai) the standing was checked.
     pub checked_on: chrono::NaiveDate,
     pub verify_url: String,
+    /// 志愿服务记录证明: the period and the hours in it.
+    #[oai(skip_serializing_if_is_none)]
+    pub period_start: Option<chrono::NaiveDate>,
+    #[oai(skip_serializing_if_is_none)]
+    pub period_end: Option<chrono::NaiveDate>,
+    #[oai(skip_serializing_if_is_none)]
+    pub hours: Option<f64>,
+    /// 志愿服务记录证明: the ID number as printed on it, masked (`3101**********4411`), so a
+    /// checker can compare it with the paper.
+    #[oai(skip_serializing_if_is_none)]
+    pub masked_id_number: Option<String>,
 }
 
 impl From<Verified> for CertificateCheck {
@@ -156,6 +191,10 @@ impl From<Verified> for CertificateCheck {
             superseded_by_number: v.superseded_by_number,
             checked_on: v.checked_on,
             verify_url: v.verify_url,
+            period_start: v.period_start,
+            period_end: v.period_end,
+            hours: v.hours,
+            masked_id_number: v.masked_id_number,
         }
     }
 }
@@ -227,8 +266,266 @@ async fn issue_for_recognition(
         citation: &honour.citation,
         issued_on: today,
         issued_by: staff.user_id,
+        hours: None,
     };
     Ok(certificates::insert(change, &new, &desk.settings, seq, desk.now()).await?)
+}
+
+/// The period of a 志愿服务记录证明.
+#[derive(Debug, Object)]
+pub struct HoursCertificateInput {
+    /// The first day of the period, `2019-01-01`.
+    pub from: String,
+    /// The last day of the period (inclusive), `2019-12-31`; not after today.
+    pub to: String,
+}
+
+/// One service record as a 志愿服务记录证明 counts it.
+#[derive(Debug, Object)]
+pub struct CountedRecord {
+    pub id: i64,
+    pub title: String,
+    /// Partial date, `2019-08-28` or `2019`.
+    pub start: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub end: Option<String>,
+    pub hours: f64,
+}
+
+/// What a 志愿服务记录证明 over a period would state, before it is issued (the console's preview).
+#[derive(Debug, Object)]
+pub struct HoursStatementView {
+    pub resident_id: i64,
+    pub holder_name: String,
+    /// As the certificate prints it; absent when the resident has no ID number registered (no
+    /// certificate can be issued then).
+    #[oai(skip_serializing_if_is_none)]
+    pub masked_id_number: Option<String>,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    /// The sum of the counted records' hours.
+    pub total_hours: f64,
+    /// The service line the certificate prints: the records' titles.
+    pub service_line: String,
+    /// Records with hours lying wholly in the period: counted.
+    pub records: Vec<CountedRecord>,
+    /// Records with hours reaching over the period's bounds (or an ongoing role's): not counted,
+    /// since their hours cannot be split.
+    pub left_out: Vec<CountedRecord>,
+}
+
+fn counted(rows: &[(crate::store::entities::service_record::Model, f64)]) -> Vec<CountedRecord> {
+    rows.iter()
+        .map(|(r, hours)| CountedRecord {
+            id: r.id,
+            title: r.title.clone(),
+            start: r.start_date.clone(),
+            end: r.end_date.clone(),
+            hours: *hours,
+        })
+        .collect()
+}
+
+fn statement_view(
+    holder: &crate::store::entities::resident::Model,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    s: &HoursStatement,
+) -> HoursStatementView {
+    HoursStatementView {
+        resident_id: holder.id,
+        holder_name: holder.name.clone(),
+        masked_id_number: holder
+            .id_number
+            .as_deref()
+            .filter(|id| !id.trim().is_empty())
+            .map(mask_id_number),
+        from,
+        to,
+        total_hours: s.total,
+        service_line: s.service_line(),
+        records: counted(&s.counted),
+        left_out: counted(&s.left_out),
+    }
+}
+
+/// Take the year's next number, then count the resident's hours over `from..=to` and write them
+/// as a 志愿服务记录证明: the one body of issuing and reissuing one. As for honours, everything
+/// is read after the number was taken. The resident may have no other standing certificate for
+/// the same period than `replacing`.
+async fn issue_for_hours(
+    desk: &Desk,
+    change: &Change<'_>,
+    staff: &Staff,
+    resident_id: i64,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+    replacing: Option<&Model>,
+) -> ApiResult<Model> {
+    let today = desk.today();
+    let seq = certificates::next_seq(change, today.year()).await?;
+    let holder = residents::get(change, resident_id, Visibility::Staff).await?;
+    if holder.erased_at.is_some() {
+        return Err(ApiError::conflict_code(
+            "resident_erased",
+            "该居民的个人信息已按本人要求删除，不能出具证明",
+            None,
+        ));
+    }
+    let Some(id_number) = holder
+        .id_number
+        .as_deref()
+        .filter(|id| !id.trim().is_empty())
+    else {
+        return Err(ApiError::conflict_code(
+            "id_number_missing",
+            "志愿服务记录证明须载明身份证件号码（部分隐去），请先为该居民登记身份证号码",
+            None,
+        ));
+    };
+    let standing = certificates::standing_for_period(change, resident_id, from, to).await?;
+    if let Some(existing) = standing.filter(|c| Some(c.id) != replacing.map(|r| r.id)) {
+        return Err(ApiError::conflict_code(
+            "certificate_exists",
+            format!(
+                "该居民这一期间已有有效证明（{}）；如需换发，请补发该证明",
+                existing.number
+            ),
+            Some(serde_json::json!({ "certificate_id": existing.id })),
+        ));
+    }
+    if let Some(old) = replacing {
+        certificates::refuse_unless_standing(&certificates::get(change, old.id).await?)?;
+    }
+    let statement = hours_statement(change, resident_id, from, to).await?;
+    if statement.total <= 0.0 {
+        return Err(ApiError::conflict_code(
+            "no_hours_in_period",
+            "该期间内没有可证明的志愿服务时长",
+            None,
+        ));
+    }
+    let masked = mask_id_number(id_number);
+    let service_line = statement.service_line();
+    let new = NewCertificate {
+        kind: "hours",
+        recognition_id: None,
+        resident_id,
+        holder_name: &holder.name,
+        title: kind_label("hours"),
+        category: "",
+        citation: &service_line,
+        issued_on: today,
+        issued_by: staff.user_id,
+        hours: Some(HoursFacts {
+            period_start: from,
+            period_end: to,
+            hours: statement.total,
+            masked_id_number: &masked,
+        }),
+    };
+    Ok(certificates::insert(change, &new, &desk.settings, seq, desk.now()).await?)
+}
+
+/// A resident's information is being erased (in `change`, by `staff`): revoke their
+/// certificates and clear the masked ID number from them and from the audit log's snapshots of
+/// them. Each revocation is audited as `certificate.revoke`; returns how many certificates
+/// changed.
+pub async fn withdraw_for_erasure(
+    change: &Change<'_>,
+    public_url: &str,
+    staff: &Staff,
+    resident_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<usize> {
+    let changed =
+        certificates::withdraw_for_erasure(change, resident_id, "个人信息已按本人要求删除", now)
+            .await?;
+    for (before, after) in &changed {
+        if before.revoked_at.is_none() {
+            let event = audit::Event {
+                action: "certificate.revoke",
+                entity_kind: Certificate::KIND,
+                entity_id: after.id,
+                before: snap(&Certificate::new(public_url, before.clone())),
+                after: snap(&Certificate::new(public_url, after.clone())),
+            };
+            audit::record(change, &staff.actor(), event, now).await?;
+        }
+        audit::redact(change, Certificate::KIND, after.id, &["masked_id_number"]).await?;
+    }
+    Ok(changed.len())
+}
+
+/// The official seal printed on certificates, as staff see it (the picture itself is shown only
+/// on printed certificates, never served on its own).
+#[derive(Debug, Object)]
+pub struct SealInfo {
+    pub id: i64,
+    pub sha256: String,
+    pub width: i32,
+    pub height: i32,
+    pub size_bytes: i64,
+    pub uploaded_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Audited for SealInfo {
+    const KIND: &'static str = "certificate_seal";
+    fn audit_id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl From<crate::store::entities::certificate_seal::Model> for SealInfo {
+    fn from(m: crate::store::entities::certificate_seal::Model) -> Self {
+        SealInfo {
+            id: m.id,
+            sha256: m.sha256,
+            width: m.width,
+            height: m.height,
+            size_bytes: m.size_bytes,
+            uploaded_at: m.created_at,
+        }
+    }
+}
+
+/// Whether a seal is in use, and which.
+#[derive(Debug, Object)]
+pub struct SealStatus {
+    /// Null before a seal is uploaded (certificates then print without one).
+    pub seal: Option<SealInfo>,
+}
+
+/// The seal's file.
+#[derive(Debug, ApiRequest)]
+pub enum SealUpload {
+    /// A PNG with a transparent background.
+    #[oai(content_type = "image/png")]
+    Png(Binary<Vec<u8>>),
+}
+
+fn seal_refused(err: SealError) -> ApiError {
+    use crate::media::seal::{MAX_BYTES, MAX_SIDE, MIN_SIDE};
+    match err {
+        SealError::NotPng => ApiError::UnsupportedMediaType(Json(super::error::ErrorBody {
+            error: super::error::ErrorInfo {
+                code: "unsupported_media_type".into(),
+                message: "印章只接受 PNG 图片（按文件内容判断）".into(),
+                details: None,
+            },
+        })),
+        SealError::TooLarge { bytes } => ApiError::field(
+            "file",
+            format!("印章图片为 {bytes} 字节，不能超过 {MAX_BYTES} 字节（512 KB）"),
+        ),
+        SealError::Dimensions { width, height } => ApiError::field(
+            "file",
+            format!("印章图片为 {width}×{height} 像素，每边应在 {MIN_SIDE} 至 {MAX_SIDE} 像素之间"),
+        ),
+        SealError::Undecodable => ApiError::field("file", "印章图片无法解码，文件可能已损坏"),
+        SealError::NotTransparent => {
+            ApiError::field("file", "印章图片须为透明背景的 PNG（印章以外的部分透明）")
+        }
+    }
 }
 
 /// Commit a new certificate with its audit event `action`; answer 201 with its address.
@@ -268,10 +565,59 @@ impl CertificatesApi {
         created(&desk, change, "certificate.issue", m).await
     }
 
+    /// Issue a 志愿服务记录证明 for a resident's hours over a period
+    ///
+    /// Counts the hours of the resident's service records lying wholly in `from..=to` (records
+    /// reaching over its bounds are left out: see `GET /residents/{id}/hours-statement`), and
+    /// numbers the certificate in the same per-year sequence as honours. States the ID number
+    /// only masked; refused (409) without a registered ID number (`id_number_missing`), without
+    /// hours in the period (`no_hours_in_period`), for an erased resident (`resident_erased`) or
+    /// when a standing one covers the same period (`certificate_exists`). Reviewers and admins.
+    #[oai(path = "/residents/:id/hours-certificates", method = "post")]
+    async fn issue_hours(
+        &self,
+        desk: Data<&Desk>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        body: Json<HoursCertificateInput>,
+    ) -> ApiResult<Created<Certificate>> {
+        let staff = auth.require(Action::Decide)?;
+        let period = parse_period(&body.from, &body.to, desk.today())?;
+        let change = Change::begin(&desk.db, desk.now(), staff).await?;
+        let m = issue_for_hours(&desk, &change, staff, id.0, period, None).await?;
+        created(&desk, change, "certificate.issue", m).await
+    }
+
+    /// What a 志愿服务记录证明 over a period would state
+    ///
+    /// The records counted (lying wholly in `from..=to`), those left out (reaching over its
+    /// bounds), the total and the masked ID number, before anything is issued. Reviewers and
+    /// admins.
+    #[oai(path = "/residents/:id/hours-statement", method = "get")]
+    async fn hours_statement(
+        &self,
+        desk: Data<&Desk>,
+        auth: StaffAuth,
+        id: Path<i64>,
+        from: Query<Option<String>>,
+        to: Query<Option<String>>,
+    ) -> ApiResult<Json<HoursStatementView>> {
+        auth.require(Action::Review)?;
+        let (from, to) = parse_period(
+            from.0.as_deref().unwrap_or(""),
+            to.0.as_deref().unwrap_or(""),
+            desk.today(),
+        )?;
+        let holder = residents::get(&desk.db, id.0, Visibility::Staff).await?;
+        let statement = hours_statement(&desk.db, holder.id, from, to).await?;
+        Ok(Json(statement_view(&holder, from, to, &statement)))
+    }
+
     /// Reissue a certificate
     ///
-    /// A new certificate with a new number and code, stating the recognition as it stands; the
-    /// old one shows as superseded. Reviewers and admins.
+    /// A new certificate with a new number and code, stating the recognition as it stands (or,
+    /// for a 志愿服务记录证明, the hours of the same period counted again); the old one shows as
+    /// superseded. Reviewers and admins.
     #[oai(path = "/certificates/:id/reissue", method = "post")]
     async fn reissue(
         &self,
@@ -283,11 +629,17 @@ impl CertificatesApi {
         // Read before the change begins: its first statement must be the one taking the number.
         let old = certificates::get(&desk.db, id.0).await?;
         certificates::refuse_unless_standing(&old)?;
-        let recognition_id = old
-            .recognition_id
-            .ok_or(ApiError::conflict("该证书不是表彰证书，不能按表彰补发"))?;
         let change = Change::begin(&desk.db, desk.now(), staff).await?;
-        let new = issue_for_recognition(&desk, &change, staff, recognition_id, Some(&old)).await?;
+        let new = match (old.recognition_id, old.period_start, old.period_end) {
+            (Some(recognition_id), _, _) => {
+                issue_for_recognition(&desk, &change, staff, recognition_id, Some(&old)).await?
+            }
+            (None, Some(from), Some(to)) => {
+                let period = (from, to);
+                issue_for_hours(&desk, &change, staff, old.resident_id, period, Some(&old)).await?
+            }
+            _ => return Err(ApiError::conflict("该证书缺少补发所需的信息")),
+        };
         let old = certificates::get(&change, id.0).await?;
         let superseded = certificates::supersede(&change, &old, new.id, desk.now()).await?;
         let event = audit::Event {
@@ -333,15 +685,18 @@ impl CertificatesApi {
 
     /// List certificates
     ///
-    /// In the order they were issued; by `year` of issue, or of one recognition. Reviewers and
-    /// admins.
+    /// In the order they were issued; by `year` of issue, of one recognition, of one resident
+    /// (`resident_id`), or of one `kind` (`recognition`, `hours`). Reviewers and admins.
     #[oai(path = "/certificates", method = "get")]
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         desk: Data<&Desk>,
         auth: StaffAuth,
         year: Query<Option<i32>>,
         recognition_id: Query<Option<i64>>,
+        resident_id: Query<Option<i64>>,
+        kind: Query<Option<String>>,
         limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<ListPage<Certificate>>> {
@@ -354,6 +709,8 @@ impl CertificatesApi {
                 limit: req.limit,
                 year: year.0,
                 recognition_id: recognition_id.0,
+                resident_id: resident_id.0,
+                kind: kind.0,
             },
         )
         .await?;
@@ -380,6 +737,78 @@ impl CertificatesApi {
         auth.require(Action::Review)?;
         let m = certificates::get(&desk.db, id.0).await?;
         Ok(Json(Certificate::new(&desk.public_url, m)))
+    }
+
+    /// Upload the official seal
+    ///
+    /// The seal (公章) printed on every certificate from now on: the PNG file itself as the
+    /// body (`Content-Type: image/png`), at most 512 KB, each side 120 to 1,200 pixels, with a
+    /// transparent background (at least a tenth of the pixels). Refused with 415 when not a
+    /// PNG, 422 `validation_failed` (field `file`) otherwise. Re-encoded and kept in the media
+    /// store; never served on its own, only shown on printed certificates. Audited as
+    /// `certificate_seal.upload`. Admins only.
+    #[oai(path = "/certificates/seal", method = "put")]
+    async fn upload_seal(
+        &self,
+        desk: Data<&Desk>,
+        auth: StaffAuth,
+        body: SealUpload,
+    ) -> ApiResult<Json<SealInfo>> {
+        let staff = auth.require(Action::ManageSeal)?;
+        let SealUpload::Png(bytes) = body;
+        let checked = seal::check(&bytes.0).map_err(seal_refused)?;
+        let key = checked.key();
+        let created = desk
+            .media
+            .put_if_absent(&key, bytes::Bytes::from(checked.png.clone()))
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "cannot store the seal");
+                ApiError::internal()
+            })?;
+        let change = Change::begin(&desk.db, desk.now(), staff).await?;
+        let new = certificates::NewSeal {
+            object_key: &key,
+            sha256: &checked.sha256,
+            width: checked.width,
+            height: checked.height,
+            size_bytes: checked.png.len(),
+            uploaded_by: staff.user_id,
+        };
+        let stored = async {
+            let m = certificates::insert_seal(&change, &new, desk.now()).await?;
+            let dto = SealInfo::from(m);
+            change
+                .commit_audited(
+                    "certificate_seal.upload",
+                    SealInfo::KIND,
+                    dto.id,
+                    None,
+                    snap(&dto),
+                )
+                .await?;
+            Ok::<_, ApiError>(dto)
+        }
+        .await;
+        if stored.is_err() && created {
+            // Not recorded: the file this call added goes again (an identical earlier seal keeps
+            // its own).
+            let _ = desk.media.delete(&key).await;
+        }
+        Ok(Json(stored?))
+    }
+
+    /// The official seal in use
+    ///
+    /// Its size and checksum under `seal`; `seal` is null before one is uploaded. Reviewers and
+    /// admins.
+    #[oai(path = "/certificates/seal", method = "get")]
+    async fn get_seal(&self, desk: Data<&Desk>, auth: StaffAuth) -> ApiResult<Json<SealStatus>> {
+        auth.require(Action::Review)?;
+        let seal = certificates::current_seal(&desk.db).await?;
+        Ok(Json(SealStatus {
+            seal: seal.map(SealInfo::from),
+        }))
     }
 
     /// Verify a certificate by its code

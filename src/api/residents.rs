@@ -321,8 +321,9 @@ impl ResidentsApi {
     /// draft with `attention` set, every consent is withdrawn today, the photos they own or appear
     /// in are deleted with their files, the private fields and citation are cleared, and the
     /// private fields' values are replaced by null in every audit event about them (the events
-    /// stay). Their profile page answers 410; the API, search (via the outbox), feeds, sitemap,
-    /// media and packs no longer show them. An erased resident cannot be edited or given consent
+    /// stay). Their certificates are revoked and lose the masked ID number they printed (audited
+    /// as `certificate.revoke`). Their profile page answers 410; the API, search (via the
+    /// outbox), feeds, sitemap, media and packs no longer show them. An erased resident cannot be edited or given consent
     /// again (409). Audited as `resident.erase`.
     #[oai(path = "/residents/:id/erasure", method = "post")]
     async fn erase(
@@ -334,6 +335,14 @@ impl ResidentsApi {
         let staff = auth.require(Action::Erase)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let done = residents::erase(&txn, id.0, state.clock.today()).await?;
+        super::certificates::withdraw_for_erasure(
+            &txn,
+            &state.public_url,
+            staff,
+            id.0,
+            state.clock.now(),
+        )
+        .await?;
         let report = ErasureReport {
             resident_id: id.0,
             stories_unpublished: done.stories_unpublished.clone(),

@@ -78,6 +78,8 @@ pub enum Action {
     EditStories,
     /// Erase a resident's personal information on request (PIPL Art. 47). Admins only.
     Erase,
+    /// Upload the official seal printed on certificates. Admins only.
+    ManageSeal,
 }
 
 /// The policy table: which role may do what. Admins may do everything.

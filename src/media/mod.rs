@@ -4,6 +4,7 @@
 //! again when that transaction fails, and [`Media::sweep`] removes whatever a crash left behind.
 
 pub mod processing;
+pub mod seal;
 pub mod sniff;
 pub mod storage;
 

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod certificate_pdf;
 pub mod certificates;
 mod codes;
 pub mod issues;

@@ -49,6 +49,17 @@ pub struct NewCertificate<'a> {
     pub citation: &'a str,
     pub issued_on: NaiveDate,
     pub issued_by: i64,
+    /// 志愿服务记录证明 only (else `None`).
+    pub hours: Option<HoursFacts<'a>>,
+}
+
+/// What a 志愿服务记录证明 states beyond an honour's certificate.
+pub struct HoursFacts<'a> {
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub hours: f64,
+    /// As printed, e.g. `3101**********4411`; never the full number.
+    pub masked_id_number: &'a str,
 }
 
 /// Issue a certificate numbered `seq` of its year (from [`next_seq`] in the same transaction).
@@ -80,6 +91,10 @@ pub async fn insert(
         superseded_at: Set(None),
         revoked_at: Set(None),
         revoke_reason: Set(None),
+        period_start: Set(new.hours.as_ref().map(|h| h.period_start)),
+        period_end: Set(new.hours.as_ref().map(|h| h.period_end)),
+        hours: Set(new.hours.as_ref().map(|h| h.hours)),
+        masked_id_number: Set(new.hours.as_ref().map(|h| h.masked_id_number.to_string())),
         version: Set(1),
         created_at: Set(now),
         ..Default::default()
@@ -129,11 +144,31 @@ pub async fn standing_of_recognition(
         .await?)
 }
 
+/// The standing 志愿服务记录证明 of a resident for exactly this period, if any.
+pub async fn standing_for_period(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+) -> StoreResult<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::Kind.eq("hours"))
+        .filter(Column::ResidentId.eq(resident_id))
+        .filter(Column::PeriodStart.eq(period_start))
+        .filter(Column::PeriodEnd.eq(period_end))
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::SupersededBy.is_null())
+        .one(db)
+        .await?)
+}
+
 pub struct ListFilter {
     pub after: Option<i64>,
     pub limit: u64,
     pub year: Option<i32>,
     pub recognition_id: Option<i64>,
+    pub resident_id: Option<i64>,
+    pub kind: Option<String>,
 }
 
 /// Certificates in the order they were issued (by id), keyset-paginated.
@@ -146,6 +181,8 @@ pub async fn list(db: &impl ConnectionTrait, f: ListFilter) -> StoreResult<Page<
         .apply_if(f.recognition_id, |q, r| {
             q.filter(Column::RecognitionId.eq(r))
         })
+        .apply_if(f.resident_id, |q, r| q.filter(Column::ResidentId.eq(r)))
+        .apply_if(f.kind, |q, k| q.filter(Column::Kind.eq(k)))
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, f.limit, |m| m.id))
@@ -201,6 +238,39 @@ pub async fn revoke_of_recognition(
     let mut changed = Vec::with_capacity(open.len());
     for before in open {
         let after = revoke(db, before.id, reason, now).await?;
+        changed.push((before, after));
+    }
+    Ok(changed)
+}
+
+/// A resident's information was erased (PIPL Art. 47): revoke every certificate of theirs not yet
+/// revoked, and clear the masked ID number from all of them (the verify page then states the
+/// name, what was certified and that it is revoked). Returns the changed ones as they were and
+/// as they are now.
+pub async fn withdraw_for_erasure(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<(Model, Model)>> {
+    let theirs = Entity::find()
+        .filter(Column::ResidentId.eq(resident_id))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?;
+    let mut changed = Vec::new();
+    for before in theirs {
+        if before.revoked_at.is_some() && before.masked_id_number.is_none() {
+            continue;
+        }
+        let mut active: ActiveModel = before.clone().into();
+        if before.revoked_at.is_none() {
+            active.revoked_at = Set(Some(now));
+            active.revoke_reason = Set(Some(reason.to_string()));
+        }
+        active.masked_id_number = Set(None);
+        active.version = Set(before.version + 1);
+        let after = active.update(db).await?;
         changed.push((before, after));
     }
     Ok(changed)
@@ -267,4 +337,46 @@ pub async fn successor_number(db: &impl ConnectionTrait, m: &Model) -> StoreResu
         .into_tuple::<String>()
         .one(db)
         .await?)
+}
+
+/// The seal in use: the latest uploaded.
+pub async fn current_seal(
+    db: &impl ConnectionTrait,
+) -> StoreResult<Option<super::entities::certificate_seal::Model>> {
+    use super::entities::certificate_seal as seal;
+    Ok(seal::Entity::find()
+        .order_by_desc(seal::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// What an uploaded seal is, once its file is stored.
+pub struct NewSeal<'a> {
+    pub object_key: &'a str,
+    pub sha256: &'a str,
+    pub width: u32,
+    pub height: u32,
+    pub size_bytes: usize,
+    pub uploaded_by: i64,
+}
+
+/// Record an uploaded seal; from now on it is the one in use.
+pub async fn insert_seal(
+    db: &impl ConnectionTrait,
+    new: &NewSeal<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<super::entities::certificate_seal::Model> {
+    use super::entities::certificate_seal as seal;
+    Ok(seal::ActiveModel {
+        object_key: Set(new.object_key.into()),
+        sha256: Set(new.sha256.into()),
+        width: Set(new.width as i32),
+        height: Set(new.height as i32),
+        size_bytes: Set(new.size_bytes as i64),
+        uploaded_by: Set(new.uploaded_by),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
 }

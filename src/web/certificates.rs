@@ -1,7 +1,8 @@
 //! `/verify`: anyone checks a certificate (证书验证) by the code of its QR code or by its number
 //! and the holder's name, and sees what it states and whether it stands today; and the
-//! certificate itself as a print-ready A4 page for whoever holds its code. Nothing private is
-//! shown. Not cached: a look-up is throttled per visitor and the standing can change any time.
+//! certificate itself as a print-ready A4 page for whoever holds its code: an honour landscape,
+//! a 志愿服务记录证明 portrait. Nothing private is shown (a 志愿服务记录证明's ID number only
+//! masked, as it is printed). Not cached: a look-up is throttled per visitor and the standing can change any time.
 
 use askama::Template;
 use poem::http::StatusCode;
@@ -10,7 +11,7 @@ use poem::{handler, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{html, qr_svg, Meta, WebError};
-use crate::domain::certificate::Standing;
+use crate::domain::certificate::{chinese_date, format_hours, Standing};
 use crate::service::certificates::{self as service, kind_label, Desk, Lookup, Verified};
 use crate::service::ClientAddress;
 
@@ -38,6 +39,12 @@ struct Shown {
     standing_label: &'static str,
     valid: bool,
     code: String,
+    /// 志愿服务记录证明: `2019年1月1日至2019年12月31日`.
+    period: Option<String>,
+    /// 志愿服务记录证明: `65.5`.
+    hours: Option<String>,
+    /// Whether this build makes PDFs (the `pdf` feature).
+    pdf: bool,
 }
 
 #[derive(Template)]
@@ -48,12 +55,38 @@ struct CertificatePage {
     kind_label: &'static str,
     qr_svg: String,
     issued_on: String,
+    /// The seal as a `data:` address, when one was uploaded.
+    seal: Option<String>,
+}
+
+/// The 志愿服务记录证明, A4 portrait.
+#[derive(Template)]
+#[template(path = "hours_certificate.html")]
+struct HoursCertificatePage {
+    meta: Meta,
+    v: Verified,
+    qr_svg: String,
+    issued_on: String,
+    period: String,
+    hours: String,
+    masked_id_number: String,
+    seal: Option<String>,
+}
+
+/// `2019年1月1日至2019年12月31日`, when the certificate has a period.
+fn period_text(v: &Verified) -> Option<String> {
+    Some(format!(
+        "{}至{}",
+        chinese_date(v.period_start?),
+        chinese_date(v.period_end?)
+    ))
 }
 
 fn meta(desk: &Desk, path: &str, title: &str) -> Meta {
     Meta {
         title: title.into(),
-        description: "长寿路街道颁发的荣誉证书可在此在线核验真伪与是否有效。".into(),
+        description: "长寿路街道颁发的荣誉证书和志愿服务记录证明可在此在线核验真伪与是否有效。"
+            .into(),
         canonical: format!("{}{path}", desk.public_url),
         image: None,
     }
@@ -69,6 +102,9 @@ fn outcome(lookup: Lookup, code: Option<&str>) -> Outcome {
                 standing_label: standing.label(),
                 valid: standing == Standing::Valid,
                 code: code.unwrap_or_default().to_string(),
+                period: period_text(&v),
+                hours: v.hours.map(format_hours),
+                pdf: cfg!(feature = "pdf"),
                 v: *v,
             }))
         }
@@ -143,9 +179,10 @@ fn verdict(desk: &Desk, lookup: Lookup, code: &str) -> Result<Response, WebError
     })
 }
 
-/// `/verify/{code}/certificate`: the certificate as a print-ready A4 page (landscape), with the
-/// QR code of its verification address. Only a standing certificate prints; any other answers
-/// as the verify page does.
+/// `/verify/{code}/certificate`: the certificate as a print-ready A4 page (an honour landscape, a
+/// 志愿服务记录证明 portrait), with the QR code of its verification address and the seal over
+/// the issuing body (inline, when one was uploaded). Only a standing
+/// certificate prints; any other answers as the verify page does.
 #[handler]
 pub async fn printable(
     desk: Data<&Desk>,
@@ -158,18 +195,87 @@ pub async fn printable(
         other => return verdict(&desk, other, &code),
     };
     let qr_svg = qr_svg(&v.verify_url)?;
+    let seal = desk.seal_data_uri().await?;
     let title = format!("{} · {}", kind_label(&v.kind), v.holder_name);
+    if v.kind == "hours" {
+        return html(&HoursCertificatePage {
+            meta: meta(&desk, "/verify", &title),
+            issued_on: chinese_date(v.issued_on),
+            period: period_text(&v).unwrap_or_default(),
+            hours: format_hours(v.hours.unwrap_or_default()),
+            masked_id_number: v.masked_id_number.clone().unwrap_or_default(),
+            seal,
+            qr_svg,
+            v,
+        });
+    }
     html(&CertificatePage {
         meta: meta(&desk, "/verify", &title),
         kind_label: kind_label(&v.kind),
         issued_on: chinese_date(v.issued_on),
         qr_svg,
+        seal,
         v,
     })
 }
 
-/// `2026年11月30日`, as certificates are dated.
-fn chinese_date(d: chrono::NaiveDate) -> String {
-    use chrono::Datelike;
-    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+/// `/verify/{code}/certificate.pdf`: the certificate as a PDF (the `pdf` feature), as the
+/// printable page shows it. Only a standing certificate; any other answers as the verify page
+/// does. 503 with the reason when no CJK font is found; 501 in a build without the feature.
+#[handler]
+pub async fn pdf(
+    desk: Data<&Desk>,
+    address: Data<&ClientAddress>,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
+    let lookup = service::look_up(&desk, &address.0 .0, service::Query::Code(&code)).await?;
+    let v = match lookup {
+        Lookup::Found(v) if v.standing == Standing::Valid => *v,
+        other => return verdict(&desk, other, &code),
+    };
+    render_pdf(&desk, v).await
+}
+
+fn plain(status: StatusCode, message: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/plain; charset=utf-8")
+        .header("Cache-Control", "no-store")
+        .body(message.to_string())
+}
+
+#[cfg(not(feature = "pdf"))]
+async fn render_pdf(_desk: &Desk, _v: Verified) -> Result<Response, WebError> {
+    Ok(plain(
+        StatusCode::NOT_IMPLEMENTED,
+        "本服务未启用 PDF 证书（编译时未开启 pdf 功能）；请使用可打印的网页证书。",
+    ))
+}
+
+#[cfg(feature = "pdf")]
+async fn render_pdf(desk: &Desk, v: Verified) -> Result<Response, WebError> {
+    let font = match desk.pdf_font() {
+        Ok(font) => font,
+        Err(message) => return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, &message)),
+    };
+    let seal = desk.seal_png().await?;
+    let rendered = tokio::task::spawn_blocking(move || {
+        crate::service::certificate_pdf::render(&v, seal.as_deref(), &font)
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?;
+    match rendered {
+        Ok(bytes) => Ok(Response::builder()
+            .content_type("application/pdf")
+            .header(
+                "Content-Disposition",
+                "inline; filename=\"certificate.pdf\"",
+            )
+            .header("Cache-Control", "no-store")
+            .body(bytes)),
+        Err(message) => {
+            tracing::error!(%message, "cannot render a certificate as PDF");
+            Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, &message))
+        }
+    }
 }

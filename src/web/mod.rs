@@ -324,6 +324,7 @@ pub fn routes(form_limits: crate::middleware::BodyLimit, https: bool) -> impl En
         .at("/verify", get(certificates::by_number))
         .at("/verify/:code", get(certificates::by_code))
         .at("/verify/:code/certificate", get(certificates::printable))
+        .at("/verify/:code/certificate.pdf", get(certificates::pdf))
         .at("/robots.txt", get(sitemap::robots))
         .at("/static/site.css", get(stylesheet))
         .at("/static/admin.css", get(admin_stylesheet))

@@ -34,6 +34,8 @@ enum Body {
     Photo,
     /// A one-row residents roster (CSV), as the multipart import upload.
     Roster,
+    /// A transparent PNG, as the seal upload's body.
+    Seal,
 }
 
 const MISSING: i64 = 999_999;
@@ -153,6 +155,14 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
             Needs(Decide),
         ),
         ("POST /recognitions/{id}/certificates", N, Needs(Decide)),
+        (
+            "POST /residents/{id}/hours-certificates",
+            J(json!({ "from": "2019-01-01", "to": "2019-12-31" })),
+            Needs(Decide),
+        ),
+        ("GET /residents/{id}/hours-statement", N, Needs(Review)),
+        ("PUT /certificates/seal", Body::Seal, Needs(ManageSeal)),
+        ("GET /certificates/seal", N, Needs(Review)),
         ("GET /certificates", N, Needs(Review)),
         ("GET /certificates/{id}", N, Needs(Review)),
         ("POST /certificates/{id}/reissue", N, Needs(Decide)),
@@ -374,6 +384,9 @@ async fn every_operation_answers_every_role_as_the_policy_table_says() {
                         .text("owner_kind", "resident")
                         .text("owner_id", sun.clone()),
                 ),
+                Body::Seal => req
+                    .header("Content-Type", "image/png")
+                    .body(crate::certificates::seal_png(300, false)),
                 Body::Roster => req.multipart(
                     TestForm::new().field(
                         TestFormField::bytes("姓名,小区\n矩阵测试,音乐广场\n".as_bytes().to_vec())

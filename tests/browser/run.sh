@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Browser tests: the real server (debug build) on a fresh SQLite database with the demo data, driven
-# by headless Chromium through chromedriver: the public pages, then the staff console end to end.
+# by headless Chromium through chromedriver: the public pages, then the staff console end to end,
+# then certificates issued in the console and verified from their QR codes.
 # Screenshots land in target/browser-artifacts/.
-# Needs: chromium, chromium-driver (Debian) and the selenium Python package (.ci/run installs them).
+# Needs: chromium, chromium-driver, libzbar0, poppler-utils, a CJK font (Debian) and the
+# selenium, pyzbar and pillow Python packages (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --quiet --bin youde
+# With the certificate PDFs: the certificate test reads their QR codes and keeps them as PNG.
+cargo build --quiet --features pdf --bin youde
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 token="browser-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
@@ -22,4 +25,5 @@ export YOUDE_URL="http://127.0.0.1:$port" YOUDE_TOKEN="$token" ARTIFACTS=target/
 status=0
 python3 tests/browser/test_pages.py || status=1
 python3 tests/browser/test_console.py || status=1
+python3 tests/browser/test_certificates.py || status=1
 exit $status

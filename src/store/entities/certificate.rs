@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "certificates")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -26,6 +26,12 @@ pub struct Model {
     pub superseded_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
     pub revoke_reason: Option<String>,
+    /// 志愿服务记录证明 only: the period, the hours in it, the masked ID number as printed.
+    pub period_start: Option<Date>,
+    pub period_end: Option<Date>,
+    #[sea_orm(column_type = "Double", nullable)]
+    pub hours: Option<f64>,
+    pub masked_id_number: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
 }

@@ -6,6 +6,7 @@ pub mod audit_event;
 pub mod category;
 pub mod certificate;
 pub mod certificate_lookup_miss;
+pub mod certificate_seal;
 pub mod community;
 pub mod consent;
 pub mod import;
