@@ -36,7 +36,7 @@ pub async fn residents_table(
     db: &impl ConnectionTrait,
     visibility: Visibility,
 ) -> StoreResult<Vec<Vec<String>>> {
-    let columns: Vec<Column> = Column::ALL
+    let columns: Vec<Column> = Column::RESIDENTS
         .into_iter()
         .filter(|c| visibility == Visibility::Staff || !c.is_private())
         .collect();
@@ -66,6 +66,7 @@ pub async fn residents_table(
                     Column::BirthYear => m.birth_year.map(|y| y.to_string()).unwrap_or_default(),
                     Column::Address => m.address.clone().unwrap_or_default(),
                     Column::Citation => m.citation.clone().unwrap_or_default(),
+                    _ => String::new(),
                 })
                 .collect();
             rows.push(row);
@@ -320,7 +321,7 @@ pub fn to_xlsx(sheets: &[(&str, Vec<Vec<String>>)]) -> Result<Vec<u8>, rust_xlsx
 /// sheet (填写说明), which the import skips since it has no 姓名 and 小区 header.
 pub fn residents_guide() -> Vec<Vec<String>> {
     let mut rows = vec![vec!["列名".to_string(), "说明".into(), "示例".into()]];
-    for c in Column::ALL {
+    for c in Column::RESIDENTS {
         let (note, example) = match c {
             Column::Name => ("必填。也可写作：名字、居民姓名", "张丽"),
             Column::Community => (
@@ -335,6 +336,7 @@ pub fn residents_guide() -> Vec<Vec<String>> {
             Column::BirthYear => ("选填，隐私，4 位年份", "1956"),
             Column::Address => ("选填，隐私", "长寿路1号"),
             Column::Citation => ("选填，公开页面显示的事迹简介", "热心公益，组织助老服务。"),
+            _ => ("", ""),
         };
         rows.push(vec![c.header().to_string(), note.into(), example.into()]);
     }
@@ -348,7 +350,10 @@ pub fn residents_guide() -> Vec<Vec<String>> {
 
 /// The residents template's header row.
 pub fn residents_header() -> Vec<Vec<String>> {
-    vec![Column::ALL.iter().map(|c| c.header().to_string()).collect()]
+    vec![Column::RESIDENTS
+        .iter()
+        .map(|c| c.header().to_string())
+        .collect()]
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! importing the same file again changes nothing.
 
 pub mod export;
+pub mod participation;
+pub mod records;
 pub mod sheet;
 
 use std::collections::HashMap;
@@ -18,7 +20,7 @@ use sea_orm::ConnectionTrait;
 
 use crate::domain::resident::{ResidentDraft, ResidentInput};
 use crate::domain::roster::{
-    clean_cell, clean_phone, half_width, parse_birth_year, CellProblem, Column,
+    clean_cell, clean_phone, half_width, parse_birth_year, CellProblem, Column, SheetKind,
 };
 use crate::store::entities::resident;
 use crate::store::{imports, residents, StoreResult};
@@ -73,22 +75,72 @@ pub struct Applied {
     pub after: resident::Model,
 }
 
+/// What one valid row of any kind does, as the report lists it.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub row: usize,
+    pub action: RowAction,
+    pub name: String,
+    pub community: String,
+    pub resident_id: Option<i64>,
+    /// What the row records beyond the resident: the service record's title, or the activity.
+    pub subject: Option<String>,
+    /// The service record the row matched (after the commit, also the created one).
+    pub record_id: Option<i64>,
+}
+
+/// A plan of any kind as the report shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Outline {
+    pub rows: usize,
+    pub problems: Vec<CellProblem>,
+    pub lines: Vec<Line>,
+}
+
+impl Outline {
+    pub fn count(&self, action: RowAction) -> usize {
+        self.lines.iter().filter(|l| l.action == action).count()
+    }
+}
+
+impl Plan {
+    pub fn outline(&self) -> Outline {
+        Outline {
+            rows: self.rows,
+            problems: self.problems.clone(),
+            lines: self
+                .planned
+                .iter()
+                .map(|p| Line {
+                    row: p.row,
+                    action: p.action,
+                    name: p.draft.name.clone(),
+                    community: p.community.clone(),
+                    resident_id: p.current.as_ref().map(|m| m.id),
+                    subject: None,
+                    record_id: None,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A row's cells by column, cleaned.
-struct Row<'a> {
-    number: usize,
-    cells: &'a [String],
-    columns: &'a [Option<Column>],
-    headers: &'a [String],
+pub(crate) struct Row<'a> {
+    pub number: usize,
+    pub cells: &'a [String],
+    pub columns: &'a [Option<Column>],
+    pub headers: &'a [String],
 }
 
 impl Row<'_> {
-    fn get(&self, column: Column) -> Option<String> {
+    pub(crate) fn get(&self, column: Column) -> Option<String> {
         let i = self.columns.iter().position(|c| *c == Some(column))?;
         let value = clean_cell(self.cells.get(i).map_or("", String::as_str));
         (!value.is_empty()).then_some(value)
     }
 
-    fn problem(&self, column: Column, message: impl Into<String>) -> CellProblem {
+    pub(crate) fn problem(&self, column: Column, message: impl Into<String>) -> CellProblem {
         let i = self.columns.iter().position(|c| *c == Some(column));
         CellProblem {
             row: self.number,
@@ -125,9 +177,10 @@ pub async fn plan_residents(
     let Some((headers, data)) = table.rows.split_first() else {
         return Ok(Plan::default());
     };
-    let columns = crate::domain::roster::match_headers(headers).unwrap_or_default();
+    let columns =
+        crate::domain::roster::match_headers(SheetKind::Residents, headers).unwrap_or_default();
     let mut plan = Plan::default();
-    let mut communities: HashMap<String, Result<i64, String>> = HashMap::new();
+    let mut finder = Finder::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, cells) in data.iter().enumerate() {
         progress(i as u64 + 1);
@@ -148,24 +201,10 @@ pub async fn plan_residents(
                 .push(row.problem(Column::Community, "缺少所属小区"));
             None
         } else {
-            if !communities.contains_key(&community_name) {
-                let found = imports::communities_named(db, &community_name).await?;
-                let outcome = match found.as_slice() {
-                    [one] => Ok(one.id),
-                    [] => Err(format!(
-                        "系统中没有名为“{community_name}”的社区或小区，请先建立或改正名称"
-                    )),
-                    _ => Err(format!(
-                        "系统中有多个名为“{community_name}”的社区或小区，无法确定是哪一个"
-                    )),
-                };
-                communities.insert(community_name.clone(), outcome);
-            }
-            match &communities[&community_name] {
-                Ok(id) => Some(*id),
+            match finder.community(db, &community_name).await? {
+                Ok(id) => Some(id),
                 Err(message) => {
-                    plan.problems
-                        .push(row.problem(Column::Community, message.clone()));
+                    plan.problems.push(row.problem(Column::Community, message));
                     None
                 }
             }
@@ -257,17 +296,134 @@ async fn match_resident(
     db: &impl ConnectionTrait,
     draft: &ResidentDraft,
 ) -> StoreResult<Vec<resident::Model>> {
-    if let Some(id_number) = &draft.private.id_number {
+    find_residents(
+        db,
+        draft.private.id_number.as_deref(),
+        &draft.name,
+        draft.community_id,
+    )
+    .await
+}
+
+/// The residents a row names: by ID number when it has one that a resident holds, else by name +
+/// community among those without a different ID number recorded. At most two (one is a match,
+/// two an ambiguity).
+async fn find_residents(
+    db: &impl ConnectionTrait,
+    id_number: Option<&str>,
+    name: &str,
+    community_id: i64,
+) -> StoreResult<Vec<resident::Model>> {
+    if let Some(id_number) = id_number {
         let found = imports::residents_with_id_number(db, id_number).await?;
         if !found.is_empty() {
             return Ok(found);
         }
     }
-    let named = imports::residents_named(db, &draft.name, draft.community_id).await?;
+    let named = imports::residents_named(db, name, community_id).await?;
     Ok(named
         .into_iter()
-        .filter(|m| draft.private.id_number.is_none() || m.id_number.is_none())
+        .filter(|m| id_number.is_none() || m.id_number.is_none())
         .collect())
+}
+
+/// Communities and residents looked up once per plan, however many rows name them (a sign-in
+/// sheet lists the same people activity after activity).
+#[derive(Default)]
+pub(crate) struct Finder {
+    communities: HashMap<String, Result<i64, String>>,
+    residents: HashMap<(Option<String>, String, i64), Vec<resident::Model>>,
+}
+
+impl Finder {
+    /// The community of this name, or why there is none to take.
+    pub(crate) async fn community(
+        &mut self,
+        db: &impl ConnectionTrait,
+        name: &str,
+    ) -> StoreResult<Result<i64, String>> {
+        if let Some(found) = self.communities.get(name) {
+            return Ok(found.clone());
+        }
+        let found = imports::communities_named(db, name).await?;
+        let outcome = match found.as_slice() {
+            [one] => Ok(one.id),
+            [] => Err(format!(
+                "系统中没有名为“{name}”的社区或小区，请先建立或改正名称"
+            )),
+            _ => Err(format!(
+                "系统中有多个名为“{name}”的社区或小区，无法确定是哪一个"
+            )),
+        };
+        self.communities.insert(name.to_string(), outcome.clone());
+        Ok(outcome)
+    }
+
+    /// The one existing resident a row of a records or participation sheet names (姓名, 小区 and
+    /// perhaps 身份证号码), or `None` with the problem reported.
+    pub(crate) async fn resident(
+        &mut self,
+        db: &impl ConnectionTrait,
+        row: &Row<'_>,
+        problems: &mut Vec<CellProblem>,
+    ) -> StoreResult<Option<(resident::Model, String)>> {
+        let name = row.get(Column::Name).unwrap_or_default();
+        let community = row.get(Column::Community).unwrap_or_default();
+        if name.is_empty() {
+            problems.push(row.problem(Column::Name, "缺少姓名"));
+        }
+        if community.is_empty() {
+            problems.push(row.problem(Column::Community, "缺少所属小区"));
+        }
+        if name.is_empty() || community.is_empty() {
+            return Ok(None);
+        }
+        let community_id = match self.community(db, &community).await? {
+            Ok(id) => id,
+            Err(message) => {
+                problems.push(row.problem(Column::Community, message));
+                return Ok(None);
+            }
+        };
+        let id_number = row
+            .get(Column::IdNumber)
+            .map(|s| half_width(&s).to_ascii_uppercase());
+        let key = (id_number, name, community_id);
+        if !self.residents.contains_key(&key) {
+            let found = find_residents(db, key.0.as_deref(), &key.1, community_id).await?;
+            self.residents.insert(key.clone(), found);
+        }
+        match self.residents[&key].as_slice() {
+            [one] => Ok(Some((one.clone(), community))),
+            [] => {
+                problems.push(row.problem(
+                    Column::Name,
+                    format!(
+                        "系统中没有这位居民（{}，{}{}），请先导入或登记居民",
+                        key.1,
+                        community,
+                        if key.0.is_some() {
+                            "，按身份证号码也未找到"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+                Ok(None)
+            }
+            many => {
+                let ids: Vec<String> = many.iter().map(|m| m.id.to_string()).collect();
+                problems.push(row.problem(
+                    Column::Name,
+                    format!(
+                        "匹配到多位居民（编号 {} 等），无法确定是哪一位；请填写身份证号码以区分",
+                        ids.join("、")
+                    ),
+                ));
+                Ok(None)
+            }
+        }
+    }
 }
 
 /// The row over the stored resident: empty cells keep what is stored.

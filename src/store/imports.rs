@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::entities::import::{ActiveModel, Column, Entity, Model};
-use super::entities::{community, resident};
+use super::entities::{activity, community, resident, service_record};
 use super::{now, StoreError, StoreResult};
 
 pub struct NewImport<'a> {
@@ -118,6 +118,43 @@ async fn first_two_residents(
         .filter(condition)
         .filter(resident::Column::ErasedAt.is_null())
         .order_by_asc(resident::Column::Id)
+        .limit(2)
+        .all(db)
+        .await?)
+}
+
+/// A resident's service records of this kind, title and start that no activity wrote: the key a
+/// service records sheet matches its rows by. At most two.
+pub async fn records_matching(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    kind: &str,
+    title: &str,
+    start: &str,
+) -> StoreResult<Vec<service_record::Model>> {
+    Ok(service_record::Entity::find()
+        .filter(service_record::Column::ResidentId.eq(resident_id))
+        .filter(service_record::Column::Kind.eq(kind))
+        .filter(service_record::Column::Title.eq(title))
+        .filter(service_record::Column::StartDate.eq(start))
+        .filter(service_record::Column::ActivityId.is_null())
+        .order_by_asc(service_record::Column::Id)
+        .limit(2)
+        .all(db)
+        .await?)
+}
+
+/// Activities of this title on this date: the key a sign-in sheet matches its activity by. At
+/// most two.
+pub async fn activities_titled(
+    db: &impl ConnectionTrait,
+    title: &str,
+    date: &str,
+) -> StoreResult<Vec<activity::Model>> {
+    Ok(activity::Entity::find()
+        .filter(activity::Column::Title.eq(title))
+        .filter(activity::Column::Date.eq(date))
+        .order_by_asc(activity::Column::Id)
         .limit(2)
         .all(db)
         .await?)
