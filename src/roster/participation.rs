@@ -213,7 +213,14 @@ pub async fn plan_participation(
                 None
             }
         };
-        let resident = finder.resident(db, &row, problems).await?;
+        // A row without 姓名 and 小区 is the activity alone (how the export lists an activity
+        // nobody is recorded for).
+        let activity_only = row.get(Column::Name).is_none() && row.get(Column::Community).is_none();
+        let resident = if activity_only {
+            None
+        } else {
+            finder.resident(db, &row, problems).await?
+        };
         let hours = hours_cell(&row, Column::Hours, problems);
         let default_hours = hours_cell(&row, Column::DefaultHours, problems);
         let (Some(title), Some(date)) = (title, date) else {
@@ -300,6 +307,9 @@ pub async fn plan_participation(
             &mut group.recorded_by,
             problems,
         );
+        if activity_only && hours.is_some() {
+            problems.push(row.problem(Column::Name, "填写了时长，请同时填写参与者的姓名和小区"));
+        }
         let Some((resident, community)) = resident else {
             continue;
         };
@@ -355,7 +365,7 @@ fn settle(plan: &mut ParticipationPlan, recorder: &str) -> StoreResult<()> {
     }
     for (g, group) in plan.activities.iter_mut().enumerate() {
         let rows = rows_of.remove(&g).unwrap_or_default();
-        if rows.is_empty() {
+        if rows.is_empty() && group.existing.is_some() {
             continue;
         }
         let draft = match &group.existing {

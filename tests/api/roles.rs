@@ -234,6 +234,16 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
         ("GET /exports/recognitions", N, AnyStaff),
         ("GET /exports/audit", N, Needs(ReadAudit)),
         ("GET /imports/templates/residents", N, Needs(EditRegistry)),
+        (
+            "GET /imports/templates/service-records",
+            N,
+            Needs(EditRegistry),
+        ),
+        (
+            "GET /imports/templates/participation",
+            N,
+            Needs(EditRegistry),
+        ),
         ("GET /search", N, Public),
     ]
 }

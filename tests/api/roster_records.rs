@@ -588,3 +588,103 @@ async fn only_registry_editors_import_records_and_sign_in_sheets() {
     }
     assert_eq!(app.count("activities").await, 0);
 }
+
+/// The sheet XML of a workbook's first worksheet.
+fn first_sheet_xml(xlsx: &[u8]) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    xml
+}
+
+#[tokio::test]
+async fn templates_have_chinese_headers_dropdowns_and_a_sample_row_and_import_filled_in() {
+    use calamine::Reader;
+    let app = TestApp::spawn().await;
+    two_residents(&app).await;
+    for (path, kind, first_sheet, header) in [
+        ("service-records", "service_records", "服务记录", "类型"),
+        ("participation", "participation", "活动签到", "活动"),
+        ("residents", "residents", "居民", "姓名"),
+    ] {
+        let (status, _, xlsx) = app
+            .fetch(&format!("/api/v1/imports/templates/{path}"), true)
+            .await;
+        assert_eq!(status, 200, "{path}");
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.clone())).unwrap();
+        assert_eq!(book.sheet_names(), [first_sheet, "填写说明", "小区列表"]);
+        let sheet = book.worksheet_range(first_sheet).unwrap();
+        let headers: Vec<String> = sheet
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert!(headers.contains(&header.to_string()), "{path}: {headers:?}");
+        let guide = book.worksheet_range("填写说明").unwrap();
+        let rows: Vec<Vec<String>> = guide
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        let sample_at = rows
+            .iter()
+            .position(|r| r[0].starts_with("示例行"))
+            .unwrap();
+        assert_eq!(
+            rows[sample_at + 1][..headers.len()],
+            headers[..],
+            "{path}: the sample row's header"
+        );
+        assert_eq!(
+            rows[sample_at + 2].iter().filter(|c| *c == "张丽").count(),
+            1,
+            "{path}"
+        );
+        let communities = book.worksheet_range("小区列表").unwrap();
+        assert!(communities.rows().any(|r| r[0] == "音乐广场"));
+        // The dropdowns: a list under 小区 from the hidden sheet, and the fixed lists.
+        let xml = first_sheet_xml(&xlsx);
+        assert!(
+            xml.contains("<dataValidation type=\"list\""),
+            "{path}: {xml}"
+        );
+        assert!(xml.contains("小区列表!$A$1:$A$"), "{path}");
+        if kind == "service_records" {
+            for list in [
+                "个小区",
+                "节约资金（元）",
+                "准确,以上,约",
+                "担任职务",
+                "是,否",
+            ] {
+                assert!(xml.contains(list), "{path}: no {list} in the dropdowns");
+            }
+            assert!(
+                !xml.contains("参加活动"),
+                "activity records come from sign-in sheets"
+            );
+        }
+        // Empty, it reads as a roster of no rows.
+        let report = check_kind(&app, kind, xlsx, "template.xlsx").await;
+        report.assert_status(201);
+        assert_eq!(report.body["rows"], 0, "{path}: {}", report.text);
+    }
+    // The CSV template is the header row; filled in as the sample row, it imports.
+    let (_, _, csv) = app
+        .fetch("/api/v1/imports/templates/service-records?format=csv", true)
+        .await;
+    let mut filled = csv.clone();
+    filled.extend_from_slice(
+        "张丽,音乐广场,,调研排摸,小区加装电梯意愿排摸,,2019年8月,2019年9月,60几个,个小区,以上,是,居委会排摸记录表,,\r\n"
+            .as_bytes(),
+    );
+    let report = check_kind(&app, "service_records", filled, "template.csv").await;
+    assert_eq!(report.body["problems"], json!([]), "{}", report.text);
+    assert_eq!(counts(&report.body), (1, 0, 0), "{}", report.text);
+}
