@@ -49,6 +49,31 @@ impl ExportsApi {
         table_file(format.0.as_deref(), "居民", "youde-residents", rows)
     }
 
+    /// Export service records
+    ///
+    /// The service records template's columns (姓名, 小区, 身份证号码, 类型, 事项, 所在组织, 开始时间,
+    /// 结束时间, 数量, 计量单位, 限定词, 是否无偿, 证明材料, 记录人, 核实人), one row per record of the
+    /// residents the caller may see; 身份证号码 only for roles that read private fields. Amounts are
+    /// written as the import reads them (`60余个小区；约200人`), an ongoing record's end as 至今;
+    /// records of activities are in the activities export. Re-imported with
+    /// `kind=service_records`, every row is unchanged. `format`: `xlsx` (default) or `csv`.
+    #[oai(path = "/exports/service-records", method = "get")]
+    async fn service_records(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        /// `xlsx` or `csv`.
+        format: Query<Option<String>>,
+    ) -> ApiResult<ExportResponse> {
+        let rows = export::service_records_table(&state.db, auth.staff().visibility()).await?;
+        table_file(
+            format.0.as_deref(),
+            "服务记录",
+            "youde-service-records",
+            rows,
+        )
+    }
+
     /// Export activities with hours
     ///
     /// The sign-in sheet of every activity: one row per participant with the hours they served,

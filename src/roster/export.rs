@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use sea_orm::ConnectionTrait;
 
 use crate::domain::measure::{format_number, Qualifier, Unit};
-use crate::domain::roster::{qualifier_label, unit_label, Column, SheetKind};
+use crate::domain::roster::{amount_text, qualifier_label, unit_label, Column, SheetKind};
 use crate::domain::service_record::RecordKind;
 use crate::store::residents::{self, ListFilter, Visibility};
 use crate::store::{
@@ -67,6 +67,63 @@ pub async fn residents_table(
                     Column::BirthYear => m.birth_year.map(|y| y.to_string()).unwrap_or_default(),
                     Column::Address => m.address.clone().unwrap_or_default(),
                     Column::Citation => m.citation.clone().unwrap_or_default(),
+                    _ => String::new(),
+                })
+                .collect();
+            rows.push(row);
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    Ok(rows)
+}
+
+/// The service records (服务记录) of the residents `visibility` admits, as the service records
+/// template's columns, oldest first: 身份证号码 only for [`Visibility::Staff`]; amounts written as
+/// the import reads them back (`60余个小区；约200人`), an ongoing record's end as 至今. Records of
+/// activities are left out: they are the activities export's.
+pub async fn service_records_table(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+) -> StoreResult<Vec<Vec<String>>> {
+    let columns: Vec<Column> = SheetKind::ServiceRecords
+        .columns()
+        .iter()
+        .copied()
+        .filter(|c| visibility == Visibility::Staff || !c.is_private())
+        .collect();
+    let mut rows = vec![columns.iter().map(|c| c.header().to_string()).collect()];
+    let mut community_names = CommunityNames::default();
+    let mut after = None;
+    loop {
+        let page = crate::store::imports::records_page(db, after, 500).await?;
+        let ids: Vec<i64> = page.items.iter().map(|r| r.resident_id).collect();
+        let people = residents::get_many(db, &ids, visibility).await?;
+        for r in &page.items {
+            let Some(person) = people.get(&r.resident_id).filter(|p| p.erased_at.is_none()) else {
+                continue;
+            };
+            let community = community_names.of(db, person.community_id).await?;
+            let facts = service_records::facts(r)?;
+            let amounts: Vec<String> = facts.measures.iter().map(amount_text).collect();
+            let row = columns
+                .iter()
+                .map(|c| match c {
+                    Column::Name => person.name.clone(),
+                    Column::Community => community.clone(),
+                    Column::IdNumber => person.id_number.clone().unwrap_or_default(),
+                    Column::RecordKind => facts.kind.label().to_string(),
+                    Column::Title => r.title.clone(),
+                    Column::Organisation => r.organisation.clone().unwrap_or_default(),
+                    Column::Start => r.start_date.clone(),
+                    Column::End => r.end_date.clone().unwrap_or_else(|| "至今".into()),
+                    Column::Amount => amounts.join("；"),
+                    Column::Unpaid => if r.unpaid { "是" } else { "否" }.to_string(),
+                    Column::Evidence => r.evidence.clone().unwrap_or_default(),
+                    Column::RecordedBy => r.recorded_by.clone(),
+                    Column::VerifiedBy => r.verified_by.clone().unwrap_or_default(),
                     _ => String::new(),
                 })
                 .collect();

@@ -159,3 +159,22 @@ pub async fn activities_titled(
         .all(db)
         .await?)
 }
+
+/// A page of the service records that no activity wrote, in the order they were recorded: what
+/// the service records export lists (activities' records are in the activities export).
+pub async fn records_page(
+    db: &impl ConnectionTrait,
+    after: Option<i64>,
+    limit: u64,
+) -> StoreResult<super::Page<service_record::Model>> {
+    let mut query = service_record::Entity::find()
+        .filter(service_record::Column::ActivityId.is_null())
+        .order_by_asc(service_record::Column::Id)
+        .limit(limit + 1);
+    if let Some(after) = after {
+        query = query.filter(service_record::Column::Id.gt(after));
+    }
+    Ok(super::Page::from_rows(query.all(db).await?, limit, |m| {
+        m.id
+    }))
+}

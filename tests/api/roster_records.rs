@@ -688,3 +688,131 @@ async fn templates_have_chinese_headers_dropdowns_and_a_sample_row_and_import_fi
     assert_eq!(report.body["problems"], json!([]), "{}", report.text);
     assert_eq!(counts(&report.body), (1, 0, 0), "{}", report.text);
 }
+
+#[tokio::test]
+async fn exported_service_records_and_sign_in_sheets_re_import_without_changes() {
+    let app = TestApp::spawn().await;
+    let (zhang, _) = two_residents(&app).await;
+    let checked = check_kind(&app, "service_records", records_csv().into_bytes(), "r.csv").await;
+    commit(&app, &checked).await.assert_status(200);
+    // An ongoing record, a formula-like title, and several measures of which one is money saved.
+    app.add_record(
+        zhang,
+        &json!({ "kind": "role", "title": "=楼组长", "start": "2015-03",
+                 "measures": [{ "value": 300000, "unit": "yuan_saved", "qualifier": "at_least" },
+                              { "value": 89.5, "unit": "percent" }] }),
+    )
+    .await
+    .assert_status(201);
+    let sheet = "活动,日期,默认时长,姓名,小区,时长,记录人\n\
+                 敬老院助老服务,2019.8.28,2,张丽,音乐广场,,居委会\n\
+                 敬老院助老服务,2019.8.28,,王芳,音乐广场,3.5,居委会\n";
+    let checked = check_kind(&app, "participation", sheet.into(), "a.csv").await;
+    commit(&app, &checked).await.assert_status(200);
+    app.post(
+        "/api/v1/activities",
+        &json!({ "title": "空活动", "date": "2019-09" }),
+    )
+    .await
+    .assert_status(201);
+
+    let (status, headers, csv) = app
+        .fetch("/api/v1/exports/service-records?format=csv", true)
+        .await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM");
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(
+        text.starts_with("\u{FEFF}姓名,小区,身份证号码,类型,事项,"),
+        "{text}"
+    );
+    assert!(text.contains("310107195601010024"), "staff read ID numbers");
+    assert!(text.contains("'=楼组长"), "neutralised: {text}");
+    assert!(text.contains("节约30余万元；89.5%"), "{text}");
+    assert!(text.contains(",至今,"), "{text}");
+    assert!(
+        !text.contains("敬老院助老服务"),
+        "activities' records are the activities export's"
+    );
+    let (_, _, xlsx) = app.fetch("/api/v1/exports/service-records", true).await;
+    for (bytes, name) in [(csv, "records.csv"), (xlsx, "records.xlsx")] {
+        let report = check_kind(&app, "service_records", bytes, name).await;
+        report.assert_status(201);
+        assert_eq!(
+            report.body["problems"],
+            json!([]),
+            "{name}: {}",
+            report.text
+        );
+        assert_eq!(counts(&report.body), (0, 0, 6), "{name}: {}", report.text);
+    }
+
+    for format in ["csv", "xlsx"] {
+        let (status, _, bytes) = app
+            .fetch(&format!("/api/v1/exports/activities?format={format}"), true)
+            .await;
+        assert_eq!(status, 200);
+        let report = check_kind(&app, "participation", bytes, &format!("a.{format}")).await;
+        report.assert_status(201);
+        assert_eq!(
+            report.body["problems"],
+            json!([]),
+            "{format}: {}",
+            report.text
+        );
+        assert_eq!(counts(&report.body), (0, 0, 2), "{format}: {}", report.text);
+        commit(&app, &report).await.assert_status(200);
+    }
+    assert_eq!(
+        app.count("activities").await,
+        2,
+        "the empty activity matched, not doubled"
+    );
+}
+
+#[tokio::test]
+async fn the_service_records_export_gives_private_columns_only_to_roles_that_read_them() {
+    let app = TestApp::spawn().await;
+    let (zhang, _) = two_residents(&app).await;
+    let checked = check_kind(&app, "service_records", records_csv().into_bytes(), "r.csv").await;
+    commit(&app, &checked).await.assert_status(200);
+    app.consent(zhang, "profile").await.assert_status(201);
+    let editor = app.user_token("bian-ji", &["editor"]).await;
+    let reply = app
+        .send_as(
+            &editor,
+            "GET",
+            "/api/v1/exports/service-records?format=csv",
+            None,
+        )
+        .await;
+    reply.assert_status(200);
+    assert!(reply.text.contains("姓名,小区,类型,事项"), "{}", reply.text);
+    assert!(!reply.text.contains("身份证号码") && !reply.text.contains("310107"));
+    assert!(reply.text.contains("音乐广场业委会委员"));
+    assert!(
+        !reply.text.contains("王芳"),
+        "an editor sees only public residents"
+    );
+    let reviewer = app.user_token("ping-shen", &["reviewer"]).await;
+    let reply = app
+        .send_as(
+            &reviewer,
+            "GET",
+            "/api/v1/exports/service-records?format=csv",
+            None,
+        )
+        .await;
+    assert!(reply.text.contains("310107195601010024") && reply.text.contains("王芳"));
+    assert_eq!(
+        app.get("/api/v1/exports/service-records")
+            .await
+            .status
+            .as_u16(),
+        401
+    );
+}
