@@ -402,7 +402,7 @@ async fn import(
     .map_err(|e| e.message().to_string())?;
     bar.finish_and_clear();
     println!(
-        "检查 {}：{} 行，新建 {}，更新 {}，不变 {}，问题 {}（{:.1} 秒，导入编号 {}）",
+        "检查 {}：{} 行，新建 {}，更新 {}，不变 {}，问题 {}（{:.2} 秒，导入编号 {}）",
         file_name,
         report.rows,
         report.create,
@@ -434,7 +434,7 @@ async fn import(
     .map_err(|e| e.message().to_string())?;
     bar.finish_and_clear();
     println!(
-        "已导入：新建 {}，更新 {}（{:.1} 秒）",
+        "已导入：新建 {}，更新 {}（{:.2} 秒）",
         done.create,
         done.update,
         started.elapsed().as_secs_f64()

@@ -816,3 +816,46 @@ async fn the_service_records_export_gives_private_columns_only_to_roles_that_rea
         401
     );
 }
+
+#[tokio::test]
+async fn the_console_imports_a_sign_in_sheet_and_shows_each_participants_hours() {
+    use crate::console::{location, Browser};
+    let app = TestApp::spawn().await;
+    two_residents(&app).await;
+    let mut b = Browser::signed_in(&app, "zhang-gong", &["nominator"]).await;
+    let form = b.get("/admin/imports/new").await;
+    for text in ["名册类型", "活动签到表", "服务记录"] {
+        assert!(form.text.contains(text), "the form lacks {text}");
+    }
+    let sheet = "活动,日期,默认时长,姓名,小区,时长\n\
+                 敬老院助老服务,2019.8.28,2,张丽,音乐广场,\n\
+                 敬老院助老服务,2019.8.28,,王芳,音乐广场,3.5\n";
+    let gbk = encoding_rs::GBK.encode(sheet).0.into_owned();
+    let uploaded = b
+        .upload_to(
+            "/admin/imports/new",
+            "/admin/imports",
+            &[("kind", "participation")],
+            (gbk, "sign-in.csv", "text/csv"),
+        )
+        .await;
+    assert_eq!(uploaded.status.as_u16(), 303, "{}", uploaded.text);
+    let report_page = location(&uploaded);
+    let report = b.get(&report_page).await;
+    for text in [
+        "活动签到表",
+        "检查通过",
+        "敬老院助老服务（2019-08-28）",
+        "3.5 小时",
+        "确认导入",
+    ] {
+        assert!(report.text.contains(text), "the report lacks {text}");
+    }
+    let confirmed = b
+        .submit(&report_page, &format!("{report_page}/commit"), &[])
+        .await;
+    assert_eq!(confirmed.status.as_u16(), 303, "{}", confirmed.text);
+    let done = b.get(&report_page).await;
+    assert!(done.text.contains("已导入：新建 2 条"), "{}", done.text);
+    assert_eq!(app.count("activities").await, 1);
+}
