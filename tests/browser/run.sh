@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests: the real server (debug build) on a fresh SQLite database with the demo data, driven
-# by headless Chromium through chromedriver: the public pages, then the staff console end to end.
+# by headless Chromium through chromedriver: the public pages, then the staff console end to end,
+# then roster imports in the console.
 # Screenshots land in target/browser-artifacts/.
 # Needs: chromium, chromium-driver (Debian) and the selenium Python package (.ci/run installs them).
 set -euo pipefail
@@ -22,4 +23,5 @@ export YOUDE_URL="http://127.0.0.1:$port" YOUDE_TOKEN="$token" ARTIFACTS=target/
 status=0
 python3 tests/browser/test_pages.py || status=1
 python3 tests/browser/test_console.py || status=1
+python3 tests/browser/test_imports.py || status=1
 exit $status
