@@ -181,6 +181,7 @@ pub async fn plan_residents(
         crate::domain::roster::match_headers(SheetKind::Residents, headers).unwrap_or_default();
     let mut plan = Plan::default();
     let mut finder = Finder::default();
+    finder.prefetch(db, SheetKind::Residents, table).await?;
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, cells) in data.iter().enumerate() {
         progress(i as u64 + 1);
@@ -254,7 +255,14 @@ pub async fn plan_residents(
             ));
             continue;
         }
-        let matches = match_resident(db, &draft).await?;
+        let matches = finder
+            .find(
+                db,
+                draft.private.id_number.as_deref(),
+                &draft.name,
+                draft.community_id,
+            )
+            .await?;
         let current = match matches.as_slice() {
             [] => None,
             [one] => Some(one.clone()),
@@ -292,19 +300,6 @@ pub async fn plan_residents(
     Ok(plan)
 }
 
-async fn match_resident(
-    db: &impl ConnectionTrait,
-    draft: &ResidentDraft,
-) -> StoreResult<Vec<resident::Model>> {
-    find_residents(
-        db,
-        draft.private.id_number.as_deref(),
-        &draft.name,
-        draft.community_id,
-    )
-    .await
-}
-
 /// The residents a row names: by ID number when it has one that a resident holds, else by name +
 /// community among those without a different ID number recorded. At most two (one is a match,
 /// two an ambiguity).
@@ -328,14 +323,138 @@ async fn find_residents(
 }
 
 /// Communities and residents looked up once per plan, however many rows name them (a sign-in
-/// sheet lists the same people activity after activity).
+/// sheet lists the same people activity after activity). [`Finder::prefetch`] reads those a
+/// table names in a few queries; keys it did not see are looked up one by one.
 #[derive(Default)]
 pub(crate) struct Finder {
     communities: HashMap<String, Result<i64, String>>,
     residents: HashMap<(Option<String>, String, i64), Vec<resident::Model>>,
+    by_id_number: HashMap<String, Vec<resident::Model>>,
+    by_name: HashMap<(String, i64), Vec<resident::Model>>,
+}
+
+/// Enough to tell one match from several, in the order of the ids.
+fn first_two(mut found: Vec<resident::Model>) -> Vec<resident::Model> {
+    found.sort_by_key(|m| m.id);
+    found.dedup_by_key(|m| m.id);
+    found.truncate(2);
+    found
 }
 
 impl Finder {
+    /// Look up every community, ID number and name + community the table's rows name, in
+    /// chunks, so that a check of 50,000 rows makes dozens of queries, not tens of thousands.
+    pub(crate) async fn prefetch(
+        &mut self,
+        db: &impl ConnectionTrait,
+        kind: SheetKind,
+        table: &Table,
+    ) -> StoreResult<()> {
+        let Some((headers, data)) = table.rows.split_first() else {
+            return Ok(());
+        };
+        let columns = crate::domain::roster::match_headers(kind, headers).unwrap_or_default();
+        let at = |c: Column| columns.iter().position(|x| *x == Some(c));
+        let cell = |row: &Vec<String>, i: Option<usize>| {
+            i.and_then(|i| row.get(i))
+                .map(|s| clean_cell(s))
+                .filter(|s| !s.is_empty())
+        };
+        let (name_at, community_at, id_at) = (
+            at(Column::Name),
+            at(Column::Community),
+            at(Column::IdNumber),
+        );
+        let mut community_names: Vec<String> = Vec::new();
+        let mut id_numbers: Vec<String> = Vec::new();
+        let mut seen_c = std::collections::HashSet::new();
+        let mut seen_id = std::collections::HashSet::new();
+        for row in data {
+            if let Some(c) = cell(row, community_at) {
+                if seen_c.insert(c.clone()) {
+                    community_names.push(c);
+                }
+            }
+            if let Some(id) = cell(row, id_at).map(|s| half_width(&s).to_ascii_uppercase()) {
+                if seen_id.insert(id.clone()) {
+                    id_numbers.push(id);
+                }
+            }
+        }
+        let mut named: HashMap<String, Vec<i64>> = HashMap::new();
+        for c in imports::communities_in(db, &community_names).await? {
+            named.entry(c.name).or_default().push(c.id);
+        }
+        for name in &community_names {
+            let outcome = match named.get(name).map(Vec::as_slice) {
+                Some([one]) => Ok(*one),
+                None | Some([]) => Err(format!(
+                    "系统中没有名为“{name}”的社区或小区，请先建立或改正名称"
+                )),
+                Some(_) => Err(format!(
+                    "系统中有多个名为“{name}”的社区或小区，无法确定是哪一个"
+                )),
+            };
+            self.communities.insert(name.clone(), outcome);
+        }
+        for id in &id_numbers {
+            self.by_id_number.insert(id.clone(), Vec::new());
+        }
+        for m in imports::residents_with_id_numbers(db, &id_numbers).await? {
+            if let Some(id) = m.id_number.clone() {
+                self.by_id_number.entry(id).or_default().push(m);
+            }
+        }
+        let mut names_of: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut seen_n = std::collections::HashSet::new();
+        for row in data {
+            let (Some(name), Some(c)) = (cell(row, name_at), cell(row, community_at)) else {
+                continue;
+            };
+            if let Some(Ok(cid)) = self.communities.get(&c) {
+                if seen_n.insert((name.clone(), *cid)) {
+                    names_of.entry(*cid).or_default().push(name.clone());
+                    self.by_name.insert((name, *cid), Vec::new());
+                }
+            }
+        }
+        for (cid, names) in names_of {
+            for m in imports::residents_named_any(db, cid, &names).await? {
+                self.by_name
+                    .entry((m.name.clone(), cid))
+                    .or_default()
+                    .push(m);
+            }
+        }
+        Ok(())
+    }
+
+    /// The residents a row names (see [`find_residents`]), from what was prefetched when it
+    /// covers the key.
+    pub(crate) async fn find(
+        &mut self,
+        db: &impl ConnectionTrait,
+        id_number: Option<&str>,
+        name: &str,
+        community_id: i64,
+    ) -> StoreResult<Vec<resident::Model>> {
+        let by_id = match id_number {
+            Some(id) => self.by_id_number.get(id).cloned(),
+            None => Some(Vec::new()),
+        };
+        let by_name = self.by_name.get(&(name.to_string(), community_id)).cloned();
+        match (by_id, by_name) {
+            (Some(by_id), _) if !by_id.is_empty() => Ok(first_two(by_id)),
+            (Some(_), Some(named)) => Ok(first_two(
+                named
+                    .into_iter()
+                    .filter(|m| id_number.is_none() || m.id_number.is_none())
+                    .collect(),
+            )),
+            _ => find_residents(db, id_number, name, community_id).await,
+        }
+    }
+
     /// The community of this name, or why there is none to take.
     pub(crate) async fn community(
         &mut self,
@@ -390,7 +509,9 @@ impl Finder {
             .map(|s| half_width(&s).to_ascii_uppercase());
         let key = (id_number, name, community_id);
         if !self.residents.contains_key(&key) {
-            let found = find_residents(db, key.0.as_deref(), &key.1, community_id).await?;
+            let found = self
+                .find(db, key.0.as_deref(), &key.1, community_id)
+                .await?;
             self.residents.insert(key.clone(), found);
         }
         match self.residents[&key].as_slice() {

@@ -183,6 +183,7 @@ pub async fn plan_participation(
     let columns = match_headers(SheetKind::Participation, headers).unwrap_or_default();
     let mut plan = ParticipationPlan::default();
     let mut finder = Finder::default();
+    finder.prefetch(db, SheetKind::Participation, table).await?;
     let mut groups: HashMap<(String, String), usize> = HashMap::new();
     for (i, cells) in data.iter().enumerate() {
         progress(i as u64 + 1);

@@ -110,6 +110,9 @@ pub async fn plan_records(
     let columns = match_headers(SheetKind::ServiceRecords, headers).unwrap_or_default();
     let mut plan = RecordsPlan::default();
     let mut finder = Finder::default();
+    finder
+        .prefetch(db, SheetKind::ServiceRecords, table)
+        .await?;
     let mut seen: HashMap<(i64, RecordKind, String, String), usize> = HashMap::new();
     for (i, cells) in data.iter().enumerate() {
         progress(i as u64 + 1);

@@ -178,3 +178,64 @@ pub async fn records_page(
         m.id
     }))
 }
+
+/// How many values one `IN (…)` list holds (well under SQLite's and PostgreSQL's limits).
+const CHUNK: usize = 500;
+
+/// Communities with any of these names: a check looks a sheet's 小区 up in one go.
+pub async fn communities_in(
+    db: &impl ConnectionTrait,
+    names: &[String],
+) -> StoreResult<Vec<community::Model>> {
+    let mut found = Vec::new();
+    for chunk in names.chunks(CHUNK) {
+        found.extend(
+            community::Entity::find()
+                .filter(community::Column::Name.is_in(chunk.to_vec()))
+                .order_by_asc(community::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// Residents (not erased) holding any of these ID numbers, by id.
+pub async fn residents_with_id_numbers(
+    db: &impl ConnectionTrait,
+    id_numbers: &[String],
+) -> StoreResult<Vec<resident::Model>> {
+    let mut found = Vec::new();
+    for chunk in id_numbers.chunks(CHUNK) {
+        found.extend(
+            resident::Entity::find()
+                .filter(resident::Column::IdNumber.is_in(chunk.to_vec()))
+                .filter(resident::Column::ErasedAt.is_null())
+                .order_by_asc(resident::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// Residents (not erased) of this community with any of these names, by id.
+pub async fn residents_named_any(
+    db: &impl ConnectionTrait,
+    community_id: i64,
+    names: &[String],
+) -> StoreResult<Vec<resident::Model>> {
+    let mut found = Vec::new();
+    for chunk in names.chunks(CHUNK) {
+        found.extend(
+            resident::Entity::find()
+                .filter(resident::Column::CommunityId.eq(community_id))
+                .filter(resident::Column::Name.is_in(chunk.to_vec()))
+                .filter(resident::Column::ErasedAt.is_null())
+                .order_by_asc(resident::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
+}
