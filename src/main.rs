@@ -424,14 +424,15 @@ async fn import(
     if !report.problems.is_empty() {
         return Err("名册有问题，未导入任何数据".into());
     }
+    // The commit makes its own report; a 50,000-row check's need not stay in memory meanwhile.
+    let id = report.id;
+    drop(report);
     bar.reset();
     bar.set_message("导入");
     let started = std::time::Instant::now();
-    let done = imports::commit_import(&db, store::now(), &staff, report.id, &|n| {
-        bar.set_position(n)
-    })
-    .await
-    .map_err(|e| e.message().to_string())?;
+    let done = imports::commit_import(&db, store::now(), &staff, id, &|n| bar.set_position(n))
+        .await
+        .map_err(|e| e.message().to_string())?;
     bar.finish_and_clear();
     println!(
         "已导入：新建 {}，更新 {}（{:.2} 秒）",

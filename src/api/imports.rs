@@ -105,7 +105,7 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    fn new(id: i64, file_name: &str, kind: SheetKind, plan: &Outline) -> Self {
+    fn new(id: i64, file_name: &str, kind: SheetKind, plan: Outline) -> Self {
         ImportReport {
             id,
             kind: kind.code().into(),
@@ -117,24 +117,24 @@ impl ImportReport {
             unchanged: plan.count(RowAction::Unchanged) as u64,
             problems: plan
                 .problems
-                .iter()
+                .into_iter()
                 .map(|p| ImportProblem {
                     row: p.row as u64,
-                    column: p.column.clone(),
-                    value: p.value.clone(),
-                    message: p.message.clone(),
+                    column: p.column,
+                    value: p.value,
+                    message: p.message,
                 })
                 .collect(),
             items: plan
                 .lines
-                .iter()
+                .into_iter()
                 .map(|p| ImportItem {
                     row: p.row as u64,
                     action: p.action.code().into(),
-                    name: p.name.clone(),
-                    community: p.community.clone(),
+                    name: p.name,
+                    community: p.community,
                     resident_id: p.resident_id,
-                    subject: p.subject.clone(),
+                    subject: p.subject,
                     record_id: p.record_id,
                 })
                 .collect(),
@@ -305,7 +305,8 @@ pub async fn check_file(
     staff.require(Action::EditRegistry)?;
     let table = sheet::read(&content, kind)?;
     let plan = AnyPlan::make(db, kind, &table, staff, now, progress).await?;
-    let mut report = ImportReport::new(0, file_name, kind, &plan.outline());
+    let mut report = ImportReport::new(0, file_name, kind, plan.outline());
+    drop(plan);
     let stored = imports::insert(
         db,
         NewImport {
@@ -344,9 +345,8 @@ pub async fn commit_import(
     let table = sheet::read(&stored.content, kind)?;
     let change = Change::begin(db, now, staff).await?;
     let plan = AnyPlan::make(&*change, kind, &table, staff, now, progress).await?;
-    let outline = plan.outline();
-    let mut report = ImportReport::new(stored.id, &stored.file_name, kind, &outline);
-    if !outline.problems.is_empty() {
+    let mut report = ImportReport::new(stored.id, &stored.file_name, kind, plan.outline());
+    if !report.problems.is_empty() {
         return Err(invalid(report));
     }
     // The ids the commit gave, by row: created residents, and records created or changed.

@@ -125,6 +125,13 @@ impl Plan {
     }
 }
 
+/// The resident a row of a records or participation sheet names: what its plan keeps of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+}
+
 /// A row's cells by column, cleaned.
 pub(crate) struct Row<'a> {
     pub number: usize,
@@ -485,7 +492,7 @@ impl Finder {
         db: &impl ConnectionTrait,
         row: &Row<'_>,
         problems: &mut Vec<CellProblem>,
-    ) -> StoreResult<Option<(resident::Model, String)>> {
+    ) -> StoreResult<Option<(Person, String)>> {
         let name = row.get(Column::Name).unwrap_or_default();
         let community = row.get(Column::Community).unwrap_or_default();
         if name.is_empty() {
@@ -515,7 +522,13 @@ impl Finder {
             self.residents.insert(key.clone(), found);
         }
         match self.residents[&key].as_slice() {
-            [one] => Ok(Some((one.clone(), community))),
+            [one] => Ok(Some((
+                Person {
+                    id: one.id,
+                    name: one.name.clone(),
+                },
+                community,
+            ))),
             [] => {
                 problems.push(row.problem(
                     Column::Name,

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use sea_orm::ConnectionTrait;
 
 use super::records::{draft_of, VERIFY_BY_ACTION};
-use super::{Finder, Line, Outline, Progress, Row, RowAction, Table};
+use super::{Finder, Line, Outline, Person, Progress, Row, RowAction, Table};
 use crate::domain::activity::{ActivityDraft, ActivityInput, MAX_ACTIVITY_HOURS};
 use crate::domain::measure::{format_number, Measure, Qualifier, Unit};
 use crate::domain::partial_date::PartialDate;
@@ -20,7 +20,7 @@ use crate::domain::roster::{
     match_headers, parse_date, parse_hours, CellProblem, Column, SheetKind,
 };
 use crate::domain::service_record::ServiceRecordDraft;
-use crate::store::entities::{activity, resident, service_record};
+use crate::store::entities::{activity, service_record};
 use crate::store::{activities, imports, service_records, StoreResult};
 
 /// One activity of the sheet.
@@ -51,14 +51,18 @@ pub struct ActivityGroup {
 pub struct ParticipationRow {
     pub row: usize,
     pub action: RowAction,
-    pub resident: resident::Model,
+    pub resident: Person,
     pub community: String,
     /// Index into [`ParticipationPlan::activities`].
     pub activity: usize,
     /// The row's own hours.
     pub hours: Option<f64>,
-    /// The participant's record as it will be.
+    /// The participant's record as it will be (kept only when it is to be written).
     pub record: Option<ServiceRecordDraft>,
+    /// The hours the participant's record will carry.
+    pub final_hours: Option<f64>,
+    /// The stored record an unchanged row matched (its model is not kept).
+    pub record_id: Option<i64>,
     pub current: Option<service_record::Model>,
 }
 
@@ -81,10 +85,8 @@ impl ParticipationPlan {
                 .map(|p| {
                     let a = &self.activities[p.activity];
                     let hours = p
-                        .record
-                        .as_ref()
-                        .and_then(|r| r.measures.iter().find(|m| m.unit() == Unit::Hours))
-                        .map(|m| format!(" · {} 小时", format_number(m.value())))
+                        .final_hours
+                        .map(|h| format!(" · {} 小时", format_number(h)))
                         .unwrap_or_default();
                     Line {
                         row: p.row,
@@ -102,7 +104,7 @@ impl ParticipationPlan {
                                 ""
                             }
                         )),
-                        record_id: p.current.as_ref().map(|m| m.id),
+                        record_id: p.current.as_ref().map(|m| m.id).or(p.record_id),
                     }
                 })
                 .collect(),
@@ -324,7 +326,8 @@ pub async fn plan_participation(
             ));
             continue;
         }
-        let current = group.records.get(&resident.id).cloned();
+        // Each resident once per activity (checked above): the stored record moves to the row.
+        let current = group.records.remove(&resident.id);
         let verified_by = row.get(Column::VerifiedBy);
         if verified_by.is_some()
             && verified_by != current.as_ref().and_then(|r| r.verified_by.clone())
@@ -341,6 +344,8 @@ pub async fn plan_participation(
             activity: g,
             hours,
             record: None,
+            final_hours: None,
+            record_id: None,
             current,
         });
     }
@@ -457,7 +462,12 @@ fn settle(plan: &mut ParticipationPlan, recorder: &str) -> StoreResult<()> {
                     }
                 }
             };
-            p.record = Some(record);
+            p.final_hours = record.measures.first().map(Measure::value);
+            if p.action == RowAction::Unchanged {
+                p.record_id = p.current.take().map(|m| m.id);
+            } else {
+                p.record = Some(record);
+            }
         }
         group.draft = Some(draft);
     }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 
-use super::{Finder, Line, Outline, Progress, Row, RowAction, Table};
+use super::{Finder, Line, Outline, Person, Progress, Row, RowAction, Table};
 use crate::domain::measure::{Measure, Qualifier};
 use crate::domain::partial_date::PartialDate;
 use crate::domain::roster::{
@@ -20,7 +20,7 @@ use crate::domain::roster::{
 use crate::domain::service_record::{
     MeasureInput, RecordKind, ServiceRecordDraft, ServiceRecordInput,
 };
-use crate::store::entities::{resident, service_record};
+use crate::store::entities::service_record;
 use crate::store::{imports, service_records, StoreResult};
 
 /// What one valid row will do.
@@ -28,7 +28,7 @@ use crate::store::{imports, service_records, StoreResult};
 pub struct RecordRow {
     pub row: usize,
     pub action: RowAction,
-    pub resident: resident::Model,
+    pub resident: Person,
     pub community: String,
     pub draft: ServiceRecordDraft,
     /// The matched record, for updates and unchanged rows.
