@@ -475,8 +475,10 @@ fn settle(plan: &mut ParticipationPlan, recorder: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// What the commit wrote.
+/// What the commit wrote. (Consumed one by one as the commit audits them, so the size of the
+/// record variant does not add up.)
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum Written {
     Activity(activity::Model),
     Record {
