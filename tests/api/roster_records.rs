@@ -859,3 +859,46 @@ async fn the_console_imports_a_sign_in_sheet_and_shows_each_participants_hours()
     assert!(done.text.contains("已导入：新建 2 条"), "{}", done.text);
     assert_eq!(app.count("activities").await, 1);
 }
+
+#[tokio::test]
+async fn youde_import_takes_the_kind_of_sheet() {
+    let app = TestApp::spawn().await;
+    two_residents(&app).await;
+    app.user_token("zhang-gong", &["nominator"]).await;
+    let file = app.dir.path().join("sign-in.csv");
+    let sheet = "活动,日期,姓名,小区,时长\n读书会,2019.9.1,张丽,音乐广场,1.5\n读书会,2019.9.1,王芳,音乐广场,2\n";
+    std::fs::write(&file, encoding_rs::GBK.encode(sheet).0).unwrap();
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_youde"))
+            .arg("import")
+            .arg(&file)
+            .args(["--database-url", &app.db_url, "--as", "zhang-gong"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run youde import")
+    };
+    let wrong = run(&["--kind", "service_records"]);
+    assert!(
+        !wrong.status.success(),
+        "a sign-in sheet is no service records sheet"
+    );
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("表格缺少必需的列：类型、事项、开始时间")
+    );
+    let bad = run(&["--kind", "volunteers"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--kind must be"));
+    let done = run(&["--kind", "participation", "--commit"]);
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(
+        stdout.contains("2 行，新建 2，更新 0，不变 0，问题 0"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("已导入：新建 2，更新 0"), "{stdout}");
+    assert_eq!(app.count("service_records").await, 2);
+}
