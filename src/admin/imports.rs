@@ -16,6 +16,7 @@ pub fn routes(route: Route) -> Route {
     route
         .at("/imports", post(upload))
         .at("/imports/new", get(new_form))
+        .at("/imports/templates/:kind", get(template))
         .at("/imports/:id", get(show))
         .at("/imports/:id/commit", post(commit))
 }
@@ -79,7 +80,53 @@ fn upload_form(console: &Console) -> Form {
 #[handler]
 async fn new_form(console: Console) -> Result<Response> {
     console.require(Action::EditRegistry)?;
-    console.render("导入名册", vec![Block::Form(upload_form(&console))])
+    let templates = SheetKind::ALL
+        .iter()
+        .map(|k| {
+            Link::new(
+                format!("/admin/imports/templates/{}", k.code()),
+                format!("下载{}模板（.xlsx）", k.label()),
+            )
+        })
+        .collect();
+    console.render(
+        "导入名册",
+        vec![Block::Form(upload_form(&console)), Block::Links(templates)],
+    )
+}
+
+/// `GET /admin/imports/templates/{kind}`: the kind's .xlsx template (with its dropdowns), as
+/// `GET /api/v1/imports/templates/…` gives it.
+#[handler]
+async fn template(console: Console, Path(kind): Path<String>) -> Result<Response> {
+    console.require(Action::EditRegistry)?;
+    let Some(kind) = SheetKind::parse(&kind) else {
+        return Err(super::client::Problem {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found".into(),
+            message: "没有这种名册模板".into(),
+            fields: Vec::new(),
+            details: serde_json::Value::Null,
+        }
+        .into());
+    };
+    let failed = |what: &str| super::client::Problem::internal(&format!("模板生成失败：{what}"));
+    let communities = crate::roster::export::community_names(&console.state.db)
+        .await
+        .map_err(|_| failed("读取社区"))?;
+    let bytes =
+        crate::roster::export::template_xlsx(kind, &communities).map_err(|_| failed("写入表格"))?;
+    Ok(Response::builder()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .header(
+            poem::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"youde-{}-template.xlsx\"",
+                kind.code().replace('_', "-")
+            ),
+        )
+        .header(poem::http::header::CACHE_CONTROL, "no-store")
+        .body(bytes))
 }
 
 /// `POST /admin/imports`: check the sheet, then show its report.

@@ -824,9 +824,26 @@ async fn the_console_imports_a_sign_in_sheet_and_shows_each_participants_hours()
     two_residents(&app).await;
     let mut b = Browser::signed_in(&app, "zhang-gong", &["nominator"]).await;
     let form = b.get("/admin/imports/new").await;
-    for text in ["名册类型", "活动签到表", "服务记录"] {
+    for text in ["名册类型", "活动签到表", "服务记录", "下载活动签到表模板"] {
         assert!(form.text.contains(text), "the form lacks {text}");
     }
+    let template = b.get("/admin/imports/templates/participation").await;
+    assert_eq!(template.status.as_u16(), 200);
+    assert!(template.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    assert!(template.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("youde-participation-template.xlsx"));
+    assert_eq!(
+        b.get("/admin/imports/templates/volunteers")
+            .await
+            .status
+            .as_u16(),
+        404
+    );
     let sheet = "活动,日期,默认时长,姓名,小区,时长\n\
                  敬老院助老服务,2019.8.28,2,张丽,音乐广场,\n\
                  敬老院助老服务,2019.8.28,,王芳,音乐广场,3.5\n";
