@@ -919,3 +919,59 @@ async fn youde_import_takes_the_kind_of_sheet() {
     assert!(stdout.contains("已导入：新建 2，更新 0"), "{stdout}");
     assert_eq!(app.count("service_records").await, 2);
 }
+
+/// A commit that fails half-way through its writes (here a trigger refuses the second
+/// activity's records, after the first activity and its records were written) leaves nothing:
+/// no activity, no record, no outbox row, no audit event, and the import can still be committed
+/// once the cause is gone.
+#[tokio::test]
+async fn a_commit_failing_half_way_through_its_writes_stores_nothing() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    two_residents(&app).await;
+    let sheet = "活动,日期,姓名,小区,时长\n\
+                 读书会,2019-09-01,张丽,音乐广场,1\n\
+                 读书会,2019-09-01,王芳,音乐广场,1\n\
+                 义务理发,2019-09-02,张丽,音乐广场,2\n";
+    let checked = check_kind(&app, "participation", sheet.into(), "s.csv").await;
+    assert_eq!(counts(&checked.body), (3, 0, 0), "{}", checked.text);
+    let (trigger, drop) = if app.db_url.starts_with("postgres") {
+        (
+            "CREATE FUNCTION refuse_haircut() RETURNS trigger AS $$ BEGIN \
+             IF NEW.title = '义务理发' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER refuse_haircut BEFORE INSERT ON service_records \
+             FOR EACH ROW EXECUTE FUNCTION refuse_haircut();",
+            "DROP TRIGGER refuse_haircut ON service_records; DROP FUNCTION refuse_haircut();",
+        )
+    } else {
+        (
+            "CREATE TRIGGER refuse_haircut BEFORE INSERT ON service_records \
+             WHEN NEW.title = '义务理发' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+            "DROP TRIGGER refuse_haircut;",
+        )
+    };
+    app.db.execute_unprepared(trigger).await.unwrap();
+    let before = (
+        app.count("activities").await,
+        app.count("service_records").await,
+        app.count("search_outbox").await,
+        app.count("audit_events").await,
+    );
+    let failed = commit(&app, &checked).await;
+    assert_eq!(failed.status.as_u16(), 500, "{}", failed.text);
+    let after = (
+        app.count("activities").await,
+        app.count("service_records").await,
+        app.count("search_outbox").await,
+        app.count("audit_events").await,
+    );
+    assert_eq!(
+        after, before,
+        "the first activity's writes were rolled back too"
+    );
+    app.db.execute_unprepared(drop).await.unwrap();
+    commit(&app, &checked).await.assert_status(200);
+    assert_eq!(app.count("activities").await, 2);
+    assert_eq!(app.count("service_records").await, 3);
+}
