@@ -8,6 +8,10 @@
 //! resident has yet also matches a resident of that name and community who has none recorded.
 //! Two or more matches are reported, never guessed. Empty cells keep what is stored, so
 //! importing the same file again changes nothing.
+//!
+//! Service records ([`records`]) and activity sign-in sheets ([`participation`]) are planned and
+//! applied the same way; their rows name residents who must exist, found by the same key
+//! ([`Finder`]).
 
 pub mod export;
 pub mod participation;
