@@ -75,11 +75,15 @@ pub enum Command {
     /// `--objector-contact-days` after the decision (in the objection and its audit history), and
     /// remove stale `*.partial` backup files. Prints the counts.
     Prune,
-    /// Check a residents roster (.xlsx, .xls or .csv in UTF-8 or GBK) and print its report; with
+    /// Check a roster (.xlsx, .xls or .csv in UTF-8 or GBK) and print its report; with
     /// `--commit`, then apply it in one transaction, as `POST /api/v1/imports` and its commit do.
     Import {
         /// The roster file.
         file: PathBuf,
+        /// What it holds: `residents`, `service_records` or `participation` (an activity
+        /// sign-in sheet with hours).
+        #[arg(long, default_value = "residents")]
+        kind: String,
         /// Apply the roster when the check finds no problem.
         #[arg(long)]
         commit: bool,

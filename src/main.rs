@@ -50,9 +50,12 @@ async fn main() -> ExitCode {
         Command::Restore { archive } => restore(cli.config, archive).await,
         Command::Healthcheck => healthcheck(cli.config).await,
         Command::Prune => prune(cli.config).await,
-        Command::Import { file, commit, user } => {
-            import(cli.config, file, commit, user.as_deref()).await
-        }
+        Command::Import {
+            file,
+            kind,
+            commit,
+            user,
+        } => import(cli.config, file, &kind, commit, user.as_deref()).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -361,10 +364,14 @@ async fn export_issue(
 async fn import(
     config: Config,
     file: std::path::PathBuf,
+    kind: &str,
     commit: bool,
     user: Option<&str>,
 ) -> Result<(), Error> {
     use youde::api::imports;
+    use youde::domain::roster::SheetKind;
+    let kind = SheetKind::parse(kind)
+        .ok_or("--kind must be residents, service_records or participation")?;
     let db = connect(&config).await?;
     let account = match user {
         Some(name) => users::find_by_username(&db, name).await?,
@@ -376,7 +383,7 @@ async fn import(
     let file_name = file
         .file_name()
         .map_or("roster".into(), |n| n.to_string_lossy().into_owned());
-    let rows = youde::roster::sheet::read(&content)
+    let rows = youde::roster::sheet::read(&content, kind)
         .map(|t| t.rows.len().saturating_sub(1) as u64)
         .unwrap_or(0);
     let bar = search::reindex::progress_bar(rows);
@@ -388,12 +395,14 @@ async fn import(
     );
     bar.set_message("检查");
     let started = std::time::Instant::now();
-    let report = imports::check_file(&db, &staff, &file_name, content, &|n| bar.set_position(n))
-        .await
-        .map_err(|e| e.message().to_string())?;
+    let report = imports::check_file(&db, store::now(), &staff, kind, &file_name, content, &|n| {
+        bar.set_position(n)
+    })
+    .await
+    .map_err(|e| e.message().to_string())?;
     bar.finish_and_clear();
     println!(
-        "检查 {}：{} 行，新建 {}，更新 {}，不变 {}，问题 {}（{:.1} 秒，导入编号 {}）",
+        "检查 {}：{} 行，新建 {}，更新 {}，不变 {}，问题 {}（{:.2} 秒，导入编号 {}）",
         file_name,
         report.rows,
         report.create,
@@ -415,17 +424,18 @@ async fn import(
     if !report.problems.is_empty() {
         return Err("名册有问题，未导入任何数据".into());
     }
+    // The commit makes its own report; a 50,000-row check's need not stay in memory meanwhile.
+    let id = report.id;
+    drop(report);
     bar.reset();
     bar.set_message("导入");
     let started = std::time::Instant::now();
-    let done = imports::commit_import(&db, store::now(), &staff, report.id, &|n| {
-        bar.set_position(n)
-    })
-    .await
-    .map_err(|e| e.message().to_string())?;
+    let done = imports::commit_import(&db, store::now(), &staff, id, &|n| bar.set_position(n))
+        .await
+        .map_err(|e| e.message().to_string())?;
     bar.finish_and_clear();
     println!(
-        "已导入：新建 {}，更新 {}（{:.1} 秒）",
+        "已导入：新建 {}，更新 {}（{:.2} 秒）",
         done.create,
         done.update,
         started.elapsed().as_secs_f64()

@@ -102,7 +102,7 @@ pub enum ActivityResponse {
     Ok(Json<Activity>, #[oai(header = "ETag")] String),
 }
 
-async fn view(
+pub(crate) async fn view(
     db: &impl ConnectionTrait,
     m: Model,
     visibility: Visibility,

@@ -11,6 +11,7 @@ use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
 use super::ApiTags;
 use crate::domain::policy::Action;
+use crate::domain::roster::SheetKind;
 use crate::roster::export;
 use crate::state::AppState;
 
@@ -46,6 +47,31 @@ impl ExportsApi {
     ) -> ApiResult<ExportResponse> {
         let rows = export::residents_table(&state.db, auth.staff().visibility()).await?;
         table_file(format.0.as_deref(), "居民", "youde-residents", rows)
+    }
+
+    /// Export service records
+    ///
+    /// The service records template's columns (姓名, 小区, 身份证号码, 类型, 事项, 所在组织, 开始时间,
+    /// 结束时间, 数量, 计量单位, 限定词, 是否无偿, 证明材料, 记录人, 核实人), one row per record of the
+    /// residents the caller may see; 身份证号码 only for roles that read private fields. Amounts are
+    /// written as the import reads them (`60余个小区；约200人`), an ongoing record's end as 至今;
+    /// records of activities are in the activities export. Re-imported with
+    /// `kind=service_records`, every row is unchanged. `format`: `xlsx` (default) or `csv`.
+    #[oai(path = "/exports/service-records", method = "get")]
+    async fn service_records(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        /// `xlsx` or `csv`.
+        format: Query<Option<String>>,
+    ) -> ApiResult<ExportResponse> {
+        let rows = export::service_records_table(&state.db, auth.staff().visibility()).await?;
+        table_file(
+            format.0.as_deref(),
+            "服务记录",
+            "youde-service-records",
+            rows,
+        )
     }
 
     /// Export activities with hours
@@ -123,32 +149,83 @@ impl ExportsApi {
 
     /// The residents import template
     ///
-    /// An .xlsx with the columns on its first sheet (居民) and what each means, with an example,
-    /// on the second (填写说明); or, with `format=csv`, the header row alone.
+    /// An .xlsx with the columns on its first sheet (居民), a dropdown of the communities under
+    /// 小区 (from a hidden sheet, 小区列表), and what each column means with a sample row on the
+    /// second (填写说明); or, with `format=csv`, the header row alone.
     #[oai(path = "/imports/templates/residents", method = "get")]
     async fn template(
         &self,
+        state: Data<&AppState>,
         auth: StaffAuth,
         /// `xlsx` or `csv`.
         format: Query<Option<String>>,
     ) -> ApiResult<ExportResponse> {
-        auth.require(Action::EditRegistry)?;
-        let name = "youde-residents-template";
-        match format.0.as_deref().unwrap_or("xlsx") {
-            "csv" => Ok(ExportResponse::Csv(file(
-                export::to_csv(&export::residents_header()),
-                name,
-                "csv",
-            ))),
-            "xlsx" => {
-                let sheets = [
-                    ("居民", export::residents_header()),
-                    ("填写说明", export::residents_guide()),
-                ];
-                Ok(ExportResponse::Xlsx(file(xlsx(&sheets)?, name, "xlsx")))
-            }
-            _ => Err(ApiError::field("format", "格式应为 xlsx 或 csv")),
+        template_file(&state, &auth, SheetKind::Residents, format.0.as_deref()).await
+    }
+
+    /// The service records import template
+    ///
+    /// As the residents template, for `kind=service_records`: 姓名, 小区, 身份证号码, 类型, 事项,
+    /// 所在组织, 开始时间, 结束时间, 数量, 计量单位, 限定词, 是否无偿, 证明材料, 记录人, 核实人, with
+    /// dropdowns for 小区, 类型 (record kinds), 计量单位 (units), 限定词 (qualifiers) and 是否无偿.
+    #[oai(path = "/imports/templates/service-records", method = "get")]
+    async fn service_records_template(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        /// `xlsx` or `csv`.
+        format: Query<Option<String>>,
+    ) -> ApiResult<ExportResponse> {
+        template_file(
+            &state,
+            &auth,
+            SheetKind::ServiceRecords,
+            format.0.as_deref(),
+        )
+        .await
+    }
+
+    /// The sign-in sheet (participation) import template
+    ///
+    /// As the residents template, for `kind=participation`: 活动, 日期, 地点, 组织者, 默认时长（小时）,
+    /// 姓名, 小区, 身份证号码, 时长（小时）, 记录人, 核实人 — the columns of the activities export —
+    /// with a dropdown for 小区.
+    #[oai(path = "/imports/templates/participation", method = "get")]
+    async fn participation_template(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        /// `xlsx` or `csv`.
+        format: Query<Option<String>>,
+    ) -> ApiResult<ExportResponse> {
+        template_file(&state, &auth, SheetKind::Participation, format.0.as_deref()).await
+    }
+}
+
+/// A `kind` template as the asked format, for registry editors.
+async fn template_file(
+    state: &AppState,
+    auth: &StaffAuth,
+    kind: SheetKind,
+    format: Option<&str>,
+) -> ApiResult<ExportResponse> {
+    auth.require(Action::EditRegistry)?;
+    let name = format!("youde-{}-template", kind.code().replace('_', "-"));
+    match format.unwrap_or("xlsx") {
+        "csv" => Ok(ExportResponse::Csv(file(
+            export::to_csv(&export::template_header(kind)),
+            &name,
+            "csv",
+        ))),
+        "xlsx" => {
+            let communities = export::community_names(&state.db).await?;
+            let bytes = export::template_xlsx(kind, &communities).map_err(|e| {
+                tracing::error!(error = %e, "writing a template failed");
+                ApiError::internal()
+            })?;
+            Ok(ExportResponse::Xlsx(file(bytes, &name, "xlsx")))
         }
+        _ => Err(ApiError::field("format", "格式应为 xlsx 或 csv")),
     }
 }
 

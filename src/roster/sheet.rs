@@ -6,9 +6,8 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, SheetVisible};
-use chrono::{Duration, NaiveDate};
 
-use crate::domain::roster::{clean_cell, match_headers, Column};
+use crate::domain::roster::{clean_cell, excel_serial_date, match_headers, Column, SheetKind};
 
 /// The rows of one sheet, cells as text; `first_row` is the spreadsheet's number of `rows[0]`.
 #[derive(Debug, Clone)]
@@ -32,19 +31,23 @@ pub enum SheetError {
 const ZIP: &[u8] = b"PK\x03\x04";
 const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
 
-/// Read `bytes` as a spreadsheet (by its magic bytes) or, failing that, as CSV text.
-pub fn read(bytes: &[u8]) -> Result<Table, SheetError> {
+/// Read `bytes` as a spreadsheet (by its magic bytes) or, failing that, as CSV text: the first
+/// sheet with the columns a `kind` roster needs.
+pub fn read(bytes: &[u8], kind: SheetKind) -> Result<Table, SheetError> {
     if bytes.is_empty() {
         return Err(SheetError::Empty);
     }
     if bytes.starts_with(ZIP) || bytes.starts_with(OLE) {
-        return read_workbook(bytes);
+        return read_workbook(bytes, kind);
     }
     let text = decode_text(bytes)?;
-    pick(vec![Table {
-        first_row: 1,
-        rows: parse_csv(&text),
-    }])
+    pick(
+        vec![Table {
+            first_row: 1,
+            rows: parse_csv(&text),
+        }],
+        kind,
+    )
 }
 
 /// UTF-8 (a BOM is dropped) when the bytes are valid UTF-8, else GB18030 (a superset of GBK),
@@ -96,7 +99,7 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
-fn read_workbook(bytes: &[u8]) -> Result<Table, SheetError> {
+fn read_workbook(bytes: &[u8], kind: SheetKind) -> Result<Table, SheetError> {
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|_| SheetError::UnsupportedType)?;
     let visible: Vec<String> = book
@@ -125,12 +128,12 @@ fn read_workbook(bytes: &[u8]) -> Result<Table, SheetError> {
             rows,
         });
     }
-    pick(tables)
+    pick(tables, kind)
 }
 
 /// The first table whose header row (its first non-empty row) has the required columns, with
 /// the rows before the header dropped; else the missing headers of the first table.
-fn pick(tables: Vec<Table>) -> Result<Table, SheetError> {
+fn pick(tables: Vec<Table>, kind: SheetKind) -> Result<Table, SheetError> {
     let mut first_missing = None;
     for table in tables {
         let Some(header_at) = table
@@ -140,7 +143,7 @@ fn pick(tables: Vec<Table>) -> Result<Table, SheetError> {
         else {
             continue;
         };
-        match match_headers(&table.rows[header_at]) {
+        match match_headers(kind, &table.rows[header_at]) {
             Ok(_) => {
                 return Ok(Table {
                     first_row: table.first_row + header_at,
@@ -171,15 +174,9 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-/// An Excel serial day (1900 date system, with its phantom 29 February 1900) as `YYYY-MM-DD`.
+/// An Excel serial day (1900 date system) as `YYYY-MM-DD`.
 pub fn excel_date(serial: f64) -> Option<String> {
-    if !(1.0..2_958_466.0).contains(&serial) {
-        return None;
-    }
-    let base = NaiveDate::from_ymd_opt(1899, 12, 30)?;
-    let days = serial.floor() as i64;
-    let days = if days < 60 { days + 1 } else { days };
-    Some((base + Duration::days(days)).format("%Y-%m-%d").to_string())
+    excel_serial_date(serial).map(|d| d.format("%Y-%m-%d").to_string())
 }
 
 #[cfg(test)]
@@ -193,7 +190,7 @@ mod tests {
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice(text.as_bytes());
         for bytes in [text.as_bytes().to_vec(), bom, gbk.into_owned()] {
-            let table = read(&bytes).unwrap();
+            let table = read(&bytes, SheetKind::Residents).unwrap();
             assert_eq!(table.rows[1], ["张丽", "音乐广场"]);
         }
     }
@@ -213,7 +210,7 @@ mod tests {
     #[test]
     fn binary_files_are_not_csv() {
         assert!(matches!(
-            read(b"\x89PNG\r\n\x1a\n\0\0"),
+            read(b"\x89PNG\r\n\x1a\n\0\0", SheetKind::Residents),
             Err(SheetError::UnsupportedType)
         ));
     }

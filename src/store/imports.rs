@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::entities::import::{ActiveModel, Column, Entity, Model};
-use super::entities::{community, resident};
+use super::entities::{activity, community, resident, service_record};
 use super::{now, StoreError, StoreResult};
 
 pub struct NewImport<'a> {
@@ -121,4 +121,121 @@ async fn first_two_residents(
         .limit(2)
         .all(db)
         .await?)
+}
+
+/// A resident's service records of this kind, title and start that no activity wrote: the key a
+/// service records sheet matches its rows by. At most two.
+pub async fn records_matching(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    kind: &str,
+    title: &str,
+    start: &str,
+) -> StoreResult<Vec<service_record::Model>> {
+    Ok(service_record::Entity::find()
+        .filter(service_record::Column::ResidentId.eq(resident_id))
+        .filter(service_record::Column::Kind.eq(kind))
+        .filter(service_record::Column::Title.eq(title))
+        .filter(service_record::Column::StartDate.eq(start))
+        .filter(service_record::Column::ActivityId.is_null())
+        .order_by_asc(service_record::Column::Id)
+        .limit(2)
+        .all(db)
+        .await?)
+}
+
+/// Activities of this title on this date: the key a sign-in sheet matches its activity by. At
+/// most two.
+pub async fn activities_titled(
+    db: &impl ConnectionTrait,
+    title: &str,
+    date: &str,
+) -> StoreResult<Vec<activity::Model>> {
+    Ok(activity::Entity::find()
+        .filter(activity::Column::Title.eq(title))
+        .filter(activity::Column::Date.eq(date))
+        .order_by_asc(activity::Column::Id)
+        .limit(2)
+        .all(db)
+        .await?)
+}
+
+/// A page of the service records that no activity wrote, in the order they were recorded: what
+/// the service records export lists (activities' records are in the activities export).
+pub async fn records_page(
+    db: &impl ConnectionTrait,
+    after: Option<i64>,
+    limit: u64,
+) -> StoreResult<super::Page<service_record::Model>> {
+    let mut query = service_record::Entity::find()
+        .filter(service_record::Column::ActivityId.is_null())
+        .order_by_asc(service_record::Column::Id)
+        .limit(limit + 1);
+    if let Some(after) = after {
+        query = query.filter(service_record::Column::Id.gt(after));
+    }
+    Ok(super::Page::from_rows(query.all(db).await?, limit, |m| {
+        m.id
+    }))
+}
+
+/// How many values one `IN (…)` list holds (well under SQLite's and PostgreSQL's limits).
+const CHUNK: usize = 500;
+
+/// Communities with any of these names: a check looks a sheet's 小区 up in one go.
+pub async fn communities_in(
+    db: &impl ConnectionTrait,
+    names: &[String],
+) -> StoreResult<Vec<community::Model>> {
+    let mut found = Vec::new();
+    for chunk in names.chunks(CHUNK) {
+        found.extend(
+            community::Entity::find()
+                .filter(community::Column::Name.is_in(chunk.to_vec()))
+                .order_by_asc(community::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// Residents (not erased) holding any of these ID numbers, by id.
+pub async fn residents_with_id_numbers(
+    db: &impl ConnectionTrait,
+    id_numbers: &[String],
+) -> StoreResult<Vec<resident::Model>> {
+    let mut found = Vec::new();
+    for chunk in id_numbers.chunks(CHUNK) {
+        found.extend(
+            resident::Entity::find()
+                .filter(resident::Column::IdNumber.is_in(chunk.to_vec()))
+                .filter(resident::Column::ErasedAt.is_null())
+                .order_by_asc(resident::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// Residents (not erased) of this community with any of these names, by id.
+pub async fn residents_named_any(
+    db: &impl ConnectionTrait,
+    community_id: i64,
+    names: &[String],
+) -> StoreResult<Vec<resident::Model>> {
+    let mut found = Vec::new();
+    for chunk in names.chunks(CHUNK) {
+        found.extend(
+            resident::Entity::find()
+                .filter(resident::Column::CommunityId.eq(community_id))
+                .filter(resident::Column::Name.is_in(chunk.to_vec()))
+                .filter(resident::Column::ErasedAt.is_null())
+                .order_by_asc(resident::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
 }

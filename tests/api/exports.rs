@@ -96,7 +96,7 @@ async fn the_template_imports_as_an_empty_roster_and_explains_its_columns() {
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.clone())).unwrap();
     use calamine::Reader;
-    assert_eq!(book.sheet_names(), ["居民", "填写说明"]);
+    assert_eq!(book.sheet_names(), ["居民", "填写说明", "小区列表"]);
     let guide = book.worksheet_range("填写说明").unwrap();
     assert!(guide.rows().any(|r| r[0] == "身份证号码"));
     let header = book.worksheet_range("居民").unwrap();

@@ -29,6 +29,7 @@ mod pages;
 mod photos;
 mod residents;
 mod roles;
+mod roster_records;
 mod scale;
 mod search;
 mod search_conformance;

@@ -241,9 +241,20 @@ fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
         ("POST /imports/{id}/commit", N, Needs(EditRegistry)),
         ("GET /exports/residents", N, AnyStaff),
         ("GET /exports/activities", N, AnyStaff),
+        ("GET /exports/service-records", N, AnyStaff),
         ("GET /exports/recognitions", N, AnyStaff),
         ("GET /exports/audit", N, Needs(ReadAudit)),
         ("GET /imports/templates/residents", N, Needs(EditRegistry)),
+        (
+            "GET /imports/templates/service-records",
+            N,
+            Needs(EditRegistry),
+        ),
+        (
+            "GET /imports/templates/participation",
+            N,
+            Needs(EditRegistry),
+        ),
         ("GET /search", N, Public),
     ]
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests: the real server (debug build) on a fresh SQLite database with the demo data, driven
 # by headless Chromium through chromedriver: the public pages, then the staff console end to end,
-# then certificates issued in the console and verified from their QR codes.
+# then certificates issued in the console and verified from their QR codes, then roster imports in
+# the console.
 # Screenshots land in target/browser-artifacts/.
 # Needs: chromium, chromium-driver, libzbar0, poppler-utils, a CJK font (Debian) and the
 # selenium, pyzbar and pillow Python packages (.ci/run installs them).
@@ -26,4 +27,5 @@ status=0
 python3 tests/browser/test_pages.py || status=1
 python3 tests/browser/test_console.py || status=1
 python3 tests/browser/test_certificates.py || status=1
+python3 tests/browser/test_imports.py || status=1
 exit $status
