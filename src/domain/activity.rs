@@ -37,6 +37,8 @@ pub struct ActivityDraft {
     /// Per-person hours replacing the default, each for a listed participant.
     pub participant_hours: Vec<(i64, f64)>,
     pub recorded_by: String,
+    /// Made by `parse` only (see [`crate::domain::Parsed`]).
+    pub parsed: super::Parsed,
 }
 
 pub const MAX_PARTICIPANTS: usize = 1000;
@@ -103,6 +105,7 @@ impl ActivityDraft {
         }
         let Some(date) = date else { return Err(errors) };
         errors.finish(|| ActivityDraft {
+            parsed: super::Parsed(()),
             title,
             date,
             place,
@@ -130,6 +133,7 @@ impl ActivityDraft {
     pub fn participant_record(&self, resident_id: i64) -> ServiceRecordDraft {
         let evidence = self.place.as_ref().map(|p| format!("活动地点：{p}"));
         ServiceRecordDraft {
+            parsed: super::Parsed(()),
             kind: RecordKind::Activity,
             title: self.title.clone(),
             organisation: self.organiser.clone(),

@@ -63,6 +63,8 @@ pub struct CommunityDraft {
     pub name: String,
     pub kind: CommunityKind,
     pub parent_id: Option<i64>,
+    /// Made by `parse` only (see [`crate::domain::Parsed`]).
+    pub parsed: super::Parsed,
 }
 
 impl CommunityDraft {
@@ -85,6 +87,7 @@ impl CommunityDraft {
         }
         match kind {
             Some(kind) => errors.finish(|| CommunityDraft {
+                parsed: super::Parsed(()),
                 name,
                 kind,
                 parent_id,

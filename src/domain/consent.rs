@@ -51,6 +51,8 @@ pub struct ConsentDraft {
     pub signed_on: NaiveDate,
     pub recorded_by: String,
     pub evidence: Option<String>,
+    /// Made by `parse` only (see [`crate::domain::Parsed`]).
+    pub parsed: super::Parsed,
 }
 
 pub fn parse_date(errors: &mut ValidationErrors, field: &str, value: &str) -> Option<NaiveDate> {
@@ -84,6 +86,7 @@ impl ConsentDraft {
         let evidence = optional_text(&mut errors, "evidence", evidence, 2000);
         match (scope_parsed, signed) {
             (Ok(scope), Some(signed_on)) => errors.finish(|| ConsentDraft {
+                parsed: super::Parsed(()),
                 scope,
                 text_version,
                 signed_on,

@@ -256,6 +256,8 @@ pub struct NominationDraft {
     pub year: i32,
     pub citation: String,
     pub statements: Vec<Statement>,
+    /// Made by `parse` only (see [`crate::domain::Parsed`]).
+    pub parsed: super::Parsed,
 }
 
 pub struct StatementInput {
@@ -312,6 +314,7 @@ impl NominationDraft {
             })
             .collect();
         errors.finish(|| NominationDraft {
+            parsed: super::Parsed(()),
             resident_id,
             category_id,
             honour_title,

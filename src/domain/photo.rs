@@ -127,6 +127,8 @@ pub struct PhotoDraft {
     pub text: PhotoText,
     /// Distinct, in the order given.
     pub resident_ids: Vec<i64>,
+    /// Made by `parse` only (see [`crate::domain::Parsed`]).
+    pub parsed: super::Parsed,
 }
 
 impl PhotoDraft {
@@ -172,6 +174,7 @@ impl PhotoDraft {
         }
         let Some(kind) = kind else { return Err(errors) };
         errors.finish(|| PhotoDraft {
+            parsed: super::Parsed(()),
             owner: Owner {
                 kind,
                 id: input.owner_id,

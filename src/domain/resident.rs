@@ -36,6 +36,8 @@ pub struct ResidentDraft {
     /// Public citation / bio in Markdown (rendered and sanitised by the pages).
     pub citation: Option<String>,
     pub private: PrivateFields,
+    /// Made by `parse` only (see [`crate::domain::Parsed`]).
+    pub parsed: super::Parsed,
 }
 
 pub const MAX_CITATION_CHARS: usize = 20_000;
@@ -81,6 +83,7 @@ impl ResidentDraft {
         }
         let pinyin = naming::person_pinyin(&name);
         errors.finish(|| ResidentDraft {
+            parsed: super::Parsed(()),
             name,
             pinyin,
             community_id: input.community_id,

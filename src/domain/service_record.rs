@@ -126,6 +126,8 @@ pub struct ServiceRecordDraft {
     /// For an ongoing record: until when it is known to hold. Summaries and the timeline count an
     /// ongoing period to here, never to today.
     pub confirmed_on: Option<PartialDate>,
+    /// Made by `parse` only (see [`crate::domain::Parsed`]).
+    pub parsed: super::Parsed,
 }
 
 pub const MAX_MEASURES: usize = 20;
@@ -234,6 +236,7 @@ impl ServiceRecordDraft {
             return Err(errors);
         };
         errors.finish(|| ServiceRecordDraft {
+            parsed: super::Parsed(()),
             kind,
             title,
             organisation,

@@ -22,6 +22,8 @@ pub struct StoryDraft {
     pub featured: bool,
     /// Residents the story names, in order.
     pub resident_ids: Vec<i64>,
+    /// Made by `parse` only (see [`crate::domain::Parsed`]).
+    pub parsed: super::Parsed,
 }
 
 pub struct StoryInput {
@@ -73,6 +75,7 @@ impl StoryDraft {
             errors.add("resident_ids", "表彰报道需要关联被表彰的居民");
         }
         errors.finish(|| StoryDraft {
+            parsed: super::Parsed(()),
             title,
             subtitle,
             section,
@@ -133,6 +136,8 @@ pub struct IssueDraft {
     /// 编者按 (Markdown).
     pub editors_note: Option<String>,
     pub story_ids: Vec<i64>,
+    /// Made by `parse` only (see [`crate::domain::Parsed`]).
+    pub parsed: super::Parsed,
 }
 
 impl IssueDraft {
@@ -156,6 +161,7 @@ impl IssueDraft {
         }
         let Some(date) = date else { return Err(errors) };
         errors.finish(|| IssueDraft {
+            parsed: super::Parsed(()),
             name,
             date,
             theme,

@@ -10,6 +10,8 @@ pub struct UserDraft {
     pub username: String,
     pub display_name: String,
     pub roles: Vec<Role>,
+    /// Made by `parse` only (see [`crate::domain::Parsed`]).
+    pub parsed: super::Parsed,
 }
 
 impl UserDraft {
@@ -44,6 +46,7 @@ impl UserDraft {
         }
         parsed.sort();
         errors.finish(|| UserDraft {
+            parsed: super::Parsed(()),
             username,
             display_name,
             roles: parsed,

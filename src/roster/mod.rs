@@ -581,6 +581,7 @@ fn merge(current: &resident::Model, row: ResidentInput) -> ResidentDraft {
 
 fn draft_of(m: &resident::Model) -> ResidentDraft {
     ResidentDraft {
+        parsed: crate::domain::Parsed::trusting_stored(),
         name: m.name.clone(),
         pinyin: m.pinyin.clone(),
         community_id: m.community_id,

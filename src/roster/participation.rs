@@ -20,6 +20,7 @@ use crate::domain::roster::{
     match_headers, parse_date, parse_hours, CellProblem, Column, SheetKind,
 };
 use crate::domain::service_record::ServiceRecordDraft;
+use crate::domain::Parsed;
 use crate::store::entities::{activity, service_record};
 use crate::store::{activities, imports, service_records, StoreResult};
 
@@ -376,6 +377,7 @@ fn settle(plan: &mut ParticipationPlan, recorder: &str) -> StoreResult<()> {
         }
         let draft = match &group.existing {
             Some(a) => ActivityDraft {
+                parsed: Parsed::trusting_stored(),
                 title: a.title.clone(),
                 date: PartialDate::parse(&a.date).unwrap_or(group.date),
                 place: a.place.clone(),

@@ -76,6 +76,7 @@ type EndCell = Option<Option<PartialDate>>;
 pub fn draft_of(m: &service_record::Model) -> StoreResult<ServiceRecordDraft> {
     let facts = service_records::facts(m)?;
     Ok(ServiceRecordDraft {
+        parsed: crate::domain::Parsed::trusting_stored(),
         kind: facts.kind,
         title: m.title.clone(),
         organisation: m.organisation.clone(),

@@ -351,14 +351,20 @@ async fn more_honours(app: &TestApp, n: usize) -> Vec<i64> {
     let today = (app.clock.now() + chrono::Duration::hours(8)).date_naive();
     let mut ids = Vec::new();
     for i in 0..n {
-        let draft = youde::domain::nomination::NominationDraft {
-            resident_id: demo.resident_id,
-            category_id: demo.category_id,
-            honour_title: format!("测试荣誉{i}"),
-            year: demo.year,
-            citation: demo.citation.clone(),
-            statements: Vec::new(),
+        let statement = youde::domain::nomination::StatementInput {
+            author: "测试".into(),
+            relation: "居委会".into(),
+            body: "测试用的推荐意见".into(),
         };
+        let draft = youde::domain::nomination::NominationDraft::parse(
+            demo.resident_id,
+            demo.category_id,
+            &format!("测试荣誉{i}"),
+            demo.year,
+            &demo.citation,
+            vec![statement],
+        )
+        .unwrap();
         let m = nominations::insert(&app.db, &draft, 1, app.clock.now())
             .await
             .unwrap();
