@@ -182,7 +182,7 @@ pub async fn watch_changes(pages: Arc<PageCache>, db: DatabaseConnection, every:
     loop {
         catch_up(&pages, &db).await;
         ticks += 1;
-        if ticks % report_every == 0 {
+        if ticks.is_multiple_of(report_every) {
             let stats = pages.stats();
             if stats != last {
                 tracing::info!(

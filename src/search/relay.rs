@@ -51,7 +51,7 @@ pub struct RelayStatus {
 }
 
 /// The advisory lock key of the relay on PostgreSQL ("youde" in ASCII).
-pub const RELAY_LOCK: i64 = 0x796f_7564_65;
+pub const RELAY_LOCK: i64 = 0x79_6f75_6465;
 
 enum Turn {
     /// SQLite: one node only.
