@@ -54,6 +54,9 @@ impl std::fmt::Debug for MediaStore {
     }
 }
 
+/// Tries of one create before its error counts.
+const PUT_ATTEMPTS: u64 = 3;
+
 impl MediaStore {
     /// A local folder, created when missing.
     pub fn local(dir: &FsPath) -> StorageResult<Self> {
@@ -94,15 +97,26 @@ impl MediaStore {
     /// Store `bytes` under `key` unless an object of that name exists. Returns whether this call
     /// created it, so that a failed upload removes only what it added.
     pub async fn put_if_absent(&self, key: &str, bytes: Bytes) -> StorageResult<bool> {
-        let options = PutOptions::from(PutMode::Create);
-        match self
-            .inner
-            .put_opts(&Path::from(key), PutPayload::from_bytes(bytes), options)
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
-            Err(err) => Err(err.into()),
+        let path = Path::from(key);
+        let payload = PutPayload::from_bytes(bytes);
+        let mut attempt = 1;
+        loop {
+            let options = PutOptions::from(PutMode::Create);
+            match self.inner.put_opts(&path, payload.clone(), options).await {
+                Ok(_) => return Ok(true),
+                Err(object_store::Error::AlreadyExists { .. }) => return Ok(false),
+                // A pooled keep-alive connection the server closed just as it was reused fails
+                // with "error sending request" before anything is sent; object_store does not
+                // retry a conditional PUT. Trying again is safe: a create either happens once or
+                // answers AlreadyExists (then a file an earlier attempt wrote may be reported as
+                // not created here, and the sweep removes it if the photo is not stored).
+                Err(object_store::Error::Generic { source, .. }) if attempt < PUT_ATTEMPTS => {
+                    tracing::warn!(%key, attempt, error = %source, "storing a media file failed; trying again");
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                }
+                Err(err) => return Err(err.into()),
+            }
         }
     }
 

@@ -215,10 +215,13 @@ pub async fn check_password(
         .ok_or(SignInError::Throttled)?;
     let stored = user.map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
     let password = password.to_string();
-    // A panic in the hash check counts as a wrong password (the attempt stays counted).
+    // A panic in the hash check counts as a wrong password (the attempt stays counted), logged.
     let matches = tokio::task::spawn_blocking(move || users::verify_password(&stored, &password))
         .await
-        .unwrap_or(false);
+        .unwrap_or_else(|err| {
+            tracing::error!(error = %err, "password check did not finish");
+            false
+        });
     let matches = matches && user.is_some_and(|u| u.disabled_at.is_none());
     if matches {
         attempt.succeeded(db).await?;
