@@ -74,6 +74,10 @@ pub fn check_plain_text(errors: &mut ValidationErrors, field: &str, value: &str)
     }
 }
 
+/// The message for a required field left empty (faces may word it their own way, e.g.
+/// `请填写姓名`).
+pub const EMPTY: &str = "不能为空";
+
 /// Trim a required text field and check its length in characters.
 pub fn required_text(
     errors: &mut ValidationErrors,
@@ -83,7 +87,7 @@ pub fn required_text(
 ) -> String {
     let value = value.trim();
     if value.is_empty() {
-        errors.add(field, "不能为空");
+        errors.add(field, EMPTY);
     } else if value.chars().count() > max {
         errors.add(field, format!("不能超过 {max} 个字"));
     } else {

@@ -230,7 +230,7 @@ fn form_errors(invalid: crate::domain::validation::ValidationErrors) -> Vec<(Str
                 "contact" => "联系方式",
                 _ => "异议内容",
             };
-            let message = if e.message == "不能为空" {
+            let message = if e.message == crate::domain::validation::EMPTY {
                 format!("请填写{label}")
             } else {
                 format!("{label}{}", e.message)

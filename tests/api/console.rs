@@ -342,7 +342,12 @@ fn post_routes(resident: i64, nomination: i64) -> Vec<String> {
         format!("/admin/residents/{resident}/consents/1/withdraw"),
         format!("/admin/residents/{resident}/records/new"),
         format!("/admin/residents/{resident}/records/1/edit"),
+        format!("/admin/residents/{resident}/records/1/verify"),
+        format!("/admin/residents/{resident}/erasure"),
+        format!("/admin/residents/{resident}/hours-certificates"),
         "/admin/activities/new".into(),
+        "/admin/imports".into(),
+        "/admin/imports/1/commit".into(),
         "/admin/photos".into(),
         "/admin/photos/1".into(),
         "/admin/nominations".into(),
@@ -368,7 +373,61 @@ fn post_routes(resident: i64, nomination: i64) -> Vec<String> {
         "/admin/recognitions/1/certificates".into(),
         "/admin/certificates/1/reissue".into(),
         "/admin/certificates/1/revoke".into(),
+        "/admin/certificates/seal".into(),
     ]
+}
+
+/// Every console route that takes a POST, read from the console's router (`src/admin/*.rs`,
+/// each `.at("path", …post…)`), except the sign-in form, which has its own token.
+fn console_post_patterns() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/admin");
+    let mut patterns = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for call in source.split(".at(").skip(1) {
+            let Some(path) = call.split('"').nth(1) else {
+                continue;
+            };
+            // The call's own arguments: up to the `)` that closes `.at(`.
+            let mut depth = 1;
+            let end = call
+                .char_indices()
+                .find(|(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map_or(call.len(), |(i, _)| i);
+            if call[..end].contains("post(") && path != "/login" {
+                patterns.push(format!("/admin{path}"));
+            }
+        }
+    }
+    patterns
+}
+
+/// `/admin/residents/:id/edit` matches `/admin/residents/12/edit`.
+fn route_matches(pattern: &str, path: &str) -> bool {
+    let (p, q): (Vec<_>, Vec<_>) = (pattern.split('/').collect(), path.split('/').collect());
+    p.len() == q.len() && p.iter().zip(&q).all(|(a, b)| a.starts_with(':') || a == b)
+}
+
+#[test]
+fn the_csrf_walk_covers_every_console_post_route() {
+    let listed = post_routes(1, 1);
+    let patterns = console_post_patterns();
+    assert!(patterns.len() >= 30, "the router reader found {patterns:?}");
+    let missing: Vec<_> = patterns
+        .iter()
+        .filter(|p| !listed.iter().any(|path| route_matches(p, path)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "console POST routes the CSRF test does not walk (add them to post_routes): {missing:?}"
+    );
 }
 
 #[tokio::test]
