@@ -108,6 +108,10 @@ pub enum UserCommand {
         /// Comma-separated roles: admin, nominator, reviewer, editor.
         #[arg(long, value_delimiter = ',', required = true)]
         roles: Vec<String>,
+        /// Grant the roles for this community's subtree only (its slug, e.g.
+        /// chang-shou-lu-jie-dao, or id); without it they reach the whole deployment.
+        #[arg(long)]
+        community: Option<String>,
         #[arg(long)]
         password_stdin: bool,
     },

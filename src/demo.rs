@@ -515,6 +515,7 @@ async fn nominate(
             resident_id: Some(resident_id),
             nominator_id: None,
             hide_drafts_of_others: None,
+            reach: crate::store::residents::Visibility::Staff,
         },
     )
     .await?;

@@ -494,9 +494,24 @@ async fn user(config: Config, command: UserCommand) -> Result<(), Error> {
             username,
             name,
             roles,
+            community,
             password_stdin,
         } => {
-            let draft = UserDraft::parse(&username, &name, &roles).map_err(|e| e.to_string())?;
+            let scope = match community.as_deref() {
+                None => None,
+                Some(c) => Some(match c.parse::<i64>() {
+                    Ok(id) => youde::store::communities::get(&db, id).await?.id,
+                    Err(_) => {
+                        youde::store::communities::find_by_slug(&db, c)
+                            .await?
+                            .ok_or_else(|| Error::from(format!("no community “{c}”")))?
+                            .id
+                    }
+                }),
+            };
+            let draft = UserDraft::parse(&username, &name, &roles)
+                .map_err(|e| e.to_string())?
+                .scoped_to(scope);
             let (password, generated) = new_password(password_stdin)?;
             check_password(&draft.username, &password).map_err(|e| e.to_string())?;
             let shown = password.clone();
@@ -554,7 +569,7 @@ async fn user(config: Config, command: UserCommand) -> Result<(), Error> {
             println!("{} is enabled", user.username);
         }
         UserCommand::List => {
-            for u in users::list(&db, None, 10_000).await?.items {
+            for u in users::list(&db, None, 10_000, None).await?.items {
                 let status = if u.disabled_at.is_some() {
                     " (disabled)"
                 } else {

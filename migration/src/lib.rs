@@ -20,6 +20,7 @@ mod m20261130_140001_activity_hours;
 mod m20261130_140002_create_imports;
 mod m20261130_200001_hours_certificates;
 mod m20261130_200002_certificate_seals;
+mod m20261201_000001_user_scope;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_140002_create_imports::Migration),
             Box::new(m20261130_200001_hours_certificates::Migration),
             Box::new(m20261130_200002_certificate_seals::Migration),
+            Box::new(m20261201_000001_user_scope::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use poem::http::{Method, StatusCode};
 use poem::web::{Path, Query};
 use poem::{get, handler, Response, Route};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::form::fixable;
 use super::form::FormData;
@@ -45,7 +45,35 @@ fn role_labels(codes: &[String]) -> String {
         .join("、")
 }
 
-fn new_user_form(csrf: &str) -> Form {
+/// The choices of a grant's scope: the whole deployment, or a district's or a 街道's subtree.
+async fn scope_options(console: &Console) -> Result<Vec<(String, String)>> {
+    let all: Vec<crate::service::registry::Community> = console.api.get_all("/communities").await?;
+    let mut options = vec![(String::new(), "全部社区".to_string())];
+    options.extend(
+        all.into_iter()
+            .filter(|c| c.kind == "district" || c.kind == "subdistrict")
+            .map(|c| (c.id.to_string(), c.name)),
+    );
+    Ok(options)
+}
+
+fn scope_field(options: Vec<(String, String)>, current: Option<i64>) -> Field {
+    let current = current.map(|c| c.to_string()).unwrap_or_default();
+    Field::new("community_id", "管辖范围", Kind::Select)
+        .options(options, &[current])
+        .hint(
+            "角色只对该区或街道及其下属社区的居民有效；“全部社区”只有管辖全部社区的管理员可以授予",
+        )
+}
+
+/// The scope the form chose: empty for the whole deployment.
+fn chosen_scope(f: &FormData) -> Value {
+    f.get("community_id")
+        .parse::<i64>()
+        .map_or(Value::Null, Value::from)
+}
+
+fn new_user_form(csrf: &str, scopes: Vec<(String, String)>) -> Form {
     Form::post("/admin/users", csrf, "创建用户").group(
         "新用户",
         vec![
@@ -54,6 +82,7 @@ fn new_user_form(csrf: &str) -> Form {
                 .hint("3–32 位小写字母、数字、- _ ."),
             Field::text("display_name", "姓名").required(),
             Field::new("roles", "角色", Kind::Checkboxes).options(role_options(), &[]),
+            scope_field(scopes, None),
             Field::new("password", "初始密码", Kind::Password)
                 .required()
                 .hint("至少 10 个字符；请当面或电话告知本人，首次登录后自行修改"),
@@ -76,7 +105,10 @@ async fn users_page(console: &Console, form: Option<Form>, status: StatusCode) -
         "用户与角色",
         vec![
             Block::Table(table),
-            Block::Form(form.unwrap_or_else(|| new_user_form(&console.csrf))),
+            Block::Form(match form {
+                Some(form) => form,
+                None => new_user_form(&console.csrf, scope_options(console).await?),
+            }),
         ],
         status,
     )
@@ -97,18 +129,20 @@ async fn create_user(console: Console) -> Result<Response> {
         "display_name": f.get("display_name"),
         "roles": f.all("roles"),
         "password": f.raw("password"),
+        "community_id": chosen_scope(f),
     });
     match console.api.send(Method::POST, "/users", &body, None).await {
         Ok(reply) => redirect(&format!("/admin/users/{}", reply.body["id"])),
         Err(p) if fixable(&p) => {
-            let form = new_user_form(&console.csrf).refill(f, &p.field_errors(|_| None));
+            let form = new_user_form(&console.csrf, scope_options(&console).await?)
+                .refill(f, &p.field_errors(|_| None));
             users_page(&console, Some(form), p.status).await
         }
         Err(p) => Err(p.into()),
     }
 }
 
-fn user_form(console: &Console, u: &User, etag: &str) -> Form {
+fn user_form(console: &Console, u: &User, etag: &str, scopes: Vec<(String, String)>) -> Form {
     Form::post(format!("/admin/users/{}", u.id), &console.csrf, "保存")
         .hidden("etag", etag)
         .group(
@@ -118,6 +152,7 @@ fn user_form(console: &Console, u: &User, etag: &str) -> Form {
                     .required()
                     .value(u.display_name.clone()),
                 Field::new("roles", "角色", Kind::Checkboxes).options(role_options(), &u.roles),
+                scope_field(scopes, u.community_id),
             ],
         )
 }
@@ -141,9 +176,10 @@ async fn one_user(
         ),
         ("创建于".into(), shanghai(u.created_at)),
     ]));
-    blocks.push(Block::Form(
-        form.unwrap_or_else(|| user_form(console, &u, &etag)),
-    ));
+    blocks.push(Block::Form(match form {
+        Some(form) => form,
+        None => user_form(console, &u, &etag, scope_options(console).await?),
+    }));
     blocks.push(Block::Form(
         Form::post(
             format!("/admin/users/{id}/password"),
@@ -194,7 +230,11 @@ async fn user_page(console: Console, Path(id): Path<i64>) -> Result<Response> {
 async fn update_user(console: Console, Path(id): Path<i64>) -> Result<Response> {
     console.require(Action::ManageUsers)?;
     let f = &console.form;
-    let body = json!({ "display_name": f.get("display_name"), "roles": f.all("roles") });
+    let body = json!({
+        "display_name": f.get("display_name"),
+        "roles": f.all("roles"),
+        "community_id": chosen_scope(f),
+    });
     match console
         .api
         .send(
@@ -222,7 +262,8 @@ async fn update_user(console: Console, Path(id): Path<i64>) -> Result<Response> 
         }
         Err(p) if fixable(&p) => {
             let (u, etag): (User, String) = console.api.get_tagged(&format!("/users/{id}")).await?;
-            let form = user_form(&console, &u, &etag).refill(f, &p.field_errors(|_| None));
+            let scopes = scope_options(&console).await?;
+            let form = user_form(&console, &u, &etag, scopes).refill(f, &p.field_errors(|_| None));
             let mut resp = one_user(&console, id, Some(form), None).await?;
             resp.set_status(p.status);
             Ok(resp)

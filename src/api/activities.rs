@@ -7,7 +7,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sea_orm::ConnectionTrait;
 
-use super::auth::{StaffAuth, Viewer};
+use super::auth::{Staff, StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
@@ -109,8 +109,17 @@ pub(crate) async fn view(
 ) -> Result<Activity, StoreError> {
     let records = service_records::list_for_activity(db, m.id).await?;
     let mut participant_ids: Vec<i64> = records.iter().map(|r| r.resident_id).collect();
-    if visibility == Visibility::Public {
-        participant_ids = residents::public_subset(db, &participant_ids).await?;
+    match visibility {
+        Visibility::Public => {
+            participant_ids = residents::public_subset(db, &participant_ids).await?;
+        }
+        // Scoped staff: those they reach, and whoever the public sees.
+        Visibility::Within(_) => {
+            let reached = residents::get_many(db, &participant_ids, visibility).await?;
+            let public = residents::public_subset(db, &participant_ids).await?;
+            participant_ids.retain(|id| reached.contains_key(id) || public.contains(id));
+        }
+        Visibility::Staff => {}
     }
     let mut participants = Vec::with_capacity(participant_ids.len());
     for record in records
@@ -141,6 +150,51 @@ pub(crate) async fn view(
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
+}
+
+/// Activity `id`, when a scoped member of staff reaches every one of its participants (and it has
+/// some): an activity of nobody, or with someone outside their subtree, is not theirs to change
+/// (404).
+pub(crate) async fn reach_activity(
+    db: &impl ConnectionTrait,
+    staff: &Staff,
+    id: i64,
+) -> ApiResult<Model> {
+    let m = activities::get(db, id).await?;
+    if matches!(staff.reach(), Visibility::Within(_)) {
+        let records = service_records::list_for_activity(db, m.id).await?;
+        let ids: Vec<i64> = records.iter().map(|r| r.resident_id).collect();
+        let reached = residents::get_many(db, &ids, staff.reach()).await?;
+        if ids.is_empty() || reached.len() < ids.len() {
+            return Err(ApiError::not_found("activity"));
+        }
+    }
+    Ok(m)
+}
+
+/// Refuse (422 on `participant_ids`) participants a scoped member of staff does not reach, and an
+/// activity of theirs without any (it would belong to no community).
+async fn reach_participants(
+    db: &impl ConnectionTrait,
+    staff: &Staff,
+    ids: &[i64],
+) -> ApiResult<()> {
+    if matches!(staff.reach(), Visibility::Within(_)) {
+        if ids.is_empty() {
+            return Err(ApiError::field(
+                "participant_ids",
+                "请至少填写一位本辖区的参加者",
+            ));
+        }
+        let reached = residents::get_many(db, ids, staff.reach()).await?;
+        if let Some(id) = ids.iter().find(|id| !reached.contains_key(id)) {
+            return Err(ApiError::field(
+                "participant_ids",
+                format!("居民 {id} 不存在"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub struct ActivitiesApi;
@@ -198,6 +252,7 @@ impl ActivitiesApi {
     ) -> ApiResult<Created<Activity>> {
         let staff = auth.require(Action::EditRegistry)?;
         let draft = body.0.parse(&staff.name)?;
+        reach_participants(&state.db, staff, &draft.participant_ids).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = activities::insert(&txn, &draft).await?;
         let tag = etag(m.id, m.version);
@@ -221,9 +276,10 @@ impl ActivitiesApi {
         body: Json<ActivityInput>,
     ) -> ApiResult<ActivityResponse> {
         let staff = auth.require(Action::EditRegistry)?;
-        let current = activities::get(&state.db, id.0).await?;
+        let current = reach_activity(&state.db, staff, id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse(&staff.name)?;
+        reach_participants(&state.db, staff, &draft.participant_ids).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&view(&txn, current, Visibility::Staff).await?);
         let m = activities::update(&txn, id.0, version, &draft)
@@ -247,6 +303,7 @@ impl ActivitiesApi {
         id: Path<i64>,
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditRegistry)?;
+        reach_activity(&state.db, staff, id.0).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before =
             snap(&view(&txn, activities::get(&txn, id.0).await?, Visibility::Staff).await?);

@@ -30,9 +30,10 @@ use crate::media::seal::{self, SealError};
 use crate::service::certificates::{
     self as desk_service, hours_statement, kind_label, Desk, HoursStatement, Lookup, Verified,
 };
+use crate::service::registry::reach_resident;
 use crate::store::certificates::{self, HoursFacts, NewCertificate};
 use crate::store::entities::certificate::Model;
-use crate::store::residents::{self, Visibility};
+use crate::store::residents;
 use crate::store::{audit, recognitions};
 
 /// A certificate as staff see it: what it states, its number and verification code, and its
@@ -215,6 +216,13 @@ fn answer(lookup: Lookup) -> ApiResult<Json<CertificateCheck>> {
 /// standing certificate than `replacing`. Everything is read after the number was taken, under
 /// its lock: an issuer of the same recognition at the same moment has committed by then, and
 /// this one sees its certificate.
+/// Certificate `id`, when its holder is a resident the member of staff reaches (404 otherwise).
+async fn reached(db: &impl sea_orm::ConnectionTrait, staff: &Staff, id: i64) -> ApiResult<Model> {
+    let m = certificates::get(db, id).await?;
+    reach_resident(db, staff.reach(), m.resident_id, "certificate").await?;
+    Ok(m)
+}
+
 async fn issue_for_recognition(
     desk: &Desk,
     change: &Change<'_>,
@@ -224,7 +232,7 @@ async fn issue_for_recognition(
 ) -> ApiResult<Model> {
     let today = desk.today();
     let seq = certificates::next_seq(change, today.year()).await?;
-    let recognition = recognitions::get(change, recognition_id, Visibility::Staff).await?;
+    let recognition = recognitions::get(change, recognition_id, staff.reach()).await?;
     if recognition.revoked_at.is_some() {
         return Err(ApiError::conflict_code(
             "recognition_revoked",
@@ -232,7 +240,7 @@ async fn issue_for_recognition(
             None,
         ));
     }
-    let holder = residents::get(change, recognition.resident_id, Visibility::Staff).await?;
+    let holder = residents::get(change, recognition.resident_id, staff.reach()).await?;
     if holder.erased_at.is_some() {
         return Err(ApiError::conflict_code(
             "resident_erased",
@@ -363,7 +371,7 @@ async fn issue_for_hours(
 ) -> ApiResult<Model> {
     let today = desk.today();
     let seq = certificates::next_seq(change, today.year()).await?;
-    let holder = residents::get(change, resident_id, Visibility::Staff).await?;
+    let holder = residents::get(change, resident_id, staff.reach()).await?;
     if holder.erased_at.is_some() {
         return Err(ApiError::conflict_code(
             "resident_erased",
@@ -602,13 +610,13 @@ impl CertificatesApi {
         from: Query<Option<String>>,
         to: Query<Option<String>>,
     ) -> ApiResult<Json<HoursStatementView>> {
-        auth.require(Action::Review)?;
+        let staff = auth.require(Action::Review)?;
+        let holder = residents::get(&desk.db, id.0, staff.reach()).await?;
         let (from, to) = parse_period(
             from.0.as_deref().unwrap_or(""),
             to.0.as_deref().unwrap_or(""),
             desk.today(),
         )?;
-        let holder = residents::get(&desk.db, id.0, Visibility::Staff).await?;
         let statement = hours_statement(&desk.db, holder.id, from, to).await?;
         Ok(Json(statement_view(&holder, from, to, &statement)))
     }
@@ -627,7 +635,7 @@ impl CertificatesApi {
     ) -> ApiResult<Created<Certificate>> {
         let staff = auth.require(Action::Decide)?;
         // Read before the change begins: its first statement must be the one taking the number.
-        let old = certificates::get(&desk.db, id.0).await?;
+        let old = reached(&desk.db, staff, id.0).await?;
         certificates::refuse_unless_standing(&old)?;
         let change = Change::begin(&desk.db, desk.now(), staff).await?;
         let new = match (old.recognition_id, old.period_start, old.period_end) {
@@ -666,6 +674,7 @@ impl CertificatesApi {
         body: Json<RevokeInput>,
     ) -> ApiResult<Json<Certificate>> {
         let staff = auth.require(Action::Decide)?;
+        reached(&desk.db, staff, id.0).await?;
         let reason = validation_text("reason", &body.reason, 2000)?;
         let change = Change::begin(&desk.db, desk.now(), staff).await?;
         let before = Certificate::new(&desk.public_url, certificates::get(&change, id.0).await?);
@@ -700,7 +709,7 @@ impl CertificatesApi {
         limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<ListPage<Certificate>>> {
-        auth.require(Action::Review)?;
+        let staff = auth.require(Action::Review)?;
         let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let rows = certificates::list(
             &desk.db,
@@ -711,6 +720,7 @@ impl CertificatesApi {
                 recognition_id: recognition_id.0,
                 resident_id: resident_id.0,
                 kind: kind.0,
+                reach: staff.reach(),
             },
         )
         .await?;
@@ -734,8 +744,8 @@ impl CertificatesApi {
         auth: StaffAuth,
         id: Path<i64>,
     ) -> ApiResult<Json<Certificate>> {
-        auth.require(Action::Review)?;
-        let m = certificates::get(&desk.db, id.0).await?;
+        let staff = auth.require(Action::Review)?;
+        let m = reached(&desk.db, staff, id.0).await?;
         Ok(Json(Certificate::new(&desk.public_url, m)))
     }
 

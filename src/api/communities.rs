@@ -4,7 +4,7 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::auth::StaffAuth;
+use super::auth::{Staff, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
@@ -48,6 +48,40 @@ pub enum CommunityResponse {
     /// The community.
     #[oai(status = 200)]
     Ok(Json<Community>, #[oai(header = "ETag")] String),
+}
+
+/// Community `id`, when a scoped member of staff may change it: strictly below the root of their
+/// subtree (the root itself and everything outside answer 404).
+async fn below_scope(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+) -> ApiResult<crate::store::entities::community::Model> {
+    let m = communities::get(&state.db, id).await?;
+    if let Some(root) = staff.scope {
+        if id == root || !communities::is_within(&state.db, id, root).await? {
+            return Err(ApiError::not_found("community"));
+        }
+    }
+    Ok(m)
+}
+
+/// A scoped member of staff files communities only inside their subtree (422 on `parent_id`).
+async fn parent_reached(state: &AppState, staff: &Staff, parent: Option<i64>) -> ApiResult<()> {
+    if let Some(root) = staff.scope {
+        let inside = match parent {
+            Some(p) => communities::is_within(&state.db, p, root).await?,
+            None => false,
+        };
+        if !inside {
+            let what = parent.map_or_else(|| "顶级".to_string(), |p| format!("上级社区 {p} "));
+            return Err(ApiError::field(
+                "parent_id",
+                format!("{what}不在您的管辖范围内"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub struct CommunitiesApi;
@@ -94,6 +128,7 @@ impl CommunitiesApi {
     ) -> ApiResult<Created<Community>> {
         let staff = auth.require(Action::EditRegistry)?;
         let draft = body.parse()?;
+        parent_reached(&state, staff, draft.parent_id).await?;
         let change = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = communities::insert(&change, &draft).await?;
         let tag = etag(m.id, m.version);
@@ -119,9 +154,10 @@ impl CommunitiesApi {
         body: Json<CommunityInput>,
     ) -> ApiResult<CommunityResponse> {
         let staff = auth.require(Action::EditRegistry)?;
-        let current = communities::get(&state.db, id.0).await?;
+        let current = below_scope(&state, staff, id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.parse()?;
+        parent_reached(&state, staff, draft.parent_id).await?;
         let change = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = communities::update(&change, id.0, version, &draft)
             .await
@@ -143,6 +179,7 @@ impl CommunitiesApi {
         id: Path<i64>,
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditRegistry)?;
+        below_scope(&state, staff, id.0).await?;
         let change = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = Community::from(communities::get(&change, id.0).await?);
         communities::delete(&change, id.0).await?;

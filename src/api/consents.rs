@@ -16,7 +16,7 @@ use crate::domain::ValidationErrors;
 pub use crate::service::registry::Consent;
 use crate::state::AppState;
 use crate::store::consents;
-use crate::store::residents::{self, Visibility};
+use crate::store::residents;
 
 #[derive(Debug, Object)]
 pub struct ConsentInput {
@@ -49,8 +49,8 @@ impl ConsentsApi {
         auth: StaffAuth,
         id: Path<i64>,
     ) -> ApiResult<Json<Vec<Consent>>> {
-        auth.require(Action::ReadPrivate)?;
-        let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
+        let staff = auth.require(Action::ReadPrivate)?;
+        let resident = residents::get(&state.db, id.0, staff.reach()).await?;
         let rows = consents::list_for_resident(&state.db, resident.id).await?;
         let dtos: Result<Vec<Consent>, _> = rows.into_iter().map(Consent::try_from).collect();
         Ok(Json(dtos?))
@@ -68,7 +68,7 @@ impl ConsentsApi {
         body: Json<ConsentInput>,
     ) -> ApiResult<Created<Consent>> {
         let staff = auth.require(Action::ManageConsent)?;
-        let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
+        let resident = residents::get(&state.db, id.0, staff.reach()).await?;
         let b = body.0;
         let recorded_by = b.recorded_by.unwrap_or_else(|| staff.name.clone());
         let draft = ConsentDraft::parse(
@@ -103,6 +103,7 @@ impl ConsentsApi {
         body: Json<WithdrawalInput>,
     ) -> ApiResult<Json<Consent>> {
         let staff = auth.require(Action::ManageConsent)?;
+        residents::get(&state.db, id.0, staff.reach()).await?;
         let on = match body.0.withdrawn_on.as_deref() {
             None => state.clock.today(),
             Some(s) => {

@@ -21,6 +21,7 @@ use crate::domain::nomination::{
     CONFLICT_OF_INTEREST,
 };
 use crate::domain::policy::{Action, Role};
+use crate::service::registry::{check_resident_reached, reach_resident};
 pub use crate::service::workflow::{Nomination, NoticeWindow, StatementDto};
 use crate::state::AppState;
 use crate::store::entities::nomination::Model;
@@ -174,6 +175,7 @@ fn require_workflow_role(staff: &Staff) -> Result<(), ApiError> {
 async fn load(state: &AppState, id: i64, staff: &Staff) -> Result<Model, ApiError> {
     require_workflow_role(staff)?;
     let m = nominations::get(&state.db, id).await?;
+    reach_resident(&state.db, staff.reach(), m.resident_id, "nomination").await?;
     if !visible_to(&m, staff) {
         return Err(ApiError::not_found("nomination"));
     }
@@ -241,6 +243,7 @@ impl NominationsApi {
                 resident_id: resident_id.0,
                 nominator_id: (!admin && !reviewer).then_some(staff.user_id),
                 hide_drafts_of_others: (!admin && reviewer).then_some(staff.user_id),
+                reach: staff.reach(),
             },
         )
         .await?;
@@ -283,6 +286,7 @@ impl NominationsApi {
     ) -> ApiResult<Created<Nomination>> {
         let staff = auth.require(Action::Nominate)?;
         let draft = parse(body.0)?;
+        check_resident_reached(&state.db, staff.reach(), "resident_id", draft.resident_id).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = nominations::insert(&txn, &draft, staff.user_id, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
@@ -315,6 +319,7 @@ impl NominationsApi {
         }
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = parse(body.0)?;
+        check_resident_reached(&state.db, staff.reach(), "resident_id", draft.resident_id).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&view(&txn, current, staff).await?);
         let m = nominations::update(&txn, id.0, version, &draft, state.clock.now())

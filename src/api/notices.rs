@@ -19,6 +19,7 @@ use crate::domain::policy::Action;
 pub use crate::service::notices::OBJECTIONS_PER_ADDRESS_PER_HOUR;
 use crate::service::notices::{file_objection, ObjectionRefused, ObjectionText};
 pub use crate::service::notices::{Notice, Objection};
+use crate::service::registry::reach_resident;
 use crate::state::AppState;
 use crate::store::entities::{objection, public_notice};
 use crate::store::residents::{self, Visibility};
@@ -66,6 +67,17 @@ pub struct ObjectionTransition {
     pub to: String,
     /// The finding (核查结果); needed for `upheld` and `dismissed`, shown to the objector.
     pub note: Option<String>,
+}
+
+/// The notice's nomination, when its resident is one the member of staff reaches (404 otherwise).
+async fn reach_nomination(
+    state: &AppState,
+    staff: &crate::service::auth::Staff,
+    nomination_id: i64,
+) -> Result<crate::store::entities::nomination::Model, ApiError> {
+    let nomination = nominations::get(&state.db, nomination_id).await?;
+    reach_resident(&state.db, staff.reach(), nomination.resident_id, "notice").await?;
+    Ok(nomination)
 }
 
 async fn view(
@@ -158,7 +170,7 @@ impl NoticesApi {
             nominations::open_notices(&state.db, now, req.after, req.limit).await?
         };
         let shown = if every {
-            Visibility::Staff
+            viewer.visibility()
         } else {
             Visibility::Public
         };
@@ -177,12 +189,19 @@ impl NoticesApi {
         viewer: Data<&Viewer>,
         id: Path<i64>,
     ) -> ApiResult<Json<Notice>> {
-        let n = if viewer.may(Action::Review) {
-            nominations::notice(&state.db, id.0).await?
-        } else {
-            public_notice(&state, id.0).await?
-        };
-        Ok(Json(view(&state.db, n, state.clock.now()).await?))
+        let now = state.clock.now();
+        // Reviewers see any notice of a resident they reach; otherwise it answers as to anyone.
+        if viewer.may(Action::Review) {
+            let n = nominations::notice(&state.db, id.0).await?;
+            if let Some(one) = views(&state.db, vec![n], now, viewer.visibility())
+                .await?
+                .pop()
+            {
+                return Ok(Json(one));
+            }
+        }
+        let n = public_notice(&state, id.0).await?;
+        Ok(Json(view(&state.db, n, now).await?))
     }
 
     /// File an objection (异议)
@@ -237,8 +256,9 @@ impl NoticesApi {
         auth: StaffAuth,
         id: Path<i64>,
     ) -> ApiResult<Json<Vec<Objection>>> {
-        auth.require(Action::Review)?;
+        let staff = auth.require(Action::Review)?;
         let n = nominations::notice(&state.db, id.0).await?;
+        reach_nomination(&state, staff, n.nomination_id).await?;
         let rows = nominations::objections_of(&state.db, n.id).await?;
         let dtos: Result<Vec<Objection>, StoreError> =
             rows.iter().map(Objection::try_from).collect();
@@ -262,7 +282,7 @@ impl NoticesApi {
         let staff = auth.require(Action::Review)?;
         let current = nominations::objection(&state.db, id.0).await?;
         let notice = nominations::notice(&state.db, current.notice_id).await?;
-        let nomination = nominations::get(&state.db, notice.nomination_id).await?;
+        let nomination = reach_nomination(&state, staff, notice.nomination_id).await?;
         if super::nominations::interested(&state.db, &nomination, staff).await? {
             return Err(ApiError::forbidden_code(
                 "conflict_of_interest",

@@ -11,7 +11,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::types::Binary;
 use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
 
-use super::auth::{StaffAuth, Viewer};
+use super::auth::{Staff, StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
@@ -20,6 +20,7 @@ use super::{snap, ApiTags, Created, Deleted};
 use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoInput, PhotoText};
 use crate::domain::policy::Action;
 pub use crate::service::photos::{reader, view, views, Derivative, Derivatives, Photo};
+use crate::service::registry::reach_resident;
 use crate::state::AppState;
 use crate::store::photos::{self, ListFilter, Reader};
 use crate::store::residents::Visibility;
@@ -60,6 +61,40 @@ pub enum PhotoResponse {
     /// The photo.
     #[oai(status = 200)]
     Ok(Json<Photo>, #[oai(header = "ETag")] String),
+}
+
+/// A scoped member of staff manages the photos of residents they reach and of activities whose
+/// participants they all reach (404 for others'; 422 on `owner_id` when uploading).
+async fn reach_owner(
+    db: &impl sea_orm::ConnectionTrait,
+    staff: &Staff,
+    kind: OwnerKind,
+    id: i64,
+    uploading: bool,
+) -> ApiResult<()> {
+    let reached = match kind {
+        OwnerKind::Resident => reach_resident(db, staff.reach(), id, "photo").await.is_ok(),
+        OwnerKind::Activity => super::activities::reach_activity(db, staff, id)
+            .await
+            .is_ok(),
+        OwnerKind::Story => true,
+    };
+    match (reached, uploading) {
+        (true, _) => Ok(()),
+        (false, true) => Err(ApiError::field("owner_id", format!("{id} 不存在"))),
+        (false, false) => Err(ApiError::not_found("photo")),
+    }
+}
+
+async fn reach_photo(
+    db: &impl sea_orm::ConnectionTrait,
+    staff: &Staff,
+    m: &crate::store::entities::photo::Model,
+) -> ApiResult<()> {
+    match photos::owner_of(m) {
+        Some(owner) => reach_owner(db, staff, owner.kind, owner.id, false).await,
+        None => Err(ApiError::not_found("photo")),
+    }
 }
 
 /// Who may upload, edit and delete photos of this owner kind: editors those of stories, the
@@ -185,15 +220,17 @@ impl PhotosApi {
         })?;
         // An editor names only residents the public could see, and learns nothing of the others
         // (staff who read private data get the store's own check, with the owner's).
-        if staff.visibility() == Visibility::Public {
+        // Scoped staff likewise name only residents they reach, and own photos of them.
+        if staff.visibility() != Visibility::Staff {
             crate::store::stories::refuse_unseen_residents(
                 &state.db,
                 "residents",
                 &draft.resident_ids,
-                Visibility::Public,
+                staff.visibility(),
             )
             .await?;
         }
+        reach_owner(&state.db, staff, draft.owner.kind, draft.owner.id, true).await?;
         let started = std::time::Instant::now();
         let processed = state.media.process(form.file.0).await;
         state
@@ -234,6 +271,7 @@ impl PhotosApi {
     ) -> ApiResult<PhotoResponse> {
         let current = photos::get(&state.db, id.0, Visibility::Staff).await?;
         let staff = auth.require(manage_action(&current.owner_kind))?;
+        reach_photo(&state.db, staff, &current).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let b = body.0;
         let text = PhotoText::parse(
@@ -266,6 +304,7 @@ impl PhotosApi {
     ) -> ApiResult<Deleted> {
         let current = photos::get(&state.db, id.0, Visibility::Staff).await?;
         let staff = auth.require(manage_action(&current.owner_kind))?;
+        reach_photo(&state.db, staff, &current).await?;
         let before = snap(&view(&state.db, current, Visibility::Staff).await?);
         state
             .media

@@ -156,6 +156,7 @@ impl RecognitionsApi {
         body: Json<RevokeInput>,
     ) -> ApiResult<Json<Recognition>> {
         let staff = auth.require(Action::Decide)?;
+        recognitions::get(&state.db, id.0, staff.reach()).await?;
         let reason = validation_text("reason", &body.reason, 2000)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(

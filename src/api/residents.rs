@@ -16,6 +16,7 @@ use super::{audit, snap, ApiTags, Created, Deleted};
 use crate::domain::policy::Action;
 use crate::domain::resident::{ResidentDraft, ResidentInput as DomainInput};
 use crate::domain::summary::{ServiceSummary, Total};
+use crate::service::registry::check_community_reached;
 pub use crate::service::registry::Resident;
 use crate::state::AppState;
 use crate::store::residents::{self, ListFilter, Visibility};
@@ -238,6 +239,7 @@ impl ResidentsApi {
     ) -> ApiResult<Created<Resident>> {
         let staff = auth.require(Action::EditRegistry)?;
         let draft = body.0.parse()?;
+        check_community_reached(&state.db, staff.reach(), draft.community_id).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = residents::insert(&txn, &draft).await?;
         let tag = etag(m.id, m.version);
@@ -265,9 +267,10 @@ impl ResidentsApi {
         body: Json<ResidentInput>,
     ) -> ApiResult<ResidentResponse> {
         let staff = auth.require(Action::EditRegistry)?;
-        let current = residents::get(&state.db, id.0, Visibility::Staff).await?;
+        let current = residents::get(&state.db, id.0, staff.reach()).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse()?;
+        check_community_reached(&state.db, staff.reach(), draft.community_id).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = residents::update(&txn, id.0, version, &draft)
             .await
@@ -293,7 +296,7 @@ impl ResidentsApi {
         let staff = auth.require(Action::EditRegistry)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&Resident::view(
-            residents::get(&txn, id.0, Visibility::Staff).await?,
+            residents::get(&txn, id.0, staff.reach()).await?,
             Visibility::Staff,
         ));
         let unpublished = residents::delete(&txn, id.0).await?;
@@ -333,6 +336,7 @@ impl ResidentsApi {
         id: Path<i64>,
     ) -> ApiResult<Json<ErasureReport>> {
         let staff = auth.require(Action::Erase)?;
+        residents::get(&state.db, id.0, staff.reach()).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let done = residents::erase(&txn, id.0, state.clock.today()).await?;
         super::certificates::withdraw_for_erasure(

@@ -112,7 +112,7 @@ impl SearchApi {
         query.scope = match scope.0.as_deref() {
             None | Some("public") => Scope::Public,
             // Whoever may see residents without consent (staff) may search them.
-            Some("staff") if viewer.visibility() == Visibility::Staff => Scope::Staff,
+            Some("staff") if viewer.visibility().is_staff() => Scope::Staff,
             Some("staff") => {
                 return Err(ApiError::unauthorized(
                     "unauthorized",
@@ -155,6 +155,16 @@ impl SearchApi {
             };
             query.community =
                 Some(id.ok_or_else(|| ApiError::field("community", format!("社区 {c} 不存在")))?);
+        }
+        // Staff scoped to a subtree search only in it: a community outside it does not exist
+        // for them; one above it narrows to their subtree.
+        if let (Scope::Staff, Visibility::Within(root)) = (query.scope, viewer.visibility()) {
+            query.community = match query.community {
+                None => Some(root),
+                Some(c) if communities::is_within(&state.db, c, root).await? => Some(c),
+                Some(c) if communities::is_within(&state.db, root, c).await? => Some(root),
+                Some(c) => return Err(ApiError::field("community", format!("社区 {c} 不存在"))),
+            };
         }
         query.category = category
             .0

@@ -20,7 +20,7 @@ use crate::domain::service_record::{
 };
 use crate::state::AppState;
 use crate::store::entities::service_record::Model;
-use crate::store::residents::{self, Visibility};
+use crate::store::residents;
 use crate::store::{service_records, StoreError};
 
 /// A quantity: `{"value": 60, "unit": "compounds", "qualifier": "at_least", "text": "60余个小区"}`.
@@ -275,7 +275,7 @@ impl ServiceRecordsApi {
         body: Json<ServiceRecordInput>,
     ) -> ApiResult<Created<ServiceRecord>> {
         let staff = auth.require(Action::EditRegistry)?;
-        let resident = residents::get(&state.db, id.0, Visibility::Staff).await?;
+        let resident = residents::get(&state.db, id.0, staff.reach()).await?;
         let draft = body.0.parse(&staff.name, state.clock.today())?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = service_records::insert(&txn, resident.id, None, &draft).await?;
@@ -308,6 +308,7 @@ impl ServiceRecordsApi {
         body: Json<ServiceRecordInput>,
     ) -> ApiResult<ServiceRecordResponse> {
         let staff = auth.require(Action::EditRegistry)?;
+        residents::get(&state.db, id.0, staff.reach()).await?;
         let current = service_records::get(&state.db, id.0, record_id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), current.id, current.version)?;
         let draft = body.0.parse(&staff.name, state.clock.today())?;
@@ -340,6 +341,7 @@ impl ServiceRecordsApi {
         if !staff.may(Action::EditRegistry) && !staff.may(Action::Review) {
             return Err(ApiError::forbidden());
         }
+        residents::get(&state.db, id.0, staff.reach()).await?;
         let current = service_records::get(&state.db, id.0, record_id.0).await?;
         if service_records::recorded_by(&current, staff.user_id, &staff.name) {
             return Err(ApiError::forbidden_code(
@@ -371,6 +373,7 @@ impl ServiceRecordsApi {
         record_id: Path<i64>,
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditRegistry)?;
+        residents::get(&state.db, id.0, staff.reach()).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = snap(&ServiceRecord::from_model(
             service_records::get(&txn, id.0, record_id.0).await?,

@@ -16,7 +16,7 @@ use crate::domain::user::{check_password, UserDraft};
 pub use crate::service::accounts::User;
 use crate::service::auth;
 use crate::state::AppState;
-use crate::store::users;
+use crate::store::{communities, users};
 
 #[derive(Debug, Object)]
 pub struct NewUser {
@@ -27,12 +27,18 @@ pub struct NewUser {
     pub roles: Vec<String>,
     /// At least 10 characters.
     pub password: String,
+    /// The community whose subtree the roles are granted for (a 街道 for its staff, a district
+    /// for the district's); omit or null for the whole deployment. An admin who is scoped
+    /// themselves must name a community in their own subtree (422 otherwise).
+    pub community_id: Option<i64>,
 }
 
 #[derive(Debug, Object)]
 pub struct UserUpdate {
     pub display_name: String,
     pub roles: Vec<String>,
+    /// Replaced like the other fields: omit or null for the whole deployment (see `NewUser`).
+    pub community_id: Option<i64>,
 }
 
 #[derive(Debug, Object)]
@@ -67,7 +73,7 @@ async fn keep_an_admin(state: &AppState, id: i64, still_admin: bool) -> Result<(
     if still_admin {
         return Ok(());
     }
-    let others = users::list(&state.db, None, 10_000)
+    let others = users::list(&state.db, None, 10_000, None)
         .await?
         .items
         .into_iter()
@@ -80,6 +86,50 @@ async fn keep_an_admin(state: &AppState, id: i64, still_admin: bool) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// User `id`, when an admin scoped to a subtree reaches them: their grant lies in it (404
+/// otherwise, as for any object outside one's scope).
+async fn reach_user(
+    state: &AppState,
+    staff: &auth::Staff,
+    id: i64,
+) -> Result<crate::store::entities::user::Model, ApiError> {
+    let m = users::get(&state.db, id).await?;
+    if let Some(root) = staff.scope {
+        let inside = match m.community_id {
+            Some(c) => communities::is_within(&state.db, c, root).await?,
+            None => false,
+        };
+        if !inside {
+            return Err(ApiError::not_found("user"));
+        }
+    }
+    Ok(m)
+}
+
+/// The community a grant names, checked: it exists, and an admin scoped themselves grants only
+/// inside their own subtree (never the whole deployment).
+async fn grantable(
+    state: &AppState,
+    staff: &auth::Staff,
+    community_id: Option<i64>,
+) -> Result<Option<i64>, ApiError> {
+    let exists = match community_id {
+        Some(c) => match staff.scope {
+            Some(root) => communities::is_within(&state.db, c, root).await?,
+            None => communities::get(&state.db, c).await.is_ok(),
+        },
+        None => staff.scope.is_none(),
+    };
+    if !exists {
+        let what = community_id.map_or_else(|| "全部社区".to_string(), |c| format!("社区 {c}"));
+        return Err(ApiError::field(
+            "community_id",
+            format!("{what}不在您可授权的范围内"),
+        ));
+    }
+    Ok(community_id)
 }
 
 pub struct UsersApi;
@@ -95,9 +145,9 @@ impl UsersApi {
         limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<ListPage<User>>> {
-        auth.require(Action::ManageUsers)?;
+        let staff = auth.require(Action::ManageUsers)?;
         let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
-        let rows = users::list(&state.db, req.after, req.limit).await?;
+        let rows = users::list(&state.db, req.after, req.limit, staff.scope).await?;
         Ok(Json(page(rows, |m| User::from(&m))))
     }
 
@@ -110,7 +160,8 @@ impl UsersApi {
         body: Json<NewUser>,
     ) -> ApiResult<Created<User>> {
         let staff = auth.require(Action::ManageUsers)?;
-        let draft = UserDraft::parse(&body.username, &body.display_name, &body.roles)?;
+        let draft = UserDraft::parse(&body.username, &body.display_name, &body.roles)?
+            .scoped_to(grantable(&state, staff, body.community_id).await?);
         check_password(&draft.username, &body.password)?;
         let password_hash = hash(body.0.password).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
@@ -139,7 +190,11 @@ impl UsersApi {
         if staff.user_id != id.0 && !staff.may(Action::ManageUsers) {
             return Err(ApiError::not_found("user"));
         }
-        let m = users::get(&state.db, id.0).await?;
+        let m = if staff.user_id == id.0 {
+            users::get(&state.db, id.0).await?
+        } else {
+            reach_user(&state, staff, id.0).await?
+        };
         Ok(UserResponse::Ok(
             Json(User::from(&m)),
             etag(m.id, m.version),
@@ -157,9 +212,10 @@ impl UsersApi {
         body: Json<UserUpdate>,
     ) -> ApiResult<UserResponse> {
         let staff = auth.require(Action::ManageUsers)?;
-        let current = users::get(&state.db, id.0).await?;
+        let current = reach_user(&state, staff, id.0).await?;
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
-        let draft = UserDraft::parse(&current.username, &body.display_name, &body.roles)?;
+        let draft = UserDraft::parse(&current.username, &body.display_name, &body.roles)?
+            .scoped_to(grantable(&state, staff, body.community_id).await?);
         keep_an_admin(&state, id.0, draft.roles.contains(&Role::Admin)).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = users::update(&txn, id.0, version, &draft, state.clock.now())
@@ -198,7 +254,11 @@ impl UsersApi {
         if !own && !staff.may(Action::ManageUsers) {
             return Err(ApiError::not_found("user"));
         }
-        let user = users::get(&state.db, id.0).await?;
+        let user = if own {
+            users::get(&state.db, id.0).await?
+        } else {
+            reach_user(&state, staff, id.0).await?
+        };
         if own {
             // Counted as a sign-in: a stolen session must not become a way to guess the password.
             let current = body.current_password.as_deref().unwrap_or_default();
@@ -241,7 +301,7 @@ impl UsersApi {
         if staff.user_id == id.0 {
             return Err(ApiError::conflict("不能停用自己的账号"));
         }
-        let before = users::get(&state.db, id.0).await?;
+        let before = reach_user(&state, staff, id.0).await?;
         if users::roles(&before).contains(&Role::Admin) {
             keep_an_admin(&state, id.0, false).await?;
         }
@@ -267,7 +327,7 @@ impl UsersApi {
         id: Path<i64>,
     ) -> ApiResult<Json<User>> {
         let staff = auth.require(Action::ManageUsers)?;
-        let before = users::get(&state.db, id.0).await?;
+        let before = reach_user(&state, staff, id.0).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = users::set_disabled(&txn, id.0, false, state.clock.now()).await?;
         txn.commit_audited(

@@ -10,6 +10,10 @@ pub struct UserDraft {
     pub username: String,
     pub display_name: String,
     pub roles: Vec<Role>,
+    /// The root of the community subtree the roles are granted for; none: the whole deployment.
+    /// Whether the community exists and the granting admin reaches it is checked against the
+    /// store ([`UserDraft::scoped_to`] only records it).
+    pub community_id: Option<i64>,
     /// Made by `parse` only (see [`crate::domain::Parsed`]).
     pub parsed: super::Parsed,
 }
@@ -50,7 +54,14 @@ impl UserDraft {
             username,
             display_name,
             roles: parsed,
+            community_id: None,
         })
+    }
+
+    /// The same account, its roles granted for the subtree under `community_id` (none: all).
+    pub fn scoped_to(mut self, community_id: Option<i64>) -> Self {
+        self.community_id = community_id;
+        self
     }
 }
 

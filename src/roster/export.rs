@@ -39,7 +39,7 @@ pub async fn residents_table(
 ) -> StoreResult<Vec<Vec<String>>> {
     let columns: Vec<Column> = Column::RESIDENTS
         .into_iter()
-        .filter(|c| visibility == Visibility::Staff || !c.is_private())
+        .filter(|c| visibility.is_staff() || !c.is_private())
         .collect();
     let mut rows = vec![columns.iter().map(|c| c.header().to_string()).collect()];
     let mut community_names = CommunityNames::default();
@@ -92,7 +92,7 @@ pub async fn service_records_table(
         .columns()
         .iter()
         .copied()
-        .filter(|c| visibility == Visibility::Staff || !c.is_private())
+        .filter(|c| visibility.is_staff() || !c.is_private())
         .collect();
     let mut rows = vec![columns.iter().map(|c| c.header().to_string()).collect()];
     let mut community_names = CommunityNames::default();
@@ -140,7 +140,8 @@ pub async fn service_records_table(
 /// The activities' sign-in sheet (签到表): one row per participant with the hours they served
 /// (their own figure or the activity's default), who recorded them and who verified them; an
 /// activity nobody is listed for gets one row of its own. Participants are those `visibility`
-/// admits (the public ones for roles that do not read private fields).
+/// admits (the public ones for roles that do not read private fields; for scoped staff those of
+/// their subtree, and an activity with none of them is left out).
 pub async fn activities_table(
     db: &impl ConnectionTrait,
     visibility: Visibility,
@@ -196,7 +197,8 @@ pub async fn activities_table(
                 rows.push(row);
                 listed += 1;
             }
-            if listed == 0 {
+            // Scoped staff: an activity with none of their participants is not theirs.
+            if listed == 0 && !matches!(visibility, Visibility::Within(_)) {
                 let mut row = activity;
                 row.resize(header.len(), String::new());
                 rows.push(row);

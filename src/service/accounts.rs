@@ -11,6 +11,8 @@ pub struct User {
     pub display_name: String,
     pub roles: Vec<String>,
     pub disabled: bool,
+    /// The community whose subtree the roles are granted for; null: the whole deployment.
+    pub community_id: Option<i64>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -26,6 +28,7 @@ impl From<&user::Model> for User {
                 .map(|r| r.code().to_string())
                 .collect(),
             disabled: m.disabled_at.is_some(),
+            community_id: m.community_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

@@ -22,11 +22,24 @@ pub struct Staff {
     pub username: String,
     pub name: String,
     pub roles: Vec<Role>,
+    /// The root of the community subtree the roles reach; none: the whole deployment.
+    pub scope: Option<i64>,
 }
 
 impl Staff {
+    /// The policy table's answer, and the scope rule: an action on the deployment as a whole needs
+    /// a grant that reaches all of it.
     pub fn may(&self, action: Action) -> bool {
-        any_allows(&self.roles, action)
+        any_allows(&self.roles, action) && (self.scope.is_none() || action.is_scoped())
+    }
+
+    /// The residents this member of staff reaches, whatever their roles let them do with them:
+    /// everyone, or their subtree.
+    pub fn reach(&self) -> Visibility {
+        match self.scope {
+            None => Visibility::Staff,
+            Some(root) => Visibility::Within(root),
+        }
     }
 
     pub fn actor(&self) -> Actor {
@@ -38,7 +51,7 @@ impl Staff {
 
     pub fn visibility(&self) -> Visibility {
         if self.may(Action::ReadPrivate) {
-            Visibility::Staff
+            self.reach()
         } else {
             Visibility::Public
         }
@@ -89,6 +102,7 @@ pub fn staff_of(user: crate::store::entities::user::Model) -> Option<Staff> {
         username: user.username,
         name: user.display_name,
         roles,
+        scope: user.community_id,
     })
 }
 
@@ -247,8 +261,48 @@ pub async fn authenticate(
 
 #[cfg(test)]
 mod tests {
-    use super::client_ip;
+    use super::{client_ip, Staff};
+    use crate::domain::policy::{Action, Role};
+    use crate::store::residents::Visibility;
     use std::net::IpAddr;
+
+    fn admin(scope: Option<i64>) -> Staff {
+        Staff {
+            user_id: 1,
+            username: "a".into(),
+            name: "甲".into(),
+            roles: vec![Role::Admin],
+            scope,
+        }
+    }
+
+    #[test]
+    fn a_scoped_grant_reaches_its_subtree_and_nothing_of_the_whole_deployment() {
+        let city = admin(None);
+        let district = admin(Some(7));
+        assert_eq!(city.reach(), Visibility::Staff);
+        assert_eq!(district.reach(), Visibility::Within(7));
+        assert_eq!(district.visibility(), Visibility::Within(7));
+        for action in [
+            Action::EditRegistry,
+            Action::Decide,
+            Action::ManageUsers,
+            Action::Erase,
+        ] {
+            assert!(city.may(action) && district.may(action), "{action:?}");
+        }
+        for action in [
+            Action::ManageCategories,
+            Action::ManageSeal,
+            Action::ReadAudit,
+        ] {
+            assert!(city.may(action), "{action:?}");
+            assert!(
+                !district.may(action),
+                "{action:?} needs the whole deployment"
+            );
+        }
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

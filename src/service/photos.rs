@@ -95,30 +95,42 @@ pub async fn views(
     for (photo_id, resident_id) in photos::residents_shown(db, &ids).await? {
         shown.entry(photo_id).or_default().push(resident_id);
     }
-    // Who of everyone shown is public, in one query for all the photos.
-    let public_shown: std::collections::HashSet<i64> = match visibility {
-        Visibility::Public => {
-            let all: Vec<i64> = shown.values().flatten().copied().collect();
-            residents::public_subset(db, &all)
-                .await?
-                .into_iter()
+    // Which photos this reader sees as staff: all, none, or (scoped staff) those of residents
+    // they reach; the others as the public does.
+    let as_staff: std::collections::HashSet<i64> = match visibility {
+        Visibility::Public => Default::default(),
+        Visibility::Staff => ids.iter().copied().collect(),
+        Visibility::Within(_) => {
+            let owners: Vec<i64> = rows.iter().filter_map(|m| m.resident_id).collect();
+            let reached = residents::get_many(db, &owners, visibility).await?;
+            rows.iter()
+                .filter(|m| m.resident_id.is_some_and(|r| reached.contains_key(&r)))
+                .map(|m| m.id)
                 .collect()
         }
-        Visibility::Staff => Default::default(),
+    };
+    // Who of everyone shown is public, in one query for all the photos.
+    let public_shown: std::collections::HashSet<i64> = if as_staff.len() < ids.len() {
+        let all: Vec<i64> = shown.values().flatten().copied().collect();
+        residents::public_subset(db, &all)
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        Default::default()
     };
     let mut out = Vec::with_capacity(rows.len());
     for m in rows {
         let own: Vec<&photo_file::Model> = files.iter().filter(|f| f.photo_id == m.id).collect();
         let mut resident_ids = shown.remove(&m.id).unwrap_or_default();
-        let (public, uploaded_by) = match visibility {
-            Visibility::Public => {
-                resident_ids.retain(|id| public_shown.contains(id));
-                (None, None)
-            }
-            Visibility::Staff => (
+        let (public, uploaded_by) = if as_staff.contains(&m.id) {
+            (
                 Some(photos::is_public(db, m.id).await?),
                 Some(m.uploaded_by.clone()),
-            ),
+            )
+        } else {
+            resident_ids.retain(|id| public_shown.contains(id));
+            (None, None)
         };
         let owner = photos::owner_of(&m)
             .ok_or_else(|| StoreError::Corrupt(format!("photo {}: no valid owner", m.id)))?;
@@ -159,8 +171,9 @@ pub async fn view(
 /// How the caller reads photos: staff see all, editors also every story's own photos (drafts
 /// included), everyone else what is public.
 pub fn reader(viewer: &Viewer) -> Reader {
-    if viewer.visibility() == Visibility::Staff {
-        Reader::Staff
+    let visibility = viewer.visibility();
+    if visibility.is_staff() {
+        visibility.into()
     } else if viewer.may(Action::EditStories) {
         Reader::Editor
     } else {

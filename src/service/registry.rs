@@ -6,7 +6,64 @@ use poem_openapi::Object;
 use crate::domain::consent::ConsentScope;
 use crate::store::entities::{community, consent, resident};
 use crate::store::residents::Visibility;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{communities, StoreError, StoreResult};
+
+/// Refuse (422 on `community_id`, as for a community that does not exist) to file a resident
+/// under a community the member of staff does not reach.
+pub async fn check_community_reached(
+    db: &impl sea_orm::ConnectionTrait,
+    reach: Visibility,
+    community_id: i64,
+) -> StoreResult<()> {
+    if let Visibility::Within(root) = reach {
+        if !communities::is_within(db, community_id, root).await? {
+            let mut errors = crate::domain::ValidationErrors::default();
+            errors.add("community_id", format!("社区 {community_id} 不存在"));
+            return Err(StoreError::Invalid(errors));
+        }
+    }
+    Ok(())
+}
+
+/// An object of resident `resident_id` (a nomination, a certificate, …) exists for this reader
+/// only when the resident does: otherwise it is `what` not found (404), as if it never existed.
+pub async fn reach_resident(
+    db: &impl sea_orm::ConnectionTrait,
+    reach: Visibility,
+    resident_id: i64,
+    what: &'static str,
+) -> StoreResult<()> {
+    if matches!(reach, Visibility::Within(_)) {
+        match crate::store::residents::get(db, resident_id, reach).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound(_)) => return Err(StoreError::NotFound(what)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Refuse (422 on `field`, as for a resident that does not exist) a reference to a resident the
+/// member of staff does not reach.
+pub async fn check_resident_reached(
+    db: &impl sea_orm::ConnectionTrait,
+    reach: Visibility,
+    field: &str,
+    resident_id: i64,
+) -> StoreResult<()> {
+    if matches!(reach, Visibility::Within(_)) {
+        match crate::store::residents::get(db, resident_id, reach).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound(_)) => {
+                let mut errors = crate::domain::ValidationErrors::default();
+                errors.add(field, format!("居民 {resident_id} 不存在"));
+                return Err(StoreError::Invalid(errors));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
 
 /// A resident. `phone`, `id_number`, `birth_year` and `address` are private: they appear only in
 /// answers to staff, and are absent (not null) for everyone else.
@@ -38,7 +95,7 @@ pub struct Resident {
 
 impl Resident {
     pub fn view(m: resident::Model, visibility: Visibility) -> Self {
-        let staff = visibility == Visibility::Staff;
+        let staff = visibility.is_staff();
         Resident {
             id: m.id,
             name: m.name,

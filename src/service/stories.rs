@@ -170,6 +170,11 @@ pub async fn views_as(
     let people = residents::get_many(db, &everyone, Visibility::Staff).await?;
     let public = residents::get_many(db, &everyone, Visibility::Public).await?;
     let consenting = stories::consenting_to_stories(db, &everyone).await?;
+    // Scoped staff see, beyond what the public sees, only the residents they reach.
+    let reached = match visibility {
+        Visibility::Within(_) => Some(residents::get_many(db, &everyone, visibility).await?),
+        Visibility::Public | Visibility::Staff => None,
+    };
     let mut community_ids: Vec<i64> = people.values().map(|r| r.community_id).collect();
     community_ids.sort_unstable();
     community_ids.dedup();
@@ -182,7 +187,11 @@ pub async fn views_as(
         for id in &resident_ids {
             let Some(r) = people.get(id) else { continue };
             let is_public = public.contains_key(id);
-            let shown = is_public || visibility == Visibility::Staff || consenting.contains(id);
+            let staff_sees = match &reached {
+                Some(reached) => reached.contains_key(id),
+                None => visibility.is_staff(),
+            };
+            let shown = is_public || staff_sees || consenting.contains(id);
             linked.push(if shown {
                 StoryResident {
                     id: r.id,

@@ -169,6 +169,8 @@ pub struct ListFilter {
     pub recognition_id: Option<i64>,
     pub resident_id: Option<i64>,
     pub kind: Option<String>,
+    /// Only certificates of residents this reader reaches.
+    pub reach: super::residents::Visibility,
 }
 
 /// Certificates in the order they were issued (by id), keyset-paginated.
@@ -183,6 +185,10 @@ pub async fn list(db: &impl ConnectionTrait, f: ListFilter) -> StoreResult<Page<
         })
         .apply_if(f.resident_id, |q, r| q.filter(Column::ResidentId.eq(r)))
         .apply_if(f.kind, |q, k| q.filter(Column::Kind.eq(k)))
+        .apply_if(
+            f.reach.reach_condition("certificates", "resident_id"),
+            |q, c| q.filter(c),
+        )
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, f.limit, |m| m.id))

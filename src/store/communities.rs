@@ -15,6 +15,31 @@ use crate::domain::community::{CommunityDraft, CommunityKind};
 use crate::domain::naming;
 use crate::domain::ValidationErrors;
 
+/// `table.column` (a community id of the outer query) is `root` or a community below it: the
+/// subtree walked down in SQL by a recursive query (one statement on both databases, its size the
+/// subtree's, never the registry's; `communities.parent_id` is indexed).
+pub fn in_subtree(table: &str, column: &str, root: i64) -> sea_orm::sea_query::SimpleExpr {
+    // `root` is an integer, written into the statement; the CAST keeps PostgreSQL's recursive
+    // term and its seed the same type.
+    Expr::cust(subtree_sql(table, column, root))
+}
+
+/// The SQL of [`in_subtree`], for conditions written as SQL.
+pub fn subtree_sql(table: &str, column: &str, root: i64) -> String {
+    format!(
+        r#""{table}"."{column}" IN (WITH RECURSIVE subtree(id) AS (SELECT CAST({root} AS BIGINT) UNION ALL SELECT communities.id FROM communities JOIN subtree ON communities.parent_id = subtree.id) SELECT id FROM subtree)"#
+    )
+}
+
+/// Whether community `id` is `root` or below it.
+pub async fn is_within(db: &impl ConnectionTrait, id: i64, root: i64) -> StoreResult<bool> {
+    Ok(Entity::find_by_id(id)
+        .filter(in_subtree("communities", "id", root))
+        .count(db)
+        .await?
+        > 0)
+}
+
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Model> {
     super::reads::row("community", id);
     Entity::find_by_id(id)
@@ -171,6 +196,15 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
     if children > 0 || residents > 0 {
         return Err(StoreError::Conflict(format!(
             "该社区下还有 {children} 个下级社区和 {residents} 位居民，不能删除"
+        )));
+    }
+    let staff = super::entities::user::Entity::find()
+        .filter(super::entities::user::Column::CommunityId.eq(id))
+        .count(db)
+        .await?;
+    if staff > 0 {
+        return Err(StoreError::Conflict(format!(
+            "有 {staff} 个工作人员账号的权限范围是该社区，请先调整他们的范围"
         )));
     }
     Entity::delete_by_id(id).exec(db).await?;

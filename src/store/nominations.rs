@@ -55,6 +55,8 @@ pub struct ListFilter {
     pub nominator_id: Option<i64>,
     /// Hide other people's drafts (reviewers do not see drafts in progress).
     pub hide_drafts_of_others: Option<i64>,
+    /// Only nominations of residents this reader reaches (a scoped member of staff's subtree).
+    pub reach: super::residents::Visibility,
 }
 
 pub async fn list(db: &impl ConnectionTrait, f: ListFilter) -> StoreResult<Page<Model>> {
@@ -70,6 +72,9 @@ pub async fn list(db: &impl ConnectionTrait, f: ListFilter) -> StoreResult<Page<
     }
     if let Some(user) = f.nominator_id {
         query = query.filter(Column::NominatorId.eq(user));
+    }
+    if let Some(reach) = f.reach.reach_condition("nominations", "resident_id") {
+        query = query.filter(reach);
     }
     if let Some(user) = f.hide_drafts_of_others {
         query = query.filter(

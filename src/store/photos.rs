@@ -51,12 +51,14 @@ fn public_condition() -> Condition {
 }
 
 /// Who reads photos: the public (only public photos), editors (also every story's own photos,
-/// drafts included, which they write and illustrate) or staff (everything).
+/// drafts included, which they write and illustrate), staff (everything) or staff scoped to a
+/// community subtree (the photos of the residents they reach).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reader {
     Public,
     Editor,
     Staff,
+    Within(i64),
 }
 
 impl From<Visibility> for Reader {
@@ -64,6 +66,7 @@ impl From<Visibility> for Reader {
         match v {
             Visibility::Public => Reader::Public,
             Visibility::Staff => Reader::Staff,
+            Visibility::Within(root) => Reader::Within(root),
         }
     }
 }
@@ -77,6 +80,14 @@ fn visible(query: Select<Entity>, reader: impl Into<Reader>) -> Select<Entity> {
                 .add(Column::OwnerKind.eq(OwnerKind::Story.code())),
         ),
         Reader::Staff => query,
+        // Scoped staff: the photos of residents they reach, and what the public sees.
+        Reader::Within(root) => query.filter(
+            Condition::any().add(public_condition()).add(
+                Visibility::Within(root)
+                    .reach_condition("photos", "resident_id")
+                    .expect("a scoped reader has a condition"),
+            ),
+        ),
     }
 }
 

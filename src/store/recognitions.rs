@@ -43,6 +43,10 @@ pub async fn insert(
 
 pub async fn get(db: &impl ConnectionTrait, id: i64, visibility: Visibility) -> StoreResult<Model> {
     let r = Entity::find_by_id(id)
+        .apply_if(
+            visibility.reach_condition("recognitions", "resident_id"),
+            |q, c| q.filter(c),
+        )
         .one(db)
         .await?
         .ok_or(StoreError::NotFound("recognition"))?;
@@ -96,6 +100,9 @@ pub async fn list(db: &impl ConnectionTrait, f: ListFilter) -> StoreResult<Page<
                 .and_where(residents::Column::CommunityId.eq(community))
                 .to_owned(),
         ));
+    }
+    if let Some(reach) = f.visibility.reach_condition("recognitions", "resident_id") {
+        query = query.filter(reach);
     }
     if f.visibility == Visibility::Public {
         query = query

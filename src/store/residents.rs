@@ -23,8 +23,35 @@ use crate::domain::ValidationErrors;
 pub enum Visibility {
     /// Anonymous readers: only residents with an active profile consent.
     Public,
-    /// Staff: everyone.
+    /// Staff whose roles reach the whole deployment: everyone.
     Staff,
+    /// Staff scoped to a community subtree: everyone whose community is this one or below it;
+    /// nobody else exists for them, public or not.
+    Within(i64),
+}
+
+impl Visibility {
+    /// `table.column` (a resident id of the outer query) names a resident this reader reaches:
+    /// no condition for the whole deployment, the subtree for a scoped member of staff. The
+    /// public's consent rule is the caller's (it differs per object).
+    pub fn reach_condition(
+        self,
+        table: &str,
+        column: &str,
+    ) -> Option<sea_orm::sea_query::SimpleExpr> {
+        match self {
+            Visibility::Within(root) => Some(sea_orm::sea_query::Expr::cust(format!(
+                r#""{table}"."{column}" IN (SELECT residents.id FROM residents WHERE {})"#,
+                super::communities::subtree_sql("residents", "community_id", root)
+            ))),
+            Visibility::Public | Visibility::Staff => None,
+        }
+    }
+
+    /// Whether this reader sees private fields (phone, ID number, address).
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Visibility::Public)
+    }
 }
 
 /// The resident row of the outer query has an active profile consent (`EXISTS`, correlated on
@@ -42,6 +69,11 @@ fn visible(query: Select<Entity>, visibility: Visibility) -> Select<Entity> {
     match visibility {
         Visibility::Public => query.filter(public_condition()),
         Visibility::Staff => query,
+        Visibility::Within(root) => query.filter(super::communities::in_subtree(
+            "residents",
+            "community_id",
+            root,
+        )),
     }
 }
 

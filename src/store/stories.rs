@@ -172,6 +172,15 @@ pub async fn refuse_unseen_residents(
         }
         missing.sort_by_key(|id| ids.iter().position(|n| n == id));
     }
+    if let Visibility::Within(_) = visibility {
+        let reached = residents::get_many(db, ids, visibility).await?;
+        for id in ids {
+            if !reached.contains_key(id) && !missing.contains(id) {
+                missing.push(*id);
+            }
+        }
+        missing.sort_by_key(|id| ids.iter().position(|n| n == id));
+    }
     if missing.is_empty() {
         return Ok(());
     }
@@ -388,6 +397,7 @@ pub async fn standings(
                 resident_id: Some(*id),
                 nominator_id: None,
                 hide_drafts_of_others: None,
+                reach: crate::store::residents::Visibility::Staff,
             },
         )
         .await?;

@@ -61,12 +61,21 @@ pub async fn find_by_username(
         .await?)
 }
 
+/// Users by id; `within` a community: only those whose grant lies in its subtree.
 pub async fn list(
     db: &impl ConnectionTrait,
     after: Option<i64>,
     limit: u64,
+    within: Option<i64>,
 ) -> StoreResult<Page<Model>> {
     let mut query = Entity::find().order_by_asc(Column::Id).limit(limit + 1);
+    if let Some(root) = within {
+        query = query.filter(super::communities::in_subtree(
+            "users",
+            "community_id",
+            root,
+        ));
+    }
     if let Some(after) = after {
         query = query.filter(Column::Id.gt(after));
     }
@@ -106,6 +115,7 @@ pub async fn insert(
         password_hash: Set(password_hash),
         roles: Set(format_roles(&draft.roles)),
         disabled_at: Set(None),
+        community_id: Set(draft.community_id),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -125,6 +135,7 @@ pub async fn update(
     let result = Entity::update_many()
         .col_expr(Column::DisplayName, Expr::value(draft.display_name.clone()))
         .col_expr(Column::Roles, Expr::value(format_roles(&draft.roles)))
+        .col_expr(Column::CommunityId, Expr::value(draft.community_id))
         .col_expr(Column::Version, Expr::value(expected_version + 1))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))

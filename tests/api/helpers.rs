@@ -278,8 +278,20 @@ impl TestApp {
 
     /// A new user with these roles (and [`PASSWORD`]); returns an API token of theirs.
     pub async fn user_token(&self, username: &str, roles: &[&str]) -> String {
+        self.scoped_token(username, roles, None).await
+    }
+
+    /// As [`Self::user_token`], the roles granted for the subtree under `community` (none: all).
+    pub async fn scoped_token(
+        &self,
+        username: &str,
+        roles: &[&str],
+        community: Option<i64>,
+    ) -> String {
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
-        let draft = UserDraft::parse(username, &format!("{username} 测试"), &roles).unwrap();
+        let draft = UserDraft::parse(username, &format!("{username} 测试"), &roles)
+            .unwrap()
+            .scoped_to(community);
         let user = users::insert(&self.db, &draft, password_hash(), store::now())
             .await
             .expect("user");

@@ -31,6 +31,7 @@ mod residents;
 mod roles;
 mod roster_records;
 mod scale;
+mod scope;
 mod search;
 mod search_conformance;
 mod security;

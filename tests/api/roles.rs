@@ -14,7 +14,7 @@ use crate::contract::{fill_path, operations, served_spec};
 use crate::helpers::{TestApp, PASSWORD};
 
 #[derive(Clone, Copy, Debug)]
-enum Rule {
+pub(crate) enum Rule {
     /// Anyone, signed in or not.
     Public,
     /// Any signed-in member of staff (their own things).
@@ -27,7 +27,7 @@ enum Rule {
 
 /// What a request carries.
 #[derive(Clone)]
-enum Body {
+pub(crate) enum Body {
     None,
     Json(Value),
     /// A small JPEG for the demo resident, as the multipart photo upload.
@@ -43,7 +43,7 @@ const MISSING: i64 = 999_999;
 /// The policy each operation follows, with a body it accepts (so that a refusal is the role's,
 /// not the body's). Writes go to a missing id (404 for the roles allowed) unless the resource is
 /// in `WRITES_TO_REAL`.
-fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
+pub(crate) fn rules(sun: i64, community: i64) -> Vec<(&'static str, Body, Rule)> {
     use Action::*;
     use Body::{Json as J, None as N};
     use Rule::*;
@@ -274,6 +274,88 @@ fn fill(op: &str, ids: &HashMap<&str, String>) -> (String, String) {
     (method.to_string(), path)
 }
 
+/// The id of a real demo object for each resource a path names (the first of each list; Sun
+/// Jianwei's record and photo), for [`fill_path`].
+pub(crate) async fn demo_ids(app: &TestApp) -> HashMap<&'static str, String> {
+    let sun = first_id(&app, "/api/v1/residents").await;
+    let mut ids: HashMap<&str, String> = HashMap::new();
+    ids.insert("residents", sun.clone());
+    ids.insert(
+        "service-records",
+        first_id(&app, &format!("/api/v1/residents/{sun}/service-records")).await,
+    );
+    for resource in [
+        "activities",
+        "notices",
+        "recognitions",
+        "communities",
+        "stories",
+        "issues",
+    ] {
+        ids.insert(
+            resource,
+            first_id(&app, &format!("/api/v1/{resource}")).await,
+        );
+    }
+    ids.insert(
+        "photos",
+        first_id(
+            &app,
+            &format!("/api/v1/photos?owner_kind=resident&owner_id={sun}"),
+        )
+        .await,
+    );
+    ids.insert("objections", "YD-NONE-NONE".into());
+    ids
+}
+
+/// A request of `method` to `path` with `token` (anonymous without) carrying `body`.
+pub(crate) fn request<'a>(
+    app: &'a TestApp,
+    method: &str,
+    path: &'a str,
+    token: Option<&str>,
+    body: &Body,
+    sun: &str,
+) -> poem::test::TestRequestBuilder<'a, poem::endpoint::BoxEndpoint<'static, poem::Response>> {
+    let mut req = match method {
+        "GET" => app.client.get(path),
+        "POST" => app.client.post(path),
+        "PUT" => app.client.put(path),
+        _ => app.client.delete(path),
+    };
+    if let Some(token) = token {
+        req = req.header("Authorization", format!("Bearer {token}"));
+    }
+    req = match body {
+        Body::None => req,
+        Body::Json(b) => req.body_json(b),
+        Body::Photo => req.multipart(
+            TestForm::new()
+                .field(
+                    TestFormField::bytes(crate::photos::jpeg(16, 12))
+                        .name("file")
+                        .filename("matrix.jpg")
+                        .content_type("image/jpeg"),
+                )
+                .text("owner_kind", "resident")
+                .text("owner_id", sun.to_string()),
+        ),
+        Body::Seal => req
+            .header("Content-Type", "image/png")
+            .body(crate::certificates::seal_png(300, false)),
+        Body::Roster => req.multipart(
+            TestForm::new().field(
+                TestFormField::bytes("姓名,小区\n矩阵测试,音乐广场\n".as_bytes().to_vec())
+                    .name("file")
+                    .filename("matrix.csv")
+                    .content_type("text/csv"),
+            ),
+        ),
+    };
+    req
+}
+
 fn allowed(rule: Rule, role: Option<Role>) -> Option<bool> {
     match (rule, role) {
         (Rule::Public, _) => Some(true),
@@ -284,7 +366,7 @@ fn allowed(rule: Rule, role: Option<Role>) -> Option<bool> {
     }
 }
 
-async fn first_id(app: &TestApp, path: &str) -> String {
+pub(crate) async fn first_id(app: &TestApp, path: &str) -> String {
     let reply = app.staff_get(path).await;
     reply.body["items"][0]["id"]
         .as_i64()
@@ -315,35 +397,8 @@ async fn every_operation_of_the_spec_has_a_rule() {
 #[tokio::test]
 async fn every_operation_answers_every_role_as_the_policy_table_says() {
     let app = TestApp::with_demo().await;
-    let sun = first_id(&app, "/api/v1/residents").await;
-    let mut ids: HashMap<&str, String> = HashMap::new();
-    ids.insert("residents", sun.clone());
-    ids.insert(
-        "service-records",
-        first_id(&app, &format!("/api/v1/residents/{sun}/service-records")).await,
-    );
-    for resource in [
-        "activities",
-        "notices",
-        "recognitions",
-        "communities",
-        "stories",
-        "issues",
-    ] {
-        ids.insert(
-            resource,
-            first_id(&app, &format!("/api/v1/{resource}")).await,
-        );
-    }
-    ids.insert(
-        "photos",
-        first_id(
-            &app,
-            &format!("/api/v1/photos?owner_kind=resident&owner_id={sun}"),
-        )
-        .await,
-    );
-    ids.insert("objections", "YD-NONE-NONE".into());
+    let ids = demo_ids(&app).await;
+    let sun = ids["residents"].clone();
 
     let mut callers: Vec<(Option<Role>, Option<String>)> = vec![(None, None)];
     for role in Role::ALL {
@@ -372,41 +427,7 @@ async fn every_operation_answers_every_role_as_the_policy_table_says() {
             Some(true) => 2,
         });
         for (role, token) in order {
-            let mut req = match method.as_str() {
-                "GET" => app.client.get(&path),
-                "POST" => app.client.post(&path),
-                "PUT" => app.client.put(&path),
-                _ => app.client.delete(&path),
-            };
-            if let Some(token) = token {
-                req = req.header("Authorization", format!("Bearer {token}"));
-            }
-            req = match body {
-                Body::None => req,
-                Body::Json(b) => req.body_json(b),
-                Body::Photo => req.multipart(
-                    TestForm::new()
-                        .field(
-                            TestFormField::bytes(crate::photos::jpeg(16, 12))
-                                .name("file")
-                                .filename("matrix.jpg")
-                                .content_type("image/jpeg"),
-                        )
-                        .text("owner_kind", "resident")
-                        .text("owner_id", sun.clone()),
-                ),
-                Body::Seal => req
-                    .header("Content-Type", "image/png")
-                    .body(crate::certificates::seal_png(300, false)),
-                Body::Roster => req.multipart(
-                    TestForm::new().field(
-                        TestFormField::bytes("姓名,小区\n矩阵测试,音乐广场\n".as_bytes().to_vec())
-                            .name("file")
-                            .filename("matrix.csv")
-                            .content_type("text/csv"),
-                    ),
-                ),
-            };
+            let req = request(&app, &method, &path, token.as_deref(), body, &sun);
             let reply = app.send(req).await;
             asked += 1;
             let status = reply.status.as_u16();

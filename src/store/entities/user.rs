@@ -12,6 +12,8 @@ pub struct Model {
     pub password_hash: String,
     pub roles: String,
     pub disabled_at: Option<DateTimeUtc>,
+    /// The root of the community subtree the user's roles reach; none: the whole deployment.
+    pub community_id: Option<i64>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
