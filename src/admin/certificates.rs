@@ -245,6 +245,14 @@ async fn hours_preview(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response> {
     console.require(Action::Review)?;
+    // A resident the caller does not reach (out of their scope) has no page: 404.
+    if let Err(p) = console
+        .api
+        .get_view::<Value>(&format!("/residents/{id}"))
+        .await
+    {
+        return Err(p.into());
+    }
     let today = console.state.clock.today();
     let from = q.from.unwrap_or_default().trim().to_string();
     let to = q.to.unwrap_or_default().trim().to_string();

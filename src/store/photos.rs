@@ -80,13 +80,20 @@ fn visible(query: Select<Entity>, reader: impl Into<Reader>) -> Select<Entity> {
                 .add(Column::OwnerKind.eq(OwnerKind::Story.code())),
         ),
         Reader::Staff => query,
-        // Scoped staff: the photos of residents they reach, and what the public sees.
+        // Scoped staff: the photos of residents they reach, and the public photos of activities
+        // and stories; a resident of another subtree has no photos for them, as no record.
         Reader::Within(root) => query.filter(
-            Condition::any().add(public_condition()).add(
-                Visibility::Within(root)
-                    .reach_condition("photos", "resident_id")
-                    .expect("a scoped reader has a condition"),
-            ),
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(Column::OwnerKind.ne(OwnerKind::Resident.code()))
+                        .add(public_condition()),
+                )
+                .add(
+                    Visibility::Within(root)
+                        .reach_condition("photos", "resident_id")
+                        .expect("a scoped reader has a condition"),
+                ),
         ),
     }
 }

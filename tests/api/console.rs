@@ -377,9 +377,10 @@ fn post_routes(resident: i64, nomination: i64) -> Vec<String> {
     ]
 }
 
-/// Every console route that takes a POST, read from the console's router (`src/admin/*.rs`,
-/// each `.at("path", …post…)`), except the sign-in form, which has its own token.
-fn console_post_patterns() -> Vec<String> {
+/// Every console route that takes `method` (`get(` or `post(`), read from the console's router
+/// (`src/admin/*.rs`, each `.at("path", …post…)`), except the sign-in form, which has its own
+/// token.
+pub(crate) fn console_patterns(method: &str) -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/admin");
     let mut patterns = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -401,7 +402,7 @@ fn console_post_patterns() -> Vec<String> {
                     depth == 0
                 })
                 .map_or(call.len(), |(i, _)| i);
-            if call[..end].contains("post(") && path != "/login" {
+            if call[..end].contains(method) && path != "/login" {
                 patterns.push(format!("/admin{path}"));
             }
         }
@@ -410,7 +411,7 @@ fn console_post_patterns() -> Vec<String> {
 }
 
 /// `/admin/residents/:id/edit` matches `/admin/residents/12/edit`.
-fn route_matches(pattern: &str, path: &str) -> bool {
+pub(crate) fn route_matches(pattern: &str, path: &str) -> bool {
     let (p, q): (Vec<_>, Vec<_>) = (pattern.split('/').collect(), path.split('/').collect());
     p.len() == q.len() && p.iter().zip(&q).all(|(a, b)| a.starts_with(':') || a == b)
 }
@@ -418,7 +419,7 @@ fn route_matches(pattern: &str, path: &str) -> bool {
 #[test]
 fn the_csrf_walk_covers_every_console_post_route() {
     let listed = post_routes(1, 1);
-    let patterns = console_post_patterns();
+    let patterns = console_patterns("post(");
     assert!(patterns.len() >= 30, "the router reader found {patterns:?}");
     let missing: Vec<_> = patterns
         .iter()
