@@ -37,7 +37,7 @@ impl AuditApi {
         limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<ListPage<AuditEvent>>> {
-        auth.require(Action::ReadAudit)?;
+        let staff = auth.require(Action::ReadAudit)?;
         let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let rows = audit::list(
             &state.db,
@@ -50,6 +50,7 @@ impl AuditApi {
                 action: action.0,
                 since: since.0,
                 until: until.0,
+                by_staff_within: staff.scope,
             },
         )
         .await?;

@@ -126,7 +126,7 @@ impl ExportsApi {
         format: Query<Option<String>>,
     ) -> ApiResult<ExportResponse> {
         // Checked after the role, so that who may not export learns nothing more.
-        auth.require(Action::ReadAudit)?;
+        let staff = auth.require(Action::ReadAudit)?;
         let (Some(from), Some(to)) = (from.0, to.0) else {
             return Err(ApiError::field(
                 "from",
@@ -141,8 +141,13 @@ impl ExportsApi {
             day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
                 - chrono::Duration::hours(8)
         };
-        let rows =
-            export::audit_table(&state.db, start(from), start(to + chrono::Days::new(1))).await?;
+        let rows = export::audit_table(
+            &state.db,
+            start(from),
+            start(to + chrono::Days::new(1)),
+            staff.scope,
+        )
+        .await?;
         let name = format!("youde-audit-{from}-{to}");
         table_file(format.0.as_deref(), "审计日志", &name, rows)
     }

@@ -86,17 +86,18 @@ impl Action {
     /// The scope rule. A role is granted for a community subtree (a user's `community_id`; none for
     /// the whole deployment). A scoped grant reaches only residents whose community is in the
     /// subtree, and everything hanging off them (service records, consents, photos, nominations
-    /// and their 公示, recognitions, certificates), other users scoped inside it, and the subtree's
-    /// communities; everything else answers 404, as other users' drafts do. The actions that act
+    /// and their 公示, recognitions, certificates), other users scoped inside it, the subtree's
+    /// communities, and the audit events of those users; everything else answers 404, as other
+    /// users' drafts do. The actions that act
     /// on the deployment as a whole need a grant that reaches all of it: these return false.
     pub fn is_scoped(self) -> bool {
         use Action::*;
         match self {
             ReadPrivate | EditRegistry | ManageConsent | Nominate | Review | Decide
-            | ManageUsers | Erase => true,
+            | ManageUsers | ReadAudit | Erase => true,
             // Categories and the seal are the deployment's; the newsletter's stories and issues
-            // and the audit log are not tied to a community yet.
-            ManageCategories | ManageSeal | EditStories | ReadAudit => false,
+            // are not tied to a community yet.
+            ManageCategories | ManageSeal | EditStories => false,
         }
     }
 }

@@ -287,6 +287,7 @@ pub async fn audit_table(
     db: &impl ConnectionTrait,
     since: chrono::DateTime<chrono::Utc>,
     until: chrono::DateTime<chrono::Utc>,
+    by_staff_within: Option<i64>,
 ) -> StoreResult<Vec<Vec<String>>> {
     let header = [
         "时间（北京时间）",
@@ -307,6 +308,7 @@ pub async fn audit_table(
                 limit: 500,
                 since: Some(since),
                 until: Some(until),
+                by_staff_within,
                 ..Default::default()
             },
         )

@@ -285,6 +285,7 @@ mod tests {
         assert_eq!(district.visibility(), Visibility::Within(7));
         for action in [
             Action::EditRegistry,
+            Action::ReadAudit,
             Action::Decide,
             Action::ManageUsers,
             Action::Erase,
@@ -294,7 +295,7 @@ mod tests {
         for action in [
             Action::ManageCategories,
             Action::ManageSeal,
-            Action::ReadAudit,
+            Action::EditStories,
         ] {
             assert!(city.may(action), "{action:?}");
             assert!(

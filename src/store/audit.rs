@@ -67,6 +67,9 @@ pub struct Filter {
     pub action: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Only what staff granted inside this community's subtree did (a scoped admin's log: their
+    /// staff act only on what the subtree holds, so the snapshots stay inside it too).
+    pub by_staff_within: Option<i64>,
 }
 
 pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<Model>> {
@@ -91,6 +94,12 @@ pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<Mode
     }
     if let Some(until) = f.until {
         query = query.filter(Column::At.lt(until));
+    }
+    if let Some(root) = f.by_staff_within {
+        query = query.filter(sea_orm::sea_query::Expr::cust(format!(
+            r#""audit_events"."actor_user_id" IN (SELECT users.id FROM users WHERE {})"#,
+            super::communities::subtree_sql("users", "community_id", root)
+        )));
     }
     Ok(Page::from_rows(query.all(db).await?, f.limit, |m| m.id))
 }

@@ -277,12 +277,12 @@ fn fill(op: &str, ids: &HashMap<&str, String>) -> (String, String) {
 /// The id of a real demo object for each resource a path names (the first of each list; Sun
 /// Jianwei's record and photo), for [`fill_path`].
 pub(crate) async fn demo_ids(app: &TestApp) -> HashMap<&'static str, String> {
-    let sun = first_id(&app, "/api/v1/residents").await;
+    let sun = first_id(app, "/api/v1/residents").await;
     let mut ids: HashMap<&str, String> = HashMap::new();
     ids.insert("residents", sun.clone());
     ids.insert(
         "service-records",
-        first_id(&app, &format!("/api/v1/residents/{sun}/service-records")).await,
+        first_id(app, &format!("/api/v1/residents/{sun}/service-records")).await,
     );
     for resource in [
         "activities",
@@ -294,13 +294,13 @@ pub(crate) async fn demo_ids(app: &TestApp) -> HashMap<&'static str, String> {
     ] {
         ids.insert(
             resource,
-            first_id(&app, &format!("/api/v1/{resource}")).await,
+            first_id(app, &format!("/api/v1/{resource}")).await,
         );
     }
     ids.insert(
         "photos",
         first_id(
-            &app,
+            app,
             &format!("/api/v1/photos?owner_kind=resident&owner_id={sun}"),
         )
         .await,

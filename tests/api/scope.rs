@@ -146,11 +146,14 @@ async fn a_user_of_one_subdistrict_finds_nothing_of_another_through_any_route() 
         if method != "GET" && matches!(rule, Rule::Public) {
             continue; // open to anyone (an objection): not a matter of scope
         }
-        let path = fill_path(template, &ids, |_, _| {
+        let mut path = fill_path(template, &ids, |_, _| {
             template
                 .ends_with("{receipt_code}")
                 .then(|| receipt.clone())
         });
+        if template == "/exports/audit" {
+            path.push_str("?from=2000-01-01&to=2099-12-31"); // the period it needs: all of it
+        }
         let scoped = app
             .send(request(&app, method, &path, Some(&token), body, &sun))
             .await;
@@ -172,7 +175,7 @@ async fn a_user_of_one_subdistrict_finds_nothing_of_another_through_any_route() 
             || (method == "GET" && status == 200 && within_public(&scoped, &anonymous))
             || (template.starts_with("/exports/")
                 && is_empty_table(
-                    &app.send_as(&token, "GET", &format!("{path}?format=csv"), None)
+                    &app.send_as(&token, "GET", &format!("{path}{}format=csv", if path.contains('?') { '&' } else { '?' }), None)
                         .await,
                 ))
             // Accounts: only the user's own, granted inside their subtree.
@@ -240,7 +243,7 @@ async fn staff_scoped_to_a_subdistrict_or_its_district_work_in_it() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|r| r["id"].to_string() == sun),
+                .any(|r| r["id"].as_i64() == sun.parse().ok()),
             "{who} lists the demo's residents"
         );
         let noms = app
@@ -287,6 +290,22 @@ async fn staff_scoped_to_a_subdistrict_or_its_district_work_in_it() {
         .collect();
     assert_eq!(names, ["宜川居民"]);
 
+    // Their audit log holds what the 街道's staff did, and nothing of anyone else's.
+    let log = app
+        .send_as(&token, "GET", "/api/v1/audit?limit=200", None)
+        .await;
+    log.assert_status(200);
+    let events = log.body["items"].as_array().unwrap();
+    assert!(
+        events.iter().any(|e| e["action"] == "resident.create"),
+        "{}",
+        log.text
+    );
+    assert!(
+        events.iter().all(|e| e["actor_name"] == "yichuan 测试"),
+        "{}",
+        log.text
+    );
     // Their admin grants only inside 宜川路, and never the whole deployment.
     for (community, status) in [
         (json!(home), 422),
