@@ -124,6 +124,7 @@ impl RecognitionsApi {
                 community_id: None,
                 year: year.0,
                 visibility,
+                within: None,
                 newest_first: false,
             },
         )

@@ -246,6 +246,7 @@ pub async fn recognitions_table(
                 community_id: None,
                 year: None,
                 visibility,
+                within: None,
                 newest_first: false,
             },
         )

@@ -11,6 +11,7 @@ pub mod notices;
 pub mod photos;
 pub mod registry;
 pub mod search;
+pub mod site;
 pub mod stories;
 pub mod workflow;
 

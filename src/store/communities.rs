@@ -66,6 +66,23 @@ pub async fn get_many(
     Ok(rows.into_iter().map(|m| (m.id, m)).collect())
 }
 
+/// The first `limit` communities of `kind`, oldest first (a page's identity asks for two: is
+/// there exactly one?).
+pub async fn first_of_kind(
+    db: &impl ConnectionTrait,
+    kind: CommunityKind,
+    limit: u64,
+) -> StoreResult<Vec<Model>> {
+    let rows = Entity::find()
+        .filter(Column::Kind.eq(kind.code()))
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    super::reads::rows("community", Scope::All, rows.iter().map(|m| m.id));
+    Ok(rows)
+}
+
 pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> StoreResult<Option<Model>> {
     let found = Entity::find().filter(Column::Slug.eq(slug)).one(db).await?;
     if let Some(c) = &found {

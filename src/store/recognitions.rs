@@ -66,6 +66,8 @@ pub struct ListFilter {
     pub community_id: Option<i64>,
     pub year: Option<i32>,
     pub visibility: Visibility,
+    /// Only honours of residents in this community's subtree (a 街道's or district's own site).
+    pub within: Option<i64>,
     /// Newest first (by id, descending): the honour roll shows the latest honours.
     pub newest_first: bool,
 }
@@ -103,6 +105,13 @@ pub async fn list(db: &impl ConnectionTrait, f: ListFilter) -> StoreResult<Page<
     }
     if let Some(reach) = f.visibility.reach_condition("recognitions", "resident_id") {
         query = query.filter(reach);
+    }
+    if let Some(root) = f.within {
+        query = query.filter(
+            Visibility::Within(root)
+                .reach_condition("recognitions", "resident_id")
+                .expect("a subtree has a condition"),
+        );
     }
     if f.visibility == Visibility::Public {
         query = query

@@ -10,7 +10,7 @@ use poem::web::{Data, Path, Query};
 use poem::{handler, IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{html, qr_svg, Meta, WebError};
+use super::{html, qr_svg, Meta, Site, WebError};
 use crate::domain::certificate::{chinese_date, format_hours, Standing};
 use crate::service::certificates::{self as service, kind_label, Desk, Lookup, Verified};
 use crate::service::ClientAddress;
@@ -82,14 +82,19 @@ fn period_text(v: &Verified) -> Option<String> {
     ))
 }
 
-fn meta(desk: &Desk, path: &str, title: &str) -> Meta {
-    Meta {
-        title: title.into(),
-        description: "长寿路街道颁发的荣誉证书和志愿服务记录证明可在此在线核验真伪与是否有效。"
-            .into(),
+/// A verify page of the deployment's site; `title` may name the site as `{site}`.
+async fn meta(desk: &Desk, path: &str, title: &str) -> Result<Meta, WebError> {
+    let site = Site::of_deployment(&desk.db).await?;
+    Ok(Meta {
+        title: title.replace("{site}", &site.name),
+        description: format!(
+            "{}颁发的荣誉证书和志愿服务记录证明可在此在线核验真伪与是否有效。",
+            site.name
+        ),
         canonical: format!("{}{path}", desk.public_url),
         image: None,
-    }
+        site,
+    })
 }
 
 fn outcome(lookup: Lookup, code: Option<&str>) -> Outcome {
@@ -151,7 +156,7 @@ pub async fn by_number(
         ))
     };
     respond(VerifyPage {
-        meta: meta(&desk, "/verify", "证书验证 · 长寿路街道"),
+        meta: meta(&desk, "/verify", "证书验证 · {site}").await?,
         result,
         number,
         name,
@@ -166,13 +171,13 @@ pub async fn by_code(
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
     let lookup = service::look_up(&desk, &address.0 .0, service::Query::Code(&code)).await?;
-    verdict(&desk, lookup, &code)
+    verdict(&desk, lookup, &code).await
 }
 
 /// The verify page answering a look-up by code.
-fn verdict(desk: &Desk, lookup: Lookup, code: &str) -> Result<Response, WebError> {
+async fn verdict(desk: &Desk, lookup: Lookup, code: &str) -> Result<Response, WebError> {
     respond(VerifyPage {
-        meta: meta(desk, "/verify", "证书验证 · 长寿路街道"),
+        meta: meta(desk, "/verify", "证书验证 · {site}").await?,
         result: Some(outcome(lookup, Some(code))),
         number: String::new(),
         name: String::new(),
@@ -192,14 +197,14 @@ pub async fn printable(
     let lookup = service::look_up(&desk, &address.0 .0, service::Query::Code(&code)).await?;
     let v = match lookup {
         Lookup::Found(v) if v.standing == Standing::Valid => *v,
-        other => return verdict(&desk, other, &code),
+        other => return verdict(&desk, other, &code).await,
     };
     let qr_svg = qr_svg(&v.verify_url)?;
     let seal = desk.seal_data_uri().await?;
     let title = format!("{} · {}", kind_label(&v.kind), v.holder_name);
     if v.kind == "hours" {
         return html(&HoursCertificatePage {
-            meta: meta(&desk, "/verify", &title),
+            meta: meta(&desk, "/verify", &title).await?,
             issued_on: chinese_date(v.issued_on),
             period: period_text(&v).unwrap_or_default(),
             hours: format_hours(v.hours.unwrap_or_default()),
@@ -210,7 +215,7 @@ pub async fn printable(
         });
     }
     html(&CertificatePage {
-        meta: meta(&desk, "/verify", &title),
+        meta: meta(&desk, "/verify", &title).await?,
         kind_label: kind_label(&v.kind),
         issued_on: chinese_date(v.issued_on),
         qr_svg,
@@ -231,7 +236,7 @@ pub async fn pdf(
     let lookup = service::look_up(&desk, &address.0 .0, service::Query::Code(&code)).await?;
     let v = match lookup {
         Lookup::Found(v) if v.standing == Standing::Valid => *v,
-        other => return verdict(&desk, other, &code),
+        other => return verdict(&desk, other, &code).await,
     };
     render_pdf(&desk, v).await
 }

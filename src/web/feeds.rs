@@ -70,6 +70,7 @@ pub async fn atom(
 ) -> Result<Response, WebError> {
     let stories = items(&state, &q).await?;
     let base = state.public_url.to_string();
+    let title = format!("{} 报道", super::deployment_site(&state).await?.label());
     let updated = stories
         .iter()
         .map(|s| s.updated_at)
@@ -125,7 +126,7 @@ pub async fn atom(
         .collect();
     let feed = Feed {
         id: format!("{base}/feeds/stories.atom"),
-        title: Text::plain("长寿路街道 · 有德之士 报道"),
+        title: Text::plain(title),
         updated: fixed(updated),
         links: vec![
             Link {
@@ -155,6 +156,7 @@ pub async fn json_feed(
 ) -> Result<Response, WebError> {
     let stories = items(&state, &q).await?;
     let base = state.public_url.to_string();
+    let title = format!("{} 报道", super::deployment_site(&state).await?.label());
     let items: Vec<serde_json::Value> = stories
         .iter()
         .map(|s| {
@@ -189,7 +191,7 @@ pub async fn json_feed(
         .collect();
     let feed = json!({
         "version": "https://jsonfeed.org/version/1.1",
-        "title": "长寿路街道 · 有德之士 报道",
+        "title": title,
         "home_page_url": format!("{base}/"),
         "feed_url": format!("{base}/feeds/stories.json"),
         "language": "zh-CN",

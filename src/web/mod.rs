@@ -20,26 +20,40 @@ use serde_json::json;
 
 use crate::cache;
 use crate::middleware::SecurityHeaders;
+pub use crate::service::site::Site;
 use crate::state::AppState;
 use crate::store::StoreError;
 
-/// Title, description and canonical address of a page, for `<head>` and Open Graph.
+/// Title, description and canonical address of a page, for `<head>` and Open Graph, and the site
+/// it belongs to (its name in the header and footer).
 pub struct Meta {
     pub title: String,
     pub description: String,
     pub canonical: String,
     pub image: Option<String>,
+    pub site: Site,
 }
 
 impl Meta {
-    pub fn new(state: &AppState, path: &str, title: &str, description: &str) -> Self {
+    /// A page of `site` at `path` (within the site: its prefix is added).
+    pub fn new(site: &Site, state: &AppState, path: &str, title: &str, description: &str) -> Self {
         Meta {
             title: title.to_string(),
             description: description.to_string(),
-            canonical: format!("{}{path}", state.public_url.trim_end_matches('/')),
+            canonical: format!(
+                "{}{}",
+                state.public_url.trim_end_matches('/'),
+                site.url(path)
+            ),
             image: None,
+            site: site.clone(),
         }
     }
+}
+
+/// The deployment's own site (see [`Site::of_deployment`]).
+pub async fn deployment_site(state: &AppState) -> Result<Site, WebError> {
+    Ok(Site::of_deployment(&state.db).await?)
 }
 
 /// Why a page cannot be shown. Rendered as a Chinese error page.
@@ -91,6 +105,7 @@ fn error_meta(title: &str) -> Meta {
         description: String::new(),
         canonical: String::new(),
         image: None,
+        site: Site::generic(),
     }
 }
 
@@ -282,6 +297,7 @@ pub fn routes(form_limits: crate::middleware::BodyLimit, https: bool) -> impl En
         .at("/readyz", get(readyz))
         .at("/media/:key", get(media::serve))
         .at("/", get(pages::home).with(cache::CachePage))
+        .at("/s/:slug", get(pages::site_page).with(cache::CachePage))
         .at(
             "/people/:slug",
             get(pages::person_page).with(cache::CachePage),

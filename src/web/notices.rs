@@ -24,12 +24,22 @@ pub struct NoticeItem {
     pub citation: String,
 }
 
-pub(super) async fn open_notices(state: &AppState) -> Result<Vec<NoticeItem>, StoreError> {
+/// The open notices of residents the public may see; `within` a community: of its subtree only.
+pub(super) async fn open_notices(
+    state: &AppState,
+    within: Option<i64>,
+) -> Result<Vec<NoticeItem>, StoreError> {
     let now = state.clock.now();
     let rows = nominations::open_notices(&state.db, now, None, 1000).await?;
     // Only notices of residents the public may see.
-    let described =
+    let mut described =
         crate::service::notices::describe(&state.db, rows.items, Visibility::Public).await?;
+    if let Some(root) = within {
+        let ids: Vec<i64> = described.iter().map(|d| d.resident.id).collect();
+        let inside =
+            crate::store::residents::get_many(&state.db, &ids, Visibility::Within(root)).await?;
+        described.retain(|d| inside.contains_key(&d.resident.id));
+    }
     Ok(described
         .into_iter()
         .map(|d| NoticeItem {
@@ -59,12 +69,13 @@ struct NoticesPage {
 pub async fn notices_page(state: Data<&AppState>) -> Result<Response, WebError> {
     let page = NoticesPage {
         meta: Meta::new(
+            &super::deployment_site(&state).await?,
             &state,
             "/notices",
-            "公示 · 长寿路街道有德之士",
+            &format!("公示 · {}", super::deployment_site(&state).await?.honours()),
             "正在公示的有德之士推荐人选，公示期内欢迎实名提出异议。",
         ),
-        notices: open_notices(&state).await?,
+        notices: open_notices(&state, None).await?,
     };
     html(&page)
 }
@@ -101,7 +112,7 @@ struct ReceivedPage {
 }
 
 async fn notice_item(state: &AppState, id: i64) -> Result<NoticeItem, WebError> {
-    open_notices(state)
+    open_notices(state, None)
         .await?
         .into_iter()
         .find(|n| n.id == id)
@@ -144,7 +155,9 @@ pub async fn notice_page(
 ) -> Result<Response, WebError> {
     let notice = notice_item(&state, id).await?;
     let (csrf, new) = csrf_token(req);
+    let site = super::deployment_site(&state).await?;
     let meta = Meta::new(
+        &site,
         &state,
         &format!("/notices/{id}"),
         &format!("公示：{} · {}", notice.name, notice.title),
@@ -192,7 +205,9 @@ pub async fn object(
             ),
             Err(ObjectionRefused::Store(err)) => return Err(err.into()),
         };
+    let site = super::deployment_site(&state).await?;
     let meta = Meta::new(
+        &site,
         &state,
         &format!("/notices/{id}"),
         &format!("公示：{} · {}", notice.name, notice.title),

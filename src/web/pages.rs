@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 
 use super::notices::{open_notices, NoticeItem};
 use super::stories::{latest_stories, StoryItem};
-use super::{html, timeline, Meta, WebError};
+use super::{html, timeline, Meta, Site, WebError};
 use crate::domain::measure::{format_number, Measure};
 use crate::domain::partial_date::PartialDate;
 use crate::domain::service_record::RecordKind;
@@ -115,6 +115,7 @@ async fn honour_groups(
     state: &AppState,
     resident_id: Option<i64>,
     community_id: Option<i64>,
+    within: Option<i64>,
 ) -> Result<Vec<HonourGroup>, WebError> {
     let mut rows = recognitions::list(
         &state.db,
@@ -125,6 +126,7 @@ async fn honour_groups(
             community_id,
             year: None,
             visibility: Visibility::Public,
+            within,
             newest_first: true,
         },
     )
@@ -204,16 +206,35 @@ async fn portraits(
 
 #[handler]
 pub async fn home(state: Data<&AppState>) -> Result<Response, WebError> {
+    let site = super::deployment_site(&state).await?;
+    site_home(&state, site).await
+}
+
+/// `/s/{slug}`: the home page of a 街道's or a district's own site, with the honours and open
+/// notices of its subtree only (a district's aggregates its 街道).
+#[handler]
+pub async fn site_page(
+    state: Data<&AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let site = Site::of_slug(&state.db, &slug)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    site_home(&state, site).await
+}
+
+async fn site_home(state: &AppState, site: Site) -> Result<Response, WebError> {
     let page = HomePage {
         meta: Meta::new(
-            &state,
+            &site,
+            state,
             "/",
-            "光荣榜 · 长寿路街道有德之士",
-            "长寿路街道表彰的有德之士：他们的服务经历、荣誉和事迹。",
+            &format!("光荣榜 · {}", site.honours()),
+            &format!("{}表彰的有德之士：他们的服务经历、荣誉和事迹。", site.name),
         ),
-        groups: honour_groups(&state, None, None).await?,
-        notices: open_notices(&state).await?,
-        stories: latest_stories(&state, None, 5).await?,
+        groups: honour_groups(state, None, None, site.community_id).await?,
+        notices: open_notices(state, site.community_id).await?,
+        stories: latest_stories(state, None, 5).await?,
     };
     html(&page)
 }
@@ -340,7 +361,7 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
             }
         })
         .collect();
-    let honours = honour_groups(state, Some(r.id), None)
+    let honours = honour_groups(state, Some(r.id), None, None)
         .await?
         .into_iter()
         .flat_map(|g| g.items)
@@ -393,8 +414,13 @@ pub async fn person_page(
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
     let (person, description) = person(&state, &slug).await?;
-    let title = format!("{} · 有德之士 · 长寿路街道", person.name);
+    let site = super::deployment_site(&state).await?;
+    let title = match site == Site::generic() {
+        true => format!("{} · 有德之士", person.name),
+        false => format!("{} · 有德之士 · {}", person.name, site.name),
+    };
     let mut meta = Meta::new(
+        &site,
         &state,
         &format!("/people/{}", person.slug),
         &title,
@@ -421,7 +447,9 @@ pub async fn person_print(
     );
     let qr_svg = super::qr_svg(&url)?;
     let title = format!("{} · 打印版", person.name);
+    let site = super::deployment_site(&state).await?;
     let meta = Meta::new(
+        &site,
         &state,
         &format!("/people/{}/print", person.slug),
         &title,
@@ -500,6 +528,7 @@ pub async fn community_page(
     let description = format!("{path}的有德之士和荣誉。");
     let page = CommunityPage {
         meta: Meta::new(
+            &super::deployment_site(&state).await?,
             &state,
             &format!("/communities/{}", c.slug),
             &format!("{} · 有德之士", c.name),
@@ -509,7 +538,7 @@ pub async fn community_page(
         path,
         children: children.into_iter().map(|c| (c.name, c.slug)).collect(),
         people,
-        groups: honour_groups(&state, None, Some(c.id)).await?,
+        groups: honour_groups(&state, None, Some(c.id), None).await?,
     };
     html(&page)
 }

@@ -96,9 +96,10 @@ pub async fn search_page(
         .to_string();
     let mut page = SearchPage {
         meta: Meta::new(
+            &super::deployment_site(&state).await?,
             &state,
             "/search",
-            "搜索 · 长寿路街道有德之士",
+            &format!("搜索 · {}", super::deployment_site(&state).await?.honours()),
             "按姓名、拼音或事迹搜索有德之士。",
         ),
         q: q.clone(),

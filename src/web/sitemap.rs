@@ -85,7 +85,7 @@ async fn site_urls(state: &AppState, base: &str) -> Result<Vec<String>, WebError
     {
         urls.push(format!("{base}/communities/{}", c.slug));
     }
-    for n in super::notices::open_notices(state).await? {
+    for n in super::notices::open_notices(state, None).await? {
         urls.push(format!("{base}/notices/{}", n.id));
     }
     Ok(urls)

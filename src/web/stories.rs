@@ -90,6 +90,7 @@ pub async fn story_page(
         .clone()
         .unwrap_or_else(|| markdown::to_plain_summary(&story.body, 120));
     let meta = Meta::new(
+        &super::deployment_site(&state).await?,
         &state,
         &format!("/stories/{}", story.slug),
         &story.title,
@@ -139,7 +140,13 @@ pub async fn issue_page(state: Data<&AppState>, Path(id): Path<i64>) -> Result<R
         .map(|n| markdown::to_plain_summary(n, 120))
         .unwrap_or_default();
     let page = IssuePage {
-        meta: Meta::new(&state, &format!("/issues/{id}"), &issue.name, &description),
+        meta: Meta::new(
+            &super::deployment_site(&state).await?,
+            &state,
+            &format!("/issues/{id}"),
+            &issue.name,
+            &description,
+        ),
         name: issue.name,
         date: PartialDate::from_date(issue.issue_date).to_chinese(),
         theme: issue.theme.unwrap_or_default(),

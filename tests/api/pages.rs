@@ -342,3 +342,104 @@ async fn the_search_page_finds_people_by_pinyin_and_offers_facets() {
     assert_page(&script, 200);
     assert!(!script.text.contains("<script>alert"));
 }
+
+/// The honour of a resident made straight in the store (the workflow is tested elsewhere).
+async fn honour(app: &TestApp, resident_id: i64) {
+    use youde::store::{nominations, recognitions};
+    let statement = youde::domain::nomination::StatementInput {
+        author: "居委会".into(),
+        relation: "居委会".into(),
+        body: "热心公益".into(),
+    };
+    let categories = app.get("/api/v1/categories").await;
+    let category = categories.body[0]["id"].as_i64().unwrap();
+    let draft = youde::domain::nomination::NominationDraft::parse(
+        resident_id,
+        category,
+        "2026年度有德之士",
+        2026,
+        "热心公益。",
+        vec![statement],
+    )
+    .unwrap();
+    let m = nominations::insert(&app.db, &draft, 1, app.clock.now())
+        .await
+        .unwrap();
+    let today = (app.clock.now() + chrono::Duration::hours(8)).date_naive();
+    recognitions::insert(&app.db, &m, today, 1, app.clock.now())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn two_subdistricts_each_have_a_site_of_their_own_people() {
+    let app = TestApp::with_demo().await;
+    let all = app.staff_get("/api/v1/communities?limit=200").await.body["items"].clone();
+    let find = |kind: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == kind)
+            .unwrap()
+            .clone()
+    };
+    let (district, changshou) = (find("district"), find("subdistrict"));
+    // One 街道: the deployment's site is named after it, at `/` as before.
+    let home = app.get("/").await;
+    assert_page(&home, 200);
+    assert!(home.text.contains("<small>长寿路街道</small>"));
+    assert!(home.text.contains("长寿路街道办事处 · 有德之士登记"));
+
+    // A second 街道 with an honoured resident of its own.
+    let yichuan = app
+        .post(
+            "/api/v1/communities",
+            &json!({ "name": "宜川路街道", "kind": "subdistrict", "parent_id": district["id"] }),
+        )
+        .await
+        .body;
+    let area = app
+        .post(
+            "/api/v1/communities",
+            &json!({ "name": "宜川一村", "kind": "residential_area", "parent_id": yichuan["id"] }),
+        )
+        .await
+        .body;
+    let wang = app
+        .create_resident(&json!({ "name": "王秀英", "community_id": area["id"] }))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    app.consent(wang, "profile").await.assert_status(201);
+    honour(&app, wang).await;
+
+    let site = |c: &serde_json::Value| format!("/s/{}", c["slug"].as_str().unwrap());
+    let changshou_site = app.get(&site(&changshou)).await;
+    assert_page(&changshou_site, 200);
+    assert!(changshou_site.text.contains("孙建伟"));
+    assert!(!changshou_site.text.contains("王秀英"));
+    assert!(changshou_site
+        .text
+        .contains("<title>光荣榜 · 长寿路街道有德之士</title>"));
+    let yichuan_site = app.get(&site(&yichuan)).await;
+    assert_page(&yichuan_site, 200);
+    assert!(yichuan_site.text.contains("王秀英"));
+    assert!(!yichuan_site.text.contains("孙建伟"));
+    assert!(yichuan_site.text.contains("<small>宜川路街道</small>"));
+    assert!(yichuan_site
+        .text
+        .contains("宜川路街道办事处 · 有德之士登记"));
+    // The district's site gathers its 街道.
+    let putuo = app.get(&site(&district)).await;
+    assert_page(&putuo, 200);
+    assert!(putuo.text.contains("王秀英") && putuo.text.contains("孙建伟"));
+    // The single-site address still answers, now for the whole deployment (its one district).
+    let home = app.get("/").await;
+    assert_page(&home, 200);
+    assert!(home.text.contains("王秀英") && home.text.contains("孙建伟"));
+    assert!(home.text.contains("<small>普陀区</small>"));
+    // Only a 街道 or a district has a site.
+    assert_page(&app.get(&site(&area)).await, 404);
+    assert_page(&app.get("/s/no-such-place").await, 404);
+}
