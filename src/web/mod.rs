@@ -299,6 +299,10 @@ pub fn routes(form_limits: crate::middleware::BodyLimit, https: bool) -> impl En
         .at("/", get(pages::home).with(cache::CachePage))
         .at("/s/:slug", get(pages::site_page).with(cache::CachePage))
         .at(
+            "/s/:slug/notices",
+            get(notices::site_notices_page).with(cache::CachePage),
+        )
+        .at(
             "/people/:slug",
             get(pages::person_page).with(cache::CachePage),
         )

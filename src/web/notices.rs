@@ -67,15 +67,32 @@ struct NoticesPage {
 
 #[handler]
 pub async fn notices_page(state: Data<&AppState>) -> Result<Response, WebError> {
+    let site = super::deployment_site(&state).await?;
+    site_notices(&state, site).await
+}
+
+/// `/s/{slug}/notices`: the 公示 board of a 街道's or district's own site, its subtree's only.
+#[handler]
+pub async fn site_notices_page(
+    state: Data<&AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let site = super::Site::of_slug(&state.db, &slug)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    site_notices(&state, site).await
+}
+
+async fn site_notices(state: &AppState, site: super::Site) -> Result<Response, WebError> {
     let page = NoticesPage {
         meta: Meta::new(
-            &super::deployment_site(&state).await?,
-            &state,
+            &site,
+            state,
             "/notices",
-            &format!("公示 · {}", super::deployment_site(&state).await?.honours()),
+            &format!("公示 · {}", site.honours()),
             "正在公示的有德之士推荐人选，公示期内欢迎实名提出异议。",
         ),
-        notices: open_notices(&state, None).await?,
+        notices: open_notices(state, site.community_id).await?,
     };
     html(&page)
 }

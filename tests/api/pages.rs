@@ -439,6 +439,19 @@ async fn two_subdistricts_each_have_a_site_of_their_own_people() {
     assert_page(&home, 200);
     assert!(home.text.contains("王秀英") && home.text.contains("孙建伟"));
     assert!(home.text.contains("<small>普陀区</small>"));
+    // Each 公示 board holds its own subtree's notices: the demo's open one is 长寿路's.
+    let open = app.get("/api/v1/notices").await.body["items"][0]["resident_name"]
+        .as_str()
+        .expect("the demo has an open notice")
+        .to_string();
+    let board = |c: &serde_json::Value| format!("{}/notices", site(c));
+    let changshou_board = app.get(&board(&changshou)).await;
+    assert_page(&changshou_board, 200);
+    assert!(changshou_board.text.contains(&open));
+    let yichuan_board = app.get(&board(&yichuan)).await;
+    assert_page(&yichuan_board, 200);
+    assert!(!yichuan_board.text.contains(&open));
+    assert!(yichuan_board.text.contains("公示 · 宜川路街道有德之士"));
     // Only a 街道 or a district has a site.
     assert_page(&app.get(&site(&area)).await, 404);
     assert_page(&app.get("/s/no-such-place").await, 404);
