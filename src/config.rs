@@ -109,7 +109,7 @@ pub enum UserCommand {
         #[arg(long, value_delimiter = ',', required = true)]
         roles: Vec<String>,
         /// Grant the roles for this community's subtree only (its slug, e.g.
-        /// chang-shou-lu-jie-dao, or id); without it they reach the whole deployment.
+        /// changshoulujiedao, or id); without it they reach the whole deployment.
         #[arg(long)]
         community: Option<String>,
         #[arg(long)]
@@ -126,7 +126,8 @@ pub enum UserCommand {
     Disable { username: String },
     /// Enable a disabled user.
     Enable { username: String },
-    /// List users and their roles.
+    /// List users: username, name, roles and the community their roles are granted for (its
+    /// slug; * for the whole deployment).
     List,
 }
 

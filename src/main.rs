@@ -575,7 +575,14 @@ async fn user(config: Config, command: UserCommand) -> Result<(), Error> {
                 } else {
                     ""
                 };
-                println!("{}\t{}\t{}{status}", u.username, u.display_name, u.roles);
+                let scope = match u.community_id {
+                    Some(c) => youde::store::communities::get(&db, c).await?.slug,
+                    None => "*".to_string(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{scope}{status}",
+                    u.username, u.display_name, u.roles
+                );
             }
         }
     }
