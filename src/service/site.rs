@@ -1,8 +1,8 @@
 //! Whose public site a page belongs to: its name in the header, footer, titles, Open Graph and
 //! feeds comes from the community tree, never from the templates. A deployment serves the site
 //! of its own tree at `/` (its one 街道, else its one district), and the site of any 街道 or
-//! district at `/s/{slug}` (its honour roll) and `/s/{slug}/notices` (its 公示 board), showing
-//! only the people of that subtree.
+//! district at `/s/{slug}` (its honour roll), `/s/{slug}/notices` (its 公示 board) and
+//! `/s/{slug}/search`, showing only the people of that subtree.
 
 use crate::domain::community::CommunityKind;
 use crate::store::communities;

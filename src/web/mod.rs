@@ -302,6 +302,8 @@ pub fn routes(form_limits: crate::middleware::BodyLimit, https: bool) -> impl En
             "/s/:slug/notices",
             get(notices::site_notices_page).with(cache::CachePage),
         )
+        // Not cached, as /search.
+        .at("/s/:slug/search", get(search_page::site_search_page))
         .at(
             "/people/:slug",
             get(pages::person_page).with(cache::CachePage),

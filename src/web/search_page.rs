@@ -2,11 +2,11 @@
 //! documents only: consented people and published stories), with facet links and pinyin hints.
 
 use askama::Template;
-use poem::web::{Data, Query};
+use poem::web::{Data, Path, Query};
 use poem::{handler, Response};
 use serde::Deserialize;
 
-use super::{html, Meta, WebError};
+use super::{html, Meta, Site, WebError};
 use crate::search::document::{KIND_RESIDENT, KIND_STORY};
 use crate::search::text;
 use crate::search::{Scope, SearchQuery};
@@ -64,7 +64,13 @@ fn kind_label(kind: &str) -> &str {
     }
 }
 
-fn link(q: &str, kind: Option<&str>, category: Option<&str>, year: Option<i32>) -> String {
+fn link(
+    site: &Site,
+    q: &str,
+    kind: Option<&str>,
+    category: Option<&str>,
+    year: Option<i32>,
+) -> String {
     let mut pairs = vec![("q", q.to_string())];
     if let Some(k) = kind {
         pairs.push(("kind", k.to_string()));
@@ -76,7 +82,8 @@ fn link(q: &str, kind: Option<&str>, category: Option<&str>, year: Option<i32>) 
         pairs.push(("year", y.to_string()));
     }
     format!(
-        "/search?{}",
+        "{}?{}",
+        site.url("/search"),
         serde_urlencoded::to_string(&pairs).unwrap_or_default()
     )
 }
@@ -88,6 +95,24 @@ pub async fn search_page(
     state: Data<&AppState>,
     Query(form): Query<SearchForm>,
 ) -> Result<Response, WebError> {
+    let site = super::deployment_site(&state).await?;
+    site_search(&state, site, form).await
+}
+
+/// `/s/{slug}/search`: the search of a 街道's or district's own site, in its subtree only.
+#[handler]
+pub async fn site_search_page(
+    state: Data<&AppState>,
+    Path(slug): Path<String>,
+    Query(form): Query<SearchForm>,
+) -> Result<Response, WebError> {
+    let site = Site::of_slug(&state.db, &slug)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    site_search(&state, site, form).await
+}
+
+async fn site_search(state: &AppState, site: Site, form: SearchForm) -> Result<Response, WebError> {
     let q = form
         .q
         .as_deref()
@@ -96,10 +121,10 @@ pub async fn search_page(
         .to_string();
     let mut page = SearchPage {
         meta: Meta::new(
-            &super::deployment_site(&state).await?,
-            &state,
+            &site,
+            state,
             "/search",
-            &format!("搜索 · {}", super::deployment_site(&state).await?.honours()),
+            &format!("搜索 · {}", site.honours()),
             "按姓名、拼音或事迹搜索有德之士。",
         ),
         q: q.clone(),
@@ -132,6 +157,7 @@ pub async fn search_page(
     query.kind = kind.map(str::to_string);
     query.category = form.category.clone().filter(|c| !c.is_empty());
     query.year = form.year;
+    query.community = site.community_id;
     let words = query.words();
     let started = std::time::Instant::now();
     let results = state.search.index.search(&query).await;
@@ -166,7 +192,7 @@ pub async fn search_page(
                 .map(|(k, n)| FacetLink {
                     label: kind_label(k).to_string(),
                     count: *n,
-                    href: link(&q, Some(k), form.category.as_deref(), form.year),
+                    href: link(&site, &q, Some(k), form.category.as_deref(), form.year),
                     active: kind == Some(k.as_str()),
                 })
                 .collect();
@@ -176,7 +202,7 @@ pub async fn search_page(
                 .map(|(c, n)| FacetLink {
                     label: c.clone(),
                     count: *n,
-                    href: link(&q, kind, Some(c), form.year),
+                    href: link(&site, &q, kind, Some(c), form.year),
                     active: form.category.as_deref() == Some(c.as_str()),
                 })
                 .collect();
@@ -187,7 +213,7 @@ pub async fn search_page(
                 .map(|(y, n)| FacetLink {
                     label: format!("{y}年"),
                     count: *n,
-                    href: link(&q, kind, form.category.as_deref(), Some(*y)),
+                    href: link(&site, &q, kind, form.category.as_deref(), Some(*y)),
                     active: form.year == Some(*y),
                 })
                 .collect();

@@ -452,6 +452,18 @@ async fn two_subdistricts_each_have_a_site_of_their_own_people() {
     assert_page(&yichuan_board, 200);
     assert!(!yichuan_board.text.contains(&open));
     assert!(yichuan_board.text.contains("公示 · 宜川路街道有德之士"));
+    // Each site searches its own people.
+    app.drain().await;
+    let search = |c: &serde_json::Value, q: &str| format!("{}/search?q={q}", site(c));
+    let found = app.get(&search(&changshou, "孙建伟")).await;
+    assert_page(&found, 200);
+    assert!(found.text.contains("href=\"/people/sun-jianwei\""), "{}", found.text);
+    let elsewhere = app.get(&search(&yichuan, "孙建伟")).await;
+    assert_page(&elsewhere, 200);
+    assert!(!elsewhere.text.contains("href=\"/people/sun-jianwei\""));
+    assert!(elsewhere.text.contains("action=\"/s/"));
+    let own = app.get(&search(&yichuan, "王秀英")).await;
+    assert!(own.text.contains("王秀英") && own.text.contains("/people/"));
     // Only a 街道 or a district has a site.
     assert_page(&app.get(&site(&area)).await, 404);
     assert_page(&app.get("/s/no-such-place").await, 404);
