@@ -51,6 +51,13 @@ impl Meta {
     }
 }
 
+/// The site at `/s/{slug}`: a 街道's or a district's (404 for any other slug).
+pub async fn site_of(state: &AppState, slug: &str) -> Result<Site, WebError> {
+    Site::of_slug(&state.db, slug)
+        .await?
+        .ok_or(WebError::NotFound)
+}
+
 /// The deployment's own site (see [`Site::of_deployment`]).
 pub async fn deployment_site(state: &AppState) -> Result<Site, WebError> {
     Ok(Site::of_deployment(&state.db).await?)

@@ -77,10 +77,7 @@ pub async fn site_notices_page(
     state: Data<&AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
-    let site = super::Site::of_slug(&state.db, &slug)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    site_notices(&state, site).await
+    site_notices(&state, super::site_of(&state, &slug).await?).await
 }
 
 async fn site_notices(state: &AppState, site: super::Site) -> Result<Response, WebError> {

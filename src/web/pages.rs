@@ -217,10 +217,7 @@ pub async fn site_page(
     state: Data<&AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
-    let site = Site::of_slug(&state.db, &slug)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    site_home(&state, site).await
+    site_home(&state, super::site_of(&state, &slug).await?).await
 }
 
 async fn site_home(state: &AppState, site: Site) -> Result<Response, WebError> {

@@ -106,10 +106,7 @@ pub async fn site_search_page(
     Path(slug): Path<String>,
     Query(form): Query<SearchForm>,
 ) -> Result<Response, WebError> {
-    let site = Site::of_slug(&state.db, &slug)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    site_search(&state, site, form).await
+    site_search(&state, super::site_of(&state, &slug).await?, form).await
 }
 
 async fn site_search(state: &AppState, site: Site, form: SearchForm) -> Result<Response, WebError> {

@@ -457,7 +457,11 @@ async fn two_subdistricts_each_have_a_site_of_their_own_people() {
     let search = |c: &serde_json::Value, q: &str| format!("{}/search?q={q}", site(c));
     let found = app.get(&search(&changshou, "孙建伟")).await;
     assert_page(&found, 200);
-    assert!(found.text.contains("href=\"/people/sun-jianwei\""), "{}", found.text);
+    assert!(
+        found.text.contains("href=\"/people/sun-jianwei\""),
+        "{}",
+        found.text
+    );
     let elsewhere = app.get(&search(&yichuan, "孙建伟")).await;
     assert_page(&elsewhere, 200);
     assert!(!elsewhere.text.contains("href=\"/people/sun-jianwei\""));
