@@ -37,7 +37,8 @@ pub struct TokensApi;
 impl TokensApi {
     /// List tokens
     ///
-    /// One's own; admins may pass `all=true` for everyone's.
+    /// One's own; admins may pass `all=true` for everyone's (a scoped admin: of the accounts
+    /// granted inside their subtree).
     #[oai(path = "/tokens", method = "get")]
     async fn list(
         &self,
@@ -52,7 +53,12 @@ impl TokensApi {
         } else {
             Some(staff.user_id)
         };
-        let rows = tokens::list(&state.db, owner).await?;
+        let rows = tokens::list(
+            &state.db,
+            owner,
+            owner.is_none().then_some(staff.scope).flatten(),
+        )
+        .await?;
         Ok(Json(rows.iter().map(Token::from).collect()))
     }
 
@@ -86,7 +92,8 @@ impl TokensApi {
 
     /// Revoke a token
     ///
-    /// One's own, or anyone's for an admin; another user's token is "not found".
+    /// One's own, or anyone's for an admin (a scoped admin: of accounts granted inside their
+    /// subtree); another user's token is "not found".
     #[oai(path = "/tokens/:id", method = "delete")]
     async fn revoke(
         &self,
@@ -96,8 +103,16 @@ impl TokensApi {
     ) -> ApiResult<Json<Token>> {
         let staff = auth.staff();
         let token = tokens::get(&state.db, id.0).await?;
-        if token.user_id != Some(staff.user_id) && !staff.may(Action::ManageUsers) {
-            return Err(ApiError::not_found("token"));
+        if token.user_id != Some(staff.user_id) {
+            // Another's: an admin's to revoke, when the account is one they reach.
+            let reached = match (staff.may(Action::ManageUsers), token.user_id) {
+                (false, _) => false,
+                (true, None) => staff.scope.is_none(),
+                (true, Some(owner)) => super::users::reach_user(&state, staff, owner).await.is_ok(),
+            };
+            if !reached {
+                return Err(ApiError::not_found("token"));
+            }
         }
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = tokens::revoke(&txn, id.0, state.clock.now()).await?;

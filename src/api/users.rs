@@ -90,7 +90,7 @@ async fn keep_an_admin(state: &AppState, id: i64, still_admin: bool) -> Result<(
 
 /// User `id`, when an admin scoped to a subtree reaches them: their grant lies in it (404
 /// otherwise, as for any object outside one's scope).
-async fn reach_user(
+pub(crate) async fn reach_user(
     state: &AppState,
     staff: &auth::Staff,
     id: i64,

@@ -62,10 +62,22 @@ pub async fn count_active(db: &impl ConnectionTrait) -> StoreResult<u64> {
 }
 
 /// Tokens of one user, or of everyone.
-pub async fn list(db: &impl ConnectionTrait, user_id: Option<i64>) -> StoreResult<Vec<Model>> {
+/// Tokens of one user, or of everyone; `within` a community: only of users granted inside its
+/// subtree (a scoped admin's view).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    user_id: Option<i64>,
+    within: Option<i64>,
+) -> StoreResult<Vec<Model>> {
     let mut query = Entity::find().order_by_asc(Column::Id);
     if let Some(user) = user_id {
         query = query.filter(Column::UserId.eq(user));
+    }
+    if let Some(root) = within {
+        query = query.filter(sea_orm::sea_query::Expr::cust(format!(
+            r#""api_tokens"."user_id" IN (SELECT users.id FROM users WHERE {})"#,
+            super::communities::subtree_sql("users", "community_id", root)
+        )));
     }
     Ok(query.all(db).await?)
 }

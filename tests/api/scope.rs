@@ -19,7 +19,6 @@ const NOT_OF_A_COMMUNITY: &[&str] = &[
     "POST /sessions",
     "GET /tokens",
     "POST /tokens",
-    "DELETE /tokens/{id}",
     "GET /certificates/seal",
     "GET /imports/templates/residents",
     "GET /imports/templates/service-records",
@@ -102,6 +101,11 @@ async fn a_user_of_one_subdistrict_finds_nothing_of_another_through_any_route() 
     ids.insert("users", first_user.to_string());
     let nomination = app.staff_get("/api/v1/nominations").await.body["items"][0]["id"].clone();
     ids.insert("nominations", nomination.to_string());
+    // A token of an account of the whole deployment.
+    app.user_token("city-editor", &["editor"]).await;
+    let all_tokens = app.staff_get("/api/v1/tokens?all=true").await.body;
+    let city_token = all_tokens.as_array().unwrap().last().unwrap()["id"].clone();
+    ids.insert("tokens", city_token.to_string());
 
     let spec = operations(&served_spec(&app).await);
     let table = rules(sun.parse().unwrap(), ids["communities"].parse().unwrap());
@@ -194,6 +198,22 @@ async fn a_user_of_one_subdistrict_finds_nothing_of_another_through_any_route() 
                 }
             ));
         }
+    }
+    // Everyone's tokens, for a scoped admin: those of their 街道's accounts (their own).
+    let mine = app
+        .send_as(&token, "GET", "/api/v1/tokens", None)
+        .await
+        .body;
+    let all = app
+        .send_as(&token, "GET", "/api/v1/tokens?all=true", None)
+        .await
+        .body;
+    if all != mine {
+        failures.push(format!("GET /tokens?all=true shows others' tokens: {all}"));
+    }
+    let tokens_now = app.staff_get("/api/v1/tokens?all=true").await.body;
+    if tokens_now.as_array().unwrap().last().unwrap()["revoked_at"] != Value::Null {
+        failures.push("the city account's token was revoked".into());
     }
     for (path, was) in &before {
         let now = app.staff_get(path).await.text;
