@@ -16,6 +16,7 @@
 #   bench/city.sh [residents]
 #   PAGE_SECONDS=30 SEARCH_ROUNDS=50 MIXED_SECONDS=300 SAMPLE=2000 bench/city.sh 1000000
 #   STEPS="1 2 3" bench/city.sh 100000      # skip the mixed load (4) and its Meilisearch
+#   MIXED_ENGINE=embedded STEPS="1 4" …      # step 4 on two copies of the embedded index instead
 #
 # Needs PostgreSQL at $PGURL (default postgres://postgres@127.0.0.1:5432, trust auth) with psql,
 # wrk and nginx (installed with apt-get when missing), ../shared/tools/meilisearch for step 4.
@@ -29,6 +30,7 @@ SEARCH_ROUNDS=${SEARCH_ROUNDS:-50}
 MIXED_SECONDS=${MIXED_SECONDS:-300}
 SAMPLE=${SAMPLE:-2000}
 STEPS=${STEPS:-1 2 3 4}
+MIXED_ENGINE=${MIXED_ENGINE:-meili}
 MEILI_BIN=${MEILI_BIN:-}
 for m in ../shared/tools/meilisearch ../../shared/tools/meilisearch; do  # main, or a worktree
   [ -z "$MEILI_BIN" ] && [ -x "$m" ] && MEILI_BIN=$m
@@ -236,27 +238,43 @@ if has 2 || has 3; then stop_node "$node_pid"; fi
 if has 4; then
   echo
   echo "== 4. mixed load: 64 readers + 4 writers, ${MIXED_SECONDS} s, two nodes on one PostgreSQL"
-  meili_port=$(free_port)
-  meili_key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n")
-  "$MEILI_BIN" --db-path "$work/meili" --http-addr "127.0.0.1:$meili_port" --master-key "$meili_key" \
-    --no-analytics --env development >"$work/meili.log" 2>&1 &
-  meili_pid=$!
-  for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$meili_port/health" >/dev/null && break; sleep 0.5; done
-  meili=(YOUDE_MEILI_URL="http://127.0.0.1:$meili_port" YOUDE_MEILI_API_KEY="$meili_key" YOUDE_MEILI_INDEX=youde_city)
-  echo "Meilisearch $("$MEILI_BIN" --version | awk '{print $2}') on :$meili_port; full build into it (youde reindex); load average $(load)"
-  env "${meili[@]}" RUST_LOG=warn YOUDE_DATABASE_URL="$dburl" YOUDE_DATA_DIR="$work/a" \
-    "$youde" reindex 2>/dev/null | tee "$work/reindex-meili.txt"
+  if [ "$MIXED_ENGINE" = meili ]; then
+    meili_port=$(free_port)
+    meili_key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n")
+    "$MEILI_BIN" --db-path "$work/meili" --http-addr "127.0.0.1:$meili_port" --master-key "$meili_key" \
+      --no-analytics --env development >"$work/meili.log" 2>&1 &
+    meili_pid=$!
+    for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$meili_port/health" >/dev/null && break; sleep 0.5; done
+    engine_a=(YOUDE_MEILI_URL="http://127.0.0.1:$meili_port" YOUDE_MEILI_API_KEY="$meili_key" YOUDE_MEILI_INDEX=youde_city)
+    engine_b=("${engine_a[@]}")
+    echo "Meilisearch $("$MEILI_BIN" --version | awk '{print $2}') on :$meili_port; full build into it (youde reindex); load average $(load)"
+    if ! env "${engine_a[@]}" RUST_LOG=warn YOUDE_DATABASE_URL="$dburl" YOUDE_DATA_DIR="$work/a" \
+      /usr/bin/time -f "%e s wall" "$youde" reindex 2>"$work/reindex-meili.err" | tee "$work/reindex-meili.txt"; then
+      echo "the build into Meilisearch failed: $(grep -v '^\s*$' "$work/reindex-meili.err" | tail -2)"
+      exit 1
+    fi
+    tail -1 "$work/reindex-meili.err"
+  else
+    # Embedded: each node its own copy of the index built in step 1. Only one relay delivers each
+    # outbox row, so a node's index misses the changes the other node's relay delivered: load, not
+    # search freshness, is what this measures.
+    [ -f "$work/index/CURRENT" ] || { echo "MIXED_ENGINE=embedded needs step 1 in the same run"; exit 1; }
+    cp -a "$work/index" "$work/index-b"
+    engine_a=(YOUDE_INDEX_DIR="$work/index")
+    engine_b=(YOUDE_INDEX_DIR="$work/index-b")
+    echo "engine: embedded, one copy of the index per node (search on each node misses the other's deliveries)"
+  fi
   sql -c "DELETE FROM search_outbox" # delivered rows of the build; the backlog below is the load's own
   port_b=$(free_port)
-  start_node a "$port_a" "${meili[@]}"
+  start_node a "$port_a" "${engine_a[@]}"
   pid_a=$node_pid
-  start_node b "$port_b" "${meili[@]}"
+  start_node b "$port_b" "${engine_b[@]}"
   pid_b=$node_pid
   sleep 3
   echo "idle RSS: node A $(rss "$pid_a") MB, node B $(rss "$pid_b") MB; load average $(load)"
   python3 bench/city_client.py mixed "$work/gen" "$token" "$MIXED_SECONDS" "$dburl" "$port_a:$pid_a" "$port_b:$pid_b"
   echo "load average after: $(load)"
-  grep -ciE ' (error|warn)' "$work/a.log" "$work/b.log" || true
+  echo "warnings and errors in the nodes' logs: $(cat "$work/a.log" "$work/b.log" | grep -ciE ' (error|warn)' || true)"
 fi
 echo
 echo "done; load average $(load)"
