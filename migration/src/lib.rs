@@ -21,6 +21,7 @@ mod m20261130_140002_create_imports;
 mod m20261130_200001_hours_certificates;
 mod m20261130_200002_certificate_seals;
 mod m20261201_000001_user_scope;
+mod m20261201_000002_slug_prefix_indexes;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_200001_hours_certificates::Migration),
             Box::new(m20261130_200002_certificate_seals::Migration),
             Box::new(m20261201_000001_user_scope::Migration),
+            Box::new(m20261201_000002_slug_prefix_indexes::Migration),
         ]
     }
 }
