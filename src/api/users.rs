@@ -68,7 +68,8 @@ async fn hash(password: String) -> Result<String, ApiError> {
         .map_err(|_| ApiError::internal())
 }
 
-/// Refuse a change that would leave no active admin.
+/// Refuse a change that would leave no active admin of the whole deployment (a scoped admin
+/// cannot manage categories or the seal, nor grant beyond their subtree).
 async fn keep_an_admin(state: &AppState, id: i64, still_admin: bool) -> Result<(), ApiError> {
     if still_admin {
         return Ok(());
@@ -78,7 +79,10 @@ async fn keep_an_admin(state: &AppState, id: i64, still_admin: bool) -> Result<(
         .items
         .into_iter()
         .filter(|u| {
-            u.id != id && u.disabled_at.is_none() && users::roles(u).contains(&Role::Admin)
+            u.id != id
+                && u.disabled_at.is_none()
+                && u.community_id.is_none()
+                && users::roles(u).contains(&Role::Admin)
         });
     if others.count() == 0 {
         return Err(ApiError::conflict(
@@ -216,7 +220,8 @@ impl UsersApi {
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = UserDraft::parse(&current.username, &body.display_name, &body.roles)?
             .scoped_to(grantable(&state, staff, body.community_id).await?);
-        keep_an_admin(&state, id.0, draft.roles.contains(&Role::Admin)).await?;
+        let still_admin = draft.roles.contains(&Role::Admin) && draft.community_id.is_none();
+        keep_an_admin(&state, id.0, still_admin).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = users::update(&txn, id.0, version, &draft, state.clock.now())
             .await

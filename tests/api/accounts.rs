@@ -241,6 +241,24 @@ async fn admins_manage_users_and_a_disabled_user_is_locked_out() {
         )
         .await;
     demote.assert_status(409);
+    // …and the whole deployment: scoping them to one district would leave nobody to manage
+    // categories, the seal or the other districts.
+    let district = app
+        .post(
+            "/api/v1/communities",
+            &json!({ "name": "普陀区", "kind": "district" }),
+        )
+        .await
+        .body["id"]
+        .clone();
+    let scoped = app
+        .put(
+            &format!("/api/v1/users/{}", admin["id"]),
+            Some(&me.etag()),
+            &json!({ "display_name": "管理员", "roles": ["admin"], "community_id": district }),
+        )
+        .await;
+    scoped.assert_status(409);
 }
 
 #[tokio::test]
