@@ -110,7 +110,7 @@ pub async fn views(
         }
     };
     // Who of everyone shown is public, in one query for all the photos.
-    let public_shown: std::collections::HashSet<i64> = if as_staff.len() < ids.len() {
+    let public_shown: std::collections::HashSet<i64> = if visibility != Visibility::Staff {
         let all: Vec<i64> = shown.values().flatten().copied().collect();
         residents::public_subset(db, &all)
             .await?
@@ -119,11 +119,25 @@ pub async fn views(
     } else {
         Default::default()
     };
+    // Scoped staff: of the people pictured, those they reach (and the public ones) are named.
+    let shown_reached: std::collections::HashSet<i64> = match visibility {
+        Visibility::Within(_) => {
+            let all: Vec<i64> = shown.values().flatten().copied().collect();
+            residents::get_many(db, &all, visibility)
+                .await?
+                .into_keys()
+                .collect()
+        }
+        Visibility::Public | Visibility::Staff => Default::default(),
+    };
     let mut out = Vec::with_capacity(rows.len());
     for m in rows {
         let own: Vec<&photo_file::Model> = files.iter().filter(|f| f.photo_id == m.id).collect();
         let mut resident_ids = shown.remove(&m.id).unwrap_or_default();
         let (public, uploaded_by) = if as_staff.contains(&m.id) {
+            if let Visibility::Within(_) = visibility {
+                resident_ids.retain(|id| shown_reached.contains(id) || public_shown.contains(id));
+            }
             (
                 Some(photos::is_public(db, m.id).await?),
                 Some(m.uploaded_by.clone()),

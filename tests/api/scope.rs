@@ -310,6 +310,47 @@ async fn staff_scoped_to_a_subdistrict_or_its_district_work_in_it() {
         .collect();
     assert_eq!(names, ["宜川居民"]);
 
+    // A photo of theirs names, of the people pictured, only those they reach or anyone may see.
+    let made_id = made.body["id"].as_i64().unwrap();
+    let hidden = app
+        .create_resident(&json!({ "name": "长寿未公开", "community_id": home }))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let pictured = format!("{made_id},{hidden}");
+    let photo = app
+        .upload(
+            &crate::photos::jpeg(16, 12),
+            "group.jpg",
+            &[
+                ("owner_kind", "resident"),
+                ("owner_id", &made_id.to_string()),
+                ("residents", &pictured),
+            ],
+        )
+        .await;
+    photo.assert_status(201);
+    let as_admin = app
+        .staff_get(&format!("/api/v1/photos/{}", photo.body["id"]))
+        .await;
+    assert_eq!(as_admin.body["resident_ids"], json!([made_id, hidden]));
+    let theirs = app
+        .send_as(
+            &token,
+            "GET",
+            &format!("/api/v1/photos/{}", photo.body["id"]),
+            None,
+        )
+        .await;
+    theirs.assert_status(200);
+    assert_eq!(
+        theirs.body["resident_ids"],
+        json!([made_id]),
+        "{}",
+        theirs.text
+    );
+
     // Their audit log holds what the 街道's staff did, and nothing of anyone else's.
     let log = app
         .send_as(&token, "GET", "/api/v1/audit?limit=200", None)
