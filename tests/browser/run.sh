@@ -16,7 +16,8 @@ token="browser-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 YOUDE_ADMIN_TOKEN="$token" YOUDE_DATA_DIR="$work" YOUDE_BIND="127.0.0.1:$port" \
   YOUDE_PUBLIC_URL="http://127.0.0.1:$port" RUST_LOG=warn ./target/debug/youde serve >"$work/server.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+# The server may still be writing its search index as it shuts down: wait for it, then remove.
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work" || true' EXIT
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
   sleep 0.5
