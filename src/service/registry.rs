@@ -51,18 +51,14 @@ pub async fn check_resident_reached(
     field: &str,
     resident_id: i64,
 ) -> StoreResult<()> {
-    if matches!(reach, Visibility::Within(_)) {
-        match crate::store::residents::get(db, resident_id, reach).await {
-            Ok(_) => {}
-            Err(StoreError::NotFound(_)) => {
-                let mut errors = crate::domain::ValidationErrors::default();
-                errors.add(field, format!("居民 {resident_id} 不存在"));
-                return Err(StoreError::Invalid(errors));
-            }
-            Err(e) => return Err(e),
+    match reach_resident(db, reach, resident_id, "resident").await {
+        Err(StoreError::NotFound(_)) => {
+            let mut errors = crate::domain::ValidationErrors::default();
+            errors.add(field, format!("居民 {resident_id} 不存在"));
+            Err(StoreError::Invalid(errors))
         }
+        other => other,
     }
-    Ok(())
 }
 
 /// A resident. `phone`, `id_number`, `birth_year` and `address` are private: they appear only in

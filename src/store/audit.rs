@@ -96,10 +96,11 @@ pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<Mode
         query = query.filter(Column::At.lt(until));
     }
     if let Some(root) = f.by_staff_within {
-        query = query.filter(sea_orm::sea_query::Expr::cust(format!(
-            r#""audit_events"."actor_user_id" IN (SELECT users.id FROM users WHERE {})"#,
-            super::communities::subtree_sql("users", "community_id", root)
-        )));
+        query = query.filter(super::users::granted_within(
+            "audit_events",
+            "actor_user_id",
+            root,
+        ));
     }
     Ok(Page::from_rows(query.all(db).await?, f.limit, |m| m.id))
 }

@@ -74,10 +74,7 @@ pub async fn list(
         query = query.filter(Column::UserId.eq(user));
     }
     if let Some(root) = within {
-        query = query.filter(sea_orm::sea_query::Expr::cust(format!(
-            r#""api_tokens"."user_id" IN (SELECT users.id FROM users WHERE {})"#,
-            super::communities::subtree_sql("users", "community_id", root)
-        )));
+        query = query.filter(super::users::granted_within("api_tokens", "user_id", root));
     }
     Ok(query.all(db).await?)
 }
