@@ -30,7 +30,7 @@ use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode};
 use meilisearch_sdk::search::{MatchingStrategies, Selectors};
 use meilisearch_sdk::settings::{LocalizedAttributes, Settings, TypoToleranceSettings};
 use meilisearch_sdk::task_info::TaskInfo;
-use meilisearch_sdk::tasks::Task;
+use meilisearch_sdk::tasks::{Task, TasksSearchQuery};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -138,6 +138,36 @@ fn settings() -> Settings {
             min_word_size_for_typos: None,
             disable_on_numbers: None,
         })
+}
+
+/// Whether the settings an index has (`have`, as Meilisearch reports them, every field filled
+/// in) include every setting of `want`. Lists compare as sets, except the two whose order means
+/// something: ranking rules and searchable attributes.
+fn settings_cover(want: &Settings, have: &Settings) -> bool {
+    fn covers(key: &str, want: &serde_json::Value, have: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match (want, have) {
+            (Value::Null, _) => true,
+            (Value::Object(want), Value::Object(have)) => want
+                .iter()
+                .all(|(k, w)| covers(k, w, have.get(k).unwrap_or(&Value::Null))),
+            (Value::Array(want), Value::Array(have))
+                if !matches!(key, "rankingRules" | "searchableAttributes") =>
+            {
+                let key = |v: &Value| v.to_string();
+                let mut want: Vec<String> = want.iter().map(key).collect();
+                let mut have: Vec<String> = have.iter().map(key).collect();
+                want.sort();
+                have.sort();
+                want == have
+            }
+            (want, have) => want == have,
+        }
+    }
+    match (serde_json::to_value(want), serde_json::to_value(have)) {
+        (Ok(want), Ok(have)) => covers("", &want, &have),
+        _ => false,
+    }
 }
 
 fn unavailable(e: MeiliError) -> SearchError {
@@ -329,20 +359,65 @@ impl MeiliIndex {
         }
     }
 
-    /// Create `uid` if missing and apply the settings; true when it was created.
+    /// Make sure `uid` exists with our settings; true when it was created.
+    ///
+    /// Nothing is queued when nothing needs doing: the index is looked up and its settings
+    /// compared before any task is sent, and a settings task already pending (queued by another
+    /// node, or by this one before a restart) is waited for rather than queued again. At a million
+    /// residents one settings task runs for minutes, and every document change queued after it
+    /// waits behind it; a node that queued a new one on each start or each retry never delivered
+    /// a change. A settings task still running when the wait ends counts as applied for writes:
+    /// Meilisearch runs an index's tasks in order, so documents sent afterwards are indexed with
+    /// the new settings.
     async fn ensure(&self, uid: &str) -> SearchResult<bool> {
-        let created = timed(self.client.create_index(uid, Some("id"))).await?;
-        let fresh = match self.wait(created).await {
-            Ok(()) => true,
-            Err(SearchError::Rejected(msg)) if msg.contains("index_already_exists") => false,
+        let fresh = match timed(self.client.get_index(uid)).await {
+            Ok(_) => false,
+            Err(SearchError::Rejected(msg)) if msg.contains("index_not_found") => {
+                let created = timed(self.client.create_index(uid, Some("id"))).await?;
+                match self.wait(created).await {
+                    Ok(()) => true,
+                    // Another node created it meanwhile.
+                    Err(SearchError::Rejected(msg)) if msg.contains("index_already_exists") => {
+                        false
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             Err(e) => return Err(e),
         };
-        let task = timed(self.client.index(uid).set_settings(&settings())).await?;
-        self.wait(task).await?;
+        let index = self.client.index(uid);
+        let have = timed(index.get_settings()).await?;
+        if !settings_cover(&settings(), &have) {
+            let task = match self.pending_settings_task(uid).await? {
+                Some(pending) => pending,
+                None => timed(index.set_settings(&settings())).await?.get_task_uid(),
+            };
+            match wait_task(&self.client, task, TASK_TIMEOUT).await {
+                Ok(()) => {}
+                Err(SearchError::Unconfirmed(_)) => tracing::info!(
+                    index = uid,
+                    task,
+                    "meilisearch is still applying the index settings; changes queue behind them"
+                ),
+                Err(e) => return Err(e),
+            }
+        }
         if uid == self.uid {
             self.ready.store(true, Ordering::Relaxed);
         }
         Ok(fresh)
+    }
+
+    /// The newest settings task of `uid` still enqueued or processing, if any.
+    async fn pending_settings_task(&self, uid: &str) -> SearchResult<Option<u32>> {
+        let mut query = TasksSearchQuery::new(&self.client);
+        query
+            .with_index_uids([uid])
+            .with_types(["settingsUpdate"])
+            .with_statuses(["enqueued", "processing"])
+            .with_limit(1);
+        let tasks = timed(self.client.get_tasks_with(&query)).await?;
+        Ok(tasks.results.first().map(Task::get_uid))
     }
 
     async fn wait(&self, task: TaskInfo) -> SearchResult<()> {

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use youde::store::outbox;
 
+use youde::search::meili::MeiliIndex;
+
 use super::{Engine, Harness};
 use crate::helpers::volunteer;
 
@@ -239,6 +241,47 @@ with_meilisearch! {
         for name in names.iter().step_by(9) {
             assert_eq!(h.people(name).await.first(), Some(name), "{name}");
         }
+        h.finish().await;
+    }
+
+    /// A node starting against an index that already has its settings queues no Meilisearch task:
+    /// at a million residents one settings task runs for minutes and every change waits behind
+    /// it. When someone has changed the settings by hand, a start queues exactly one task to put
+    /// them back, and searches work as before.
+    async fn a_start_queues_no_settings_task_when_the_settings_are_in() {
+        let meili = MeiliProcess::start().await;
+        let h = meili.engine().app().await;
+        let client = meilisearch_sdk::client::Client::new(meili.url(), Some(meili.key.as_str())).unwrap();
+        let tasks = || async {
+            let mut query = meilisearch_sdk::tasks::TasksSearchQuery::new(&client);
+            query.with_index_uids([h.uid.as_str()]).with_limit(1000);
+            client.get_tasks_with(&query).await.expect("tasks").total
+        };
+        let url = meili.url();
+        let open = || MeiliIndex::open(&url, Some(meili.key.as_str()), &h.uid);
+
+        let before = tasks().await;
+        for _ in 0..3 {
+            let (_, fresh) = open().await.expect("open");
+            assert!(!fresh, "the index exists");
+        }
+        assert_eq!(tasks().await, before, "a start with the settings in place queued tasks");
+
+        let index = client.index(&h.uid);
+        let task = index.set_ranking_rules(["words"]).await.unwrap();
+        client.wait_for_task(task, None, None).await.unwrap();
+        let before = tasks().await;
+        open().await.expect("open");
+        open().await.expect("open");
+        assert_eq!(tasks().await, before + 1, "settings changed by hand are put back by one task");
+        let rules = index.get_ranking_rules().await.unwrap();
+        assert_eq!(rules.first().map(String::as_str), Some("words"));
+        assert!(rules.len() > 1, "ranking rules not restored: {rules:?}");
+
+        let name = volunteer(7);
+        h.person(&name, None, true, &[]).await;
+        drain_until_delivered(&h, Duration::from_secs(30)).await;
+        assert_eq!(h.people(&name).await.first(), Some(&name));
         h.finish().await;
     }
 
