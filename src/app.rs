@@ -59,6 +59,7 @@ impl Application {
                 clock: Clock::default(),
                 certificates: Arc::new(config.certificate_settings()),
                 public_url: Arc::from(public_url),
+                sites: Arc::new(config.sites.clone()),
                 pages: Arc::default(),
                 media,
                 search,

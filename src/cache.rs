@@ -368,7 +368,12 @@ impl<E: Endpoint> Endpoint for CachePageEndpoint<E> {
         if req.method() != Method::GET {
             return Ok(self.inner.call(req).await?.into_response());
         }
-        let key = req.uri().to_string();
+        // A site served at a host of its own renders its links without the `/s/{slug}` prefix:
+        // its pages are kept apart from the same paths reached through the prefix.
+        let key = match req.extensions().get::<crate::domain::site::HostSite>() {
+            Some(host) => format!("{}{}", host.origin, req.uri()),
+            None => req.uri().to_string(),
+        };
         let known = cache.lookup(&key);
         if let Some((e, true)) = &known {
             cache.count(Served::Hit);

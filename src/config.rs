@@ -167,6 +167,19 @@ pub struct Config {
     )]
     pub public_url: String,
 
+    /// Host names that serve one 街道's or district's own site at their root, as `host=slug`
+    /// pairs separated by commas (`changshou.example.cn=changshoulujiedao`). At such a host `/`
+    /// is the community's honour roll and `/notices`, `/search`, `/feeds/…` and `/sitemap.xml`
+    /// are its own; every site is also served at `/s/{slug}` on any host.
+    #[arg(
+        long,
+        env = "YOUDE_SITES",
+        default_value = "",
+        value_parser = crate::domain::site::HostSites::parse,
+        global = true
+    )]
+    pub sites: crate::domain::site::HostSites,
+
     /// Password of the first admin (user `admin`), used when the database has no users yet. When
     /// unset, a one-time password is generated and printed at first start.
     #[arg(
@@ -313,20 +326,22 @@ pub struct Config {
     #[arg(long, env = "YOUDE_CERT_PREFIX", default_value = "长寿", global = true)]
     pub cert_prefix: String,
 
-    /// The issuing body printed on certificates (落款).
+    /// The issuing body printed on certificates (落款). `{区}` and `{街道}` are replaced by the
+    /// names of the holder's district and 街道 in the community tree, so each 街道 of a city
+    /// deployment issues its own.
     #[arg(
         long,
         env = "YOUDE_CERT_ISSUER",
-        default_value = "上海市普陀区人民政府长寿路街道办事处",
+        default_value = crate::domain::certificate::DEFAULT_ISSUER,
         global = true
     )]
     pub cert_issuer: String,
 
-    /// The signatory printed on certificates under the issuing body.
+    /// The signatory printed on certificates under the issuing body (`{区}`, `{街道}` as above).
     #[arg(
         long,
         env = "YOUDE_CERT_SIGNATORY",
-        default_value = "长寿路街道办事处",
+        default_value = crate::domain::certificate::DEFAULT_SIGNATORY,
         global = true
     )]
     pub cert_signatory: String,

@@ -261,6 +261,19 @@ async fn serve(config: Config) -> Result<(), Error> {
             "empty database: loaded the demo data (turn off with --no-demo)"
         );
     }
+    // A host of YOUDE_SITES whose slug names no 街道 or district would answer 404 at its root.
+    for (host, slug) in config.sites.slugs() {
+        if youde::service::site::Site::of_slug(db, slug)
+            .await?
+            .is_none()
+        {
+            tracing::warn!(
+                host,
+                slug,
+                "YOUDE_SITES names no 街道 or district; that host's site pages answer 404"
+            );
+        }
+    }
     // Files left by a crash between writing a photo's files and committing it.
     match media.sweep(db, youde::media::DEFAULT_SWEEP_MIN_AGE).await {
         Ok(swept) if swept.removed > 0 => {

@@ -31,6 +31,8 @@ pub struct AppState {
     pub certificates: Arc<crate::domain::certificate::Settings>,
     /// `YOUDE_PUBLIC_URL`: canonical links, sitemap, QR codes.
     pub public_url: Arc<str>,
+    /// `YOUDE_SITES`: host names that serve a 街道's or a district's site at their root.
+    pub sites: Arc<crate::domain::site::HostSites>,
     pub pages: Arc<PageCache>,
     /// Photo storage and upload limits.
     pub media: Media,

@@ -206,6 +206,7 @@ impl ResidentsApi {
                 after: req.after,
                 limit: req.limit,
                 community_id: community_id.0,
+                within: None,
                 visibility,
             },
         )

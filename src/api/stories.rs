@@ -219,6 +219,7 @@ impl StoriesApi {
             section: section.0.filter(|s| !s.is_empty()),
             resident_id: resident.0,
             community_id: community.0,
+            within: None,
             issue_id: issue.0,
             since: parse_time("since", since.0.as_deref())?,
             until: parse_time("until", until.0.as_deref())?,

@@ -17,9 +17,10 @@ use super::summary::RecordFacts;
 pub struct Settings {
     /// The number's prefix, e.g. `长寿` in `长寿〔2019〕第001号`.
     pub prefix: String,
-    /// The issuing body (落款), e.g. `长寿路街道办事处`.
+    /// The issuing body (落款), e.g. `上海市{区}人民政府{街道}办事处`: `{区}` and `{街道}` are filled
+    /// in from the holder's community tree (see [`fill_issuer`]).
     pub issuing_body: String,
-    /// The signatory printed under the issuing body.
+    /// The signatory printed under the issuing body, e.g. `{街道}办事处`.
     pub signatory: String,
     /// `YOUDE_CERT_FONT`: the CJK font file for PDFs (`path` or `path#face`); found on the
     /// system when `None`.
@@ -30,11 +31,30 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             prefix: "长寿".into(),
-            issuing_body: "上海市普陀区人民政府长寿路街道办事处".into(),
-            signatory: "长寿路街道办事处".into(),
+            issuing_body: DEFAULT_ISSUER.into(),
+            signatory: DEFAULT_SIGNATORY.into(),
             font: None,
         }
     }
+}
+
+/// The issuing body of a deployment that names none: the holder's own district government and
+/// 街道 office (上海市普陀区人民政府长寿路街道办事处 for a resident of 长寿路街道).
+pub const DEFAULT_ISSUER: &str = "上海市{区}人民政府{街道}办事处";
+/// The signatory of a deployment that names none.
+pub const DEFAULT_SIGNATORY: &str = "{街道}办事处";
+
+/// Whether `template` names the holder's district or 街道, so their community tree is needed.
+pub fn names_the_tree(template: &str) -> bool {
+    template.contains("{区}") || template.contains("{街道}")
+}
+
+/// `template` with `{区}` and `{街道}` replaced by the names of the holder's district and 街道
+/// (`None` when their community lies in none: the placeholder is left out).
+pub fn fill_issuer(template: &str, district: Option<&str>, subdistrict: Option<&str>) -> String {
+    template
+        .replace("{区}", district.unwrap_or_default())
+        .replace("{街道}", subdistrict.unwrap_or_default())
 }
 
 /// `长寿〔2019〕第001号`: the prefix, the year in 六角括号, the sequence of the year with at least

@@ -15,6 +15,7 @@ pub mod policy;
 pub mod resident;
 pub mod roster;
 pub mod service_record;
+pub mod site;
 pub mod story;
 pub mod summary;
 pub mod user;

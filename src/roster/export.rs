@@ -51,6 +51,7 @@ pub async fn residents_table(
                 after,
                 limit: 500,
                 community_id: None,
+                within: None,
                 visibility,
             },
         )

@@ -5,6 +5,7 @@
 //! `/s/{slug}/search`, showing only the people of that subtree.
 
 use crate::domain::community::CommunityKind;
+pub use crate::domain::site::{HostSite, HostSites, SITE_PATHS};
 use crate::store::communities;
 use crate::store::entities::community;
 use crate::store::StoreResult;
@@ -18,8 +19,12 @@ pub struct Site {
     pub office: String,
     /// The root of the subtree it shows; none: every community of the deployment.
     pub community_id: Option<i64>,
-    /// Where its pages live: empty for the deployment's own site at `/`, `/s/{slug}` otherwise.
+    /// Where its pages live: empty for the deployment's own site at `/` and for a site served
+    /// at a host name of its own, `/s/{slug}` otherwise.
     pub prefix: String,
+    /// `https://host` for a site served at a host name of its own (`YOUDE_SITES`): its canonical
+    /// addresses use it instead of `YOUDE_PUBLIC_URL`.
+    pub origin: Option<String>,
 }
 
 impl Site {
@@ -30,6 +35,7 @@ impl Site {
             office: String::new(),
             community_id: None,
             prefix: String::new(),
+            origin: None,
         }
     }
 
@@ -43,6 +49,7 @@ impl Site {
             office,
             community_id: Some(c.id),
             prefix,
+            origin: None,
         }
     }
 
@@ -102,8 +109,31 @@ impl Site {
         }
     }
 
-    /// `path` on this site: `/people/x` stays, or becomes `/s/{slug}/people/x`.
+    /// `path` on this site: `/notices` stays, or becomes `/s/{slug}/notices` (`/` is the home).
     pub fn url(&self, path: &str) -> String {
+        if path == "/" {
+            return self.home();
+        }
         format!("{}{path}", self.prefix)
+    }
+
+    /// The same site served at a host name of its own: its pages live at the host's root.
+    pub fn at_host(self, host: &HostSite) -> Self {
+        Site {
+            prefix: String::new(),
+            origin: Some(host.origin.clone()),
+            ..self
+        }
+    }
+
+    /// The canonical address of the site's home page.
+    pub fn absolute_home(&self, public_url: &str) -> String {
+        self.absolute(public_url, "/")
+    }
+
+    /// The canonical address of `path` on this site, `public_url` unless it has a host of its own.
+    pub fn absolute(&self, public_url: &str, path: &str) -> String {
+        let base = self.origin.as_deref().unwrap_or(public_url);
+        format!("{}{}", base.trim_end_matches('/'), self.url(path))
     }
 }

@@ -62,6 +62,34 @@ pub struct HoursFacts<'a> {
     pub masked_id_number: &'a str,
 }
 
+/// The issuing body and signatory of a certificate for `resident_id`: the settings, with the
+/// names of the holder's district and 街道 filled in where they ask for them.
+async fn issuer_of(
+    db: &impl ConnectionTrait,
+    resident_id: i64,
+    settings: &Settings,
+) -> StoreResult<(String, String)> {
+    if !certificate::names_the_tree(&settings.issuing_body)
+        && !certificate::names_the_tree(&settings.signatory)
+    {
+        return Ok((settings.issuing_body.clone(), settings.signatory.clone()));
+    }
+    let resident =
+        super::residents::get(db, resident_id, super::residents::Visibility::Staff).await?;
+    let path = super::communities::path(db, resident.community_id).await?;
+    let named = |kind: crate::domain::community::CommunityKind| {
+        path.iter()
+            .find(|c| c.kind == kind.code())
+            .map(|c| c.name.as_str())
+    };
+    let district = named(crate::domain::community::CommunityKind::District);
+    let subdistrict = named(crate::domain::community::CommunityKind::Subdistrict);
+    Ok((
+        certificate::fill_issuer(&settings.issuing_body, district, subdistrict),
+        certificate::fill_issuer(&settings.signatory, district, subdistrict),
+    ))
+}
+
 /// Issue a certificate numbered `seq` of its year (from [`next_seq`] in the same transaction).
 pub async fn insert(
     db: &impl ConnectionTrait,
@@ -71,6 +99,7 @@ pub async fn insert(
     now: DateTime<Utc>,
 ) -> StoreResult<Model> {
     let year = chrono::Datelike::year(&new.issued_on);
+    let (issuing_body, signatory) = issuer_of(db, new.resident_id, settings).await?;
     Ok(ActiveModel {
         kind: Set(new.kind.into()),
         recognition_id: Set(new.recognition_id),
@@ -83,8 +112,8 @@ pub async fn insert(
         title: Set(new.title.into()),
         category: Set(new.category.into()),
         citation: Set(new.citation.into()),
-        issuing_body: Set(settings.issuing_body.clone()),
-        signatory: Set(settings.signatory.clone()),
+        issuing_body: Set(issuing_body),
+        signatory: Set(signatory),
         issued_on: Set(new.issued_on),
         issued_by: Set(new.issued_by),
         superseded_by: Set(None),

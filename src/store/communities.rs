@@ -110,6 +110,18 @@ pub async fn list(
     Ok(Page::from_rows(rows, limit, |m| m.id))
 }
 
+/// The communities of `root`'s subtree (itself included), in id order, at most `limit`.
+pub async fn subtree(db: &impl ConnectionTrait, root: i64, limit: u64) -> StoreResult<Vec<Model>> {
+    let rows = Entity::find()
+        .filter(in_subtree("communities", "id", root))
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    super::reads::rows("community", Scope::All, rows.iter().map(|m| m.id));
+    Ok(rows)
+}
+
 /// Parent must exist and be one level up; reported on `parent_id` as a validation error.
 async fn check_parent(db: &impl ConnectionTrait, draft: &CommunityDraft) -> StoreResult<()> {
     let Some(parent_id) = draft.parent_id else {
@@ -230,15 +242,29 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
 
 /// The path from the root down to this community: 普陀区 › 长寿路街道 › 音乐广场.
 pub async fn path(db: &impl ConnectionTrait, id: i64) -> StoreResult<Vec<Model>> {
+    super::reads::row("community", id);
+    // One statement: the chain of parents walked up in SQL (the tree has four levels; the depth
+    // bound stops a cycle).
+    let rows = Entity::find()
+        .filter(Expr::cust(format!(
+            "communities.id IN (WITH RECURSIVE up(id, depth) AS (SELECT CAST({id} AS BIGINT), 0 \
+             UNION ALL SELECT communities.parent_id, up.depth + 1 FROM communities JOIN up \
+             ON communities.id = up.id WHERE communities.parent_id IS NOT NULL AND up.depth < 8) \
+             SELECT id FROM up)"
+        )))
+        .all(db)
+        .await?;
+    let mut by_id: std::collections::HashMap<i64, Model> =
+        rows.into_iter().map(|m| (m.id, m)).collect();
     let mut path = Vec::new();
     let mut next = Some(id);
-    while let Some(id) = next {
-        let node = get(db, id).await?;
+    while let Some(node) = next.and_then(|id| by_id.remove(&id)) {
+        super::reads::row("community", node.id);
         next = node.parent_id;
         path.push(node);
-        if path.len() > 8 {
-            break; // the tree has four levels; a longer chain would be a cycle
-        }
+    }
+    if path.is_empty() {
+        return Err(StoreError::NotFound("community"));
     }
     path.reverse();
     Ok(path)

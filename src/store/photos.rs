@@ -216,6 +216,9 @@ pub async fn files(
     db: &impl ConnectionTrait,
     photo_ids: &[i64],
 ) -> StoreResult<Vec<photo_file::Model>> {
+    if photo_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(photo_file::Entity::find()
         .filter(photo_file::Column::PhotoId.is_in(photo_ids.to_vec()))
         .order_by_asc(photo_file::Column::Id)
@@ -228,6 +231,9 @@ pub async fn residents_shown(
     db: &impl ConnectionTrait,
     photo_ids: &[i64],
 ) -> StoreResult<Vec<(i64, i64)>> {
+    if photo_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(photo_resident::Entity::find()
         .filter(photo_resident::Column::PhotoId.is_in(photo_ids.to_vec()))
         .order_by_asc(photo_resident::Column::PhotoId)

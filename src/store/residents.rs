@@ -132,6 +132,8 @@ pub struct ListFilter {
     pub after: Option<i64>,
     pub limit: u64,
     pub community_id: Option<i64>,
+    /// Only residents of this community or one below it (a site's people).
+    pub within: Option<i64>,
     pub visibility: Visibility,
 }
 
@@ -145,8 +147,19 @@ pub async fn list(db: &impl ConnectionTrait, filter: ListFilter) -> StoreResult<
     if let Some(community) = filter.community_id {
         query = query.filter(Column::CommunityId.eq(community));
     }
+    if let Some(root) = filter.within {
+        query = query.filter(super::communities::in_subtree(
+            "residents",
+            "community_id",
+            root,
+        ));
+    }
     let rows = query.all(db).await?;
-    let scope = filter.community_id.map_or(Scope::All, Scope::Community);
+    // A subtree's membership changes with any community below it: read as the whole list.
+    let scope = match (filter.community_id, filter.within) {
+        (Some(community), None) => Scope::Community(community),
+        _ => Scope::All,
+    };
     super::reads::rows("resident", scope, rows.iter().map(|m| m.id));
     Ok(Page::from_rows(rows, filter.limit, |m| m.id))
 }

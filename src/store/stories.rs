@@ -511,6 +511,8 @@ pub struct Filter {
     pub section: Option<String>,
     pub resident_id: Option<i64>,
     pub community_id: Option<i64>,
+    /// Only stories naming a resident of this community or one below it (a site's stories).
+    pub within: Option<i64>,
     pub issue_id: Option<i64>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
@@ -570,6 +572,13 @@ pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<stor
                     .to_owned(),
             ),
         );
+    }
+    if let Some(root) = f.within {
+        query = query.filter(sea_orm::sea_query::Expr::cust(format!(
+            "stories.id IN (SELECT story_residents.story_id FROM story_residents \
+             JOIN residents ON residents.id = story_residents.resident_id WHERE {})",
+            super::communities::subtree_sql("residents", "community_id", root)
+        )));
     }
     if let Some(issue) = f.issue_id {
         query = query.filter(

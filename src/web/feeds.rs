@@ -3,12 +3,12 @@
 
 use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text};
 use chrono::{DateTime, FixedOffset, Utc};
-use poem::web::{Data, Query};
-use poem::{handler, Response};
+use poem::web::{Data, Path, Query};
+use poem::{handler, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::WebError;
+use super::{Site, WebError};
 use crate::service::stories::{views_as, Story};
 use crate::state::AppState;
 use crate::store::residents::Visibility;
@@ -37,7 +37,7 @@ fn date(value: Option<&str>) -> Result<Option<DateTime<Utc>>, WebError> {
         .ok_or_else(|| WebError::BadRequest(format!("日期“{v}”应写作 2019-09-01")))
 }
 
-async fn items(state: &AppState, q: &FeedQuery) -> Result<Vec<Story>, WebError> {
+async fn items(state: &AppState, q: &FeedQuery, site: &Site) -> Result<Vec<Story>, WebError> {
     let rows = stories::list(
         &state.db,
         stories::Filter {
@@ -49,6 +49,7 @@ async fn items(state: &AppState, q: &FeedQuery) -> Result<Vec<Story>, WebError> 
             section: q.section.clone().filter(|s| !s.is_empty()),
             resident_id: q.resident,
             community_id: q.community,
+            within: site.community_id,
             issue_id: q.issue,
             since: date(q.since.as_deref())?,
             until: date(q.until.as_deref())?,
@@ -63,14 +64,30 @@ fn fixed(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     t.fixed_offset()
 }
 
+/// `/feeds/stories.atom`: the deployment's stories.
 #[handler]
 pub async fn atom(
     state: Data<&AppState>,
     Query(q): Query<FeedQuery>,
 ) -> Result<Response, WebError> {
-    let stories = items(&state, &q).await?;
+    atom_of(&state, super::deployment_site(&state).await?, &q).await
+}
+
+/// `/s/{slug}/feeds/stories.atom`: the stories about the people of one 街道's or district's site.
+#[handler]
+pub async fn site_atom(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<FeedQuery>,
+) -> Result<Response, WebError> {
+    atom_of(&state, super::site_of(&state, req, &slug).await?, &q).await
+}
+
+async fn atom_of(state: &AppState, site: Site, q: &FeedQuery) -> Result<Response, WebError> {
+    let stories = items(state, q, &site).await?;
     let base = state.public_url.to_string();
-    let title = format!("{} 报道", super::deployment_site(&state).await?.label());
+    let title = format!("{} 报道", site.label());
     let updated = stories
         .iter()
         .map(|s| s.updated_at)
@@ -125,17 +142,17 @@ pub async fn atom(
         })
         .collect();
     let feed = Feed {
-        id: format!("{base}/feeds/stories.atom"),
+        id: site.absolute(&state.public_url, "/feeds/stories.atom"),
         title: Text::plain(title),
         updated: fixed(updated),
         links: vec![
             Link {
-                href: format!("{base}/"),
+                href: site.absolute_home(&state.public_url),
                 rel: "alternate".into(),
                 ..Default::default()
             },
             Link {
-                href: format!("{base}/feeds/stories.atom"),
+                href: site.absolute(&state.public_url, "/feeds/stories.atom"),
                 rel: "self".into(),
                 ..Default::default()
             },
@@ -149,14 +166,30 @@ pub async fn atom(
         .body(feed.to_string()))
 }
 
+/// `/feeds/stories.json`: the deployment's stories.
 #[handler]
 pub async fn json_feed(
     state: Data<&AppState>,
     Query(q): Query<FeedQuery>,
 ) -> Result<Response, WebError> {
-    let stories = items(&state, &q).await?;
+    json_feed_of(&state, super::deployment_site(&state).await?, &q).await
+}
+
+/// `/s/{slug}/feeds/stories.json`: the stories about the people of one site.
+#[handler]
+pub async fn site_json_feed(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<FeedQuery>,
+) -> Result<Response, WebError> {
+    json_feed_of(&state, super::site_of(&state, req, &slug).await?, &q).await
+}
+
+async fn json_feed_of(state: &AppState, site: Site, q: &FeedQuery) -> Result<Response, WebError> {
+    let stories = items(state, q, &site).await?;
     let base = state.public_url.to_string();
-    let title = format!("{} 报道", super::deployment_site(&state).await?.label());
+    let title = format!("{} 报道", site.label());
     let items: Vec<serde_json::Value> = stories
         .iter()
         .map(|s| {
@@ -192,8 +225,8 @@ pub async fn json_feed(
     let feed = json!({
         "version": "https://jsonfeed.org/version/1.1",
         "title": title,
-        "home_page_url": format!("{base}/"),
-        "feed_url": format!("{base}/feeds/stories.json"),
+        "home_page_url": site.absolute_home(&state.public_url),
+        "feed_url": site.absolute(&state.public_url, "/feeds/stories.json"),
         "language": "zh-CN",
         "items": items,
     });

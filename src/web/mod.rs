@@ -15,12 +15,12 @@ use askama::Template;
 use poem::error::ResponseError;
 use poem::http::{header, StatusCode};
 use poem::web::{Data, Json};
-use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Response, Route};
+use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use serde_json::json;
 
 use crate::cache;
 use crate::middleware::SecurityHeaders;
-pub use crate::service::site::Site;
+pub use crate::service::site::{HostSite, HostSites, Site};
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -40,22 +40,61 @@ impl Meta {
         Meta {
             title: title.to_string(),
             description: description.to_string(),
-            canonical: format!(
-                "{}{}",
-                state.public_url.trim_end_matches('/'),
-                site.url(path)
-            ),
+            canonical: site.absolute(&state.public_url, path),
             image: None,
             site: site.clone(),
         }
     }
 }
 
-/// The site at `/s/{slug}`: a 街道's or a district's (404 for any other slug).
-pub async fn site_of(state: &AppState, slug: &str) -> Result<Site, WebError> {
-    Site::of_slug(&state.db, slug)
+/// The site at `/s/{slug}`: a 街道's or a district's (404 for any other slug). Reached at a host
+/// of its own (`YOUDE_SITES`), its links and canonical addresses are that host's.
+pub async fn site_of(state: &AppState, req: &Request, slug: &str) -> Result<Site, WebError> {
+    let site = Site::of_slug(&state.db, slug)
         .await?
-        .ok_or(WebError::NotFound)
+        .ok_or(WebError::NotFound)?;
+    Ok(match req.extensions().get::<HostSite>() {
+        Some(host) if host.slug == slug => site.at_host(host),
+        _ => site,
+    })
+}
+
+/// At a host of `YOUDE_SITES`, the site's own addresses (`/`, `/notices`, `/search`, its feeds
+/// and sitemap) are served from `/s/{slug}/…`, marked with the [`HostSite`] they came through.
+async fn host_sites<E: Endpoint>(
+    next: std::sync::Arc<E>,
+    mut req: Request,
+) -> poem::Result<Response> {
+    let found = req.data::<AppState>().and_then(|state| {
+        if state.sites.is_empty() {
+            return None;
+        }
+        let host = req.uri().host().map(str::to_string).or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })?;
+        let scheme = if state.public_url.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        };
+        state.sites.lookup(&host, scheme)
+    });
+    if let Some(host) = found {
+        if let Some(path) = HostSites::rewrite(&host.slug, req.uri().path()) {
+            let target = match req.uri().query() {
+                Some(q) => format!("{path}?{q}"),
+                None => path,
+            };
+            if let Ok(uri) = target.parse() {
+                *req.uri_mut() = uri;
+                req.extensions_mut().insert(host);
+            }
+        }
+    }
+    Ok(next.call(req).await?.into_response())
 }
 
 /// The deployment's own site (see [`Site::of_deployment`]).
@@ -312,6 +351,22 @@ pub fn routes(form_limits: crate::middleware::BodyLimit, https: bool) -> impl En
         // Not cached, as /search.
         .at("/s/:slug/search", get(search_page::site_search_page))
         .at(
+            "/s/:slug/feeds/stories.atom",
+            get(feeds::site_atom).with(cache::CachePage),
+        )
+        .at(
+            "/s/:slug/feeds/stories.json",
+            get(feeds::site_json_feed).with(cache::CachePage),
+        )
+        .at(
+            "/s/:slug/sitemap.xml",
+            get(sitemap::site_index).with(cache::CachePage),
+        )
+        .at(
+            "/s/:slug/sitemaps/:file",
+            get(sitemap::site_part).with(cache::CachePage),
+        )
+        .at(
             "/people/:slug",
             get(pages::person_page).with(cache::CachePage),
         )
@@ -363,4 +418,5 @@ pub fn routes(form_limits: crate::middleware::BodyLimit, https: bool) -> impl En
         .with(SecurityHeaders::public(https, |status| {
             error_response(status, None)
         }))
+        .around(host_sites)
 }

@@ -74,10 +74,11 @@ pub async fn notices_page(state: Data<&AppState>) -> Result<Response, WebError> 
 /// `/s/{slug}/notices`: the 公示 board of a 街道's or district's own site, its subtree's only.
 #[handler]
 pub async fn site_notices_page(
+    req: &poem::Request,
     state: Data<&AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
-    site_notices(&state, super::site_of(&state, &slug).await?).await
+    site_notices(&state, super::site_of(&state, req, &slug).await?).await
 }
 
 async fn site_notices(state: &AppState, site: super::Site) -> Result<Response, WebError> {

@@ -214,10 +214,11 @@ pub async fn home(state: Data<&AppState>) -> Result<Response, WebError> {
 /// notices of its subtree only (a district's aggregates its 街道).
 #[handler]
 pub async fn site_page(
+    req: &poem::Request,
     state: Data<&AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
-    site_home(&state, super::site_of(&state, &slug).await?).await
+    site_home(&state, super::site_of(&state, req, &slug).await?).await
 }
 
 async fn site_home(state: &AppState, site: Site) -> Result<Response, WebError> {
@@ -231,7 +232,7 @@ async fn site_home(state: &AppState, site: Site) -> Result<Response, WebError> {
         ),
         groups: honour_groups(state, None, None, site.community_id).await?,
         notices: open_notices(state, site.community_id).await?,
-        stories: latest_stories(state, None, 5).await?,
+        stories: latest_stories(state, None, site.community_id, 5).await?,
     };
     html(&page)
 }
@@ -328,7 +329,8 @@ async fn public_resident(state: &AppState, slug: &str) -> Result<resident::Model
 
 async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebError> {
     let r = public_resident(state, slug).await?;
-    let community = communities::get(&state.db, r.community_id).await?;
+    let path = communities::path(&state.db, r.community_id).await?;
+    let community_slug = path.last().map(|c| c.slug.clone()).unwrap_or_default();
     let mut rows = service_records::list_for_resident(&state.db, r.id).await?;
     rows.sort_by(|a, b| (&a.start_date, a.id).cmp(&(&b.start_date, b.id)));
     let facts = rows
@@ -372,8 +374,12 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
             name: r.name,
             pinyin: r.pinyin,
             slug: r.slug,
-            community: community_path(&state.db, community.id).await?,
-            community_slug: community.slug,
+            community: path
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" › "),
+            community_slug,
             citation_html: r
                 .citation
                 .as_deref()
@@ -398,7 +404,7 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
             honours,
             records,
             timeline: timeline::layout(&facts, &titles, state.clock.today()),
-            stories: latest_stories(state, Some(r.id), 20).await?,
+            stories: latest_stories(state, Some(r.id), None, 20).await?,
             photos: resident_photos(state, r.id).await?,
         },
         description,
@@ -498,6 +504,7 @@ pub async fn community_page(
             after: None,
             limit: PEOPLE_SHOWN,
             community_id: Some(c.id),
+            within: None,
             visibility: Visibility::Public,
         },
     )

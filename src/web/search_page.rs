@@ -102,11 +102,12 @@ pub async fn search_page(
 /// `/s/{slug}/search`: the search of a 街道's or district's own site, in its subtree only.
 #[handler]
 pub async fn site_search_page(
+    req: &poem::Request,
     state: Data<&AppState>,
     Path(slug): Path<String>,
     Query(form): Query<SearchForm>,
 ) -> Result<Response, WebError> {
-    site_search(&state, super::site_of(&state, &slug).await?, form).await
+    site_search(&state, super::site_of(&state, req, &slug).await?, form).await
 }
 
 async fn site_search(state: &AppState, site: Site, form: SearchForm) -> Result<Response, WebError> {

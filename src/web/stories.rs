@@ -34,10 +34,12 @@ fn story_item(s: &crate::service::stories::Story) -> StoryItem {
     }
 }
 
-/// Public stories, newest first, optionally about one resident.
+/// Public stories, newest first, optionally about one resident or about the residents of one
+/// subtree (a site's).
 pub async fn latest_stories(
     state: &AppState,
     resident_id: Option<i64>,
+    within: Option<i64>,
     limit: u64,
 ) -> Result<Vec<StoryItem>, WebError> {
     let rows = crate::store::stories::list(
@@ -46,6 +48,7 @@ pub async fn latest_stories(
             limit,
             public_only: true,
             resident_id,
+            within,
             newest_first: true,
             ..Default::default()
         },

@@ -326,7 +326,12 @@ impl TestApp {
 
     /// The application with the newsletter's demo data loaded.
     pub async fn with_demo() -> Self {
-        let app = Self::spawn().await;
+        Self::with_demo_configured(|_| {}).await
+    }
+
+    /// The demo, with settings changed from the defaults by `configure`.
+    pub async fn with_demo_configured(configure: impl FnOnce(&mut AppState)) -> Self {
+        let app = Self::spawn_configured(configure).await;
         youde::demo::load(&app.db).await.expect("demo data loads");
         youde::demo::load_photos(&app.db, &app.media)
             .await

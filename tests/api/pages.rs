@@ -343,8 +343,9 @@ async fn the_search_page_finds_people_by_pinyin_and_offers_facets() {
     assert!(!script.text.contains("<script>alert"));
 }
 
-/// The honour of a resident made straight in the store (the workflow is tested elsewhere).
-async fn honour(app: &TestApp, resident_id: i64) {
+/// The honour of a resident made straight in the store (the workflow is tested elsewhere); its
+/// recognition's id.
+async fn honour(app: &TestApp, resident_id: i64) -> i64 {
     use youde::store::{nominations, recognitions};
     let statement = youde::domain::nomination::StatementInput {
         author: "居委会".into(),
@@ -368,12 +369,22 @@ async fn honour(app: &TestApp, resident_id: i64) {
     let today = (app.clock.now() + chrono::Duration::hours(8)).date_naive();
     recognitions::insert(&app.db, &m, today, 1, app.clock.now())
         .await
-        .unwrap();
+        .unwrap()
+        .id
 }
 
-#[tokio::test]
-async fn two_subdistricts_each_have_a_site_of_their_own_people() {
-    let app = TestApp::with_demo().await;
+/// The demo's district and 街道, and a second 街道 宜川路 beside it with a 居民区 and one public,
+/// honoured resident, 王秀英 (her id and her recognition's).
+struct TwoSubdistricts {
+    district: serde_json::Value,
+    changshou: serde_json::Value,
+    yichuan: serde_json::Value,
+    area: serde_json::Value,
+    wang: i64,
+    wang_honour: i64,
+}
+
+async fn second_subdistrict(app: &TestApp) -> TwoSubdistricts {
     let all = app.staff_get("/api/v1/communities?limit=200").await.body["items"].clone();
     let find = |kind: &str| {
         all.as_array()
@@ -384,13 +395,6 @@ async fn two_subdistricts_each_have_a_site_of_their_own_people() {
             .clone()
     };
     let (district, changshou) = (find("district"), find("subdistrict"));
-    // One 街道: the deployment's site is named after it, at `/` as before.
-    let home = app.get("/").await;
-    assert_page(&home, 200);
-    assert!(home.text.contains("<small>长寿路街道</small>"));
-    assert!(home.text.contains("长寿路街道办事处 · 有德之士登记"));
-
-    // A second 街道 with an honoured resident of its own.
     let yichuan = app
         .post(
             "/api/v1/communities",
@@ -412,7 +416,34 @@ async fn two_subdistricts_each_have_a_site_of_their_own_people() {
         .as_i64()
         .unwrap();
     app.consent(wang, "profile").await.assert_status(201);
-    honour(&app, wang).await;
+    let wang_honour = honour(app, wang).await;
+    TwoSubdistricts {
+        district,
+        changshou,
+        yichuan,
+        area,
+        wang,
+        wang_honour,
+    }
+}
+
+#[tokio::test]
+async fn two_subdistricts_each_have_a_site_of_their_own_people() {
+    let app = TestApp::with_demo().await;
+    // One 街道: the deployment's site is named after it, at `/` as before.
+    let home = app.get("/").await;
+    assert_page(&home, 200);
+    assert!(home.text.contains("<small>长寿路街道</small>"));
+    assert!(home.text.contains("长寿路街道办事处 · 有德之士登记"));
+
+    // A second 街道 with an honoured resident of its own.
+    let TwoSubdistricts {
+        district,
+        changshou,
+        yichuan,
+        area,
+        ..
+    } = second_subdistrict(&app).await;
 
     let site = |c: &serde_json::Value| format!("/s/{}", c["slug"].as_str().unwrap());
     let changshou_site = app.get(&site(&changshou)).await;
@@ -471,4 +502,150 @@ async fn two_subdistricts_each_have_a_site_of_their_own_people() {
     // Only a 街道 or a district has a site.
     assert_page(&app.get(&site(&area)).await, 404);
     assert_page(&app.get("/s/no-such-place").await, 404);
+}
+
+/// A 街道's site at a host name of its own (`YOUDE_SITES`) serves its honour roll, 公示 board,
+/// feeds and sitemap at that host's root, with links and canonical addresses of that host; the
+/// same site stays at `/s/{slug}` with its prefixed links (the page cache keeps the two apart),
+/// and the deployment's `/` is unchanged. Each site's feeds and sitemap hold its own people only,
+/// and a certificate names the holder's own 街道 office as its issuing body.
+#[tokio::test]
+async fn a_site_has_its_own_host_feeds_sitemap_and_issuing_body() {
+    const HOST: &str = "yichuan.example.cn";
+    let app = TestApp::with_demo_configured(|state| {
+        state.sites = std::sync::Arc::new(
+            youde::domain::site::HostSites::parse(&format!("{HOST}=yichuanlujiedao")).unwrap(),
+        );
+    })
+    .await;
+    let two = second_subdistrict(&app).await;
+    assert_eq!(two.yichuan["slug"], "yichuanlujiedao");
+    let at_host = |path: &str| app.send(app.client.get(path).header("Host", HOST));
+
+    let home = at_host("/").await;
+    assert_page(&home, 200);
+    assert!(home.text.contains("王秀英") && !home.text.contains("孙建伟"));
+    assert!(home.text.contains("<small>宜川路街道</small>"));
+    assert!(home.text.contains(&format!(
+        "<link rel=\"canonical\" href=\"https://{HOST}/\">"
+    )));
+    assert!(
+        home.text.contains("<a href=\"/notices\">公示</a>"),
+        "{}",
+        home.text
+    );
+    // The same site through the deployment's address keeps its prefix, though cached after.
+    let prefixed = app.get("/s/yichuanlujiedao").await;
+    assert_page(&prefixed, 200);
+    assert!(prefixed
+        .text
+        .contains("<a href=\"/s/yichuanlujiedao/notices\">公示</a>"));
+    assert!(prefixed
+        .text
+        .contains("href=\"https://youde.example.org/s/yichuanlujiedao\""));
+    // The deployment's own `/` on its own host gathers both 街道.
+    let deployment = app.get("/").await;
+    assert!(deployment.text.contains("王秀英") && deployment.text.contains("孙建伟"));
+    // The board is the site's; profiles are the deployment's on every host.
+    let board = at_host("/notices").await;
+    assert_page(&board, 200);
+    assert!(board.text.contains("公示 · 宜川路街道有德之士"));
+    assert_page(&at_host("/people/sun-jianwei").await, 200);
+
+    // A published story about 王秀英: in her site's feeds only.
+    app.consent(two.wang, "story").await.assert_status(201);
+    let story = app
+        .post(
+            "/api/v1/stories",
+            &json!({ "title": "宜川一村的热心人", "body": "她每天清扫楼道。", "resident_ids": [two.wang] }),
+        )
+        .await;
+    story.assert_status(201);
+    app.put(
+        &format!("/api/v1/stories/{}/publication", story.body["id"]),
+        None,
+        &json!({ "published": true }),
+    )
+    .await
+    .assert_status(200);
+    let changshou = two.changshou["slug"].as_str().unwrap();
+    let theirs = app.get(&format!("/s/{changshou}/feeds/stories.atom")).await;
+    theirs.assert_status(200);
+    assert!(!theirs.text.contains("宜川一村的热心人"));
+    assert!(theirs
+        .text
+        .contains("<title>长寿路街道 · 有德之士 报道</title>"));
+    let ours = at_host("/feeds/stories.atom").await;
+    ours.assert_status(200);
+    assert!(ours.text.contains("宜川一村的热心人"));
+    assert!(ours
+        .text
+        .contains("<title>宜川路街道 · 有德之士 报道</title>"));
+    assert!(ours
+        .text
+        .contains(&format!("href=\"https://{HOST}/feeds/stories.atom\"")));
+    let json_feed = app.get("/s/yichuanlujiedao/feeds/stories.json").await;
+    json_feed.assert_status(200);
+    assert_eq!(json_feed.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        json_feed.body["feed_url"],
+        "https://youde.example.org/s/yichuanlujiedao/feeds/stories.json"
+    );
+    let everything = app.get("/feeds/stories.atom").await;
+    assert!(everything.text.contains("宜川一村的热心人"));
+
+    // The site's sitemap, read as a crawler of its host reads it.
+    let robots = at_host("/robots.txt").await;
+    assert!(robots
+        .text
+        .contains(&format!("Sitemap: https://{HOST}/sitemap.xml")));
+    let index = at_host("/sitemap.xml").await;
+    index.assert_status(200);
+    let mut all = String::new();
+    for loc in index.text.split("<loc>").skip(1) {
+        let url = loc.split("</loc>").next().unwrap();
+        let path = url
+            .strip_prefix(&format!("https://{HOST}"))
+            .unwrap_or_else(|| panic!("{url} is not at the site's host"));
+        let part = at_host(path).await;
+        part.assert_status(200);
+        all.push_str(&part.text);
+    }
+    let wang_slug = app
+        .get(&format!("/api/v1/residents/{}", two.wang))
+        .await
+        .body["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(all.contains(&format!("https://{HOST}/</loc>")));
+    assert!(all.contains(&format!("/people/{wang_slug}</loc>")));
+    assert!(all.contains(&format!(
+        "/communities/{}</loc>",
+        two.area["slug"].as_str().unwrap()
+    )));
+    assert!(!all.contains("/people/sun-jianwei<"), "{all}");
+    assert!(!all.contains(&format!("/communities/{changshou}<")));
+    // Another 街道's part names none of 宜川路's people; the deployment's names both.
+    let theirs = app
+        .get(&format!("/s/{changshou}/sitemaps/people-0.xml"))
+        .await;
+    theirs.assert_status(200);
+    assert!(theirs.text.contains("/people/sun-jianwei<") && !theirs.text.contains(&wang_slug));
+    let deployment = app.sitemap().await;
+    assert!(deployment.contains("/people/sun-jianwei<") && deployment.contains(&wang_slug));
+
+    // Her certificate is issued by her own 街道's office, from the default template.
+    let cert = app
+        .post(
+            &format!("/api/v1/recognitions/{}/certificates", two.wang_honour),
+            &json!({}),
+        )
+        .await;
+    cert.assert_status(201);
+    assert_eq!(
+        cert.body["issuing_body"],
+        "上海市普陀区人民政府宜川路街道办事处"
+    );
+    assert_eq!(cert.body["signatory"], "宜川路街道办事处");
 }
