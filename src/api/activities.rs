@@ -12,7 +12,7 @@ use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
-use super::{snap, ApiTags, Created, Deleted};
+use super::{ApiTags, Created, Deleted};
 use crate::domain::activity::{ActivityDraft, ActivityInput as DomainInput};
 use crate::domain::measure::{Measure, Unit};
 use crate::domain::policy::Action;
@@ -256,11 +256,9 @@ impl ActivitiesApi {
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = activities::insert(&txn, &draft).await?;
         let tag = etag(m.id, m.version);
-        let location = format!("/api/v1/activities/{}", m.id);
         let dto = view(&txn, m, Visibility::Staff).await?;
-        txn.commit_audited("activity.create", "activity", dto.id, None, snap(&dto))
-            .await?;
-        Ok(Created::new(location, tag, dto))
+        txn.created(&dto).await?;
+        Ok(Created::at("/api/v1/activities", tag, dto))
     }
 
     /// Update an activity
@@ -281,14 +279,13 @@ impl ActivitiesApi {
         let draft = body.0.parse(&staff.name)?;
         reach_participants(&state.db, staff, &draft.participant_ids).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&view(&txn, current, Visibility::Staff).await?);
+        let before = view(&txn, current, Visibility::Staff).await?;
         let m = activities::update(&txn, id.0, version, &draft)
             .await
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, m, Visibility::Staff).await?;
-        txn.commit_audited("activity.update", "activity", dto.id, before, snap(&dto))
-            .await?;
+        txn.updated(&before, &dto).await?;
         Ok(ActivityResponse::Ok(Json(dto), tag))
     }
 
@@ -305,11 +302,9 @@ impl ActivitiesApi {
         let staff = auth.require(Action::EditRegistry)?;
         reach_activity(&state.db, staff, id.0).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before =
-            snap(&view(&txn, activities::get(&txn, id.0).await?, Visibility::Staff).await?);
+        let before = view(&txn, activities::get(&txn, id.0).await?, Visibility::Staff).await?;
         activities::delete(&txn, id.0).await?;
-        txn.commit_audited("activity.delete", "activity", id.0, before, None)
-            .await?;
+        txn.deleted(&before).await?;
         Ok(Deleted::NoContent)
     }
 }

@@ -7,9 +7,10 @@ use poem_openapi::{Object, OpenApi};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
+use super::etag::etag;
 use super::validation_text;
 use super::write::Change;
-use super::{snap, ApiTags, Created};
+use super::{ApiTags, Created};
 use crate::domain::policy::Action;
 pub use crate::service::workflow::Category;
 use crate::state::AppState;
@@ -71,18 +72,12 @@ impl CategoriesApi {
         let name = validation_text("name", &body.name, 20)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = categories::insert_local(&txn, &code, &name, state.clock.now()).await?;
-        txn.commit_audited(
-            "category.create",
-            "category",
-            m.id,
-            None,
-            snap(&Category::from(&m)),
-        )
-        .await?;
-        Ok(Created::new(
-            format!("/api/v1/categories/{}", m.id),
-            format!("\"{}-{}\"", m.id, m.version),
-            Category::from(&m),
+        let dto = Category::from(&m);
+        txn.created(&dto).await?;
+        Ok(Created::at(
+            "/api/v1/categories",
+            etag(m.id, m.version),
+            dto,
         ))
     }
 
@@ -100,14 +95,8 @@ impl CategoriesApi {
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = categories::get(&txn, id.0).await?;
         let m = categories::update_local(&txn, id.0, &name, body.active).await?;
-        txn.commit_audited(
-            "category.update",
-            "category",
-            m.id,
-            snap(&Category::from(&before)),
-            snap(&Category::from(&m)),
-        )
-        .await?;
-        Ok(Json(Category::from(&m)))
+        let dto = Category::from(&m);
+        txn.updated(&Category::from(&before), &dto).await?;
+        Ok(Json(dto))
     }
 }

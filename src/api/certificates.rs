@@ -21,7 +21,7 @@ use super::error::{ApiError, ApiResult};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::recognitions::RevokeInput;
 use super::write::{Audited, Change};
-use super::{snap, validation_text, ApiTags, Created};
+use super::{validation_text, ApiTags, Created};
 use crate::domain::certificate::{mask_id_number, parse_period};
 use crate::domain::policy::Action;
 use crate::domain::validation::required_text;
@@ -85,13 +85,6 @@ pub struct Certificate {
     /// number; cleared when the resident's information is erased).
     #[oai(skip_serializing_if_is_none)]
     pub masked_id_number: Option<String>,
-}
-
-impl Audited for Certificate {
-    const KIND: &'static str = "certificate";
-    fn audit_id(&self) -> i64 {
-        self.id
-    }
 }
 
 impl Certificate {
@@ -434,30 +427,28 @@ async fn issue_for_hours(
     Ok(certificates::insert(change, &new, &desk.settings, seq, desk.now()).await?)
 }
 
-/// A resident's information is being erased (in `change`, by `staff`): revoke their
-/// certificates and clear the masked ID number from them and from the audit log's snapshots of
-/// them. Each revocation is audited as `certificate.revoke`; returns how many certificates
-/// changed.
+/// A resident's information is being erased (in `change`): revoke their certificates and clear
+/// the masked ID number from them and from the audit log's snapshots of them. Each revocation is
+/// audited as `certificate.revoke`; returns how many certificates changed.
 pub async fn withdraw_for_erasure(
     change: &Change<'_>,
     public_url: &str,
-    staff: &Staff,
     resident_id: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ApiResult<usize> {
     let changed =
         certificates::withdraw_for_erasure(change, resident_id, "个人信息已按本人要求删除", now)
             .await?;
+    let certificate = |m: &Model| Certificate::new(public_url, m.clone());
     for (before, after) in &changed {
         if before.revoked_at.is_none() {
-            let event = audit::Event {
-                action: "certificate.revoke",
-                entity_kind: Certificate::KIND,
-                entity_id: after.id,
-                before: snap(&Certificate::new(public_url, before.clone())),
-                after: snap(&Certificate::new(public_url, after.clone())),
-            };
-            audit::record(change, &staff.actor(), event, now).await?;
+            change
+                .note(
+                    "revoke",
+                    Some(&certificate(before)),
+                    Some(&certificate(after)),
+                )
+                .await?;
         }
         audit::redact(change, Certificate::KIND, after.id, &["masked_id_number"]).await?;
     }
@@ -474,13 +465,6 @@ pub struct SealInfo {
     pub height: i32,
     pub size_bytes: i64,
     pub uploaded_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl Audited for SealInfo {
-    const KIND: &'static str = "certificate_seal";
-    fn audit_id(&self) -> i64 {
-        self.id
-    }
 }
 
 impl From<crate::store::entities::certificate_seal::Model> for SealInfo {
@@ -536,20 +520,18 @@ fn seal_refused(err: SealError) -> ApiError {
     }
 }
 
-/// Commit a new certificate with its audit event `action`; answer 201 with its address.
+/// Commit a new certificate with its audit event `certificate.<verb>`; answer 201 with its
+/// address.
 async fn created(
     desk: &Desk,
     change: Change<'_>,
-    action: &str,
+    verb: &str,
     m: Model,
 ) -> ApiResult<Created<Certificate>> {
     let tag = super::etag::etag(m.id, m.version);
     let dto = Certificate::new(&desk.public_url, m);
-    change
-        .commit_audited(action, Certificate::KIND, dto.id, None, snap(&dto))
-        .await?;
-    let location = format!("/api/v1/certificates/{}", dto.id);
-    Ok(Created::new(location, tag, dto))
+    change.done(verb, None, Some(&dto)).await?;
+    Ok(Created::at("/api/v1/certificates", tag, dto))
 }
 
 pub struct CertificatesApi;
@@ -570,7 +552,7 @@ impl CertificatesApi {
         let staff = auth.require(Action::Decide)?;
         let change = Change::begin(&desk.db, desk.now(), staff).await?;
         let m = issue_for_recognition(&desk, &change, staff, id.0, None).await?;
-        created(&desk, change, "certificate.issue", m).await
+        created(&desk, change, "issue", m).await
     }
 
     /// Issue a 志愿服务记录证明 for a resident's hours over a period
@@ -593,7 +575,7 @@ impl CertificatesApi {
         let period = parse_period(&body.from, &body.to, desk.today())?;
         let change = Change::begin(&desk.db, desk.now(), staff).await?;
         let m = issue_for_hours(&desk, &change, staff, id.0, period, None).await?;
-        created(&desk, change, "certificate.issue", m).await
+        created(&desk, change, "issue", m).await
     }
 
     /// What a 志愿服务记录证明 over a period would state
@@ -650,15 +632,15 @@ impl CertificatesApi {
         };
         let old = certificates::get(&change, id.0).await?;
         let superseded = certificates::supersede(&change, &old, new.id, desk.now()).await?;
-        let event = audit::Event {
-            action: "certificate.supersede",
-            entity_kind: Certificate::KIND,
-            entity_id: old.id,
-            before: snap(&Certificate::new(&desk.public_url, old)),
-            after: snap(&Certificate::new(&desk.public_url, superseded)),
-        };
-        audit::record(&change, &staff.actor(), event, desk.now()).await?;
-        created(&desk, change, "certificate.reissue", new).await
+        let certificate = |m| Certificate::new(&desk.public_url, m);
+        change
+            .note(
+                "supersede",
+                Some(&certificate(old)),
+                Some(&certificate(superseded)),
+            )
+            .await?;
+        created(&desk, change, "reissue", new).await
     }
 
     /// Revoke a certificate
@@ -680,15 +662,7 @@ impl CertificatesApi {
         let before = Certificate::new(&desk.public_url, certificates::get(&change, id.0).await?);
         let after = certificates::revoke(&change, id.0, &reason, desk.now()).await?;
         let dto = Certificate::new(&desk.public_url, after);
-        change
-            .commit_audited(
-                "certificate.revoke",
-                Certificate::KIND,
-                dto.id,
-                snap(&before),
-                snap(&dto),
-            )
-            .await?;
+        change.done("revoke", Some(&before), Some(&dto)).await?;
         Ok(Json(dto))
     }
 
@@ -788,15 +762,7 @@ impl CertificatesApi {
         let stored = async {
             let m = certificates::insert_seal(&change, &new, desk.now()).await?;
             let dto = SealInfo::from(m);
-            change
-                .commit_audited(
-                    "certificate_seal.upload",
-                    SealInfo::KIND,
-                    dto.id,
-                    None,
-                    snap(&dto),
-                )
-                .await?;
+            change.done("upload", None, Some(&dto)).await?;
             Ok::<_, ApiError>(dto)
         }
         .await;

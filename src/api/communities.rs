@@ -8,20 +8,13 @@ use super::auth::{Staff, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
-use super::write::{Audited, Change};
+use super::write::Change;
 use super::{ApiTags, Created, Deleted};
 use crate::domain::community::CommunityDraft;
 use crate::domain::policy::Action;
 pub use crate::service::registry::Community;
 use crate::state::AppState;
 use crate::store::communities;
-
-impl Audited for Community {
-    const KIND: &'static str = "community";
-    fn audit_id(&self) -> i64 {
-        self.id
-    }
-}
 
 #[derive(Debug, Object)]
 pub struct CommunityInput {

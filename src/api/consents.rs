@@ -8,8 +8,9 @@ use poem_openapi::{Object, OpenApi};
 
 use super::auth::StaffAuth;
 use super::error::{ApiError, ApiResult};
+use super::etag::etag;
 use super::write::Change;
-use super::{snap, ApiTags, Created};
+use super::{ApiTags, Created};
 use crate::domain::consent::{parse_date, ConsentDraft};
 use crate::domain::policy::Action;
 use crate::domain::ValidationErrors;
@@ -81,12 +82,11 @@ impl ConsentsApi {
         )?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = consents::insert(&txn, resident.id, &draft).await?;
-        let location = format!("/api/v1/residents/{}/consents/{}", resident.id, m.id);
-        let tag = format!("\"{}-1\"", m.id);
+        let tag = etag(m.id, 1);
         let dto = Consent::try_from(m)?;
-        txn.commit_audited("consent.record", "consent", dto.id, None, snap(&dto))
-            .await?;
-        Ok(Created::new(location, tag, dto))
+        txn.done("record", None, Some(&dto)).await?;
+        let consents = format!("/api/v1/residents/{}/consents", resident.id);
+        Ok(Created::at(&consents, tag, dto))
     }
 
     /// Withdraw a consent
@@ -115,8 +115,7 @@ impl ConsentsApi {
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = consents::withdraw(&txn, id.0, consent_id.0, on).await?;
         let dto = Consent::try_from(m)?;
-        txn.commit_audited("consent.withdraw", "consent", dto.id, None, snap(&dto))
-            .await?;
+        txn.done("withdraw", None, Some(&dto)).await?;
         Ok(Json(dto))
     }
 }

@@ -13,7 +13,7 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::stories::{views_as, PublishInput, Story};
 use super::write::Change;
-use super::{snap, ApiTags, Created, Deleted};
+use super::{ApiTags, Created, Deleted};
 use crate::domain::policy::Action;
 use crate::domain::story::IssueDraft;
 use crate::markdown;
@@ -174,9 +174,8 @@ impl IssuesApi {
         let m = stories::insert_issue(&txn, &draft, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, &state.public_url, m, false).await?;
-        txn.commit_audited("issue.create", "issue", dto.id, None, snap(&dto))
-            .await?;
-        Ok(Created::new(format!("/api/v1/issues/{}", dto.id), tag, dto))
+        txn.created(&dto).await?;
+        Ok(Created::at("/api/v1/issues", tag, dto))
     }
 
     /// Edit a newsletter issue
@@ -196,14 +195,13 @@ impl IssuesApi {
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = parse(body.0)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&view(&txn, &state.public_url, current, false).await?);
+        let before = view(&txn, &state.public_url, current, false).await?;
         let m = stories::update_issue(&txn, id.0, version, &draft, state.clock.now())
             .await
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, &state.public_url, m, false).await?;
-        txn.commit_audited("issue.update", "issue", dto.id, before, snap(&dto))
-            .await?;
+        txn.updated(&before, &dto).await?;
         Ok(IssueResponse::Ok(Json(dto), tag))
     }
 
@@ -221,13 +219,7 @@ impl IssuesApi {
         let m = stories::set_issue_published(&txn, id.0, body.published, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, &state.public_url, m, false).await?;
-        let action = if body.published {
-            "issue.publish"
-        } else {
-            "issue.unpublish"
-        };
-        txn.commit_audited(action, "issue", dto.id, None, snap(&dto))
-            .await?;
+        txn.done(body.verb(), None, Some(&dto)).await?;
         Ok(IssueResponse::Ok(Json(dto), tag))
     }
 
@@ -243,18 +235,10 @@ impl IssuesApi {
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditStories)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(
-            &view(
-                &txn,
-                &state.public_url,
-                stories::get_issue(&txn, id.0).await?,
-                false,
-            )
-            .await?,
-        );
+        let current = stories::get_issue(&txn, id.0).await?;
+        let before = view(&txn, &state.public_url, current, false).await?;
         stories::delete_issue(&txn, id.0).await?;
-        txn.commit_audited("issue.delete", "issue", id.0, before, None)
-            .await?;
+        txn.deleted(&before).await?;
         Ok(Deleted::NoContent)
     }
 

@@ -31,12 +31,8 @@ pub mod write;
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, OpenApiService, Tags};
-use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
-use crate::state::AppState;
-use crate::store::audit;
-use auth::Staff;
 use error::ApiError;
 
 #[derive(Tags)]
@@ -83,6 +79,14 @@ impl<T: ParseFromJSON + ToJSON + Send + Sync> Created<T> {
     }
 }
 
+impl<T: write::Audited + ParseFromJSON + Send + Sync> Created<T> {
+    /// The new resource at `{collection}/{id}`.
+    pub fn at(collection: &str, etag: String, body: T) -> Self {
+        let location = format!("{collection}/{}", body.audit_id());
+        Created::Created(Json(body), location, etag)
+    }
+}
+
 /// `204 No Content`.
 #[derive(ApiResponse)]
 pub enum Deleted {
@@ -101,29 +105,6 @@ pub fn validation_text(field: &str, value: &str, max: usize) -> Result<String, A
 /// A resource as the audit log keeps it: its staff view, as JSON.
 pub fn snap<T: ToJSON>(dto: &T) -> Option<Value> {
     dto.to_json()
-}
-
-/// Write an audit event in the caller's transaction.
-#[allow(clippy::too_many_arguments)]
-pub async fn audit(
-    db: &impl ConnectionTrait,
-    state: &AppState,
-    staff: &Staff,
-    action: &str,
-    entity_kind: &str,
-    entity_id: i64,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> Result<(), ApiError> {
-    let event = audit::Event {
-        action,
-        entity_kind,
-        entity_id,
-        before,
-        after,
-    };
-    audit::record(db, &staff.actor(), event, state.clock.now()).await?;
-    Ok(())
 }
 
 pub fn service() -> OpenApiService<impl poem_openapi::OpenApi, ()> {

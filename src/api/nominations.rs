@@ -15,7 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
-use super::{audit, snap, ApiTags, Created};
+use super::{snap, ApiTags, Created};
 use crate::domain::nomination::{
     check_transition, Mover, NominationDraft, NominationState, StatementInput, TransitionError,
     CONFLICT_OF_INTEREST,
@@ -203,6 +203,85 @@ fn transition_error(err: TransitionError) -> ApiError {
     }
 }
 
+/// What a move needs beyond the state machine and the roles, checked and done on the change
+/// before the state changes: opening (or restarting) the 公示 needs the profile consent and makes
+/// a window of `days`; approval needs a closed window that stayed public throughout and no
+/// objection standing in the way.
+async fn prepare_move(
+    txn: &Change<'_>,
+    current: &crate::store::entities::nomination::Model,
+    to: NominationState,
+    days: u32,
+    user_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    match to {
+        NominationState::PublicNotice => {
+            if !residents::is_public(txn, current.resident_id).await? {
+                return Err(ApiError::conflict_code(
+                    "consent_required",
+                    "公示会公开居民的姓名和推荐理由，需要先记录本人的“公开个人资料”同意（profile）",
+                    None,
+                ));
+            }
+            if !(1..=30).contains(&days) {
+                return Err(ApiError::field("window_days", "公示期应为 1 到 30 天"));
+            }
+            let closes = now + Duration::days(days as i64);
+            match nominations::notice_of(txn, current.id).await? {
+                // Restarting: a new full window from now.
+                Some(notice) => {
+                    nominations::restart_notice(txn, notice.id, now, closes, user_id).await?;
+                }
+                None => {
+                    nominations::open_notice(txn, current.id, now, closes, user_id).await?;
+                }
+            }
+        }
+        NominationState::Approved => {
+            let notice = nominations::notice_of(txn, current.id)
+                .await?
+                .ok_or_else(|| ApiError::conflict("尚未公示"))?;
+            if now < notice.closes_at {
+                return Err(ApiError::conflict_code(
+                    "notice_open",
+                    "公示期尚未结束，不能批准",
+                    Some(json!({ "closes_at": notice.closes_at })),
+                ));
+            }
+            // A 公示 counts only if it was public for the whole window.
+            let opened_on = (notice.opens_at + Duration::hours(8)).date_naive();
+            if !residents::is_public(txn, current.resident_id).await?
+                || consents::withdrawn_since(txn, current.resident_id, "profile", opened_on).await?
+            {
+                return Err(ApiError::conflict_code(
+                    "notice_interrupted",
+                    "公示期间本人撤回了公开同意，公示未能完整公开；重新取得同意后，需重新公示（public_notice）满一个完整公示期才能批准",
+                    Some(json!({ "opens_at": notice.opens_at })),
+                ));
+            }
+            let objections = nominations::objections_of(txn, notice.id).await?;
+            let blocking = objections
+                .iter()
+                .filter(|o| {
+                    nominations::objection_state(o)
+                        .map(|s| s.blocks_approval())
+                        .unwrap_or(true)
+                })
+                .count();
+            if blocking > 0 {
+                return Err(ApiError::conflict_code(
+                    "objections_pending",
+                    format!("还有 {blocking} 条异议未处理或成立，不能批准"),
+                    Some(json!({ "blocking_objections": blocking })),
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 pub struct NominationsApi;
 
 #[OpenApi(tag = "ApiTags::Workflow")]
@@ -291,13 +370,8 @@ impl NominationsApi {
         let m = nominations::insert(&txn, &draft, staff.user_id, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, m, staff).await?;
-        txn.commit_audited("nomination.create", "nomination", dto.id, None, snap(&dto))
-            .await?;
-        Ok(Created::new(
-            format!("/api/v1/nominations/{}", dto.id),
-            tag,
-            dto,
-        ))
+        txn.created(&dto).await?;
+        Ok(Created::at("/api/v1/nominations", tag, dto))
     }
 
     /// Edit a draft nomination
@@ -321,20 +395,13 @@ impl NominationsApi {
         let draft = parse(body.0)?;
         check_resident_reached(&state.db, staff.reach(), "resident_id", draft.resident_id).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&view(&txn, current, staff).await?);
+        let before = view(&txn, current, staff).await?;
         let m = nominations::update(&txn, id.0, version, &draft, state.clock.now())
             .await
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, m, staff).await?;
-        txn.commit_audited(
-            "nomination.update",
-            "nomination",
-            dto.id,
-            before,
-            snap(&dto),
-        )
-        .await?;
+        txn.updated(&before, &dto).await?;
         Ok(NominationResponse::Ok(Json(dto), tag))
     }
 
@@ -381,91 +448,16 @@ impl NominationsApi {
             return Err(ApiError::field("note", "不能超过 2000 个字"));
         }
         let now = state.clock.now();
-
         let txn = Change::begin(&state.db, now, staff).await?;
-        match to {
-            NominationState::PublicNotice => {
-                if !residents::is_public(&txn, current.resident_id).await? {
-                    return Err(ApiError::conflict_code(
-                        "consent_required",
-                        "公示会公开居民的姓名和推荐理由，需要先记录本人的“公开个人资料”同意（profile）",
-                        None,
-                    ));
-                }
-                let days = body.window_days.unwrap_or(state.notice_days);
-                if !(1..=30).contains(&days) {
-                    return Err(ApiError::field("window_days", "公示期应为 1 到 30 天"));
-                }
-                let closes = now + Duration::days(days as i64);
-                match nominations::notice_of(&txn, current.id).await? {
-                    // Restarting: a new full window from now.
-                    Some(notice) => {
-                        nominations::restart_notice(&txn, notice.id, now, closes, staff.user_id)
-                            .await?;
-                    }
-                    None => {
-                        nominations::open_notice(&txn, current.id, now, closes, staff.user_id)
-                            .await?;
-                    }
-                }
-            }
-            NominationState::Approved => {
-                let notice = nominations::notice_of(&txn, current.id)
-                    .await?
-                    .ok_or_else(|| ApiError::conflict("尚未公示"))?;
-                if now < notice.closes_at {
-                    return Err(ApiError::conflict_code(
-                        "notice_open",
-                        "公示期尚未结束，不能批准",
-                        Some(json!({ "closes_at": notice.closes_at })),
-                    ));
-                }
-                // A 公示 counts only if it was public for the whole window.
-                let opened_on = (notice.opens_at + Duration::hours(8)).date_naive();
-                if !residents::is_public(&txn, current.resident_id).await?
-                    || consents::withdrawn_since(&txn, current.resident_id, "profile", opened_on)
-                        .await?
-                {
-                    return Err(ApiError::conflict_code(
-                        "notice_interrupted",
-                        "公示期间本人撤回了公开同意，公示未能完整公开；重新取得同意后，需重新公示（public_notice）满一个完整公示期才能批准",
-                        Some(json!({ "opens_at": notice.opens_at })),
-                    ));
-                }
-                let objections = nominations::objections_of(&txn, notice.id).await?;
-                let blocking = objections
-                    .iter()
-                    .filter(|o| {
-                        nominations::objection_state(o)
-                            .map(|s| s.blocks_approval())
-                            .unwrap_or(true)
-                    })
-                    .count();
-                if blocking > 0 {
-                    return Err(ApiError::conflict_code(
-                        "objections_pending",
-                        format!("还有 {blocking} 条异议未处理或成立，不能批准"),
-                        Some(json!({ "blocking_objections": blocking })),
-                    ));
-                }
-            }
-            _ => {}
-        }
+        let days = body.window_days.unwrap_or(state.notice_days);
+        prepare_move(&txn, &current, to, days, staff.user_id, now).await?;
         let before = snap(&view(&txn, current.clone(), staff).await?);
         let m = nominations::set_state(&txn, current.id, from, to, now).await?;
         if to == NominationState::Recognised {
             let r = recognitions::insert(&txn, &m, state.clock.today(), staff.user_id, now).await?;
-            audit(
-                &txn,
-                &state,
-                staff,
-                "recognition.create",
-                "recognition",
-                r.id,
-                None,
-                Some(json!({ "title": r.title, "year": r.year, "resident_id": r.resident_id })),
-            )
-            .await?;
+            let after = json!({ "title": r.title, "year": r.year, "resident_id": r.resident_id });
+            txn.record("recognition.create", "recognition", r.id, None, Some(after))
+                .await?;
         }
         let tag = etag(m.id, m.version);
         let dto = view(&txn, m, staff).await?;

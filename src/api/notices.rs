@@ -13,7 +13,7 @@ use super::auth::{address_hash, StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
-use super::{snap, ApiTags, Created};
+use super::{ApiTags, Created};
 use crate::domain::nomination::{NominationState, ObjectionState};
 use crate::domain::policy::Action;
 pub use crate::service::notices::OBJECTIONS_PER_ADDRESS_PER_HOUR;
@@ -326,15 +326,7 @@ impl NoticesApi {
         )
         .await?;
         let (before, after) = (Objection::try_from(&current)?, Objection::try_from(&o)?);
-        let (before, after) = (snap(&before), snap(&after));
-        txn.commit_audited(
-            &format!("objection.{}", to.code()),
-            "objection",
-            o.id,
-            before,
-            after,
-        )
-        .await?;
-        Ok(Json(Objection::try_from(&o)?))
+        txn.done(to.code(), Some(&before), Some(&after)).await?;
+        Ok(Json(after))
     }
 }

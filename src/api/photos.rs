@@ -249,12 +249,8 @@ impl PhotosApi {
             )
             .await?;
         let tag = etag(m.id, m.version);
-        let location = format!("/api/v1/photos/{}", m.id);
-        Ok(Created::new(
-            location,
-            tag,
-            view(&state.db, m, Visibility::Staff).await?,
-        ))
+        let dto = view(&state.db, m, Visibility::Staff).await?;
+        Ok(Created::at("/api/v1/photos", tag, dto))
     }
 
     /// Edit a photo's caption, credit, alt text and date
@@ -280,15 +276,14 @@ impl PhotosApi {
             b.alt.as_deref(),
             b.taken_on.as_deref(),
         )?;
-        let before = snap(&view(&state.db, current, Visibility::Staff).await?);
+        let before = view(&state.db, current, Visibility::Staff).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = photos::update(&txn, id.0, version, &text)
             .await
             .map_err(mismatch(id.0))?;
-        let after = view(&txn, m.clone(), Visibility::Staff).await?;
-        txn.commit_audited("photo.update", "photo", m.id, before, snap(&after))
-            .await?;
         let tag = etag(m.id, m.version);
+        let after = view(&txn, m, Visibility::Staff).await?;
+        txn.updated(&before, &after).await?;
         Ok(PhotoResponse::Ok(Json(after), tag))
     }
 

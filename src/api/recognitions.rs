@@ -11,9 +11,8 @@ use super::auth::{StaffAuth, Viewer};
 use super::certificates::Certificate;
 use super::error::ApiResult;
 use super::pagination::{encode, ListPage, PageRequest};
-use super::write::Audited;
 use super::write::Change;
-use super::{snap, validation_text, ApiTags};
+use super::{validation_text, ApiTags};
 use crate::domain::policy::Action;
 use crate::state::AppState;
 use crate::store::entities::recognition::Model;
@@ -160,43 +159,25 @@ impl RecognitionsApi {
         recognitions::get(&state.db, id.0, staff.reach()).await?;
         let reason = validation_text("reason", &body.reason, 2000)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(
-            &view(
-                &txn,
-                recognitions::get(&txn, id.0, Visibility::Staff).await?,
-            )
-            .await?,
-        );
+        let before = view(
+            &txn,
+            recognitions::get(&txn, id.0, Visibility::Staff).await?,
+        )
+        .await?;
         let r = recognitions::revoke(&txn, id.0, &reason, state.clock.now()).await?;
         // Its certificates no longer attest anything: revoked with it, each audited.
         let revoked = certificates::revoke_of_recognition(&txn, id.0, &reason, state.clock.now());
         for (before, after) in revoked.await? {
-            let (before, after) = (
-                Certificate::new(&state.public_url, before),
-                Certificate::new(&state.public_url, after),
-            );
-            let (kind, id) = (Certificate::KIND, after.id);
-            super::audit(
-                &txn,
-                &state,
-                staff,
-                "certificate.revoke",
-                kind,
-                id,
-                snap(&before),
-                snap(&after),
+            let certificate = |m| Certificate::new(&state.public_url, m);
+            txn.note(
+                "revoke",
+                Some(&certificate(before)),
+                Some(&certificate(after)),
             )
             .await?;
         }
         let dto = view(&txn, r).await?;
-        txn.commit_audited(
-            "recognition.revoke",
-            "recognition",
-            dto.id,
-            before,
-            snap(&dto),
-        )
-        .await?;
+        txn.done("revoke", Some(&before), Some(&dto)).await?;
         Ok(Json(dto))
     }
 }

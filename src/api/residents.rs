@@ -12,7 +12,7 @@ use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::service_records::MeasureDto;
 use super::write::Change;
-use super::{audit, snap, ApiTags, Created, Deleted};
+use super::{snap, ApiTags, Created, Deleted};
 use crate::domain::policy::Action;
 use crate::domain::resident::{ResidentDraft, ResidentInput as DomainInput};
 use crate::domain::summary::{ServiceSummary, Total};
@@ -66,25 +66,11 @@ pub struct ErasureReport {
 }
 
 /// One `story.unpublish` event per story a deletion or erasure took back to draft.
-async fn audit_taken_down(
-    db: &impl sea_orm::ConnectionTrait,
-    state: &AppState,
-    staff: &super::auth::Staff,
-    stories: &[i64],
-) -> Result<(), ApiError> {
+async fn audit_taken_down(txn: &Change<'_>, stories: &[i64]) -> Result<(), ApiError> {
     for story in stories {
         let after = serde_json::json!({ "state": "draft", "attention": true });
-        audit(
-            db,
-            state,
-            staff,
-            "story.unpublish",
-            "story",
-            *story,
-            None,
-            Some(after),
-        )
-        .await?;
+        txn.record("story.unpublish", "story", *story, None, Some(after))
+            .await?;
     }
     Ok(())
 }
@@ -245,13 +231,8 @@ impl ResidentsApi {
         let m = residents::insert(&txn, &draft).await?;
         let tag = etag(m.id, m.version);
         let dto = Resident::view(m, Visibility::Staff);
-        txn.commit_audited("resident.create", "resident", dto.id, None, snap(&dto))
-            .await?;
-        Ok(Created::new(
-            format!("/api/v1/residents/{}", dto.id),
-            tag,
-            dto,
-        ))
+        txn.created(&dto).await?;
+        Ok(Created::at("/api/v1/residents", tag, dto))
     }
 
     /// Update a resident
@@ -278,8 +259,7 @@ impl ResidentsApi {
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
         let dto = Resident::view(m, Visibility::Staff);
-        let before = snap(&Resident::view(current, Visibility::Staff));
-        txn.commit_audited("resident.update", "resident", dto.id, before, snap(&dto))
+        txn.updated(&Resident::view(current, Visibility::Staff), &dto)
             .await?;
         Ok(ResidentResponse::Ok(Json(dto), tag))
     }
@@ -296,23 +276,15 @@ impl ResidentsApi {
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditRegistry)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&Resident::view(
-            residents::get(&txn, id.0, staff.reach()).await?,
-            Visibility::Staff,
-        ));
+        let before = residents::get(&txn, id.0, staff.reach()).await?;
         let unpublished = residents::delete(&txn, id.0).await?;
-        audit(
-            &txn,
-            &state,
-            staff,
-            "resident.delete",
-            "resident",
-            id.0,
-            before,
+        txn.note(
+            "delete",
+            Some(&Resident::view(before, Visibility::Staff)),
             None,
         )
         .await?;
-        audit_taken_down(&txn, &state, staff, &unpublished).await?;
+        audit_taken_down(&txn, &unpublished).await?;
         txn.commit().await?;
         Ok(Deleted::NoContent)
     }
@@ -340,14 +312,8 @@ impl ResidentsApi {
         residents::get(&state.db, id.0, staff.reach()).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let done = residents::erase(&txn, id.0, state.clock.today()).await?;
-        super::certificates::withdraw_for_erasure(
-            &txn,
-            &state.public_url,
-            staff,
-            id.0,
-            state.clock.now(),
-        )
-        .await?;
+        super::certificates::withdraw_for_erasure(&txn, &state.public_url, id.0, state.clock.now())
+            .await?;
         let report = ErasureReport {
             resident_id: id.0,
             stories_unpublished: done.stories_unpublished.clone(),
@@ -355,18 +321,9 @@ impl ResidentsApi {
             photos_deleted: done.photos_deleted.clone(),
             audit_events_redacted: done.audit_events_redacted,
         };
-        audit(
-            &txn,
-            &state,
-            staff,
-            "resident.erase",
-            "resident",
-            id.0,
-            None,
-            snap(&report),
-        )
-        .await?;
-        audit_taken_down(&txn, &state, staff, &done.stories_unpublished).await?;
+        txn.record("resident.erase", "resident", id.0, None, snap(&report))
+            .await?;
+        audit_taken_down(&txn, &done.stories_unpublished).await?;
         txn.commit().await?;
         state
             .media

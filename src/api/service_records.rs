@@ -11,7 +11,7 @@ use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{ListPage, PageRequest};
 use super::write::Change;
-use super::{snap, ApiTags, Created, Deleted};
+use super::{ApiTags, Created, Deleted};
 use crate::domain::measure::Measure;
 use crate::domain::partial_date::PartialDate;
 use crate::domain::policy::Action;
@@ -206,17 +206,16 @@ fn respond(m: Model) -> ApiResult<ServiceRecordResponse> {
     ))
 }
 
-/// The audit event of a change from `before` to `after`.
+/// The audit event `service_record.<verb>` of a change from `before` to `after`, then commit.
 async fn commit_change(
     txn: Change<'_>,
-    action: &str,
+    verb: &str,
     before: Model,
     after: &Model,
 ) -> Result<(), ApiError> {
-    let (id, before) = (after.id, snap(&ServiceRecord::from_model(before)?));
-    let after = snap(&ServiceRecord::from_model(after.clone())?);
-    txn.commit_audited(action, "service_record", id, before, after)
-        .await
+    let before = ServiceRecord::from_model(before)?;
+    let after = ServiceRecord::from_model(after.clone())?;
+    txn.done(verb, Some(&before), Some(&after)).await
 }
 
 pub struct ServiceRecordsApi;
@@ -281,17 +280,10 @@ impl ServiceRecordsApi {
         let m = service_records::insert(&txn, resident.id, None, &draft).await?;
         let m = service_records::set_recorder(&txn, m, staff.user_id).await?;
         let tag = etag(m.id, m.version);
-        let location = format!("/api/v1/residents/{}/service-records/{}", resident.id, m.id);
         let dto = ServiceRecord::from_model(m)?;
-        txn.commit_audited(
-            "service_record.create",
-            "service_record",
-            dto.id,
-            None,
-            snap(&dto),
-        )
-        .await?;
-        Ok(Created::new(location, tag, dto))
+        txn.created(&dto).await?;
+        let records = format!("/api/v1/residents/{}/service-records", resident.id);
+        Ok(Created::at(&records, tag, dto))
     }
 
     /// Update a service record
@@ -316,7 +308,7 @@ impl ServiceRecordsApi {
         let m = service_records::update(&txn, id.0, current.id, Some(version), &draft)
             .await
             .map_err(mismatch(current.id))?;
-        commit_change(txn, "service_record.update", current, &m).await?;
+        commit_change(txn, "update", current, &m).await?;
         respond(m)
     }
 
@@ -359,7 +351,7 @@ impl ServiceRecordsApi {
         )
         .await
         .map_err(mismatch(current.id))?;
-        commit_change(txn, "service_record.verify", current, &m).await?;
+        commit_change(txn, "verify", current, &m).await?;
         respond(m)
     }
 
@@ -375,18 +367,9 @@ impl ServiceRecordsApi {
         let staff = auth.require(Action::EditRegistry)?;
         residents::get(&state.db, id.0, staff.reach()).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&ServiceRecord::from_model(
-            service_records::get(&txn, id.0, record_id.0).await?,
-        )?);
+        let before = service_records::get(&txn, id.0, record_id.0).await?;
         service_records::delete(&txn, id.0, record_id.0).await?;
-        txn.commit_audited(
-            "service_record.delete",
-            "service_record",
-            record_id.0,
-            before,
-            None,
-        )
-        .await?;
+        txn.deleted(&ServiceRecord::from_model(before)?).await?;
         Ok(Deleted::NoContent)
     }
 }

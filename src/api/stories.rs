@@ -13,7 +13,7 @@ use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{encode, PageRequest};
 use super::write::Change;
-use super::{snap, ApiTags, Created, Deleted};
+use super::{ApiTags, Created, Deleted};
 pub use crate::service::stories::{view, view_as, views_as, Story, StoryResident};
 use crate::state::AppState;
 
@@ -62,6 +62,35 @@ impl StoryInput {
 pub struct PublishInput {
     /// `true` to publish, `false` to take back to draft.
     pub published: bool,
+}
+
+impl PublishInput {
+    /// The audit log's verb: `publish` or `unpublish`.
+    pub fn verb(&self) -> &'static str {
+        if self.published {
+            "publish"
+        } else {
+            "unpublish"
+        }
+    }
+}
+
+/// 409 `publication_refused` (with `details.problems`) when story `m` may not be public as it
+/// stands: the one check before a story is or stays published, inside the change's transaction.
+async fn refuse_unpublishable(
+    txn: &Change<'_>,
+    m: &crate::store::entities::story::Model,
+    visibility: crate::store::residents::Visibility,
+) -> Result<(), ApiError> {
+    let problems = stories::problems_for(txn, m, visibility).await?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::conflict_code(
+        "publication_refused",
+        problems.join("；"),
+        Some(json!({ "problems": problems })),
+    ))
 }
 
 /// A page of stories. Each item is a story object, cut to `fields` when asked.
@@ -299,13 +328,8 @@ impl StoriesApi {
         let m = stories::insert(&txn, &draft, staff.visibility(), state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let dto = view_as(&txn, &state.public_url, m, staff.visibility()).await?;
-        txn.commit_audited("story.create", "story", dto.id, None, snap(&dto))
-            .await?;
-        Ok(Created::new(
-            format!("/api/v1/stories/{}", dto.id),
-            tag,
-            dto,
-        ))
+        txn.created(&dto).await?;
+        Ok(Created::at("/api/v1/stories", tag, dto))
     }
 
     /// Edit a story
@@ -325,7 +349,7 @@ impl StoriesApi {
         let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
         let draft = body.0.parse()?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let before = snap(&view_as(&txn, &state.public_url, current, staff.visibility()).await?);
+        let before = view_as(&txn, &state.public_url, current, staff.visibility()).await?;
         let m = stories::update(
             &txn,
             id.0,
@@ -337,19 +361,11 @@ impl StoriesApi {
         .await
         .map_err(mismatch(id.0))?;
         if m.state == stories::PUBLISHED {
-            let problems = stories::problems_for(&txn, &m, staff.visibility()).await?;
-            if !problems.is_empty() {
-                return Err(ApiError::conflict_code(
-                    "publication_refused",
-                    problems.join("；"),
-                    Some(json!({ "problems": problems })),
-                ));
-            }
+            refuse_unpublishable(&txn, &m, staff.visibility()).await?;
         }
         let tag = etag(m.id, m.version);
         let dto = view_as(&txn, &state.public_url, m, staff.visibility()).await?;
-        txn.commit_audited("story.update", "story", dto.id, before, snap(&dto))
-            .await?;
+        txn.updated(&before, &dto).await?;
         Ok(StoryResponse::Ok(Json(dto), tag))
     }
 
@@ -367,28 +383,15 @@ impl StoriesApi {
         body: Json<PublishInput>,
     ) -> ApiResult<StoryResponse> {
         let staff = auth.require(Action::EditStories)?;
-        let current = stories::get(&state.db, id.0).await?;
-        if body.published {
-            let problems = stories::problems_for(&state.db, &current, staff.visibility()).await?;
-            if !problems.is_empty() {
-                return Err(ApiError::conflict_code(
-                    "publication_refused",
-                    problems.join("；"),
-                    Some(json!({ "problems": problems })),
-                ));
-            }
-        }
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
+        if body.published {
+            refuse_unpublishable(&txn, &stories::get(&txn, id.0).await?, staff.visibility())
+                .await?;
+        }
         let m = stories::set_published(&txn, id.0, body.published, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
-        let action = if body.published {
-            "story.publish"
-        } else {
-            "story.unpublish"
-        };
         let dto = view_as(&txn, &state.public_url, m, staff.visibility()).await?;
-        txn.commit_audited(action, "story", dto.id, None, snap(&dto))
-            .await?;
+        txn.done(body.verb(), None, Some(&dto)).await?;
         Ok(StoryResponse::Ok(Json(dto), tag))
     }
 
@@ -403,10 +406,9 @@ impl StoriesApi {
         let staff = auth.require(Action::EditStories)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let current = stories::get(&txn, id.0).await?;
-        let before = snap(&view_as(&txn, &state.public_url, current, staff.visibility()).await?);
+        let before = view_as(&txn, &state.public_url, current, staff.visibility()).await?;
         stories::delete(&txn, id.0).await?;
-        txn.commit_audited("story.delete", "story", id.0, before, None)
-            .await?;
+        txn.deleted(&before).await?;
         Ok(Deleted::NoContent)
     }
 }

@@ -7,9 +7,10 @@ use poem_openapi::{Object, OpenApi};
 
 use super::auth::{Require, StaffAuth};
 use super::error::{ApiError, ApiResult};
+use super::etag::etag;
 use super::validation_text;
 use super::write::Change;
-use super::{snap, ApiTags, Created};
+use super::{ApiTags, Created};
 use crate::domain::policy::Action;
 pub use crate::service::accounts::Token;
 use crate::state::AppState;
@@ -75,19 +76,15 @@ impl TokensApi {
         let secret = tokens::generate();
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = tokens::insert(&txn, Some(staff.user_id), &label, &secret).await?;
-        txn.commit_audited("token.issue", "token", m.id, None, snap(&Token::from(&m)))
-            .await?;
+        txn.done("issue", None, Some(&Token::from(&m))).await?;
+        let (location, tag) = (format!("/api/v1/tokens/{}", m.id), etag(m.id, 1));
         let issued = IssuedToken {
             id: m.id,
             label: m.label,
             token: secret,
             created_at: m.created_at,
         };
-        Ok(Created::new(
-            format!("/api/v1/tokens/{}", m.id),
-            format!("\"{}-1\"", m.id),
-            issued,
-        ))
+        Ok(Created::new(location, tag, issued))
     }
 
     /// Revoke a token
@@ -115,15 +112,9 @@ impl TokensApi {
             }
         }
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let m = tokens::revoke(&txn, id.0, state.clock.now()).await?;
-        txn.commit_audited(
-            "token.revoke",
-            "token",
-            m.id,
-            snap(&Token::from(&token)),
-            snap(&Token::from(&m)),
-        )
-        .await?;
-        Ok(Json(Token::from(&m)))
+        let m = Token::from(&tokens::revoke(&txn, id.0, state.clock.now()).await?);
+        txn.done("revoke", Some(&Token::from(&token)), Some(&m))
+            .await?;
+        Ok(Json(m))
     }
 }

@@ -10,7 +10,7 @@ use super::error::{ApiError, ApiResult};
 use super::etag::{check_if_match, etag, mismatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::write::Change;
-use super::{snap, ApiTags, Created};
+use super::{ApiTags, Created};
 use crate::domain::policy::{Action, Role};
 use crate::domain::user::{check_password, UserDraft};
 pub use crate::service::accounts::User;
@@ -136,6 +136,22 @@ async fn grantable(
     Ok(community_id)
 }
 
+/// The account `id` when it is the caller's own, or one an admin manages and reaches; anyone
+/// else's is "not found".
+async fn own_or_managed(
+    state: &AppState,
+    staff: &super::auth::Staff,
+    id: i64,
+) -> Result<crate::store::entities::user::Model, ApiError> {
+    if staff.user_id == id {
+        Ok(users::get(&state.db, id).await?)
+    } else if staff.may(Action::ManageUsers) {
+        reach_user(state, staff, id).await
+    } else {
+        Err(ApiError::not_found("user"))
+    }
+}
+
 pub struct UsersApi;
 
 #[OpenApi(tag = "ApiTags::Accounts")]
@@ -171,13 +187,8 @@ impl UsersApi {
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = users::insert(&txn, &draft, password_hash, state.clock.now()).await?;
         let dto = User::from(&m);
-        txn.commit_audited("user.create", "user", m.id, None, snap(&dto))
-            .await?;
-        Ok(Created::new(
-            format!("/api/v1/users/{}", m.id),
-            etag(m.id, m.version),
-            dto,
-        ))
+        txn.created(&dto).await?;
+        Ok(Created::at("/api/v1/users", etag(m.id, m.version), dto))
     }
 
     /// Get a user
@@ -190,15 +201,7 @@ impl UsersApi {
         auth: StaffAuth,
         id: Path<i64>,
     ) -> ApiResult<UserResponse> {
-        let staff = auth.staff();
-        if staff.user_id != id.0 && !staff.may(Action::ManageUsers) {
-            return Err(ApiError::not_found("user"));
-        }
-        let m = if staff.user_id == id.0 {
-            users::get(&state.db, id.0).await?
-        } else {
-            reach_user(&state, staff, id.0).await?
-        };
+        let m = own_or_managed(&state, auth.staff(), id.0).await?;
         Ok(UserResponse::Ok(
             Json(User::from(&m)),
             etag(m.id, m.version),
@@ -226,18 +229,9 @@ impl UsersApi {
         let m = users::update(&txn, id.0, version, &draft, state.clock.now())
             .await
             .map_err(mismatch(id.0))?;
-        txn.commit_audited(
-            "user.update",
-            "user",
-            m.id,
-            snap(&User::from(&current)),
-            snap(&User::from(&m)),
-        )
-        .await?;
-        Ok(UserResponse::Ok(
-            Json(User::from(&m)),
-            etag(m.id, m.version),
-        ))
+        let dto = User::from(&m);
+        txn.updated(&User::from(&current), &dto).await?;
+        Ok(UserResponse::Ok(Json(dto), etag(m.id, m.version)))
     }
 
     /// Set a password
@@ -255,16 +249,8 @@ impl UsersApi {
         body: Json<PasswordChange>,
     ) -> ApiResult<NoContent> {
         let staff = auth.staff();
-        let own = staff.user_id == id.0;
-        if !own && !staff.may(Action::ManageUsers) {
-            return Err(ApiError::not_found("user"));
-        }
-        let user = if own {
-            users::get(&state.db, id.0).await?
-        } else {
-            reach_user(&state, staff, id.0).await?
-        };
-        if own {
+        let user = own_or_managed(&state, staff, id.0).await?;
+        if staff.user_id == id.0 {
             // Counted as a sign-in: a stolen session must not become a way to guess the password.
             let current = body.current_password.as_deref().unwrap_or_default();
             let address = address_hash(req);
@@ -311,16 +297,10 @@ impl UsersApi {
             keep_an_admin(&state, id.0, false).await?;
         }
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let m = users::set_disabled(&txn, id.0, true, state.clock.now()).await?;
-        txn.commit_audited(
-            "user.disable",
-            "user",
-            m.id,
-            snap(&User::from(&before)),
-            snap(&User::from(&m)),
-        )
-        .await?;
-        Ok(Json(User::from(&m)))
+        let m = User::from(&users::set_disabled(&txn, id.0, true, state.clock.now()).await?);
+        txn.done("disable", Some(&User::from(&before)), Some(&m))
+            .await?;
+        Ok(Json(m))
     }
 
     /// Enable a user
@@ -334,15 +314,9 @@ impl UsersApi {
         let staff = auth.require(Action::ManageUsers)?;
         let before = reach_user(&state, staff, id.0).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let m = users::set_disabled(&txn, id.0, false, state.clock.now()).await?;
-        txn.commit_audited(
-            "user.enable",
-            "user",
-            m.id,
-            snap(&User::from(&before)),
-            snap(&User::from(&m)),
-        )
-        .await?;
-        Ok(Json(User::from(&m)))
+        let m = User::from(&users::set_disabled(&txn, id.0, false, state.clock.now()).await?);
+        txn.done("enable", Some(&User::from(&before)), Some(&m))
+            .await?;
+        Ok(Json(m))
     }
 }

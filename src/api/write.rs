@@ -13,13 +13,15 @@
 //! change.updated(&Community::from(current), &dto).await?;
 //! ```
 //!
-//! A [`Change`] is a connection like any other for the store's functions. Handlers whose action is
-//! not one of the three (`nomination.transition`, `photo.update`, …) end with
-//! [`Change::commit_audited`]; those that change several entities write their events with
-//! `api::audit` on the change and end with [`Change::commit`].
+//! A [`Change`] is a connection like any other for the store's functions. A handler ends with
+//! `created`, `updated` or `deleted`, or with [`Change::done`] for another verb
+//! (`story.publish`, `user.disable`, `nomination.approved`). A change of several entities writes
+//! the others' events with [`Change::note`] first (a recognition's certificates revoked with it).
 //!
-//! The audit action is `<kind>.create`, `<kind>.update` or `<kind>.delete`, the kind coming from
-//! the DTO's [`Audited`] implementation.
+//! The audit action is `<kind>.<verb>`, the kind and the id coming from the resource's
+//! [`Audited`] implementation (the `audited!` list below names every kind the log knows). Events
+//! that carry no resource view (an erasure's report, an import's summary) are written with
+//! [`Change::record`].
 
 use std::ops::Deref;
 
@@ -38,6 +40,37 @@ pub trait Audited: ToJSON {
     /// The entity kind in the audit log: `community`, `activity`, …
     const KIND: &'static str;
     fn audit_id(&self) -> i64;
+}
+
+/// Each resource the audit log names, with its kind: the log's whole vocabulary of kinds.
+macro_rules! audited {
+    ($($ty:ty => $kind:literal),* $(,)?) => {$(
+        impl Audited for $ty {
+            const KIND: &'static str = $kind;
+            fn audit_id(&self) -> i64 {
+                self.id
+            }
+        }
+    )*};
+}
+
+audited! {
+    super::activities::Activity => "activity",
+    super::categories::Category => "category",
+    super::certificates::Certificate => "certificate",
+    super::certificates::SealInfo => "certificate_seal",
+    super::communities::Community => "community",
+    super::consents::Consent => "consent",
+    super::issues::Issue => "issue",
+    super::nominations::Nomination => "nomination",
+    super::notices::Objection => "objection",
+    super::photos::Photo => "photo",
+    super::recognitions::Recognition => "recognition",
+    super::residents::Resident => "resident",
+    super::service_records::ServiceRecord => "service_record",
+    super::stories::Story => "story",
+    super::tokens::Token => "token",
+    super::users::User => "user",
 }
 
 /// An open transaction of one member of staff's change.
@@ -133,30 +166,45 @@ impl<'a> Change<'a> {
         Ok(())
     }
 
+    /// Record `<kind>.<verb>` (`story.publish`, `recognition.create`) with the resource as it was
+    /// and as it is now, either left out where the event does not keep it: one event of a change
+    /// that goes on.
+    pub async fn note<T: Audited>(
+        &self,
+        verb: &str,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Result<(), ApiError> {
+        let id = after.or(before).map_or(0, Audited::audit_id);
+        let action = format!("{}.{verb}", T::KIND);
+        let json = |dto: Option<&T>| dto.and_then(ToJSON::to_json);
+        self.record(&action, T::KIND, id, json(before), json(after))
+            .await
+    }
+
+    /// [`Change::note`] as the change's last event, then commit.
+    pub async fn done<T: Audited>(
+        self,
+        verb: &str,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Result<(), ApiError> {
+        self.note(verb, before, after).await?;
+        self.commit().await
+    }
+
     /// `<kind>.create`, with the new resource as it reads now.
     pub async fn created<T: Audited>(self, after: &T) -> Result<(), ApiError> {
-        let action = format!("{}.create", T::KIND);
-        self.commit_audited(&action, T::KIND, after.audit_id(), None, after.to_json())
-            .await
+        self.done("create", None, Some(after)).await
     }
 
     /// `<kind>.update`, with the resource before and after.
     pub async fn updated<T: Audited>(self, before: &T, after: &T) -> Result<(), ApiError> {
-        let action = format!("{}.update", T::KIND);
-        self.commit_audited(
-            &action,
-            T::KIND,
-            after.audit_id(),
-            before.to_json(),
-            after.to_json(),
-        )
-        .await
+        self.done("update", Some(before), Some(after)).await
     }
 
     /// `<kind>.delete`, with the resource as it was.
     pub async fn deleted<T: Audited>(self, before: &T) -> Result<(), ApiError> {
-        let action = format!("{}.delete", T::KIND);
-        self.commit_audited(&action, T::KIND, before.audit_id(), before.to_json(), None)
-            .await
+        self.done("delete", Some(before), None).await
     }
 }
