@@ -2,14 +2,14 @@
 //! one transaction; updating it keeps those records in step.
 
 use poem::web::Data;
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sea_orm::ConnectionTrait;
 
 use super::auth::{Staff, StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
-use super::etag::{check_if_match, etag, mismatch};
+use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{ApiTags, Created, Deleted};
@@ -270,12 +270,12 @@ impl ActivitiesApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<i64>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: IfMatch,
         body: Json<ActivityInput>,
     ) -> ApiResult<ActivityResponse> {
         let staff = auth.require(Action::EditRegistry)?;
         let current = reach_activity(&state.db, staff, id.0).await?;
-        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let version = if_match.check(id.0, current.version)?;
         let draft = body.0.parse(&staff.name)?;
         reach_participants(&state.db, staff, &draft.participant_ids).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;

@@ -1,12 +1,12 @@
 //! `/communities`: the 区 › 街道 › 居民区 › 小区 tree. Public to read (places are not personal data).
 
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{Staff, StaffAuth};
 use super::error::{ApiError, ApiResult};
-use super::etag::{check_if_match, etag, mismatch};
+use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::write::Change;
 use super::{ApiTags, Created, Deleted};
@@ -143,12 +143,12 @@ impl CommunitiesApi {
         state: poem::web::Data<&AppState>,
         auth: StaffAuth,
         id: Path<i64>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: IfMatch,
         body: Json<CommunityInput>,
     ) -> ApiResult<CommunityResponse> {
         let staff = auth.require(Action::EditRegistry)?;
         let current = below_scope(&state, staff, id.0).await?;
-        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let version = if_match.check(id.0, current.version)?;
         let draft = body.parse()?;
         parent_reached(&state, staff, draft.parent_id).await?;
         let change = Change::begin(&state.db, state.clock.now(), staff).await?;

@@ -1,6 +1,12 @@
 //! ETags and `If-Match`: every mutable resource carries a version; an update must name the
 //! version it read (428 without `If-Match`, 412 when someone changed it since).
 
+use poem::{Request, RequestBody};
+use poem_openapi::param::Header;
+use poem_openapi::registry::{MetaParamIn, MetaSchemaRef, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+
 use super::error::ApiError;
 use crate::store::StoreError;
 
@@ -39,5 +45,46 @@ pub fn mismatch(id: i64) -> impl FnOnce(StoreError) -> ApiError {
     move |err| match err {
         StoreError::VersionMismatch { current } => ApiError::version_mismatch(etag(id, current)),
         other => other.into(),
+    }
+}
+
+/// The `If-Match` header of an update, as an operation parameter (declare it as
+/// `#[oai(name = "If-Match")] if_match: IfMatch`): optional in the document, so that its absence
+/// is answered 428 by [`IfMatch::check`] in the order the write path decides, not 400 by the
+/// framework.
+pub struct IfMatch(Option<String>);
+
+impl IfMatch {
+    /// The version to write against, or 428 / 412 (see [`check_if_match`]).
+    pub fn check(&self, id: i64, current_version: i32) -> Result<i32, ApiError> {
+        check_if_match(self.0.as_deref(), id, current_version)
+    }
+}
+
+impl<'a> ApiExtractor<'a> for IfMatch {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::Parameter];
+    const PARAM_IS_REQUIRED: bool = false;
+    type ParamType = Option<String>;
+    type ParamRawType = String;
+
+    fn register(registry: &mut Registry) {
+        <Option<String> as Type>::register(registry);
+    }
+
+    fn param_in() -> Option<MetaParamIn> {
+        Some(MetaParamIn::Header)
+    }
+
+    fn param_schema_ref() -> Option<MetaSchemaRef> {
+        Some(<Option<String> as Type>::schema_ref())
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let header = <Header<Option<String>>>::from_request(request, body, param_opts).await?;
+        Ok(IfMatch(header.0))
     }
 }

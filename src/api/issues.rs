@@ -2,14 +2,14 @@
 //! stories — and their export pack for layout software.
 
 use poem::web::Data;
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Attachment, AttachmentType, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
-use super::etag::{check_if_match, etag, mismatch};
+use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::stories::{views_as, PublishInput, Story};
 use super::write::Change;
@@ -187,12 +187,12 @@ impl IssuesApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<i64>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: IfMatch,
         body: Json<IssueInput>,
     ) -> ApiResult<IssueResponse> {
         let staff = auth.require(Action::EditStories)?;
         let current = stories::get_issue(&state.db, id.0).await?;
-        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let version = if_match.check(id.0, current.version)?;
         let draft = parse(body.0)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = view(&txn, &state.public_url, current, false).await?;

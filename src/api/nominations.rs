@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 use poem::web::Data;
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sea_orm::ConnectionTrait;
@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::auth::{Staff, StaffAuth};
 use super::error::{ApiError, ApiResult};
-use super::etag::{check_if_match, etag, mismatch};
+use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created};
@@ -383,7 +383,7 @@ impl NominationsApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<i64>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: IfMatch,
         body: Json<NominationInput>,
     ) -> ApiResult<NominationResponse> {
         let staff = auth.require(Action::Nominate)?;
@@ -391,7 +391,7 @@ impl NominationsApi {
         if current.nominator_id != staff.user_id && !staff.roles.contains(&Role::Admin) {
             return Err(ApiError::forbidden());
         }
-        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let version = if_match.check(id.0, current.version)?;
         let draft = parse(body.0)?;
         check_resident_reached(&state.db, staff.reach(), "resident_id", draft.resident_id).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;

@@ -6,14 +6,14 @@
 //! and activities.
 
 use poem::web::Data;
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::Binary;
 use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
 
 use super::auth::{Staff, StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
-use super::etag::{check_if_match, etag, mismatch};
+use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created, Deleted};
@@ -262,13 +262,13 @@ impl PhotosApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<i64>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: IfMatch,
         body: Json<PhotoTextInput>,
     ) -> ApiResult<PhotoResponse> {
         let current = photos::get(&state.db, id.0, Visibility::Staff).await?;
         let staff = auth.require(manage_action(&current.owner_kind))?;
         reach_photo(&state.db, staff, &current).await?;
-        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let version = if_match.check(id.0, current.version)?;
         let b = body.0;
         let text = PhotoText::parse(
             b.caption.as_deref(),

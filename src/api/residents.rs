@@ -2,13 +2,13 @@
 //! profile consent, and never the private fields; staff see both.
 
 use poem::web::Data;
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
-use super::etag::{check_if_match, etag, mismatch};
+use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::service_records::MeasureDto;
 use super::write::Change;
@@ -245,12 +245,12 @@ impl ResidentsApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<i64>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: IfMatch,
         body: Json<ResidentInput>,
     ) -> ApiResult<ResidentResponse> {
         let staff = auth.require(Action::EditRegistry)?;
         let current = residents::get(&state.db, id.0, staff.reach()).await?;
-        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let version = if_match.check(id.0, current.version)?;
         let draft = body.0.parse()?;
         check_community_reached(&state.db, staff.reach(), draft.community_id).await?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;

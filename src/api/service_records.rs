@@ -2,13 +2,13 @@
 //! who recorded and verified them. Public to read when the resident is public.
 
 use poem::web::Data;
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
-use super::etag::{check_if_match, etag, mismatch};
+use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{ListPage, PageRequest};
 use super::write::Change;
 use super::{ApiTags, Created, Deleted};
@@ -296,13 +296,13 @@ impl ServiceRecordsApi {
         auth: StaffAuth,
         id: Path<i64>,
         record_id: Path<i64>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: IfMatch,
         body: Json<ServiceRecordInput>,
     ) -> ApiResult<ServiceRecordResponse> {
         let staff = auth.require(Action::EditRegistry)?;
         residents::get(&state.db, id.0, staff.reach()).await?;
         let current = service_records::get(&state.db, id.0, record_id.0).await?;
-        let version = check_if_match(if_match.0.as_deref(), current.id, current.version)?;
+        let version = if_match.check(current.id, current.version)?;
         let draft = body.0.parse(&staff.name, state.clock.today())?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let m = service_records::update(&txn, id.0, current.id, Some(version), &draft)

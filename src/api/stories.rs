@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
-use super::etag::{check_if_match, etag, mismatch};
+use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{encode, PageRequest};
 use super::write::Change;
 use super::{ApiTags, Created, Deleted};
@@ -341,12 +341,12 @@ impl StoriesApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<i64>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: IfMatch,
         body: Json<StoryInput>,
     ) -> ApiResult<StoryResponse> {
         let staff = auth.require(Action::EditStories)?;
         let current = stories::get(&state.db, id.0).await?;
-        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let version = if_match.check(id.0, current.version)?;
         let draft = body.0.parse()?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = view_as(&txn, &state.public_url, current, staff.visibility()).await?;

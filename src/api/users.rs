@@ -1,13 +1,13 @@
 //! `/users`: staff accounts and roles (admins), and one's own password.
 
 use poem::web::Data;
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{address_hash, StaffAuth};
 use super::error::{ApiError, ApiResult};
-use super::etag::{check_if_match, etag, mismatch};
+use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::write::Change;
 use super::{ApiTags, Created};
@@ -215,12 +215,12 @@ impl UsersApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<i64>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: IfMatch,
         body: Json<UserUpdate>,
     ) -> ApiResult<UserResponse> {
         let staff = auth.require(Action::ManageUsers)?;
         let current = reach_user(&state, staff, id.0).await?;
-        let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+        let version = if_match.check(id.0, current.version)?;
         let draft = UserDraft::parse(&current.username, &body.display_name, &body.roles)?
             .scoped_to(grantable(&state, staff, body.community_id).await?);
         let still_admin = draft.roles.contains(&Role::Admin) && draft.community_id.is_none();

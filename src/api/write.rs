@@ -5,7 +5,7 @@
 //! ```ignore
 //! let staff = auth.require(Action::EditRegistry)?;
 //! let current = communities::get(&state.db, id.0).await?;
-//! let version = check_if_match(if_match.0.as_deref(), id.0, current.version)?;
+//! let version = if_match.check(id.0, current.version)?;
 //! let draft = body.parse()?;
 //! let change = Change::begin(&state.db, state.clock.now(), staff).await?;
 //! let m = communities::update(&change, id.0, version, &draft).await.map_err(mismatch(id.0))?;
