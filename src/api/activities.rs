@@ -21,6 +21,8 @@ use crate::store::entities::activity::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{activities, service_records, StoreError};
 
+super::write::audited!(Activity => "activity");
+
 #[derive(Debug, Object)]
 pub struct Activity {
     pub id: i64,

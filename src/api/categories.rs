@@ -16,6 +16,8 @@ pub use crate::service::workflow::Category;
 use crate::state::AppState;
 use crate::store::categories;
 
+super::write::audited!(Category => "category");
+
 #[derive(Debug, Object)]
 pub struct CategoryInput {
     /// Lower-case letters, digits and `_`.

@@ -36,6 +36,8 @@ use crate::store::entities::certificate::Model;
 use crate::store::residents;
 use crate::store::{audit, recognitions};
 
+super::write::audited!(Certificate => "certificate", SealInfo => "certificate_seal");
+
 /// A certificate as staff see it: what it states, its number and verification code, and its
 /// standing.
 #[derive(Debug, Object)]

@@ -16,6 +16,8 @@ pub use crate::service::registry::Community;
 use crate::state::AppState;
 use crate::store::communities;
 
+super::write::audited!(Community => "community");
+
 #[derive(Debug, Object)]
 pub struct CommunityInput {
     /// 名称, e.g. 音乐广场.

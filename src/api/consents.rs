@@ -19,6 +19,8 @@ use crate::state::AppState;
 use crate::store::consents;
 use crate::store::residents;
 
+super::write::audited!(Consent => "consent");
+
 #[derive(Debug, Object)]
 pub struct ConsentInput {
     /// `profile`, `photo` or `story`.

@@ -25,6 +25,8 @@ use crate::store::entities::newsletter_issue::Model;
 use crate::store::residents::Visibility;
 use crate::store::{stories, StoreError};
 
+super::write::audited!(Issue => "issue");
+
 async fn view(
     db: &impl ConnectionTrait,
     public_url: &str,

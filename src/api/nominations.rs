@@ -28,6 +28,8 @@ use crate::store::entities::nomination::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{categories, consents, nominations, recognitions, StoreError};
 
+super::write::audited!(Nomination => "nomination");
+
 #[derive(Debug, Object)]
 pub struct NominationInput {
     pub resident_id: i64,

@@ -25,6 +25,8 @@ use crate::store::entities::{objection, public_notice};
 use crate::store::residents::{self, Visibility};
 use crate::store::{nominations, StoreError};
 
+super::write::audited!(Objection => "objection");
+
 /// What the objector may see of their objection, by receipt code.
 #[derive(Debug, Object)]
 pub struct ObjectionReceipt {

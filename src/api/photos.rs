@@ -25,6 +25,8 @@ use crate::state::AppState;
 use crate::store::photos::{self, ListFilter, Reader};
 use crate::store::residents::Visibility;
 
+super::write::audited!(Photo => "photo");
+
 /// An upload. Only the bytes decide what the file is: its name and declared type are ignored.
 #[derive(Debug, Multipart)]
 pub struct PhotoUpload {

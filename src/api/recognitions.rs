@@ -19,6 +19,8 @@ use crate::store::entities::recognition::Model;
 use crate::store::residents::{self, Visibility};
 use crate::store::{categories, certificates, communities, recognitions, StoreError};
 
+super::write::audited!(Recognition => "recognition");
+
 #[derive(Debug, Object)]
 pub struct Recognition {
     pub id: i64,

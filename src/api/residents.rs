@@ -22,6 +22,8 @@ use crate::state::AppState;
 use crate::store::residents::{self, ListFilter, Visibility};
 use crate::store::service_records;
 
+super::write::audited!(Resident => "resident");
+
 #[derive(Debug, Object)]
 pub struct ResidentInput {
     /// 姓名 (1–40 characters). Pinyin and slug are derived from it.

@@ -23,6 +23,8 @@ use crate::store::entities::service_record::Model;
 use crate::store::residents;
 use crate::store::{service_records, StoreError};
 
+super::write::audited!(ServiceRecord => "service_record");
+
 /// A quantity: `{"value": 60, "unit": "compounds", "qualifier": "at_least", "text": "60余个小区"}`.
 #[derive(Debug, Clone, Object)]
 pub struct MeasureDto {

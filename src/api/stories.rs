@@ -22,6 +22,8 @@ use crate::domain::story::{StoryDraft, StoryInput as DomainInput};
 use crate::store::entities::story::Model;
 use crate::store::stories;
 
+super::write::audited!(Story => "story");
+
 #[derive(Debug, Object)]
 pub struct StoryInput {
     pub title: String,

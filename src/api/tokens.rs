@@ -16,6 +16,8 @@ pub use crate::service::accounts::Token;
 use crate::state::AppState;
 use crate::store::tokens;
 
+super::write::audited!(Token => "token");
+
 /// A new token: `token` is shown this once.
 #[derive(Debug, Object)]
 pub struct IssuedToken {

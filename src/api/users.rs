@@ -18,6 +18,8 @@ use crate::service::auth;
 use crate::state::AppState;
 use crate::store::{communities, users};
 
+super::write::audited!(User => "user");
+
 #[derive(Debug, Object)]
 pub struct NewUser {
     /// 3–32 lower-case letters, digits, `-`, `_` or `.`.

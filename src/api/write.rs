@@ -19,7 +19,7 @@
 //! the others' events with [`Change::note`] first (a recognition's certificates revoked with it).
 //!
 //! The audit action is `<kind>.<verb>`, the kind and the id coming from the resource's
-//! [`Audited`] implementation (the `audited!` list below names every kind the log knows). Events
+//! [`Audited`] implementation (each resource's module declares it with `audited!`). Events
 //! that carry no resource view (an erasure's report, an import's summary) are written with
 //! [`Change::record`].
 
@@ -42,10 +42,11 @@ pub trait Audited: ToJSON {
     fn audit_id(&self) -> i64;
 }
 
-/// Each resource the audit log names, with its kind: the log's whole vocabulary of kinds.
+/// `audited!(Story => "story")`: the resource is audited under this kind, its id being its `id`
+/// field. Each resource's API module says it next to the resource.
 macro_rules! audited {
     ($($ty:ty => $kind:literal),* $(,)?) => {$(
-        impl Audited for $ty {
+        impl $crate::api::write::Audited for $ty {
             const KIND: &'static str = $kind;
             fn audit_id(&self) -> i64 {
                 self.id
@@ -54,24 +55,7 @@ macro_rules! audited {
     )*};
 }
 
-audited! {
-    super::activities::Activity => "activity",
-    super::categories::Category => "category",
-    super::certificates::Certificate => "certificate",
-    super::certificates::SealInfo => "certificate_seal",
-    super::communities::Community => "community",
-    super::consents::Consent => "consent",
-    super::issues::Issue => "issue",
-    super::nominations::Nomination => "nomination",
-    super::notices::Objection => "objection",
-    super::photos::Photo => "photo",
-    super::recognitions::Recognition => "recognition",
-    super::residents::Resident => "resident",
-    super::service_records::ServiceRecord => "service_record",
-    super::stories::Story => "story",
-    super::tokens::Token => "token",
-    super::users::User => "user",
-}
+pub(crate) use audited;
 
 /// An open transaction of one member of staff's change.
 pub struct Change<'a> {
