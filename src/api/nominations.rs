@@ -96,10 +96,14 @@ pub async fn interested(
     if m.nominator_id == staff.user_id {
         return Ok(true);
     }
-    Ok(nominations::statements(db, m.id).await?.iter().any(|s| {
-        let author = s.author.trim();
-        author == staff.name.trim() || author == staff.username
-    }))
+    let statements = nominations::statements(db, m.id).await?;
+    Ok(statements.iter().any(|s| wrote(&s.author, staff)))
+}
+
+/// A statement's author names `staff` (display name or user name).
+fn wrote(author: &str, staff: &Staff) -> bool {
+    let author = author.trim();
+    author == staff.name.trim() || author == staff.username
 }
 
 fn allowed_for(m: &Model, staff: &Staff, interested: bool) -> Vec<NominationState> {
@@ -123,46 +127,67 @@ async fn view(
     m: Model,
     staff: &Staff,
 ) -> Result<Nomination, StoreError> {
-    let resident = residents::get(db, m.resident_id, Visibility::Staff).await?;
-    let category = categories::get(db, m.category_id).await?;
-    let interested = interested(db, &m, staff).await?;
-    let statements = nominations::statements(db, m.id)
-        .await?
-        .into_iter()
-        .map(|s| StatementDto {
-            author: s.author,
-            relation: s.relation,
-            body: s.body,
-        })
-        .collect();
-    let notice = nominations::notice_of(db, m.id)
-        .await?
-        .map(|n| NoticeWindow {
-            id: n.id,
-            opens_at: n.opens_at,
-            closes_at: n.closes_at,
+    let mut one = views(db, vec![m], staff).await?;
+    one.pop().ok_or(StoreError::NotFound("nomination"))
+}
+
+/// The nominations as `staff` sees them, in a fixed number of queries however many there are.
+async fn views(
+    db: &impl ConnectionTrait,
+    rows: Vec<Model>,
+    staff: &Staff,
+) -> Result<Vec<Nomination>, StoreError> {
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let resident_ids: Vec<i64> = rows.iter().map(|m| m.resident_id).collect();
+    let residents = residents::get_many(db, &resident_ids, Visibility::Staff).await?;
+    let categories = categories::by_id(db).await?;
+    let mut statements = nominations::statements_of(db, &ids).await?;
+    let mut notices = nominations::notices_of(db, &ids).await?;
+    let recognitions = recognitions::of_nominations(db, &ids).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let resident = residents
+            .get(&m.resident_id)
+            .ok_or(StoreError::NotFound("resident"))?;
+        let category = categories
+            .get(&m.category_id)
+            .ok_or(StoreError::NotFound("category"))?;
+        let statements = statements.remove(&m.id).unwrap_or_default();
+        let interested =
+            m.nominator_id == staff.user_id || statements.iter().any(|s| wrote(&s.author, staff));
+        let state = nominations::state(&m)?;
+        out.push(Nomination {
+            allowed_transitions: allowed_for(&m, staff, interested),
+            id: m.id,
+            resident_id: m.resident_id,
+            resident_name: resident.name.clone(),
+            category_id: m.category_id,
+            category_name: category.name.clone(),
+            honour_title: m.honour_title,
+            year: m.year,
+            citation: m.citation,
+            statements: statements
+                .into_iter()
+                .map(|s| StatementDto {
+                    author: s.author,
+                    relation: s.relation,
+                    body: s.body,
+                })
+                .collect(),
+            nominator_id: m.nominator_id,
+            state,
+            state_label: state.label().to_string(),
+            notice: notices.remove(&m.id).map(|n| NoticeWindow {
+                id: n.id,
+                opens_at: n.opens_at,
+                closes_at: n.closes_at,
+            }),
+            recognition_id: recognitions.get(&m.id).map(|r| r.id),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
         });
-    let recognition_id = recognitions::of_nomination(db, m.id).await?.map(|r| r.id);
-    let state = nominations::state(&m)?;
-    Ok(Nomination {
-        allowed_transitions: allowed_for(&m, staff, interested),
-        id: m.id,
-        resident_id: m.resident_id,
-        resident_name: resident.name,
-        category_id: m.category_id,
-        category_name: category.name,
-        honour_title: m.honour_title,
-        year: m.year,
-        citation: m.citation,
-        statements,
-        nominator_id: m.nominator_id,
-        state,
-        state_label: state.label().to_string(),
-        notice,
-        recognition_id,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-    })
+    }
+    Ok(out)
 }
 
 /// Nominations are for those who nominate or review; everyone else is refused outright.
@@ -328,10 +353,7 @@ impl NominationsApi {
             },
         )
         .await?;
-        let mut items = Vec::with_capacity(rows.items.len());
-        for m in rows.items {
-            items.push(view(&state.db, m, staff).await?);
-        }
+        let items = views(&state.db, rows.items, staff).await?;
         Ok(Json(ListPage {
             items,
             next_cursor: rows.next_after.map(encode),

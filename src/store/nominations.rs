@@ -236,6 +236,42 @@ pub async fn statements(
         .await?)
 }
 
+/// The statements of each of these nominations, in order, in one query.
+pub async fn statements_of(
+    db: &impl ConnectionTrait,
+    nomination_ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Vec<statement::Model>>> {
+    let mut out: std::collections::HashMap<i64, Vec<statement::Model>> = Default::default();
+    if nomination_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = statement::Entity::find()
+        .filter(statement::Column::NominationId.is_in(nomination_ids.to_vec()))
+        .order_by_asc(statement::Column::NominationId)
+        .order_by_asc(statement::Column::Position)
+        .all(db)
+        .await?;
+    for row in rows {
+        out.entry(row.nomination_id).or_default().push(row);
+    }
+    Ok(out)
+}
+
+/// The 公示 of each of these nominations that has one, in one query.
+pub async fn notices_of(
+    db: &impl ConnectionTrait,
+    nomination_ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, notice::Model>> {
+    if nomination_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = notice::Entity::find()
+        .filter(notice::Column::NominationId.is_in(nomination_ids.to_vec()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|n| (n.nomination_id, n)).collect())
+}
+
 // --- public notices (公示) ---
 
 pub async fn open_notice(

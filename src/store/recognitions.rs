@@ -152,6 +152,21 @@ pub async fn revoke(
     Ok(m)
 }
 
+/// The recognition of each of these nominations that has one, in one query.
+pub async fn of_nominations(
+    db: &impl ConnectionTrait,
+    nomination_ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Model>> {
+    if nomination_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = Entity::find()
+        .filter(Column::NominationId.is_in(nomination_ids.to_vec()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.nomination_id, r)).collect())
+}
+
 pub async fn of_nomination(
     db: &impl ConnectionTrait,
     nomination_id: i64,
