@@ -373,39 +373,51 @@ impl MeiliIndex {
         let fresh = match timed(self.client.get_index(uid)).await {
             Ok(_) => false,
             Err(SearchError::Rejected(msg)) if msg.contains("index_not_found") => {
-                let created = timed(self.client.create_index(uid, Some("id"))).await?;
-                match self.wait(created).await {
-                    Ok(()) => true,
-                    // Another node created it meanwhile.
-                    Err(SearchError::Rejected(msg)) if msg.contains("index_already_exists") => {
-                        false
-                    }
-                    Err(e) => return Err(e),
-                }
+                self.create(uid).await?
             }
             Err(e) => return Err(e),
         };
-        let index = self.client.index(uid);
-        let have = timed(index.get_settings()).await?;
-        if !settings_cover(&settings(), &have) {
-            let task = match self.pending_settings_task(uid).await? {
-                Some(pending) => pending,
-                None => timed(index.set_settings(&settings())).await?.get_task_uid(),
-            };
-            match wait_task(&self.client, task, TASK_TIMEOUT).await {
-                Ok(()) => {}
-                Err(SearchError::Unconfirmed(_)) => tracing::info!(
-                    index = uid,
-                    task,
-                    "meilisearch is still applying the index settings; changes queue behind them"
-                ),
-                Err(e) => return Err(e),
-            }
-        }
+        self.apply_settings(uid).await?;
         if uid == self.uid {
             self.ready.store(true, Ordering::Relaxed);
         }
         Ok(fresh)
+    }
+
+    /// Create index `uid`: true when this call created it, false when another node did meanwhile.
+    async fn create(&self, uid: &str) -> SearchResult<bool> {
+        let created = timed(self.client.create_index(uid, Some("id"))).await?;
+        match self.wait(created).await {
+            Ok(()) => Ok(true),
+            Err(SearchError::Rejected(msg)) if msg.contains("index_already_exists") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Send our settings to `uid` unless it has them already, or wait on a settings task that is
+    /// already pending instead of queueing another.
+    async fn apply_settings(&self, uid: &str) -> SearchResult<()> {
+        let index = self.client.index(uid);
+        let have = timed(index.get_settings()).await?;
+        if settings_cover(&settings(), &have) {
+            return Ok(());
+        }
+        let task = match self.pending_settings_task(uid).await? {
+            Some(pending) => pending,
+            None => timed(index.set_settings(&settings())).await?.get_task_uid(),
+        };
+        match wait_task(&self.client, task, TASK_TIMEOUT).await {
+            Ok(()) => Ok(()),
+            Err(SearchError::Unconfirmed(_)) => {
+                tracing::info!(
+                    index = uid,
+                    task,
+                    "meilisearch is still applying the index settings; changes queue behind them"
+                );
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The newest settings task of `uid` still enqueued or processing, if any.
@@ -617,7 +629,9 @@ impl SearchIndex for MeiliIndex {
         self.ensure(&self.uid).await?;
         rebuild::remove_leftovers(&self.client, &self.uid).await;
         let fresh_uid = rebuild::fresh_uid(&self.uid);
-        self.ensure(&fresh_uid).await?;
+        // New by its name: created without looking it up first.
+        self.create(&fresh_uid).await?;
+        self.apply_settings(&fresh_uid).await?;
         Ok(Box::new(rebuild::MeiliBuilder::new(
             self.sibling(),
             fresh_uid,
