@@ -73,8 +73,17 @@ pub async fn first_of_kind(
     kind: CommunityKind,
     limit: u64,
 ) -> StoreResult<Vec<Model>> {
+    first_where(db, Column::Kind.eq(kind.code()), limit).await
+}
+
+/// The first `limit` communities (by id) meeting `condition`, read as a list of the whole tree.
+async fn first_where(
+    db: &impl ConnectionTrait,
+    condition: sea_orm::sea_query::SimpleExpr,
+    limit: u64,
+) -> StoreResult<Vec<Model>> {
     let rows = Entity::find()
-        .filter(Column::Kind.eq(kind.code()))
+        .filter(condition)
         .order_by_asc(Column::Id)
         .limit(limit)
         .all(db)
@@ -112,14 +121,7 @@ pub async fn list(
 
 /// The communities of `root`'s subtree (itself included), in id order, at most `limit`.
 pub async fn subtree(db: &impl ConnectionTrait, root: i64, limit: u64) -> StoreResult<Vec<Model>> {
-    let rows = Entity::find()
-        .filter(in_subtree("communities", "id", root))
-        .order_by_asc(Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
-    super::reads::rows("community", Scope::All, rows.iter().map(|m| m.id));
-    Ok(rows)
+    first_where(db, in_subtree("communities", "id", root), limit).await
 }
 
 /// Parent must exist and be one level up; reported on `parent_id` as a validation error.
