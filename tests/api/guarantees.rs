@@ -207,6 +207,46 @@ struct World {
     objector: Secrets,
 }
 
+/// Every page of every 街道's and district's own site: each `/s/:slug…` route of the public
+/// router (`src/web/mod.rs`), for each such community, searches with each planted name, and the
+/// first part of each site's sitemap.
+async fn site_pages(app: &TestApp, names: &[String]) -> Vec<String> {
+    let router = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/mod.rs"),
+    )
+    .unwrap();
+    let routes: Vec<&str> = router
+        .split(".at(")
+        .skip(1)
+        .filter_map(|call| call.split('"').nth(1))
+        .filter(|route| route.starts_with("/s/:slug"))
+        .collect();
+    assert!(routes.len() >= 5, "the router reader found {routes:?}");
+    let communities = app.get("/api/v1/communities?limit=200").await.body["items"].clone();
+    let mut pages = Vec::new();
+    for c in communities.as_array().unwrap() {
+        if c["kind"] != "subdistrict" && c["kind"] != "district" {
+            continue;
+        }
+        let slug = c["slug"].as_str().unwrap();
+        for route in &routes {
+            let page = route
+                .replace(":slug", slug)
+                .replace(":file", "people-0.xml");
+            if page.ends_with("/search") {
+                pages.extend(names.iter().map(|n| format!("{page}?q={}", urlencode(n))));
+            } else {
+                pages.push(page);
+            }
+        }
+    }
+    assert!(
+        !pages.is_empty(),
+        "no 街道 or district to scan the sites of"
+    );
+    pages
+}
+
 /// Scan every API GET (anonymous and as an editor), every public page reachable from the entry
 /// points, and every console page an editor reaches. Returns how many answers were checked.
 async fn scan(app: &TestApp, world: &World, editor: &str, state: &str) -> usize {
@@ -235,6 +275,7 @@ async fn scan(app: &TestApp, world: &World, editor: &str, state: &str) -> usize 
     ]
     .map(String::from)
     .to_vec();
+    seeds.extend(site_pages(app, &world.names).await);
     for slug in &world.slugs {
         seeds.push(format!("/people/{slug}"));
         seeds.push(format!("/people/{slug}/print"));
