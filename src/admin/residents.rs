@@ -212,14 +212,16 @@ fn or_dash(v: &Option<String>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-const SCOPES: [(&str, &str); 3] = [
-    (
-        "profile",
-        "公开资料（姓名、事迹、服务记录上公开页面和搜索）",
-    ),
-    ("photo", "照片（含本人的照片可以公开）"),
-    ("story", "报道（可在新闻报道中点名）"),
-];
+/// What each consent covers, as the form offers it.
+fn scope_choice(scope: crate::domain::consent::ConsentScope) -> (&'static str, &'static str) {
+    use crate::domain::consent::ConsentScope;
+    let text = match scope {
+        ConsentScope::Profile => "公开资料（姓名、事迹、服务记录上公开页面和搜索）",
+        ConsentScope::Photo => "照片（含本人的照片可以公开）",
+        ConsentScope::Story => "报道（可在新闻报道中点名）",
+    };
+    (scope.code(), text)
+}
 
 fn scope_label(scope: &crate::domain::consent::ConsentScope) -> &'static str {
     use crate::domain::consent::ConsentScope;
@@ -246,7 +248,10 @@ fn consent_form(console: &Console, id: i64) -> Form {
         vec![
             Field::new("scope", "同意范围", Kind::Select)
                 .required()
-                .options(SCOPES, &[]),
+                .options(
+                    crate::domain::consent::ConsentScope::ALL.map(scope_choice),
+                    &[],
+                ),
             Field::text("text_version", "同意书版本")
                 .required()
                 .value("2019-1")

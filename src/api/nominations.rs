@@ -16,6 +16,7 @@ use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{encode, ListPage, PageRequest};
 use super::write::Change;
 use super::{snap, ApiTags, Created};
+use crate::domain::consent::ConsentScope;
 use crate::domain::nomination::{
     check_transition, Mover, NominationDraft, NominationState, StatementInput, TransitionError,
     CONFLICT_OF_INTEREST,
@@ -279,7 +280,13 @@ async fn prepare_move(
             // A 公示 counts only if it was public for the whole window.
             let opened_on = (notice.opens_at + Duration::hours(8)).date_naive();
             if !residents::is_public(txn, current.resident_id).await?
-                || consents::withdrawn_since(txn, current.resident_id, "profile", opened_on).await?
+                || consents::withdrawn_since(
+                    txn,
+                    current.resident_id,
+                    ConsentScope::Profile,
+                    opened_on,
+                )
+                .await?
             {
                 return Err(ApiError::conflict_code(
                     "notice_interrupted",

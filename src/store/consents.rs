@@ -10,15 +10,15 @@ use super::entities::consent::{ActiveModel, Column, Entity, Model};
 use super::outbox::{self, OutboxKind};
 use super::reads::Scope;
 use super::{now, StoreError, StoreResult};
-use crate::domain::consent::ConsentDraft;
+use crate::domain::consent::{ConsentDraft, ConsentScope};
 
 /// The ids of the residents with an active consent of `scope` (`profile`, `photo`, `story`), as a
 /// subquery for the publication rules that run in SQL.
-pub fn active_holders(scope: &str) -> SelectStatement {
+pub fn active_holders(scope: ConsentScope) -> SelectStatement {
     Query::select()
         .column(Column::ResidentId)
         .from(Entity)
-        .and_where(Column::Scope.eq(scope))
+        .and_where(Column::Scope.eq(scope.code()))
         .and_where(Column::WithdrawnOn.is_null())
         .to_owned()
 }
@@ -26,13 +26,13 @@ pub fn active_holders(scope: &str) -> SelectStatement {
 /// `EXISTS` an active consent of `scope` for the resident in `resident`, a column of the outer
 /// query: one index look-up per row the outer query returns (`consents (resident_id, scope)`),
 /// where `IN (active_holders)` would read every holder on each query.
-pub fn active_exists(scope: &str, resident: impl IntoColumnRef) -> SimpleExpr {
+pub fn active_exists(scope: ConsentScope, resident: impl IntoColumnRef) -> SimpleExpr {
     Expr::exists(
         Query::select()
             .expr(Expr::val(1))
             .from(Entity)
             .and_where(Expr::col((Entity, Column::ResidentId)).equals(resident))
-            .and_where(Column::Scope.eq(scope))
+            .and_where(Column::Scope.eq(scope.code()))
             .and_where(Column::WithdrawnOn.is_null())
             .to_owned(),
     )
@@ -122,12 +122,12 @@ pub async fn withdraw(
 pub async fn withdrawn_since(
     db: &impl ConnectionTrait,
     resident_id: i64,
-    scope: &str,
+    scope: ConsentScope,
     since: NaiveDate,
 ) -> StoreResult<bool> {
     Ok(Entity::find()
         .filter(Column::ResidentId.eq(resident_id))
-        .filter(Column::Scope.eq(scope))
+        .filter(Column::Scope.eq(scope.code()))
         .filter(Column::WithdrawnOn.gte(since))
         .one(db)
         .await?

@@ -16,6 +16,7 @@ use super::entities::{photo_file, photo_resident};
 use super::reads::Scope;
 use super::residents::{self, Visibility};
 use super::{activities, now, stories, Page, StoreError, StoreResult};
+use crate::domain::consent::ConsentScope;
 use crate::domain::photo::{Owner, OwnerKind, PhotoDraft, PhotoText};
 use crate::domain::ValidationErrors;
 
@@ -28,8 +29,8 @@ fn public_condition() -> Condition {
         .add(
             Condition::all()
                 .add(Column::OwnerKind.eq(OwnerKind::Resident.code()))
-                .add(Column::ResidentId.in_subquery(consented("profile")))
-                .add(Column::ResidentId.in_subquery(consented("photo"))),
+                .add(Column::ResidentId.in_subquery(consented(ConsentScope::Profile)))
+                .add(Column::ResidentId.in_subquery(consented(ConsentScope::Photo))),
         )
         .add(
             Condition::all()
@@ -43,7 +44,9 @@ fn public_condition() -> Condition {
             Expr::col((photo_resident::Entity, photo_resident::Column::PhotoId))
                 .equals((Entity, Column::Id)),
         )
-        .and_where(photo_resident::Column::ResidentId.not_in_subquery(consented("photo")))
+        .and_where(
+            photo_resident::Column::ResidentId.not_in_subquery(consented(ConsentScope::Photo)),
+        )
         .to_owned();
     Condition::all()
         .add(owner_public)

@@ -117,7 +117,7 @@ pub async fn list(db: &impl ConnectionTrait, f: ListFilter) -> StoreResult<Page<
         query = query
             .filter(Column::RevokedAt.is_null())
             .filter(super::consents::active_exists(
-                "profile",
+                crate::domain::consent::ConsentScope::Profile,
                 (Entity, Column::ResidentId),
             ));
     }

@@ -14,6 +14,7 @@ pub use super::entities::resident::{Column, Entity};
 use super::outbox::{self, OutboxKind};
 use super::reads::Scope;
 use super::{now, Page, StoreError, StoreResult};
+use crate::domain::consent::ConsentScope;
 use crate::domain::naming;
 use crate::domain::resident::ResidentDraft;
 use crate::domain::ValidationErrors;
@@ -57,11 +58,11 @@ impl Visibility {
 /// The resident row of the outer query has an active profile consent (`EXISTS`, correlated on
 /// `residents.id`).
 pub fn public_condition() -> sea_orm::sea_query::SimpleExpr {
-    consent_exists("profile")
+    consent_exists(ConsentScope::Profile)
 }
 
 /// `EXISTS` an active consent of `scope` for the resident row of the outer query.
-pub fn consent_exists(scope: &str) -> sea_orm::sea_query::SimpleExpr {
+pub fn consent_exists(scope: ConsentScope) -> sea_orm::sea_query::SimpleExpr {
     super::consents::active_exists(scope, (Entity, Column::Id))
 }
 

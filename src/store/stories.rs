@@ -20,6 +20,7 @@ use super::outbox::{self, OutboxKind};
 use super::reads::Scope;
 use super::residents::Visibility;
 use super::{consents, nominations, residents, Page, StoreError, StoreResult};
+use crate::domain::consent::ConsentScope;
 use crate::domain::naming;
 use crate::domain::nomination::NominationState;
 use crate::domain::story::{
@@ -117,7 +118,7 @@ pub async fn consenting_to_stories(
         .select_only()
         .column(residents::Column::Id)
         .filter(residents::Column::Id.is_in(resident_ids.to_vec()))
-        .filter(residents::consent_exists("story"))
+        .filter(residents::consent_exists(ConsentScope::Story))
         .into_tuple()
         .all(db)
         .await?;
@@ -127,7 +128,7 @@ pub async fn consenting_to_stories(
 /// Whether the resident has an active consent to appear in stories.
 pub async fn consents_to_stories(db: &impl ConnectionTrait, resident_id: i64) -> StoreResult<bool> {
     Ok(residents::Entity::find_by_id(resident_id)
-        .filter(residents::consent_exists("story"))
+        .filter(residents::consent_exists(ConsentScope::Story))
         .count(db)
         .await?
         > 0)
@@ -459,7 +460,7 @@ pub fn public_condition() -> Condition {
             .to_owned()
     };
     let named = (story_resident::Entity, story_resident::Column::ResidentId);
-    let without_consent = named_with(consents::active_exists("story", named).not());
+    let without_consent = named_with(consents::active_exists(ConsentScope::Story, named).not());
     let recognised = Expr::exists(
         Query::select()
             .expr(Expr::val(1))

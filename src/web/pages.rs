@@ -11,6 +11,7 @@ use sea_orm::ConnectionTrait;
 use super::notices::{open_notices, NoticeItem};
 use super::stories::{latest_stories, StoryItem};
 use super::{html, timeline, Meta, Site, WebError};
+use crate::domain::consent::ConsentScope;
 use crate::domain::measure::{format_number, Measure};
 use crate::domain::partial_date::PartialDate;
 use crate::domain::service_record::RecordKind;
@@ -316,7 +317,7 @@ async fn public_resident(state: &AppState, slug: &str) -> Result<resident::Model
                 let withdrawn = consents::list_for_resident(&state.db, r.id)
                     .await?
                     .iter()
-                    .any(|c| c.scope == "profile" && c.withdrawn_on.is_some());
+                    .any(|c| c.scope == ConsentScope::Profile.code() && c.withdrawn_on.is_some());
                 if withdrawn {
                     return Err(WebError::Gone);
                 }
