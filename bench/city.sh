@@ -36,9 +36,8 @@ for m in ../shared/tools/meilisearch ../../shared/tools/meilisearch; do  # main,
   [ -z "$MEILI_BIN" ] && [ -x "$m" ] && MEILI_BIN=$m
 done
 
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light
-fi
+# wrk, nginx, free_port and serve_files.
+. bench/nginx.sh
 cargo build --release --quiet --bin youde
 youde=$PWD/target/release/youde
 
@@ -47,7 +46,6 @@ chmod 755 "$work" # nginx's workers (nobody) read the sample pages under it
 db=youde_bench_city_$$
 dburl=$PGURL/$db
 token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")  # serve refuses weak admin tokens
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 pids=()
 meili_pid=""
 cleanup() {
@@ -162,7 +160,7 @@ if has 3; then
   echo
   echo "== 3. random profile pages, cold page cache"
   public=$(wc -l <"$work/gen/public_slugs.txt")
-  mkdir -p "$work/www/people" "$work/nginx-tmp"
+  mkdir -p "$work/www/people"
   shuf -n "$SAMPLE" --random-source=<(yes) "$work/gen/public_slugs.txt" >"$work/sample.txt"
   failed=0
   while read -r slug; do
@@ -176,24 +174,7 @@ if has 3; then
   start_node a "$port_a"
   sleep 2
   nginx_port=$(free_port)
-  cat >"$work/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx-tmp; proxy_temp_path $work/nginx-tmp; fastcgi_temp_path $work/nginx-tmp;
-  uwsgi_temp_path $work/nginx-tmp; scgi_temp_path $work/nginx-tmp;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    root $work/www;
-    location / { default_type "text/html; charset=utf-8"; index index.html; }
-  }
-}
-CONF
-  nginx -c "$work/nginx.conf" -p "$work"
-  sleep 0.5
+  serve_files "$work" "$nginx_port"
   # wrk picks a random line of the file for every request.
   cat >"$work/pick.lua" <<'LUA'
 local paths = {}

@@ -110,6 +110,34 @@ def reader_route(rng, d):
     return "/api/v1/recognitions", "/api/v1/recognitions?limit=50"
 
 
+def record(timings, route, t0, error):
+    """One request of `route` begun at `t0`; `error` is its status or exception when it failed."""
+    entry = timings.setdefault(route, {"ms": [], "errors": {}})
+    entry["ms"].append((time.perf_counter() - t0) * 1000)
+    if error is not None:
+        entry["errors"][str(error)] = entry["errors"].get(str(error), 0) + 1
+
+
+def merge(into, timings):
+    """Add per-route timings and error counts to `into`."""
+    for route, e in timings.items():
+        r = into.setdefault(route, {"ms": [], "errors": {}})
+        r["ms"].extend(e["ms"])
+        for k, v in e["errors"].items():
+            r["errors"][k] = r["errors"].get(k, 0) + v
+
+
+def run_threads(work, threads, results, out):
+    """Run `work(t)` on `threads` threads, then write what they merged into `results` to `out`."""
+    ts = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    with open(out, "w") as f:
+        json.dump(results, f)
+
+
 def run_readers(idx, threads, ports, deadline, d, out):
     results = {}
     lock = threading.Lock()
@@ -132,25 +160,11 @@ def run_readers(idx, threads, ports, deadline, d, out):
                 ok, status = False, type(e).__name__
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            ms = (time.perf_counter() - t0) * 1000
-            entry = mine.setdefault(route, {"ms": [], "errors": {}})
-            entry["ms"].append(ms)
-            if not ok:
-                entry["errors"][str(status)] = entry["errors"].get(str(status), 0) + 1
+            record(mine, route, t0, None if ok else status)
         with lock:
-            for route, e in mine.items():
-                r = results.setdefault(route, {"ms": [], "errors": {}})
-                r["ms"].extend(e["ms"])
-                for k, v in e["errors"].items():
-                    r["errors"][k] = r["errors"].get(k, 0) + v
+            merge(results, mine)
 
-    ts = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    with open(out, "w") as f:
-        json.dump(results, f)
+    run_threads(work, threads, results, out)
 
 
 def run_writers(threads, ports, deadline, d, token, out):
@@ -177,11 +191,9 @@ def run_writers(threads, ports, deadline, d, token, out):
                 status, etag, data = type(e).__name__, None, b""
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            ms = (time.perf_counter() - t0) * 1000
-            entry = mine.setdefault(route, {"ms": [], "errors": {}})
-            entry["ms"].append(ms)
-            if status not in (200, 201):
-                entry["errors"][str(status)] = entry["errors"].get(str(status), 0) + 1
+            failed = status not in (200, 201)
+            record(mine, route, t0, status if failed else None)
+            if failed:
                 return None, None
             return (json.loads(data) if data else {}), etag
 
@@ -212,19 +224,9 @@ def run_writers(threads, ports, deadline, d, token, out):
                         "name": got["name"], "community_id": got["community_id"],
                         "citation": (got.get("citation") or "") + f"（压测修订{n}）"}, {"If-Match": etag})
         with lock:
-            for route, e in mine.items():
-                r = results.setdefault(route, {"ms": [], "errors": {}})
-                r["ms"].extend(e["ms"])
-                for k, v in e["errors"].items():
-                    r["errors"][k] = r["errors"].get(k, 0) + v
+            merge(results, mine)
 
-    ts = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    with open(out, "w") as f:
-        json.dump(results, f)
+    run_threads(work, threads, results, out)
 
 
 def rss_mb(pid):
@@ -290,11 +292,7 @@ def mixed(data, token, seconds, db_url, nodes):
 
     merged = {}
     for f in [f"{data}/readers-{i}.json" for i in range(4)] + [f"{data}/writers.json"]:
-        for route, e in json.load(open(f)).items():
-            r = merged.setdefault(route, {"ms": [], "errors": {}})
-            r["ms"].extend(e["ms"])
-            for k, v in e["errors"].items():
-                r["errors"][k] = r["errors"].get(k, 0) + v
+        merge(merged, json.load(open(f)))
     total = sum(len(e["ms"]) for e in merged.values())
     errors = sum(sum(e["errors"].values()) for e in merged.values())
     elapsed = load_end - t_start

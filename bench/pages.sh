@@ -14,13 +14,11 @@ connections=${2:-32}
 with_writes=${3:-}
 token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")  # serve refuses weak admin tokens
 
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light
-fi
+# wrk, nginx, free_port and serve_files.
+. bench/nginx.sh
 cargo build --release --quiet
 
 work=$(mktemp -d)
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 app_port=$(free_port)
 nginx_port=$(free_port)
 YOUDE_DATA_DIR="$work/data" YOUDE_BIND="127.0.0.1:$app_port" YOUDE_ADMIN_PASSWORD="benchmark-password-1" \
@@ -32,26 +30,9 @@ for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$app_port/readyz" >/dev/null
 # Public residents who are not on the page, for the writes to edit (made before any measurement).
 [ "$with_writes" = writes ] && python3 bench/write_load.py "$app_port" "$token" 0 0 /people/sun-jianwei
 
-mkdir -p "$work/www/people/sun-jianwei" "$work/nginx-tmp"
+mkdir -p "$work/www/people/sun-jianwei"
 curl -sf "http://127.0.0.1:$app_port/people/sun-jianwei" -o "$work/www/people/sun-jianwei/index.html"
-cat >"$work/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx-tmp; proxy_temp_path $work/nginx-tmp; fastcgi_temp_path $work/nginx-tmp;
-  uwsgi_temp_path $work/nginx-tmp; scgi_temp_path $work/nginx-tmp;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    root $work/www;
-    location / { default_type "text/html; charset=utf-8"; index index.html; }
-  }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work"
-sleep 0.5
+serve_files "$work" "$nginx_port"
 
 run() {
   wrk -t2 -c"$connections" -d"${duration}s" --latency "$1" >"$work/wrk.txt"

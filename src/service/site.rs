@@ -5,7 +5,7 @@
 //! `/s/{slug}/search`, showing only the people of that subtree.
 
 use crate::domain::community::CommunityKind;
-pub use crate::domain::site::{HostSite, HostSites, SITE_PATHS};
+use crate::domain::site::HostSite;
 use crate::store::communities;
 use crate::store::entities::community;
 use crate::store::StoreResult;
@@ -124,11 +124,6 @@ impl Site {
             origin: Some(host.origin.clone()),
             ..self
         }
-    }
-
-    /// The canonical address of the site's home page.
-    pub fn absolute_home(&self, public_url: &str) -> String {
-        self.absolute(public_url, "/")
     }
 
     /// The canonical address of `path` on this site, `public_url` unless it has a host of its own.

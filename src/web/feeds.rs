@@ -147,7 +147,7 @@ async fn atom_of(state: &AppState, site: Site, q: &FeedQuery) -> Result<Response
         updated: fixed(updated),
         links: vec![
             Link {
-                href: site.absolute_home(&state.public_url),
+                href: site.absolute(&state.public_url, "/"),
                 rel: "alternate".into(),
                 ..Default::default()
             },
@@ -225,7 +225,7 @@ async fn json_feed_of(state: &AppState, site: Site, q: &FeedQuery) -> Result<Res
     let feed = json!({
         "version": "https://jsonfeed.org/version/1.1",
         "title": title,
-        "home_page_url": site.absolute_home(&state.public_url),
+        "home_page_url": site.absolute(&state.public_url, "/"),
         "feed_url": site.absolute(&state.public_url, "/feeds/stories.json"),
         "language": "zh-CN",
         "items": items,

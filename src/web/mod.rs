@@ -20,7 +20,8 @@ use serde_json::json;
 
 use crate::cache;
 use crate::middleware::SecurityHeaders;
-pub use crate::service::site::{HostSite, HostSites, Site};
+use crate::domain::site::{HostSite, HostSites};
+pub use crate::service::site::Site;
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -65,23 +66,7 @@ async fn host_sites<E: Endpoint>(
     next: std::sync::Arc<E>,
     mut req: Request,
 ) -> poem::Result<Response> {
-    let found = req.data::<AppState>().and_then(|state| {
-        if state.sites.is_empty() {
-            return None;
-        }
-        let host = req.uri().host().map(str::to_string).or_else(|| {
-            req.headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_string)
-        })?;
-        let scheme = if state.public_url.starts_with("https://") {
-            "https"
-        } else {
-            "http"
-        };
-        state.sites.lookup(&host, scheme)
-    });
+    let found = req.data::<AppState>().and_then(|state| host_site(state, &req));
     if let Some(host) = found {
         if let Some(path) = HostSites::rewrite(&host.slug, req.uri().path()) {
             let target = match req.uri().query() {
@@ -95,6 +80,24 @@ async fn host_sites<E: Endpoint>(
         }
     }
     Ok(next.call(req).await?.into_response())
+}
+
+/// The site of `YOUDE_SITES` whose host the request names, if any (the scheme is
+/// `YOUDE_PUBLIC_URL`'s).
+pub fn host_site(state: &AppState, req: &Request) -> Option<HostSite> {
+    if state.sites.is_empty() {
+        return None;
+    }
+    let host = match req.uri().host() {
+        Some(host) => host,
+        None => req.headers().get(header::HOST)?.to_str().ok()?,
+    };
+    let scheme = if state.public_url.starts_with("https://") {
+        "https"
+    } else {
+        "http"
+    };
+    state.sites.lookup(host, scheme)
 }
 
 /// The deployment's own site (see [`Site::of_deployment`]).

@@ -18,7 +18,7 @@ use crate::domain::service_record::RecordKind;
 use crate::domain::summary::ServiceSummary;
 use crate::markdown;
 use crate::state::AppState;
-use crate::store::entities::resident;
+use crate::store::entities::{community, resident};
 use crate::store::residents::{self, Visibility};
 use crate::store::{categories, communities, consents, recognitions, service_records, StoreError};
 
@@ -97,12 +97,15 @@ struct HomePage {
 }
 
 async fn community_path(db: &impl ConnectionTrait, id: i64) -> Result<String, StoreError> {
-    let path = communities::path(db, id).await?;
-    Ok(path
-        .iter()
+    Ok(path_label(&communities::path(db, id).await?))
+}
+
+/// `普陀区 › 长寿路街道 › 音乐广场`: a community's path, root first.
+fn path_label(path: &[community::Model]) -> String {
+    path.iter()
         .map(|c| c.name.as_str())
         .collect::<Vec<_>>()
-        .join(" › "))
+        .join(" › ")
 }
 
 /// How many honours a list page shows at most: the newest ones. The whole roll is in the API
@@ -375,11 +378,7 @@ async fn person(state: &AppState, slug: &str) -> Result<(Person, String), WebErr
             name: r.name,
             pinyin: r.pinyin,
             slug: r.slug,
-            community: path
-                .iter()
-                .map(|c| c.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" › "),
+            community: path_label(&path),
             community_slug,
             citation_html: r
                 .citation

@@ -25,16 +25,7 @@ pub const PEOPLE_PER_SITEMAP: i64 = 10_000;
 /// `/robots.txt`, naming the sitemap of the host asked: a site's own at a host of `YOUDE_SITES`.
 #[handler]
 pub fn robots(req: &Request, state: Data<&AppState>) -> String {
-    let scheme = if state.public_url.starts_with("https://") {
-        "https"
-    } else {
-        "http"
-    };
-    let own = req
-        .headers()
-        .get(poem::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|host| state.sites.lookup(host, scheme));
+    let own = super::host_site(&state, req);
     let base = match &own {
         Some(site) => site.origin.as_str(),
         None => state.public_url.trim_end_matches('/'),
@@ -128,7 +119,7 @@ async fn part_of(state: &AppState, site: &Site, file: &str) -> Result<Response, 
 async fn site_urls(state: &AppState, site: &Site) -> Result<Vec<String>, WebError> {
     let base = state.public_url.trim_end_matches('/');
     let mut urls = vec![
-        site.absolute_home(&state.public_url),
+        site.absolute(&state.public_url, "/"),
         site.absolute(&state.public_url, "/notices"),
     ];
     let communities = match site.community_id {
