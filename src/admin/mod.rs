@@ -8,20 +8,9 @@
 //! session expired comes back on the sign-in page with what was typed kept, and after signing
 //! in, one click sends it again.
 
-pub mod accounts;
-pub mod activities;
-pub mod certificates;
-pub mod client;
-pub mod dashboard;
-pub mod editorial;
-pub mod form;
-pub mod imports;
-pub mod photos;
-pub mod records;
-pub mod residents;
-pub mod session;
-pub mod ui;
-pub mod workflow;
+// Every file here is a module, and every module with a `pub fn routes(route: Route) -> Route`
+// adds its pages to the console (see `build.rs`): a new page is a new file, with no line to add.
+automod::dir!(pub "src/admin");
 
 use poem::http::{header, Method, StatusCode};
 use poem::{get, post, Endpoint, EndpointExt, FromRequest, Request, RequestBody, Response, Route};
@@ -353,6 +342,8 @@ impl poem::error::ResponseError for ConsoleError {
     }
 }
 
+include!(concat!(env!("OUT_DIR"), "/console_pages.rs"));
+
 pub type Result<T, E = ConsoleError> = std::result::Result<T, E>;
 
 /// Every console route. `api` is the `/api/v1` service the console calls.
@@ -366,16 +357,7 @@ pub fn routes(
         .at("/", get(dashboard::dashboard))
         .at("/login", get(session::login_page).post(session::login))
         .at("/logout", post(session::logout));
-    let route = residents::routes(route);
-    let route = records::routes(route);
-    let route = activities::routes(route);
-    let route = workflow::routes(route);
-    let route = photos::routes(route);
-    let route = imports::routes(route);
-    let route = editorial::routes(route);
-    let route = accounts::routes(route);
-    let route = certificates::routes(route);
-    route
+    pages(route)
         .data(AdminApi(api))
         .with(limits)
         // A body over the limit (a very large photo) gets a page, not the API's JSON.

@@ -54,6 +54,7 @@ pub struct Participant {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct ActivityInput {
     pub title: String,
     /// Partial date: `2019`, `2019-08` or `2019-08-30`.
@@ -75,6 +76,8 @@ pub struct ActivityInput {
     /// Who organised it records the hours (谁组织谁记录). Defaults to the token's name.
     pub recorded_by: Option<String>,
 }
+
+super::example!(ActivityInput, { "title": "小区消防安全宣传", "date": "2026-05-12", "place": "长寿路街道社区活动中心", "organiser": "长寿路街道", "hours": 2.5 });
 
 impl ActivityInput {
     fn parse(self, actor: &str) -> Result<ActivityDraft, ApiError> {
@@ -245,6 +248,8 @@ impl ActivitiesApi {
     /// Record an activity
     ///
     /// Writes one service record of kind `activity` for each participant, all or nothing.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/activities", method = "post")]
     async fn create(
         &self,
@@ -266,6 +271,8 @@ impl ActivitiesApi {
     /// Update an activity
     ///
     /// Replaces every field and brings the participants' records in line. Needs `If-Match`.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/activities/:id", method = "put")]
     async fn update(
         &self,
@@ -294,6 +301,8 @@ impl ActivitiesApi {
     /// Delete an activity
     ///
     /// Its participants' records go with it.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/activities/:id", method = "delete")]
     async fn delete(
         &self,

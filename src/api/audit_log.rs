@@ -21,6 +21,8 @@ impl AuditApi {
     /// Read the audit log
     ///
     /// Oldest first; filter by entity, actor, action and time.
+    ///
+    /// Permission: `read_audit`.
     #[oai(path = "/audit", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn list(

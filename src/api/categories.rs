@@ -19,17 +19,23 @@ use crate::store::categories;
 super::write::audited!(Category => "category");
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct CategoryInput {
     /// Lower-case letters, digits and `_`.
     pub code: String,
     pub name: String,
 }
 
+super::example!(CategoryInput, { "code": "neighbourly", "name": "邻里互助之星" });
+
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct CategoryUpdate {
     pub name: String,
     pub active: bool,
 }
+
+super::example!(CategoryUpdate, { "name": "邻里互助之星", "active": true });
 
 pub struct CategoriesApi;
 
@@ -51,6 +57,8 @@ impl CategoriesApi {
     }
 
     /// Add a local category
+    ///
+    /// Permission: `manage_categories`.
     #[oai(path = "/categories", method = "post")]
     async fn create(
         &self,
@@ -84,6 +92,8 @@ impl CategoriesApi {
     }
 
     /// Rename or (de)activate a local category
+    ///
+    /// Permission: `manage_categories`.
     #[oai(path = "/categories/:id", method = "put")]
     async fn update(
         &self,

@@ -276,12 +276,15 @@ async fn issue_for_recognition(
 
 /// The period of a 志愿服务记录证明.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct HoursCertificateInput {
     /// The first day of the period, `2019-01-01`.
     pub from: String,
     /// The last day of the period (inclusive), `2019-12-31`; not after today.
     pub to: String,
 }
+
+super::example!(HoursCertificateInput, { "from": "2025-01-01", "to": "2025-12-31" });
 
 /// One service record as a 志愿服务记录证明 counts it.
 #[derive(Debug, Object)]
@@ -544,6 +547,8 @@ impl CertificatesApi {
     ///
     /// Numbers the certificate with the year's next number and gives it a verification code.
     /// A recognition has one standing certificate: to replace it, reissue it. Reviewers and admins.
+    ///
+    /// Permission: `decide`.
     #[oai(path = "/recognitions/:id/certificates", method = "post")]
     async fn issue(
         &self,
@@ -565,6 +570,8 @@ impl CertificatesApi {
     /// only masked; refused (409) without a registered ID number (`id_number_missing`), without
     /// hours in the period (`no_hours_in_period`), for an erased resident (`resident_erased`) or
     /// when a standing one covers the same period (`certificate_exists`). Reviewers and admins.
+    ///
+    /// Permission: `decide`.
     #[oai(path = "/residents/:id/hours-certificates", method = "post")]
     async fn issue_hours(
         &self,
@@ -585,6 +592,8 @@ impl CertificatesApi {
     /// The records counted (lying wholly in `from..=to`), those left out (reaching over its
     /// bounds), the total and the masked ID number, before anything is issued. Reviewers and
     /// admins.
+    ///
+    /// Permission: `review`.
     #[oai(path = "/residents/:id/hours-statement", method = "get")]
     async fn hours_statement(
         &self,
@@ -610,6 +619,8 @@ impl CertificatesApi {
     /// A new certificate with a new number and code, stating the recognition as it stands (or,
     /// for a 志愿服务记录证明, the hours of the same period counted again); the old one shows as
     /// superseded. Reviewers and admins.
+    ///
+    /// Permission: `decide`.
     #[oai(path = "/certificates/:id/reissue", method = "post")]
     async fn reissue(
         &self,
@@ -649,6 +660,8 @@ impl CertificatesApi {
     ///
     /// With a reason (kept for staff; the verify page shows only that and when it was revoked).
     /// Reviewers and admins.
+    ///
+    /// Permission: `decide`.
     #[oai(path = "/certificates/:id/revoke", method = "post")]
     async fn revoke(
         &self,
@@ -672,6 +685,8 @@ impl CertificatesApi {
     ///
     /// In the order they were issued; by `year` of issue, of one recognition, of one resident
     /// (`resident_id`), or of one `kind` (`recognition`, `hours`). Reviewers and admins.
+    ///
+    /// Permission: `review`.
     #[oai(path = "/certificates", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn list(
@@ -713,6 +728,8 @@ impl CertificatesApi {
     /// Get a certificate
     ///
     /// Reviewers and admins.
+    ///
+    /// Permission: `review`.
     #[oai(path = "/certificates/:id", method = "get")]
     async fn get(
         &self,
@@ -733,6 +750,8 @@ impl CertificatesApi {
     /// PNG, 422 `validation_failed` (field `file`) otherwise. Re-encoded and kept in the media
     /// store; never served on its own, only shown on printed certificates. Audited as
     /// `certificate_seal.upload`. Admins only.
+    ///
+    /// Permission: `manage_seal`.
     #[oai(path = "/certificates/seal", method = "put")]
     async fn upload_seal(
         &self,
@@ -780,6 +799,8 @@ impl CertificatesApi {
     ///
     /// Its size and checksum under `seal`; `seal` is null before one is uploaded. Reviewers and
     /// admins.
+    ///
+    /// Permission: `review`.
     #[oai(path = "/certificates/seal", method = "get")]
     async fn get_seal(&self, desk: Data<&Desk>, auth: StaffAuth) -> ApiResult<Json<SealStatus>> {
         auth.require(Action::Review)?;

@@ -19,6 +19,7 @@ use crate::store::communities;
 super::write::audited!(Community => "community");
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct CommunityInput {
     /// 名称, e.g. 音乐广场.
     pub name: String,
@@ -27,6 +28,8 @@ pub struct CommunityInput {
     /// The community one level up; required for every kind but `district`.
     pub parent_id: Option<i64>,
 }
+
+super::example!(CommunityInput, { "name": "宜川路街道", "kind": "subdistrict", "parent_id": 1 });
 
 impl CommunityInput {
     fn parse(&self) -> Result<CommunityDraft, ApiError> {
@@ -114,6 +117,8 @@ impl CommunitiesApi {
     }
 
     /// Create a community
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/communities", method = "post")]
     async fn create(
         &self,
@@ -139,6 +144,8 @@ impl CommunitiesApi {
     /// Update a community
     ///
     /// Needs `If-Match` with the `ETag` last read.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/communities/:id", method = "put")]
     async fn update(
         &self,
@@ -166,6 +173,8 @@ impl CommunitiesApi {
     /// Delete a community
     ///
     /// Refused (409) while it has sub-communities or residents.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/communities/:id", method = "delete")]
     async fn delete(
         &self,

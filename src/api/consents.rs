@@ -22,6 +22,7 @@ use crate::store::residents;
 super::write::audited!(Consent => "consent");
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct ConsentInput {
     /// `profile`, `photo` or `story`.
     pub scope: String,
@@ -34,17 +35,24 @@ pub struct ConsentInput {
     pub evidence: Option<String>,
 }
 
+super::example!(ConsentInput, { "scope": "story", "text_version": "2026-01", "signed_on": "2026-03-01", "recorded_by": "王丽" });
+
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct WithdrawalInput {
     /// `YYYY-MM-DD`; defaults to today.
     pub withdrawn_on: Option<String>,
 }
+
+super::example!(WithdrawalInput, { "withdrawn_on": "2026-09-01" });
 
 pub struct ConsentsApi;
 
 #[OpenApi(tag = "ApiTags::Consents")]
 impl ConsentsApi {
     /// List a resident's consents
+    ///
+    /// Permission: `read_private`.
     #[oai(path = "/residents/:id/consents", method = "get")]
     async fn list(
         &self,
@@ -62,6 +70,8 @@ impl ConsentsApi {
     /// Record a consent
     ///
     /// 409 while the same scope already has an active consent.
+    ///
+    /// Permission: `manage_consent`.
     #[oai(path = "/residents/:id/consents", method = "post")]
     async fn create(
         &self,
@@ -95,6 +105,8 @@ impl ConsentsApi {
     ///
     /// Takes effect at once: without an active profile consent the resident disappears from every
     /// public answer.
+    ///
+    /// Permission: `manage_consent`.
     #[oai(path = "/residents/:id/consents/:consent_id/withdraw", method = "post")]
     async fn withdraw(
         &self,

@@ -37,6 +37,8 @@ impl ExportsApi {
     /// The import template's columns (姓名, 小区, 手机号码, 身份证号码, 出生年份, 住址, 事迹简介),
     /// one row per resident the caller may see; the private columns only for roles that read
     /// private fields. `format`: `xlsx` (default) or `csv`.
+    ///
+    /// Permission: any signed-in staff.
     #[oai(path = "/exports/residents", method = "get")]
     async fn residents(
         &self,
@@ -57,6 +59,8 @@ impl ExportsApi {
     /// written as the import reads them (`60余个小区；约200人`), an ongoing record's end as 至今;
     /// records of activities are in the activities export. Re-imported with
     /// `kind=service_records`, every row is unchanged. `format`: `xlsx` (default) or `csv`.
+    ///
+    /// Permission: any signed-in staff.
     #[oai(path = "/exports/service-records", method = "get")]
     async fn service_records(
         &self,
@@ -80,6 +84,8 @@ impl ExportsApi {
     /// who recorded and who verified them (活动, 日期, 地点, 组织者, 默认时长（小时）, 姓名, 小区,
     /// 时长（小时）, 记录人, 核实人). Roles that do not read private fields get the public
     /// participants only. `format`: `xlsx` (default) or `csv`.
+    ///
+    /// Permission: any signed-in staff.
     #[oai(path = "/exports/activities", method = "get")]
     async fn activities(
         &self,
@@ -97,6 +103,8 @@ impl ExportsApi {
     /// The honours (姓名, 小区, 荣誉称号, 年度, 类别, 推荐理由, 表彰日期, 状态): roles that read private
     /// fields get revoked ones too, marked 已撤销 with the reason; the others the honour roll's.
     /// `format`: `xlsx` (default) or `csv`.
+    ///
+    /// Permission: any signed-in staff.
     #[oai(path = "/exports/recognitions", method = "get")]
     async fn recognitions(
         &self,
@@ -113,6 +121,8 @@ impl ExportsApi {
     ///
     /// Every event from `from` to `to` (days in Beijing time, both included), oldest first, with
     /// the snapshots before and after. Needs the role that reads the audit log.
+    ///
+    /// Permission: `read_audit`.
     #[oai(path = "/exports/audit", method = "get")]
     async fn audit(
         &self,
@@ -157,6 +167,8 @@ impl ExportsApi {
     /// An .xlsx with the columns on its first sheet (居民), a dropdown of the communities under
     /// 小区 (from a hidden sheet, 小区列表), and what each column means with a sample row on the
     /// second (填写说明); or, with `format=csv`, the header row alone.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/imports/templates/residents", method = "get")]
     async fn template(
         &self,
@@ -173,6 +185,8 @@ impl ExportsApi {
     /// As the residents template, for `kind=service_records`: 姓名, 小区, 身份证号码, 类型, 事项,
     /// 所在组织, 开始时间, 结束时间, 数量, 计量单位, 限定词, 是否无偿, 证明材料, 记录人, 核实人, with
     /// dropdowns for 小区, 类型 (record kinds), 计量单位 (units), 限定词 (qualifiers) and 是否无偿.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/imports/templates/service-records", method = "get")]
     async fn service_records_template(
         &self,
@@ -195,6 +209,8 @@ impl ExportsApi {
     /// As the residents template, for `kind=participation`: 活动, 日期, 地点, 组织者, 默认时长（小时）,
     /// 姓名, 小区, 身份证号码, 时长（小时）, 记录人, 核实人 — the columns of the activities export —
     /// with a dropdown for 小区.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/imports/templates/participation", method = "get")]
     async fn participation_template(
         &self,

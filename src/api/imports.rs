@@ -181,6 +181,8 @@ impl ImportsApi {
     /// 开始时间) or `participation` (needs 活动, 日期, 姓名, 小区; hours in 时长（小时）). 413 over
     /// `YOUDE_MAX_UPLOAD_BYTES`, 415 for anything but .xlsx, .xls or CSV text, 422
     /// `missing_columns` (naming them) when no visible sheet has the needed columns.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/imports", method = "post")]
     async fn check(
         &self,
@@ -217,6 +219,8 @@ impl ImportsApi {
     }
 
     /// A checked roster's report
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/imports/:id", method = "get")]
     async fn get(
         &self,
@@ -238,6 +242,8 @@ impl ImportsApi {
     /// `resident.update`, `service_record.create` / `service_record.update`, `activity.create`;
     /// the search index follows through the outbox like any change. A second commit of the same
     /// check is 409; importing the same file again finds every row unchanged.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/imports/:id/commit", method = "post")]
     async fn commit(
         &self,

@@ -62,6 +62,7 @@ async fn view(
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct IssueInput {
     pub name: String,
     /// `YYYY-MM-DD`.
@@ -72,6 +73,8 @@ pub struct IssueInput {
     #[oai(default)]
     pub story_ids: Vec<i64>,
 }
+
+super::example!(IssueInput, { "name": "2026年第3期", "date": "2026-06-01", "theme": "身边的有德之士" });
 
 #[derive(ApiResponse)]
 pub enum IssueResponse {
@@ -163,6 +166,8 @@ impl IssuesApi {
     }
 
     /// Assemble a newsletter issue
+    ///
+    /// Permission: `edit_stories`.
     #[oai(path = "/issues", method = "post")]
     async fn create(
         &self,
@@ -183,6 +188,8 @@ impl IssuesApi {
     /// Edit a newsletter issue
     ///
     /// Needs `If-Match`.
+    ///
+    /// Permission: `edit_stories`.
     #[oai(path = "/issues/:id", method = "put")]
     async fn update(
         &self,
@@ -208,6 +215,8 @@ impl IssuesApi {
     }
 
     /// Publish or unpublish a newsletter issue
+    ///
+    /// Permission: `edit_stories`.
     #[oai(path = "/issues/:id/publication", method = "put")]
     async fn publish(
         &self,
@@ -228,6 +237,8 @@ impl IssuesApi {
     /// Delete a newsletter issue
     ///
     /// Its stories stay.
+    ///
+    /// Permission: `edit_stories`.
     #[oai(path = "/issues/:id", method = "delete")]
     async fn delete(
         &self,

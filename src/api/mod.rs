@@ -1,32 +1,9 @@
 //! The JSON API under `/api/v1`, described by poem-openapi: one `#[OpenApi]` struct per resource,
 //! combined in [`service`]. Reads are public and show only public data; writes need a staff token.
 
-pub mod activities;
-pub mod audit_log;
-pub mod auth;
-pub mod categories;
-pub mod certificates;
-pub mod communities;
-pub mod consents;
-pub mod error;
-pub mod etag;
-pub mod exports;
-pub mod imports;
-pub mod issues;
-pub mod nominations;
-pub mod notices;
-pub mod pagination;
-pub mod photos;
-pub mod recognitions;
-pub mod residents;
-pub mod search;
-pub mod service_records;
-pub mod sessions;
-pub mod stories;
-pub mod text_guard;
-pub mod tokens;
-pub mod users;
-pub mod write;
+// Every file here is a module, and every `#[OpenApi] impl` in one joins the service: a new
+// resource is a new file, with no line to add here (see `build.rs`).
+automod::dir!(pub "src/api");
 
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
@@ -60,6 +37,25 @@ pub enum ApiTags {
     /// 名册: rosters in (check, then commit) and out (exports)
     Imports,
 }
+
+/// A request body's example, written as the JSON a client sends: the document shows it, Swagger
+/// UI's "Try it out" starts from it, and the role matrix (`tests/api/roles.rs`) sends it. The
+/// body's `#[derive(Object)]` carries `#[oai(example)]`; the contract test fails for a JSON body
+/// without one.
+macro_rules! example {
+    ($ty:ty, $json:tt) => {
+        impl poem_openapi::types::Example for $ty {
+            fn example() -> Self {
+                let json = serde_json::json!($json);
+                <$ty as poem_openapi::types::ParseFromJSON>::parse_from_json(Some(json))
+                    .unwrap_or_else(|e| {
+                        panic!("the example of {} parses: {}", stringify!($ty), e.message())
+                    })
+            }
+        }
+    };
+}
+pub(crate) use example;
 
 /// `201 Created` with `Location` and `ETag`.
 #[derive(ApiResponse)]
@@ -107,47 +103,46 @@ pub fn snap<T: ToJSON>(dto: &T) -> Option<Value> {
     dto.to_json()
 }
 
+include!(concat!(env!("OUT_DIR"), "/api_resources.rs"));
+
 pub fn service() -> OpenApiService<impl poem_openapi::OpenApi, ()> {
-    OpenApiService::new(
-        (
-            (
-                communities::CommunitiesApi,
-                residents::ResidentsApi,
-                service_records::ServiceRecordsApi,
-                activities::ActivitiesApi,
-            ),
-            (
-                consents::ConsentsApi,
-                categories::CategoriesApi,
-                nominations::NominationsApi,
-                notices::NoticesApi,
-            ),
-            (
-                recognitions::RecognitionsApi,
-                certificates::CertificatesApi,
-                sessions::SessionsApi,
-                users::UsersApi,
-                tokens::TokensApi,
-                audit_log::AuditApi,
-            ),
-            (
-                stories::StoriesApi,
-                issues::IssuesApi,
-                photos::PhotosApi,
-                search::SearchApi,
-                imports::ImportsApi,
-                exports::ExportsApi,
-            ),
-        ),
-        "有德 Youde API",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
-        "长寿路街道有德之士登记系统。Reads are public and return only consented public data; \
-         a staff bearer token (`Authorization: Bearer <token>`) sees everything and may write. \
-         Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`. Lists take `limit` and an \
-         opaque `cursor`. Mutable resources return an `ETag`; updates need `If-Match` \
+    OpenApiService::new(resources(), "有德 Youde API", env!("CARGO_PKG_VERSION"))
+        .description(description())
+        .server("/api/v1")
+}
+
+/// The document's description: the conventions, then the permissions each role has, from the
+/// policy table itself. Each staff operation's description ends in the permission it needs
+/// ("Permission: `edit_registry`."); `tests/api/roles.rs` reads those and checks every role's
+/// answer against this table.
+fn description() -> String {
+    use crate::domain::policy::{allows, Action, Role};
+    use std::fmt::Write as _;
+    let mut text = String::from(
+        "长寿路街道有德之士登记系统。Reads are public and return only consented public data. \
+         Staff sign in with a bearer token (`Authorization: Bearer <token>`) or the console's \
+         session; they see more and may write as their roles' permissions allow (below). \
+         Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`. Lists take `limit` \
+         and an opaque `cursor`. Mutable resources return an `ETag`; updates need `If-Match` \
          (412 on mismatch, 428 when missing).",
-    )
-    .server("/api/v1")
+    );
+    text.push_str(
+        "\n\nPermissions (a role is granted for a community subtree, or the whole deployment; \
+         an operation without one is public):\n",
+    );
+    for action in Action::ALL {
+        let roles: Vec<&str> = Role::ALL
+            .into_iter()
+            .filter(|role| allows(*role, action))
+            .map(Role::code)
+            .collect();
+        let _ = write!(
+            text,
+            "\n- `{}`: {} ({})",
+            action.code(),
+            action.summary(),
+            roles.join(", ")
+        );
+    }
+    text
 }

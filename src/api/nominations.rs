@@ -32,6 +32,7 @@ use crate::store::{categories, consents, nominations, recognitions, StoreError};
 super::write::audited!(Nomination => "nomination");
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct NominationInput {
     pub resident_id: i64,
     pub category_id: i64,
@@ -42,7 +43,10 @@ pub struct NominationInput {
     pub statements: Vec<StatementDto>,
 }
 
+super::example!(NominationInput, { "resident_id": 1, "category_id": 1, "honour_title": "长寿路街道有德之士", "year": 2026, "citation": "十二年不拿一分钱担任业委会主任，为小区节省三十万元。", "statements": [{ "author": "王丽", "relation": "居民区党总支书记", "body": "他把小区的事当作自己家的事。" }] });
+
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct TransitionInput {
     /// The state to move to.
     pub to: String,
@@ -51,6 +55,8 @@ pub struct TransitionInput {
     /// When opening the 公示: its length in days (1–30; default from `YOUDE_NOTICE_DAYS`).
     pub window_days: Option<u32>,
 }
+
+super::example!(TransitionInput, { "to": "submitted" });
 
 #[derive(ApiResponse)]
 pub enum NominationResponse {
@@ -323,6 +329,8 @@ impl NominationsApi {
     /// List nominations
     ///
     /// Nominators see their own; reviewers see all but other people's drafts; admins see all.
+    ///
+    /// Permission: `nominate` or `review`.
     #[oai(path = "/nominations", method = "get")]
     async fn list(
         &self,
@@ -368,6 +376,8 @@ impl NominationsApi {
     }
 
     /// Get a nomination
+    ///
+    /// Permission: `nominate` or `review`.
     #[oai(path = "/nominations/:id", method = "get")]
     async fn get(
         &self,
@@ -387,6 +397,8 @@ impl NominationsApi {
     /// Create a nomination
     ///
     /// Starts as a `draft` of the caller.
+    ///
+    /// Permission: `nominate`.
     #[oai(path = "/nominations", method = "post")]
     async fn create(
         &self,
@@ -408,6 +420,8 @@ impl NominationsApi {
     /// Edit a draft nomination
     ///
     /// Only drafts, by their nominator or an admin. Needs `If-Match`.
+    ///
+    /// Permission: `nominate`.
     #[oai(path = "/nominations/:id", method = "put")]
     async fn update(
         &self,
@@ -448,6 +462,8 @@ impl NominationsApi {
     /// (`objections_pending`). Whoever nominated it or wrote a supporting statement for it (matched
     /// by display name or user name) may not start its review, open its 公示, approve or recognise
     /// it (403). Recognising creates the recognition on the honour roll.
+    ///
+    /// Permission: `nominate` or `review`.
     #[oai(path = "/nominations/:id/transitions", method = "post")]
     async fn transition(
         &self,

@@ -54,6 +54,7 @@ impl TryFrom<&objection::Model> for ObjectionReceipt {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct ObjectionInput {
     /// 真实姓名 (kept private).
     pub name: String,
@@ -63,13 +64,18 @@ pub struct ObjectionInput {
     pub content: String,
 }
 
+super::example!(ObjectionInput, { "name": "李明", "contact": "lm@example.cn", "content": "材料中所述节省金额与业委会公示不一致，请核实。" });
+
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct ObjectionTransition {
     /// `investigating`, `upheld` or `dismissed`.
     pub to: String,
     /// The finding (核查结果); needed for `upheld` and `dismissed`, shown to the objector.
     pub note: Option<String>,
 }
+
+super::example!(ObjectionTransition, { "to": "investigating", "note": "已联系异议人，正在核实" });
 
 /// The notice's nomination, when its resident is one the member of staff reaches (404 otherwise).
 async fn reach_nomination(
@@ -251,6 +257,8 @@ impl NoticesApi {
     }
 
     /// List a notice's objections (reviewers)
+    ///
+    /// Permission: `review`.
     #[oai(path = "/notices/:id/objections", method = "get")]
     async fn objections(
         &self,
@@ -273,6 +281,8 @@ impl NoticesApi {
     /// blocks approval for good; a finding note is needed to decide. Whoever nominated the
     /// nomination or wrote a supporting statement for it may not decide its objections (403
     /// `conflict_of_interest`).
+    ///
+    /// Permission: `review`.
     #[oai(path = "/objections/:id/transitions", method = "post")]
     async fn decide(
         &self,

@@ -51,12 +51,15 @@ pub struct PhotoUpload {
 
 /// What an edit replaces: every field (an omitted one is cleared).
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct PhotoTextInput {
     pub caption: Option<String>,
     pub credit: Option<String>,
     pub alt: Option<String>,
     pub taken_on: Option<String>,
 }
+
+super::example!(PhotoTextInput, { "caption": "接待来访的兄弟街道代表团", "credit": "长寿路街道", "alt": "小区门口，一位老人向来访者介绍小区", "taken_on": "2025-10" });
 
 #[derive(ApiResponse)]
 pub enum PhotoResponse {
@@ -203,6 +206,8 @@ impl PhotosApi {
     /// picture is turned upright by its EXIF orientation and re-encoded without any metadata
     /// (GPS included) into the thumbnail, page and print derivatives. The same picture twice for
     /// one owner is refused with 409; identical files are stored once.
+    ///
+    /// Permission: `edit_registry`; a story's photo takes `edit_stories` instead.
     #[oai(path = "/photos", method = "post")]
     async fn upload(
         &self,
@@ -258,6 +263,8 @@ impl PhotosApi {
     /// Edit a photo's caption, credit, alt text and date
     ///
     /// Replaces the four fields. Needs `If-Match`.
+    ///
+    /// Permission: `edit_registry`; a story's photo takes `edit_stories` instead.
     #[oai(path = "/photos/:id", method = "put")]
     async fn update(
         &self,
@@ -292,6 +299,8 @@ impl PhotosApi {
     /// Delete a photo
     ///
     /// Its files are removed unless another photo uses the same picture.
+    ///
+    /// Permission: `edit_registry`; a story's photo takes `edit_stories` instead.
     #[oai(path = "/photos/:id", method = "delete")]
     async fn delete(
         &self,

@@ -92,9 +92,12 @@ pub async fn views(
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct RevokeInput {
     pub reason: String,
 }
+
+super::example!(RevokeInput, { "reason": "经核查，事迹材料与事实不符" });
 
 pub struct RecognitionsApi;
 
@@ -149,6 +152,8 @@ impl RecognitionsApi {
     }
 
     /// Revoke a recognition
+    ///
+    /// Permission: `decide`.
     #[oai(path = "/recognitions/:id/revoke", method = "post")]
     async fn revoke(
         &self,

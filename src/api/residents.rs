@@ -25,6 +25,7 @@ use crate::store::service_records;
 super::write::audited!(Resident => "resident");
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct ResidentInput {
     /// 姓名 (1–40 characters). Pinyin and slug are derived from it.
     pub name: String,
@@ -40,6 +41,8 @@ pub struct ResidentInput {
     /// Private.
     pub address: Option<String>,
 }
+
+super::example!(ResidentInput, { "name": "孙建伟", "community_id": 1, "citation": "十二年义务担任业委会主任" });
 
 impl ResidentInput {
     fn parse(self) -> Result<ResidentDraft, ApiError> {
@@ -219,6 +222,8 @@ impl ResidentsApi {
     }
 
     /// Create a resident
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/residents", method = "post")]
     async fn create(
         &self,
@@ -241,6 +246,8 @@ impl ResidentsApi {
     ///
     /// Replaces every field (private ones included: send them again to keep them). Needs
     /// `If-Match`. The slug stays as it was, so published links keep working.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/residents/:id", method = "put")]
     async fn update(
         &self,
@@ -269,6 +276,8 @@ impl ResidentsApi {
     /// Delete a resident
     ///
     /// Deletes their service records and consents with them.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/residents/:id", method = "delete")]
     async fn delete(
         &self,
@@ -303,6 +312,8 @@ impl ResidentsApi {
     /// as `certificate.revoke`). Their profile page answers 410; the API, search (via the
     /// outbox), feeds, sitemap, media and packs no longer show them. An erased resident cannot be edited or given consent
     /// again (409). Audited as `resident.erase`.
+    ///
+    /// Permission: `erase`.
     #[oai(path = "/residents/:id/erasure", method = "post")]
     async fn erase(
         &self,

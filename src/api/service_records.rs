@@ -122,6 +122,7 @@ impl ServiceRecord {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct ServiceRecordInput {
     /// `role`, `hosting`, `project`, `survey`, `publication`, `activity`, `volunteer_hours`, `other`.
     pub kind: String,
@@ -147,6 +148,8 @@ pub struct ServiceRecordInput {
     /// only to here. 422 on a record with an `end` or before `start`.
     pub confirmed_on: Option<String>,
 }
+
+super::example!(ServiceRecordInput, { "kind": "other", "title": "义务担任业委会主任", "start": "2012", "end": "2024", "unpaid": true, "recorded_by": "王丽" });
 
 impl ServiceRecordInput {
     /// Validate; an ongoing record without `confirmed_on` is confirmed as of `today`.
@@ -267,6 +270,8 @@ impl ServiceRecordsApi {
     }
 
     /// Add a service record
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/residents/:id/service-records", method = "post")]
     async fn create(
         &self,
@@ -291,6 +296,8 @@ impl ServiceRecordsApi {
     /// Update a service record
     ///
     /// Replaces every field. Needs `If-Match`.
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/residents/:id/service-records/:record_id", method = "put")]
     async fn update(
         &self,
@@ -320,6 +327,8 @@ impl ServiceRecordsApi {
     /// (403 `self_verification`; records without an account are matched by the recorder's name).
     /// Sets `verified_by` to the caller's name and account and `verified_on` to today; audited as
     /// `service_record.verify`. Any later change of the record's facts clears it.
+    ///
+    /// Permission: `edit_registry` or `review`.
     #[oai(
         path = "/residents/:id/service-records/:record_id/verification",
         method = "post"
@@ -358,6 +367,8 @@ impl ServiceRecordsApi {
     }
 
     /// Delete a service record
+    ///
+    /// Permission: `edit_registry`.
     #[oai(path = "/residents/:id/service-records/:record_id", method = "delete")]
     async fn delete(
         &self,

@@ -15,10 +15,13 @@ use crate::state::AppState;
 use crate::store::users::{self, SESSION_ABSOLUTE};
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct LoginInput {
     pub username: String,
     pub password: String,
 }
+
+super::example!(LoginInput, { "username": "wangli", "password": "the account's password" });
 
 /// The signed-in user and what their roles allow.
 #[derive(Debug, Object)]
@@ -122,6 +125,8 @@ impl SessionsApi {
     }
 
     /// Who am I
+    ///
+    /// Permission: any signed-in staff.
     #[oai(path = "/sessions/current", method = "get")]
     async fn current(&self, auth: StaffAuth) -> ApiResult<Json<Me>> {
         let s = auth.staff();

@@ -25,6 +25,7 @@ use crate::store::stories;
 super::write::audited!(Story => "story");
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct StoryInput {
     pub title: String,
     pub subtitle: Option<String>,
@@ -44,6 +45,8 @@ pub struct StoryInput {
     pub resident_ids: Vec<i64>,
 }
 
+super::example!(StoryInput, { "title": "十二年，一分钱不拿", "section": "有德之士", "body": "孙建伟担任业委会主任十二年……" });
+
 impl StoryInput {
     fn parse(self) -> Result<StoryDraft, ApiError> {
         Ok(StoryDraft::parse(DomainInput {
@@ -61,10 +64,13 @@ impl StoryInput {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct PublishInput {
     /// `true` to publish, `false` to take back to draft.
     pub published: bool,
 }
+
+super::example!(PublishInput, { "published": true });
 
 impl PublishInput {
     /// The audit log's verb: `publish` or `unpublish`.
@@ -317,6 +323,8 @@ impl StoriesApi {
     /// Write a story
     ///
     /// Starts as a draft.
+    ///
+    /// Permission: `edit_stories`.
     #[oai(path = "/stories", method = "post")]
     async fn create(
         &self,
@@ -337,6 +345,8 @@ impl StoriesApi {
     /// Edit a story
     ///
     /// Needs `If-Match`.
+    ///
+    /// Permission: `edit_stories`.
     #[oai(path = "/stories/:id", method = "put")]
     async fn update(
         &self,
@@ -376,6 +386,8 @@ impl StoriesApi {
     /// Publishing is refused (409 `publication_refused`, with `details.problems`) while a named
     /// resident has not consented to stories, or a recognition story has no recognition or clean
     /// 公示 behind a resident.
+    ///
+    /// Permission: `edit_stories`.
     #[oai(path = "/stories/:id/publication", method = "put")]
     async fn publish(
         &self,
@@ -398,6 +410,8 @@ impl StoriesApi {
     }
 
     /// Delete a story
+    ///
+    /// Permission: `edit_stories`.
     #[oai(path = "/stories/:id", method = "delete")]
     async fn delete(
         &self,

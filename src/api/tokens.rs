@@ -29,10 +29,13 @@ pub struct IssuedToken {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct TokenInput {
     /// What the token is for, e.g. "newsletter layout tool".
     pub label: String,
 }
+
+super::example!(TokenInput, { "label": "通讯编辑部导出" });
 
 pub struct TokensApi;
 
@@ -42,6 +45,8 @@ impl TokensApi {
     ///
     /// One's own; admins may pass `all=true` for everyone's (a scoped admin: of the accounts
     /// granted inside their subtree).
+    ///
+    /// Permission: any signed-in staff.
     #[oai(path = "/tokens", method = "get")]
     async fn list(
         &self,
@@ -66,6 +71,8 @@ impl TokensApi {
     }
 
     /// Issue a token
+    ///
+    /// Permission: any signed-in staff.
     #[oai(path = "/tokens", method = "post")]
     async fn create(
         &self,
@@ -93,6 +100,8 @@ impl TokensApi {
     ///
     /// One's own, or anyone's for an admin (a scoped admin: of accounts granted inside their
     /// subtree); another user's token is "not found".
+    ///
+    /// Permission: any signed-in staff.
     #[oai(path = "/tokens/:id", method = "delete")]
     async fn revoke(
         &self,

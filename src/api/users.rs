@@ -21,6 +21,7 @@ use crate::store::{communities, users};
 super::write::audited!(User => "user");
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct NewUser {
     /// 3–32 lower-case letters, digits, `-`, `_` or `.`.
     pub username: String,
@@ -35,7 +36,10 @@ pub struct NewUser {
     pub community_id: Option<i64>,
 }
 
+super::example!(NewUser, { "username": "wangli", "display_name": "王丽", "roles": ["nominator"], "password": "a long enough passphrase" });
+
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct UserUpdate {
     pub display_name: String,
     pub roles: Vec<String>,
@@ -43,12 +47,17 @@ pub struct UserUpdate {
     pub community_id: Option<i64>,
 }
 
+super::example!(UserUpdate, { "display_name": "王丽", "roles": ["nominator", "reviewer"] });
+
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct PasswordChange {
     pub password: String,
     /// Needed when changing one's own password.
     pub current_password: Option<String>,
 }
+
+super::example!(PasswordChange, { "password": "a new long passphrase", "current_password": "the old passphrase" });
 
 #[derive(ApiResponse)]
 pub enum UserResponse {
@@ -159,6 +168,8 @@ pub struct UsersApi;
 #[OpenApi(tag = "ApiTags::Accounts")]
 impl UsersApi {
     /// List users
+    ///
+    /// Permission: `manage_users`.
     #[oai(path = "/users", method = "get")]
     async fn list(
         &self,
@@ -174,6 +185,8 @@ impl UsersApi {
     }
 
     /// Create a user
+    ///
+    /// Permission: `manage_users`.
     #[oai(path = "/users", method = "post")]
     async fn create(
         &self,
@@ -196,6 +209,8 @@ impl UsersApi {
     /// Get a user
     ///
     /// Admins see everyone; others only themselves (anyone else is "not found").
+    ///
+    /// Permission: any signed-in staff.
     #[oai(path = "/users/:id", method = "get")]
     async fn get(
         &self,
@@ -211,6 +226,8 @@ impl UsersApi {
     }
 
     /// Change a user's name and roles
+    ///
+    /// Permission: `manage_users`.
     #[oai(path = "/users/:id", method = "put")]
     async fn update(
         &self,
@@ -241,6 +258,8 @@ impl UsersApi {
     /// One's own (with `current_password`), or anyone's for an admin. Every session of the user
     /// ends and every API token of theirs is revoked. A wrong `current_password` counts as a failed
     /// sign-in of the account (after 5 within 15 minutes: 429).
+    ///
+    /// Permission: any signed-in staff.
     #[oai(path = "/users/:id/password", method = "post")]
     async fn password(
         &self,
@@ -283,6 +302,8 @@ impl UsersApi {
     /// Disable a user
     ///
     /// Ends their sessions and revokes their tokens.
+    ///
+    /// Permission: `manage_users`.
     #[oai(path = "/users/:id/disable", method = "post")]
     async fn disable(
         &self,
@@ -306,6 +327,8 @@ impl UsersApi {
     }
 
     /// Enable a user
+    ///
+    /// Permission: `manage_users`.
     #[oai(path = "/users/:id/enable", method = "post")]
     async fn enable(
         &self,

@@ -1,25 +1,8 @@
 //! The domain: types and rules of the registry, with no HTTP and no SQL. Everything here parses
 //! once into types that cannot hold a bad value; the layers around it trust those types.
 
-pub mod activity;
-pub mod certificate;
-pub mod community;
-pub mod consent;
-pub mod hours;
-pub mod measure;
-pub mod naming;
-pub mod nomination;
-pub mod partial_date;
-pub mod photo;
-pub mod policy;
-pub mod resident;
-pub mod roster;
-pub mod service_record;
-pub mod site;
-pub mod story;
-pub mod summary;
-pub mod user;
-pub mod validation;
+// Every file here is a module (`automod`, watched by `build.rs`): a new type is a new file.
+automod::dir!(pub "src/domain");
 
 pub use validation::{FieldError, ValidationErrors};
 

@@ -83,6 +83,69 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 12] = [
+        Action::ReadPrivate,
+        Action::EditRegistry,
+        Action::ManageConsent,
+        Action::Nominate,
+        Action::Review,
+        Action::Decide,
+        Action::ManageCategories,
+        Action::ManageUsers,
+        Action::ReadAudit,
+        Action::EditStories,
+        Action::Erase,
+        Action::ManageSeal,
+    ];
+
+    /// The name the API's description gives the permission (each staff operation says
+    /// "Permission: `edit_registry`.").
+    pub fn code(self) -> &'static str {
+        use Action::*;
+        match self {
+            ReadPrivate => "read_private",
+            EditRegistry => "edit_registry",
+            ManageConsent => "manage_consent",
+            Nominate => "nominate",
+            Review => "review",
+            Decide => "decide",
+            ManageCategories => "manage_categories",
+            ManageUsers => "manage_users",
+            ReadAudit => "read_audit",
+            EditStories => "edit_stories",
+            Erase => "erase",
+            ManageSeal => "manage_seal",
+        }
+    }
+
+    /// What the permission covers, in a line (the first of its documentation above).
+    pub fn summary(self) -> &'static str {
+        use Action::*;
+        match self {
+            ReadPrivate => "see non-public residents and private fields",
+            EditRegistry => "create, change and delete communities, residents, service records, activities and their photos; import rosters",
+            ManageConsent => "record and withdraw consent",
+            Nominate => "create, edit, submit and withdraw one's own nominations",
+            Review => "see every nomination, review, open the 公示, reject, handle objections; see certificates",
+            Decide => "approve and recognise, revoke recognitions; issue, reissue and revoke certificates",
+            ManageCategories => "manage local categories",
+            ManageUsers => "manage users, roles and every user's tokens",
+            ReadAudit => "read and export the audit log",
+            EditStories => "write, feature and publish stories; assemble issues; a story's photos",
+            Erase => "erase a resident's personal information",
+            ManageSeal => "upload the seal printed on certificates",
+        }
+    }
+}
+
+impl FromStr for Action {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Action::ALL.into_iter().find(|a| a.code() == s).ok_or(())
+    }
+}
+
+impl Action {
     /// The scope rule. A role is granted for a community subtree (a user's `community_id`; none for
     /// the whole deployment). A scoped grant reaches only residents whose community is in the
     /// subtree, and everything hanging off them (service records, consents, photos, nominations
@@ -150,6 +213,14 @@ mod tests {
         assert!(!allows(Role::Nominator, Action::EditStories));
         assert!(allows(Role::Admin, Action::ReadAudit));
         assert!(!any_allows(&[], Action::ReadPrivate));
+    }
+
+    #[test]
+    fn actions_round_trip_by_code() {
+        for action in Action::ALL {
+            assert_eq!(action.code().parse(), Ok(action));
+        }
+        assert_eq!("edit".parse::<Action>(), Err(()));
     }
 
     #[test]

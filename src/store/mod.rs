@@ -2,27 +2,9 @@
 //! and the rows that go with it (service records of an activity, later the search outbox and audit
 //! events) commit in one transaction.
 
-pub mod activities;
-pub mod audit;
-pub mod categories;
-pub mod certificates;
-pub mod communities;
-pub mod consents;
+// Every file here is a module (`automod`, watched by `build.rs`): a new query module is a new file.
+automod::dir!(pub "src/store");
 pub mod entities;
-pub mod imports;
-pub mod nominations;
-pub mod outbox;
-pub mod photos;
-pub mod reads;
-pub mod recognitions;
-pub mod residents;
-pub mod retention;
-pub mod secrets;
-pub mod service_records;
-pub mod stories;
-pub mod throttle;
-pub mod tokens;
-pub mod users;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 

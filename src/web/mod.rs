@@ -19,8 +19,8 @@ use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Request, Response,
 use serde_json::json;
 
 use crate::cache;
-use crate::middleware::SecurityHeaders;
 use crate::domain::site::{HostSite, HostSites};
+use crate::middleware::SecurityHeaders;
 pub use crate::service::site::Site;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -66,7 +66,9 @@ async fn host_sites<E: Endpoint>(
     next: std::sync::Arc<E>,
     mut req: Request,
 ) -> poem::Result<Response> {
-    let found = req.data::<AppState>().and_then(|state| host_site(state, &req));
+    let found = req
+        .data::<AppState>()
+        .and_then(|state| host_site(state, &req));
     if let Some(host) = found {
         if let Some(path) = HostSites::rewrite(&host.slug, req.uri().path()) {
             let target = match req.uri().query() {

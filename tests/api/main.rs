@@ -1,41 +1,4 @@
 //! Integration tests: the real application, in process, over a fresh real database per test.
 
-mod accounts;
-mod activities;
-mod backup;
-mod certificates;
-mod communities;
-mod console;
-mod contract;
-mod demo;
-mod editorial;
-mod erasure;
-mod exports;
-mod guarantees;
-mod health;
-mod helpers;
-mod hours;
-mod housekeeping;
-mod imports;
-mod known_until;
-mod layers;
-mod leaks;
-mod limits;
-mod nodes;
-mod notice_integrity;
-mod operations;
-mod page_cache;
-mod pages;
-mod photos;
-mod residents;
-mod roles;
-mod roster_records;
-mod scale;
-mod scope;
-mod search;
-mod search_conformance;
-mod security;
-mod service_records;
-mod small_guarantees;
-mod verification;
-mod workflow;
+// Every file here is a module (`automod`, watched by `build.rs`): a new test module is a new file.
+automod::dir!("tests/api");

@@ -1,6 +1,6 @@
 //! Staff scoped to a community subtree (issue #17): a user whose grant is for one 街道 finds
 //! nothing of another through any route. The operations come from the served OpenAPI document
-//! and their bodies from the role matrix's table (`roles::rules`), so a new route is asked the day
+//! and their bodies from the role matrix's reading of it (`roles::rules`), so a new route is asked the day
 //! it is added; the few routes about no community at all are named below with the reason.
 
 use std::collections::HashMap;
@@ -107,8 +107,13 @@ async fn a_user_of_one_subdistrict_finds_nothing_of_another_through_any_route() 
     let city_token = all_tokens.as_array().unwrap().last().unwrap()["id"].clone();
     ids.insert("tokens", city_token.to_string());
 
-    let spec = operations(&served_spec(&app).await);
-    let table = rules(sun.parse().unwrap(), ids["communities"].parse().unwrap());
+    let served = served_spec(&app).await;
+    let spec = operations(&served);
+    let table = rules(
+        &served,
+        sun.parse().unwrap(),
+        ids["communities"].parse().unwrap(),
+    );
     // An objection to the demo's open notice, filed by the public.
     let objection = app
         .send(
