@@ -9,9 +9,10 @@ RUN mkdir -p src migration/src \
     && echo 'fn main() {}' > src/main.rs && touch src/lib.rs migration/src/lib.rs \
     && cargo build --release --locked --features pdf \
     && rm -rf src migration/src
-# Then the source; its files are newer than the stand-ins, so only our crates rebuild.
+# Then the source; touched, so that our crates and their build scripts (which list the modules
+# and migrations) run again.
 COPY . .
-RUN touch src/main.rs src/lib.rs migration/src/lib.rs \
+RUN touch src/main.rs src/lib.rs migration/src/lib.rs build.rs migration/build.rs \
     && cargo build --release --locked --features pdf && strip target/release/youde
 
 # Run: a small Debian with the binary and the CJK font certificate PDFs embed (WenQuanYi Micro Hei,
