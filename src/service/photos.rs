@@ -130,6 +130,9 @@ pub async fn views(
         }
         Visibility::Public | Visibility::Staff => Default::default(),
     };
+    // Whether each photo staff see is public, in one query for all of them.
+    let staff_ids: Vec<i64> = as_staff.iter().copied().collect();
+    let public_photos = photos::public_among(db, &staff_ids).await?;
     let mut out = Vec::with_capacity(rows.len());
     for m in rows {
         let own: Vec<&photo_file::Model> = files.iter().filter(|f| f.photo_id == m.id).collect();
@@ -139,7 +142,7 @@ pub async fn views(
                 resident_ids.retain(|id| shown_reached.contains(id) || public_shown.contains(id));
             }
             (
-                Some(photos::is_public(db, m.id).await?),
+                Some(public_photos.contains(&m.id)),
                 Some(m.uploaded_by.clone()),
             )
         } else {

@@ -139,12 +139,28 @@ pub async fn get(
         .ok_or(StoreError::NotFound("photo"))
 }
 
+/// Whether photo `id` is public.
 pub async fn is_public(db: &impl ConnectionTrait, id: i64) -> StoreResult<bool> {
-    Ok(Entity::find_by_id(id)
+    Ok(public_among(db, &[id]).await?.contains(&id))
+}
+
+/// Which of `ids` are public (see [`public_condition`]), in one query.
+pub async fn public_among(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashSet<i64>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<i64> = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::Id.is_in(ids.iter().copied()))
         .filter(public_condition())
-        .count(db)
-        .await?
-        > 0)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().collect())
 }
 
 pub struct ListFilter {

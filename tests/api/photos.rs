@@ -1028,3 +1028,32 @@ async fn a_recognition_storys_photo_follows_the_honour_behind_it() {
         "no honour behind a recognition story: neither is public"
     );
 }
+
+#[tokio::test]
+async fn staff_read_whether_each_photo_is_public_without_a_query_per_photo() {
+    let app = TestApp::spawn().await;
+    let activity = activity(&app, "楼道清洁").await;
+    let list = format!("/api/v1/photos?owner_kind=activity&owner_id={activity}");
+    let mut asked = Vec::new();
+    for seed in 1..=6 {
+        // Different bytes each time: the same picture twice for one owner is refused.
+        upload_to(&app, "activity", activity, &noisy_jpeg(32, 24, seed), &[])
+            .await
+            .assert_status(201);
+        let before = app.queries();
+        let reply = app.staff_get(&list).await;
+        asked.push(app.queries() - before);
+        let items = reply.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), seed as usize);
+        // An activity's photo is public: staff are told so, for every one.
+        assert!(
+            items.iter().all(|p| p["public"] == json!(true)),
+            "{}",
+            reply.text
+        );
+    }
+    assert!(
+        asked.windows(2).all(|w| w[0] == w[1]),
+        "statements for a staff list of 1 to 6 photos: {asked:?}"
+    );
+}
