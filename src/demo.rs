@@ -96,7 +96,7 @@ async fn community(
     parent_id: Option<i64>,
 ) -> StoreResult<community::Model> {
     let draft = CommunityDraft::parse(name, kind, parent_id).map_err(|e| invalid(name, e))?;
-    let page = communities::list(db, None, 1000, parent_id).await?;
+    let page = communities::list(db, None, 1000, parent_id, None).await?;
     if let Some(existing) = page
         .items
         .into_iter()

@@ -47,13 +47,14 @@ fn role_labels(codes: &[String]) -> String {
 
 /// The choices of a grant's scope: the whole deployment, or a district's or a 街道's subtree.
 async fn scope_options(console: &Console) -> Result<Vec<(String, String)>> {
-    let all: Vec<crate::service::registry::Community> = console.api.get_all("/communities").await?;
     let mut options = vec![(String::new(), "全部社区".to_string())];
-    options.extend(
-        all.into_iter()
-            .filter(|c| c.kind == "district" || c.kind == "subdistrict")
-            .map(|c| (c.id.to_string(), c.name)),
-    );
+    for kind in ["district", "subdistrict"] {
+        let level: Vec<crate::service::registry::Community> = console
+            .api
+            .get_all(&format!("/communities?kind={kind}"))
+            .await?;
+        options.extend(level.into_iter().map(|c| (c.id.to_string(), c.name)));
+    }
     Ok(options)
 }
 

@@ -10,7 +10,7 @@ use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{page, ListPage, PageRequest};
 use super::write::Change;
 use super::{ApiTags, Created, Deleted};
-use crate::domain::community::CommunityDraft;
+use crate::domain::community::{CommunityDraft, CommunityKind};
 use crate::domain::policy::Action;
 pub use crate::service::registry::Community;
 use crate::state::AppState;
@@ -88,19 +88,30 @@ pub struct CommunitiesApi;
 impl CommunitiesApi {
     /// List communities
     ///
-    /// Ordered by id; filter by `parent_id` to walk the tree.
+    /// Ordered by id; filter by `parent_id` to walk the tree, or by `kind` (`district`,
+    /// `subdistrict`, `residential_area`, `compound`) for one level of it.
     #[oai(path = "/communities", method = "get")]
     async fn list(
         &self,
         state: poem::web::Data<&AppState>,
         parent_id: Query<Option<i64>>,
+        kind: Query<Option<String>>,
         /// Page size, 1–200 (default 50).
         limit: Query<Option<u64>>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<ListPage<Community>>> {
         let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
-        let rows = communities::list(&state.db, req.after, req.limit, parent_id.0).await?;
+        let kind = match kind.0.as_deref() {
+            None => None,
+            Some(code) => Some(code.parse::<CommunityKind>().map_err(|()| {
+                ApiError::field(
+                    "kind",
+                    "应为 district、subdistrict、residential_area 或 compound",
+                )
+            })?),
+        };
+        let rows = communities::list(&state.db, req.after, req.limit, parent_id.0, kind).await?;
         Ok(Json(page(rows, Community::from)))
     }
 

@@ -593,7 +593,7 @@ pub async fn community_names(db: &impl ConnectionTrait) -> StoreResult<Vec<Strin
     let mut names: Vec<String> = Vec::new();
     let mut after = None;
     loop {
-        let page = communities::list(db, after, 500, None).await?;
+        let page = communities::list(db, after, 500, None, None).await?;
         for c in page.items {
             if !names.contains(&c.name) {
                 names.push(c.name);

@@ -105,6 +105,7 @@ pub async fn list(
     after: Option<i64>,
     limit: u64,
     parent_id: Option<i64>,
+    kind: Option<CommunityKind>,
 ) -> StoreResult<Page<Model>> {
     let mut query = Entity::find().order_by_asc(Column::Id).limit(limit + 1);
     if let Some(after) = after {
@@ -112,6 +113,9 @@ pub async fn list(
     }
     if let Some(parent) = parent_id {
         query = query.filter(Column::ParentId.eq(parent));
+    }
+    if let Some(kind) = kind {
+        query = query.filter(Column::Kind.eq(kind.code()));
     }
     let rows = query.all(db).await?;
     let scope = parent_id.map_or(Scope::All, Scope::Community);

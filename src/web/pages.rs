@@ -495,7 +495,7 @@ pub async fn community_page(
     let c = communities::find_by_slug(&state.db, &slug)
         .await?
         .ok_or(WebError::NotFound)?;
-    let children = communities::list(&state.db, None, 1000, Some(c.id))
+    let children = communities::list(&state.db, None, 1000, Some(c.id), None)
         .await?
         .items;
     let residents = residents::list(

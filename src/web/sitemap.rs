@@ -125,7 +125,7 @@ async fn site_urls(state: &AppState, site: &Site) -> Result<Vec<String>, WebErro
     let communities = match site.community_id {
         Some(root) => communities::subtree(&state.db, root, 100_000).await?,
         None => {
-            communities::list(&state.db, None, 100_000, None)
+            communities::list(&state.db, None, 100_000, None, None)
                 .await?
                 .items
         }

@@ -113,3 +113,32 @@ async fn lists_page_with_an_opaque_cursor() {
     zero.assert_status(422);
     assert_eq!(zero.invalid_fields(), ["limit"]);
 }
+
+#[tokio::test]
+async fn communities_list_one_level_by_kind() {
+    let app = TestApp::with_demo().await;
+    let kinds = |reply: &crate::helpers::Reply| -> Vec<String> {
+        reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = app.get("/api/v1/communities?limit=200").await;
+    let subdistricts = app
+        .get("/api/v1/communities?kind=subdistrict&limit=200")
+        .await;
+    subdistricts.assert_status(200);
+    assert_eq!(kinds(&subdistricts), ["subdistrict"]);
+    assert_eq!(subdistricts.body["items"][0]["name"], "长寿路街道");
+    let compounds = app.get("/api/v1/communities?kind=compound&limit=200").await;
+    let expected = kinds(&all).iter().filter(|k| *k == "compound").count();
+    assert!(expected >= 1);
+    assert_eq!(kinds(&compounds).len(), expected);
+    assert!(kinds(&compounds).iter().all(|k| k == "compound"));
+
+    let unknown = app.get("/api/v1/communities?kind=village").await;
+    unknown.assert_status(422);
+    assert_eq!(unknown.invalid_fields(), ["kind"]);
+}
