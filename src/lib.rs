@@ -16,8 +16,8 @@
 //!    (the page cache and what a write invalidates).
 //! 5. [`state`]: what every request shares ([`state::AppState`]); [`pack`] (issue export packs).
 //! 6. the faces: [`api`] (JSON API), [`web`] (public pages, feeds), [`admin`] (staff console).
-//! 7. [`app`]: state, routes and middleware; [`app::Application::build`] makes the state from the
-//!    configuration for `serve`, the CLI and the tests alike.
+//! 7. [`app`]: [`app::Application::build`] makes the state from the configuration for `serve`, the
+//!    CLI and the tests alike; [`router`]: every route and the middleware around them.
 
 pub mod admin;
 pub mod api;
@@ -35,6 +35,7 @@ pub mod middleware;
 pub mod observe;
 pub mod pack;
 pub mod roster;
+pub mod router;
 pub mod search;
 pub mod service;
 pub mod setup;

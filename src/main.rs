@@ -307,7 +307,7 @@ async fn serve(config: Config) -> Result<(), Error> {
     let served = Server::new_with_acceptor(acceptor)
         .idle_timeout(Duration::from_secs(config.idle_timeout_secs))
         .run_with_graceful_shutdown(
-            app::routes(state),
+            youde::router::routes(state),
             shutdown_signal(),
             Some(Duration::from_secs(10)),
         )

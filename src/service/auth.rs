@@ -186,7 +186,7 @@ pub fn client_address(req: &Request) -> String {
         .map_or_else(|| "unknown".to_string(), |a| a.0.clone())
 }
 
-/// The session cookie (`Secure` is added over https by `app::routes`, for every cookie).
+/// The session cookie (`Secure` is added over https by `router::routes`, for every cookie).
 pub fn session_cookie(token: &str, max_age_seconds: i64) -> String {
     format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}")
 }

@@ -232,7 +232,7 @@ impl TestApp {
         let clock = state.clock.clone();
         configure(&mut state);
         let media = state.media.clone();
-        let client = TestClient::new(youde::app::routes(state).map_to_response().boxed());
+        let client = TestClient::new(youde::router::routes(state).map_to_response().boxed());
         TestApp {
             client,
             db,

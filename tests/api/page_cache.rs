@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use poem::test::TestClient;
 use poem::EndpointExt;
 use serde_json::json;
-use youde::app::routes;
+use youde::router::routes;
 use youde::state::AppState;
 
 use crate::helpers::{Reply, TestApp};

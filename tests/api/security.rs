@@ -418,7 +418,7 @@ async fn serve_guarded(limits: ConnectionLimits) -> (TestApp, std::net::SocketAd
         .await
         .unwrap();
     let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
-    let routes = youde::app::routes(state.unwrap());
+    let routes = youde::router::routes(state.unwrap());
     tokio::spawn(async move {
         poem::Server::new_with_acceptor(GuardedAcceptor::new(acceptor, limits))
             .run(routes)
