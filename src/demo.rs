@@ -23,8 +23,8 @@ use crate::store::audit::Actor;
 use crate::store::entities::community;
 use crate::store::residents::Visibility;
 use crate::store::{
-    activities, categories, communities, consents, nominations, photos, recognitions, residents,
-    service_records, stories, users, StoreError, StoreResult,
+    activities, categories, communities, consents, issues, nominations, photos, recognitions,
+    residents, service_records, stories, users, StoreError, StoreResult,
 };
 
 const RECORDER: &str = "长寿路街道（演示数据）";
@@ -636,7 +636,7 @@ async fn newsletter(
         report.created += 1;
     }
     let name = "长寿社区晨报 · 小城大事 2019年9月";
-    if stories::find_issue_by_name(db, name).await?.is_some() {
+    if issues::find_by_name(db, name).await?.is_some() {
         report.existing += 1;
         return Ok(());
     }
@@ -648,8 +648,8 @@ async fn newsletter(
         ids,
     )
     .map_err(|e| invalid(name, e))?;
-    let issue = stories::insert_issue(db, &draft, published).await?;
-    stories::set_issue_published(db, issue.id, true, published).await?;
+    let issue = issues::insert(db, &draft, published).await?;
+    issues::set_published(db, issue.id, true, published).await?;
     report.created += 1;
     Ok(())
 }

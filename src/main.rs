@@ -357,7 +357,7 @@ async fn export_issue(
     output: Option<std::path::PathBuf>,
 ) -> Result<(), Error> {
     let db = connect(&config).await?;
-    let issue = store::stories::get_issue(&db, id)
+    let issue = store::issues::get(&db, id)
         .await
         .map_err(|_| format!("no newsletter issue {id}"))?;
     // A pack needs the stories, their photos and the public address: no search engine, no state.

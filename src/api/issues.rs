@@ -23,7 +23,7 @@ pub use crate::service::issues::Issue;
 use crate::state::AppState;
 use crate::store::entities::newsletter_issue::Model;
 use crate::store::residents::Visibility;
-use crate::store::{stories, StoreError};
+use crate::store::{issues, stories, StoreError};
 
 super::write::audited!(Issue => "issue");
 
@@ -33,7 +33,7 @@ async fn view(
     m: Model,
     public: bool,
 ) -> Result<Issue, StoreError> {
-    let mut story_ids = stories::issue_story_ids(db, m.id).await?;
+    let mut story_ids = issues::story_ids(db, m.id).await?;
     if public {
         let mut kept = Vec::new();
         for id in story_ids {
@@ -92,7 +92,7 @@ pub enum PackResponse {
 }
 
 async fn load(state: &AppState, id: i64, viewer: &Viewer) -> Result<Model, ApiError> {
-    let m = stories::get_issue(&state.db, id).await?;
+    let m = issues::get(&state.db, id).await?;
     if m.state != stories::PUBLISHED && !viewer.may(Action::EditStories) {
         return Err(ApiError::not_found("issue"));
     }
@@ -126,7 +126,7 @@ impl IssuesApi {
     ) -> ApiResult<Json<ListPage<Issue>>> {
         let req = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let editor = viewer.may(Action::EditStories);
-        let rows = stories::list_issues(&state.db, !editor, req.after, req.limit).await?;
+        let rows = issues::list(&state.db, !editor, req.after, req.limit).await?;
         let next = rows.next_after;
         let mut items = Vec::new();
         for m in rows.items {
@@ -178,7 +178,7 @@ impl IssuesApi {
         let staff = auth.require(Action::EditStories)?;
         let draft = parse(body.0)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let m = stories::insert_issue(&txn, &draft, state.clock.now()).await?;
+        let m = issues::insert(&txn, &draft, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, &state.public_url, m, false).await?;
         txn.created(&dto).await?;
@@ -200,12 +200,12 @@ impl IssuesApi {
         body: Json<IssueInput>,
     ) -> ApiResult<IssueResponse> {
         let staff = auth.require(Action::EditStories)?;
-        let current = stories::get_issue(&state.db, id.0).await?;
+        let current = issues::get(&state.db, id.0).await?;
         let version = if_match.check(id.0, current.version)?;
         let draft = parse(body.0)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
         let before = view(&txn, &state.public_url, current, false).await?;
-        let m = stories::update_issue(&txn, id.0, version, &draft, state.clock.now())
+        let m = issues::update(&txn, id.0, version, &draft, state.clock.now())
             .await
             .map_err(mismatch(id.0))?;
         let tag = etag(m.id, m.version);
@@ -227,7 +227,7 @@ impl IssuesApi {
     ) -> ApiResult<IssueResponse> {
         let staff = auth.require(Action::EditStories)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let m = stories::set_issue_published(&txn, id.0, body.published, state.clock.now()).await?;
+        let m = issues::set_published(&txn, id.0, body.published, state.clock.now()).await?;
         let tag = etag(m.id, m.version);
         let dto = view(&txn, &state.public_url, m, false).await?;
         txn.done(body.verb(), None, Some(&dto)).await?;
@@ -248,9 +248,9 @@ impl IssuesApi {
     ) -> ApiResult<Deleted> {
         let staff = auth.require(Action::EditStories)?;
         let txn = Change::begin(&state.db, state.clock.now(), staff).await?;
-        let current = stories::get_issue(&txn, id.0).await?;
+        let current = issues::get(&txn, id.0).await?;
         let before = view(&txn, &state.public_url, current, false).await?;
-        stories::delete_issue(&txn, id.0).await?;
+        issues::delete(&txn, id.0).await?;
         txn.deleted(&before).await?;
         Ok(Deleted::NoContent)
     }

@@ -1,7 +1,7 @@
-//! Stories and newsletter issues. Whether a published story is public is decided at read time by
-//! the domain rule (story consent, and an honour behind a recognition story), so a withdrawal of
-//! consent unpublishes at once. Every change of a story writes a search outbox row in the same
-//! transaction; so does every change that may turn the rule (see
+//! Stories (newsletter issues are in `issues.rs`). Whether a published story is public is
+//! decided at read time by the domain rule (story consent, and an honour behind a recognition
+//! story), so a withdrawal of consent unpublishes at once. Every change of a story writes a search
+//! outbox row in the same transaction; so does every change that may turn the rule (see
 //! `outbox::enqueue_stories_naming`), and the relay then puts the story into the index or takes
 //! it out.
 
@@ -12,10 +12,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
-use super::entities::{
-    issue_story, newsletter_issue as issue, nomination, recognition, resident, story,
-    story_resident,
-};
+use super::entities::{issue_story, nomination, recognition, resident, story, story_resident};
 use super::outbox::{self, OutboxKind};
 use super::reads::Scope;
 use super::residents::Visibility;
@@ -23,9 +20,7 @@ use super::{consents, nominations, residents, Page, StoreError, StoreResult};
 use crate::domain::consent::ConsentScope;
 use crate::domain::naming;
 use crate::domain::nomination::NominationState;
-use crate::domain::story::{
-    publication_problems, IssueDraft, ResidentStanding, StoryDraft, HIDDEN_RESIDENT,
-};
+use crate::domain::story::{publication_problems, ResidentStanding, StoryDraft, HIDDEN_RESIDENT};
 use crate::domain::ValidationErrors;
 
 pub const DRAFT: &str = "draft";
@@ -643,190 +638,6 @@ async fn after_in_newest_order(db: &impl ConnectionTrait, after: i64) -> StoreRe
             .add(story::Column::PublishedAt.is_null())
             .add(story::Column::Id.lt(after)),
     })
-}
-
-// --- newsletter issues (期) ---
-
-pub async fn get_issue(db: &impl ConnectionTrait, id: i64) -> StoreResult<issue::Model> {
-    super::reads::row("issue", id);
-    issue::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound("issue"))
-}
-
-pub async fn issue_story_ids(db: &impl ConnectionTrait, issue_id: i64) -> StoreResult<Vec<i64>> {
-    super::reads::row("issue", issue_id);
-    Ok(issue_story::Entity::find()
-        .select_only()
-        .column(issue_story::Column::StoryId)
-        .filter(issue_story::Column::IssueId.eq(issue_id))
-        .order_by_asc(issue_story::Column::Position)
-        .into_tuple()
-        .all(db)
-        .await?)
-}
-
-async fn write_issue_stories(
-    db: &impl ConnectionTrait,
-    issue_id: i64,
-    story_ids: &[i64],
-) -> StoreResult<()> {
-    for id in story_ids {
-        if story::Entity::find_by_id(*id).one(db).await?.is_none() {
-            return Err(StoreError::Invalid(ValidationErrors::single(
-                "story_ids",
-                format!("报道 {id} 不存在"),
-            )));
-        }
-    }
-    issue_story::Entity::delete_many()
-        .filter(issue_story::Column::IssueId.eq(issue_id))
-        .exec(db)
-        .await?;
-    for (i, story_id) in story_ids.iter().enumerate() {
-        issue_story::ActiveModel {
-            issue_id: Set(issue_id),
-            story_id: Set(*story_id),
-            position: Set(i as i32),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
-    Ok(())
-}
-
-pub async fn insert_issue(
-    db: &impl ConnectionTrait,
-    draft: &IssueDraft,
-    now: DateTime<Utc>,
-) -> StoreResult<issue::Model> {
-    let m = issue::ActiveModel {
-        name: Set(draft.name.clone()),
-        issue_date: Set(draft.date),
-        theme: Set(draft.theme.clone()),
-        editors_note: Set(draft.editors_note.clone()),
-        state: Set(DRAFT.into()),
-        published_at: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    write_issue_stories(db, m.id, &draft.story_ids).await?;
-    Ok(m)
-}
-
-pub async fn update_issue(
-    db: &impl ConnectionTrait,
-    id: i64,
-    version: i32,
-    draft: &IssueDraft,
-    now: DateTime<Utc>,
-) -> StoreResult<issue::Model> {
-    let result = issue::Entity::update_many()
-        .col_expr(issue::Column::Name, Expr::value(draft.name.clone()))
-        .col_expr(issue::Column::IssueDate, Expr::value(draft.date))
-        .col_expr(issue::Column::Theme, Expr::value(draft.theme.clone()))
-        .col_expr(
-            issue::Column::EditorsNote,
-            Expr::value(draft.editors_note.clone()),
-        )
-        .col_expr(issue::Column::Version, Expr::value(version + 1))
-        .col_expr(issue::Column::UpdatedAt, Expr::value(now))
-        .filter(issue::Column::Id.eq(id))
-        .filter(issue::Column::Version.eq(version))
-        .exec(db)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(StoreError::VersionMismatch {
-            current: get_issue(db, id).await?.version,
-        });
-    }
-    write_issue_stories(db, id, &draft.story_ids).await?;
-    get_issue(db, id).await
-}
-
-pub async fn set_issue_published(
-    db: &impl ConnectionTrait,
-    id: i64,
-    published: bool,
-    now: DateTime<Utc>,
-) -> StoreResult<issue::Model> {
-    let current = get_issue(db, id).await?;
-    let mut m: issue::ActiveModel = current.clone().into();
-    m.state = Set(if published { PUBLISHED } else { DRAFT }.into());
-    if published && current.published_at.is_none() {
-        m.published_at = Set(Some(now));
-    }
-    m.version = Set(current.version + 1);
-    m.updated_at = Set(now);
-    Ok(m.update(db).await?)
-}
-
-pub async fn delete_issue(db: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
-    let result = issue::Entity::delete_by_id(id).exec(db).await?;
-    if result.rows_affected == 0 {
-        return Err(StoreError::NotFound("issue"));
-    }
-    Ok(())
-}
-
-pub async fn list_issues(
-    db: &impl ConnectionTrait,
-    published_only: bool,
-    after: Option<i64>,
-    limit: u64,
-) -> StoreResult<Page<issue::Model>> {
-    let mut query = issue::Entity::find()
-        .order_by_asc(issue::Column::Id)
-        .limit(limit + 1);
-    if published_only {
-        query = query.filter(issue::Column::State.eq(PUBLISHED));
-    }
-    if let Some(after) = after {
-        query = query.filter(issue::Column::Id.gt(after));
-    }
-    let rows = query.all(db).await?;
-    super::reads::rows("issue", Scope::All, rows.iter().map(|m| m.id));
-    Ok(Page::from_rows(rows, limit, |m| m.id))
-}
-
-/// The published issues that carry story `story_id`, in id order.
-pub async fn published_issues_with(
-    db: &impl ConnectionTrait,
-    story_id: i64,
-) -> StoreResult<Vec<issue::Model>> {
-    let rows = issue::Entity::find()
-        .filter(issue::Column::State.eq(PUBLISHED))
-        .filter(
-            issue::Column::Id.in_subquery(
-                Query::select()
-                    .column(issue_story::Column::IssueId)
-                    .from(issue_story::Entity)
-                    .and_where(issue_story::Column::StoryId.eq(story_id))
-                    .to_owned(),
-            ),
-        )
-        .order_by_asc(issue::Column::Id)
-        .all(db)
-        .await?;
-    // An issue's change names the issue; one taking up this story is a new member of the list.
-    super::reads::rows("issue", Scope::All, rows.iter().map(|m| m.id));
-    Ok(rows)
-}
-
-pub async fn find_issue_by_name(
-    db: &impl ConnectionTrait,
-    name: &str,
-) -> StoreResult<Option<issue::Model>> {
-    Ok(issue::Entity::find()
-        .filter(issue::Column::Name.eq(name))
-        .one(db)
-        .await?)
 }
 
 pub async fn find_by_title(

@@ -83,7 +83,7 @@ pub async fn story_page(
         return Err(WebError::NotFound);
     }
     let story = crate::service::stories::view(&state.db, &state.public_url, m).await?;
-    let issues = crate::store::stories::published_issues_with(&state.db, story.id)
+    let issues = crate::store::issues::published_with(&state.db, story.id)
         .await?
         .into_iter()
         .map(|issue| (issue.id, issue.name))
@@ -122,12 +122,12 @@ struct IssuePage {
 
 #[handler]
 pub async fn issue_page(state: Data<&AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let issue = crate::store::stories::get_issue(&state.db, id).await?;
+    let issue = crate::store::issues::get(&state.db, id).await?;
     if issue.state != crate::store::stories::PUBLISHED {
         return Err(WebError::NotFound);
     }
     let mut public = Vec::new();
-    for story_id in crate::store::stories::issue_story_ids(&state.db, id).await? {
+    for story_id in crate::store::issues::story_ids(&state.db, id).await? {
         let m = crate::store::stories::get(&state.db, story_id).await?;
         if crate::store::stories::is_public(&state.db, &m).await? {
             public.push(m);
