@@ -363,9 +363,9 @@ async fn export_issue(
     // A pack needs the stories, their photos and the public address: no search engine, no state.
     let media = Media::open(&config.media_settings())?;
     let public_url = config.public_url.trim_end_matches('/');
-    let bytes = youde::api::issues::build_pack(&db, &media, public_url, &issue, false)
+    let bytes = youde::pack::of_issue(&db, &media, public_url, &issue, false)
         .await
-        .map_err(|_| "building the pack failed")?;
+        .map_err(|e| format!("building the pack failed: {e}"))?;
     let path = output.unwrap_or_else(|| format!("youde-issue-{id}.zip").into());
     std::fs::write(&path, &bytes)?;
     println!("wrote {} ({} bytes)", path.display(), bytes.len());

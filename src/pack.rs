@@ -8,8 +8,14 @@ use serde_json::json;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use crate::service::issues::Issue;
-use crate::service::stories::Story;
+use sea_orm::DatabaseConnection;
+
+use crate::media::Media;
+use crate::service::issues::{view, Issue};
+use crate::service::stories::{views_as, Story};
+use crate::store::entities::newsletter_issue::Model;
+use crate::store::residents::Visibility;
+use crate::store::stories;
 
 #[derive(Template)]
 #[template(path = "pack/issue.html")]
@@ -32,6 +38,11 @@ pub enum PackError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Template(#[from] askama::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A photo's print rendition could not be read from the media store.
+    #[error("reading photo {key}: {reason}")]
+    Media { key: String, reason: String },
 }
 
 fn story_markdown(s: &Story) -> String {
@@ -180,6 +191,53 @@ pub fn build(issue: &Issue, stories: &[Story], photos: &[PackPhoto]) -> Result<V
             .as_bytes(),
     )?;
     Ok(zip.finish()?.into_inner())
+}
+
+/// The pack of issue `m`, as `GET /api/v1/issues/{id}/pack` and `youde export-issue` give it: its
+/// stories the public may read (all of them for an editor, `public = false`) and their photos at
+/// print size. It needs the database, the media store and the public address, nothing more.
+pub async fn of_issue(
+    db: &DatabaseConnection,
+    media: &Media,
+    public_url: &str,
+    m: &Model,
+    public: bool,
+) -> Result<Vec<u8>, PackError> {
+    let issue = view(db, public_url, m.clone(), public).await?;
+    let mut rows = Vec::with_capacity(issue.story_ids.len());
+    for id in &issue.story_ids {
+        rows.push(stories::get(db, *id).await?);
+    }
+    let items: Vec<Story> = views_as(db, public_url, rows, Visibility::Public).await?;
+    let mut photos = Vec::new();
+    for (i, story) in items.iter().enumerate() {
+        for (j, photo) in story.photos.iter().enumerate() {
+            let key = photo.derivatives.print.url.trim_start_matches("/media/");
+            let Some(bytes) = media.store.get(key).await.map_err(|e| PackError::Media {
+                key: key.to_string(),
+                reason: e.to_string(),
+            })?
+            else {
+                continue;
+            };
+            let mut names = Vec::new();
+            for id in &photo.resident_ids {
+                names.push(
+                    crate::store::residents::get(db, *id, Visibility::Staff)
+                        .await?
+                        .name,
+                );
+            }
+            photos.push(PackPhoto {
+                file: format!("photos/{:02}-{}.jpg", i + 1, j + 1),
+                bytes: bytes.to_vec(),
+                caption: photo.caption.clone().unwrap_or_default(),
+                credit: photo.credit.clone().unwrap_or_default(),
+                residents: names,
+            });
+        }
+    }
+    build(&issue, &items, &photos)
 }
 
 #[cfg(test)]

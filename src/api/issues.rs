@@ -5,61 +5,23 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Attachment, AttachmentType, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::auth::{StaffAuth, Viewer};
 use super::error::{ApiError, ApiResult};
 use super::etag::{etag, mismatch, IfMatch};
 use super::pagination::{page, ListPage, PageRequest};
-use super::stories::{views_as, PublishInput, Story};
+use super::stories::PublishInput;
 use super::write::Change;
 use super::{ApiTags, Created, Deleted};
 use crate::domain::policy::Action;
 use crate::domain::story::IssueDraft;
-use crate::markdown;
-use crate::media::Media;
 use crate::pack;
-pub use crate::service::issues::Issue;
+pub use crate::service::issues::{view, Issue};
 use crate::state::AppState;
 use crate::store::entities::newsletter_issue::Model;
-use crate::store::residents::Visibility;
-use crate::store::{issues, stories, StoreError};
+use crate::store::{issues, stories};
 
 super::write::audited!(Issue => "issue");
-
-async fn view(
-    db: &impl ConnectionTrait,
-    public_url: &str,
-    m: Model,
-    public: bool,
-) -> Result<Issue, StoreError> {
-    let mut story_ids = issues::story_ids(db, m.id).await?;
-    if public {
-        let mut kept = Vec::new();
-        for id in story_ids {
-            if stories::is_public(db, &stories::get(db, id).await?).await? {
-                kept.push(id);
-            }
-        }
-        story_ids = kept;
-    }
-    Ok(Issue {
-        id: m.id,
-        url: format!("{public_url}/issues/{}", m.id),
-        editors_note_html: m
-            .editors_note
-            .as_deref()
-            .map(markdown::to_safe_html)
-            .unwrap_or_default(),
-        name: m.name,
-        date: m.issue_date,
-        theme: m.theme,
-        editors_note: m.editors_note,
-        state: m.state,
-        published_at: m.published_at,
-        story_ids,
-    })
-}
 
 #[derive(Debug, Object)]
 #[oai(example)]
@@ -270,7 +232,15 @@ impl IssuesApi {
     ) -> ApiResult<PackResponse> {
         let m = load(&state, id.0, &viewer).await?;
         let public = !viewer.may(Action::EditStories);
-        let bytes = build_pack(&state.db, &state.media, &state.public_url, &m, public).await?;
+        let bytes = pack::of_issue(&state.db, &state.media, &state.public_url, &m, public)
+            .await
+            .map_err(|e| match e {
+                pack::PackError::Store(e) => ApiError::from(e),
+                e => {
+                    tracing::error!(error = %e, "export pack");
+                    ApiError::internal()
+                }
+            })?;
         let name = format!("youde-issue-{}.zip", m.id);
         Ok(PackResponse::Ok(
             Attachment::new(bytes)
@@ -278,52 +248,4 @@ impl IssuesApi {
                 .filename(name),
         ))
     }
-}
-
-/// The pack's bytes; shared with `youde export-issue`, which needs no more than these three.
-pub async fn build_pack(
-    db: &DatabaseConnection,
-    media: &Media,
-    public_url: &str,
-    m: &Model,
-    public: bool,
-) -> Result<Vec<u8>, ApiError> {
-    let issue = view(db, public_url, m.clone(), public).await?;
-    let mut rows = Vec::with_capacity(issue.story_ids.len());
-    for id in &issue.story_ids {
-        rows.push(stories::get(db, *id).await?);
-    }
-    let items: Vec<Story> = views_as(db, public_url, rows, Visibility::Public).await?;
-    let mut photos = Vec::new();
-    for (i, story) in items.iter().enumerate() {
-        for (j, photo) in story.photos.iter().enumerate() {
-            let key = photo.derivatives.print.url.trim_start_matches("/media/");
-            let Some(bytes) = media.store.get(key).await.map_err(|e| {
-                tracing::error!(error = %e, key, "export pack: reading a photo");
-                ApiError::internal()
-            })?
-            else {
-                continue;
-            };
-            let mut names = Vec::new();
-            for id in &photo.resident_ids {
-                names.push(
-                    crate::store::residents::get(db, *id, Visibility::Staff)
-                        .await?
-                        .name,
-                );
-            }
-            photos.push(pack::PackPhoto {
-                file: format!("photos/{:02}-{}.jpg", i + 1, j + 1),
-                bytes: bytes.to_vec(),
-                caption: photo.caption.clone().unwrap_or_default(),
-                credit: photo.credit.clone().unwrap_or_default(),
-                residents: names,
-            });
-        }
-    }
-    pack::build(&issue, &items, &photos).map_err(|e| {
-        tracing::error!(error = %e, "export pack");
-        ApiError::internal()
-    })
 }
