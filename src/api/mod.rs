@@ -40,7 +40,7 @@ pub enum ApiTags {
 
 /// A request body's example, written as the JSON a client sends: the document shows it, Swagger
 /// UI's "Try it out" starts from it, and the role matrix (`tests/api/roles.rs`) sends it. The
-/// body's `#[derive(Object)]` carries `#[oai(example)]`; the contract test fails for a JSON body
+/// body's `#[derive(Object)]` carries `#[oai(example)]`; the role matrix fails for a JSON body
 /// without one.
 macro_rules! example {
     ($ty:ty, $json:tt) => {
