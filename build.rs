@@ -91,14 +91,12 @@ fn api_resources() -> String {
     )
 }
 
-/// `fn pages(route)`: every console module of `src/admin` with a `pub fn routes` adds its routes.
+/// `fn pages(route)`: every console module of `src/admin` with a `pub fn routes` adds its routes
+/// (one whose `routes` is not `fn(Route) -> Route` fails to compile, rather than going missing).
 fn console_pages() -> String {
     let adders: Vec<String> = modules("src/admin")
         .into_iter()
-        .filter(|(_, text)| {
-            text.lines()
-                .any(|l| l.starts_with("pub fn routes(route: Route) -> Route"))
-        })
+        .filter(|(_, text)| text.lines().any(|l| l.starts_with("pub fn routes(")))
         .map(|(module, _)| format!("{module}::routes"))
         .collect();
     format!(
