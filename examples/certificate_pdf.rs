@@ -8,8 +8,9 @@
 use std::time::Instant;
 
 use youde::domain::certificate::Standing;
-use youde::service::certificate_pdf::{find_font, render};
+use youde::service::certificate_pdf::render;
 use youde::service::certificates::Verified;
+use youde::service::pdf_font::find_font;
 
 fn certificate(kind: &str) -> Verified {
     let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();

@@ -19,9 +19,8 @@ use poem_openapi::{ApiRequest, Object, OpenApi};
 use super::auth::{address_hash, Staff, StaffAuth};
 use super::error::{ApiError, ApiResult};
 use super::pagination::{encode, ListPage, PageRequest};
-use super::recognitions::RevokeInput;
 use super::write::{Audited, Change};
-use super::{validation_text, ApiTags, Created};
+use super::{validation_text, ApiTags, Created, RevokeInput};
 use crate::domain::certificate::{mask_id_number, parse_period};
 use crate::domain::policy::Action;
 use crate::domain::validation::required_text;
@@ -258,7 +257,7 @@ async fn issue_for_recognition(
         // As it stands now, not as it was read before the lock.
         certificates::refuse_unless_standing(&certificates::get(change, old.id).await?)?;
     }
-    let honour = super::recognitions::view(change, recognition).await?;
+    let honour = crate::service::recognitions::view(change, recognition).await?;
     let new = NewCertificate {
         kind: "recognition",
         recognition_id: Some(honour.id),

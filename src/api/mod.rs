@@ -7,7 +7,7 @@ automod::dir!(pub "src/api");
 
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
-use poem_openapi::{ApiResponse, OpenApiService, Tags};
+use poem_openapi::{ApiResponse, Object, OpenApiService, Tags};
 use serde_json::Value;
 
 use error::ApiError;
@@ -56,6 +56,15 @@ macro_rules! example {
     };
 }
 pub(crate) use example;
+
+/// Why a recognition or a certificate is revoked (kept for staff and the audit log).
+#[derive(Debug, Object)]
+#[oai(example)]
+pub struct RevokeInput {
+    pub reason: String,
+}
+
+example!(RevokeInput, { "reason": "经核查，事迹材料与事实不符" });
 
 /// `201 Created` with `Location` and `ETag`.
 #[derive(ApiResponse)]

@@ -8,8 +8,8 @@ use std::fmt;
 use chrono::NaiveDate;
 
 use super::measure::Unit;
+use super::service_record::RecordFacts;
 use super::service_record::RecordKind;
-use super::summary::RecordFacts;
 
 /// Who issues certificates and how they are numbered (`YOUDE_CERT_*`). A certificate keeps the
 /// values it was issued with; changing the settings changes only later ones.

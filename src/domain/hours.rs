@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::measure::Unit;
-use super::summary::RecordFacts;
+use super::service_record::RecordFacts;
 
 /// The star levels of the national volunteer record rules (《志愿服务记录与证明出具办法》 and the
 /// 星级志愿者 rules built on it): cumulative hours of 100, 300, 600, 1,000 and 1,500 make one to

@@ -252,6 +252,28 @@ impl ServiceRecordDraft {
     }
 }
 
+/// What the summary needs to know of one record.
+#[derive(Debug, Clone)]
+pub struct RecordFacts {
+    pub kind: RecordKind,
+    pub period: Period,
+    pub unpaid: bool,
+    pub measures: Vec<Measure>,
+    /// For an ongoing record, until when it is known to hold (最后核实).
+    pub known_until: Option<PartialDate>,
+}
+
+impl RecordFacts {
+    /// The day an ongoing period is counted up to: its last confirmation, or `as_of` when that
+    /// is earlier (or there is none).
+    pub fn counted_to(&self, as_of: NaiveDate) -> NaiveDate {
+        match (self.period.end, self.known_until) {
+            (None, Some(known)) => known.first_day().min(as_of),
+            _ => as_of,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

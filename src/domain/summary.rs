@@ -6,30 +6,8 @@ use chrono::NaiveDate;
 
 use super::hours::VolunteerHours;
 use super::measure::{format_number, Measure, Qualifier, Unit};
-use super::partial_date::{PartialDate, Period};
-use super::service_record::RecordKind;
-
-/// What the summary needs to know of one record.
-#[derive(Debug, Clone)]
-pub struct RecordFacts {
-    pub kind: RecordKind,
-    pub period: Period,
-    pub unpaid: bool,
-    pub measures: Vec<Measure>,
-    /// For an ongoing record, until when it is known to hold (最后核实).
-    pub known_until: Option<PartialDate>,
-}
-
-impl RecordFacts {
-    /// The day an ongoing period is counted up to: its last confirmation, or `as_of` when that
-    /// is earlier (or there is none).
-    pub fn counted_to(&self, as_of: NaiveDate) -> NaiveDate {
-        match (self.period.end, self.known_until) {
-            (None, Some(known)) => known.first_day().min(as_of),
-            _ => as_of,
-        }
-    }
-}
+use super::partial_date::PartialDate;
+use super::service_record::{RecordFacts, RecordKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Total {
@@ -215,7 +193,7 @@ fn union_length(mut ranges: Vec<(i64, i64)>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::partial_date::PartialDate;
+    use crate::domain::partial_date::{PartialDate, Period};
 
     fn period(start: &str, end: Option<&str>) -> Period {
         Period::new(

@@ -35,7 +35,7 @@ pub struct Desk {
     /// Where the seal's file is kept (the media store).
     pub media: MediaStore,
     /// The CJK font for PDFs, looked for on first use.
-    pub pdf_font: Arc<std::sync::OnceLock<Result<super::certificate_pdf::PdfFont, String>>>,
+    pub pdf_font: Arc<std::sync::OnceLock<Result<super::pdf_font::PdfFont, String>>>,
 }
 
 impl Desk {
@@ -85,10 +85,10 @@ impl Desk {
 
     /// The CJK font for PDFs (`YOUDE_CERT_FONT`, else one found on the system), read once; the
     /// reason when there is none.
-    pub fn pdf_font(&self) -> Result<super::certificate_pdf::PdfFont, String> {
+    pub fn pdf_font(&self) -> Result<super::pdf_font::PdfFont, String> {
         self.pdf_font
             .get_or_init(|| {
-                let found = super::certificate_pdf::find_font(self.settings.font.as_deref());
+                let found = super::pdf_font::find_font(self.settings.font.as_deref());
                 match &found {
                     Ok(font) => tracing::info!(font = ?font, "certificate PDFs use this font"),
                     Err(reason) => tracing::warn!(%reason, "no font for certificate PDFs"),

@@ -96,7 +96,7 @@ pub async fn list(db: &impl ConnectionTrait, f: Filter) -> StoreResult<Page<Mode
         query = query.filter(Column::At.lt(until));
     }
     if let Some(root) = f.by_staff_within {
-        query = query.filter(super::users::granted_within(
+        query = query.filter(super::communities::granted_within(
             "audit_events",
             "actor_user_id",
             root,

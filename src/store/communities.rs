@@ -123,6 +123,15 @@ pub async fn list(
     Ok(Page::from_rows(rows, limit, |m| m.id))
 }
 
+/// `table.column` (a user id of the outer query) names an account granted inside the subtree
+/// under `root`: a scoped admin's view of tokens and of the audit log.
+pub fn granted_within(table: &str, column: &str, root: i64) -> sea_orm::sea_query::SimpleExpr {
+    Expr::cust(format!(
+        r#""{table}"."{column}" IN (SELECT users.id FROM users WHERE {})"#,
+        subtree_sql("users", "community_id", root)
+    ))
+}
+
 /// The communities of `root`'s subtree (itself included), in id order, at most `limit`.
 pub async fn subtree(db: &impl ConnectionTrait, root: i64, limit: u64) -> StoreResult<Vec<Model>> {
     first_where(db, in_subtree("communities", "id", root), limit).await

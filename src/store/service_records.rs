@@ -14,8 +14,8 @@ use super::reads::Scope;
 use super::{now, Page, StoreError, StoreResult};
 use crate::domain::measure::Measure;
 use crate::domain::partial_date::{PartialDate, Period};
+use crate::domain::service_record::RecordFacts;
 use crate::domain::service_record::{RecordKind, ServiceRecordDraft};
-use crate::domain::summary::RecordFacts;
 
 /// The stored JSON form of one measure.
 #[derive(Serialize, Deserialize)]

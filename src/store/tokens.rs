@@ -74,7 +74,11 @@ pub async fn list(
         query = query.filter(Column::UserId.eq(user));
     }
     if let Some(root) = within {
-        query = query.filter(super::users::granted_within("api_tokens", "user_id", root));
+        query = query.filter(super::communities::granted_within(
+            "api_tokens",
+            "user_id",
+            root,
+        ));
     }
     Ok(query.all(db).await?)
 }

@@ -61,15 +61,6 @@ pub async fn find_by_username(
         .await?)
 }
 
-/// `table.column` (a user id of the outer query) names an account granted inside the subtree
-/// under `root`: a scoped admin's view of tokens and of the audit log.
-pub fn granted_within(table: &str, column: &str, root: i64) -> sea_orm::sea_query::SimpleExpr {
-    Expr::cust(format!(
-        r#""{table}"."{column}" IN (SELECT users.id FROM users WHERE {})"#,
-        super::communities::subtree_sql("users", "community_id", root)
-    ))
-}
-
 /// Users by id; `within` a community: only those whose grant lies in its subtree.
 pub async fn list(
     db: &impl ConnectionTrait,

@@ -4,8 +4,8 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::domain::partial_date::PartialDate;
+use crate::domain::service_record::RecordFacts;
 use crate::domain::service_record::RecordKind;
-use crate::domain::summary::RecordFacts;
 
 pub const WIDTH: f64 = 720.0;
 const LEFT: f64 = 16.0;
